@@ -1,0 +1,153 @@
+/**
+ * Error classes of tabtoken. Every failure is a `TokenError` with a stable `code`; callers
+ * branch on `code` (or `instanceof`), never on the message. Errors keep their class, `code` and
+ * `status` when they cross from the worker to a tab.
+ */
+
+/** Codes of every tabtoken error. */
+export type TokenErrorCode =
+  | 'invalid_argument'
+  | 'missing_expired_token'
+  | 'origin_unavailable'
+  | 'token_invalid'
+  | 'origin_response'
+  | 'connection';
+
+/** One error entry of an origin's `{ errors: [...] }` body. */
+export interface OriginErrorEntry {
+  code: string;
+  message?: string;
+  long_message?: string;
+}
+
+/**
+ * Base class of every tabtoken error.
+ *
+ * @example
+ * try { await tokens.getToken(); } catch (e) { if (e instanceof TokenError) console.log(e.code); }
+ */
+export class TokenError extends Error {
+  readonly code: TokenErrorCode;
+  constructor(code: TokenErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** An option or argument is malformed; thrown before any request is made. */
+export class InvalidArgumentError extends TokenError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('invalid_argument', message, options);
+  }
+}
+
+/** The origin asked for the last token (outage mode) and none is known for the session. */
+export class MissingExpiredTokenError extends TokenError {
+  constructor(message = 'The origin needs the last active token to re-mint during its outage, and none is known for this session', options?: { cause?: unknown }) {
+    super('missing_expired_token', message, options);
+  }
+}
+
+/** The origin could not be reached and no usable token is cached. */
+export class OriginUnavailableError extends TokenError {
+  constructor(message = 'The token origin is unreachable and no unexpired token is cached', options?: { cause?: unknown }) {
+    super('origin_unavailable', message, options);
+  }
+}
+
+/** A token from the origin failed validation; it was not cached. */
+export class TokenInvalidError extends TokenError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('token_invalid', message, options);
+  }
+}
+
+/** The origin answered with an HTTP error that is not an outage and not a sign-out. */
+export class OriginResponseError extends TokenError {
+  readonly status: number;
+  readonly errors: OriginErrorEntry[];
+  /** Seconds from the `Retry-After` header, when the origin sent one. */
+  readonly retryAfter: number | null;
+  constructor(
+    status: number,
+    errors: OriginErrorEntry[],
+    retryAfter: number | null = null,
+    message?: string,
+    options?: { cause?: unknown },
+  ) {
+    const first = errors[0];
+    super(
+      'origin_response',
+      message ?? `The token origin answered ${status}${first ? ` ${first.code}${first.message ? `: ${first.message}` : ''}` : ''}`,
+      options,
+    );
+    this.status = status;
+    this.errors = errors;
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** The tab could not reach the worker (or the leader tab), or a call to it timed out. */
+export class ConnectionError extends TokenError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('connection', message, options);
+  }
+}
+
+/** The plain shape an error takes on the wire (comlink transfer handler, local-mode replies). */
+export interface SerializedError {
+  name: string;
+  code: string;
+  message: string;
+  status?: number;
+  errors?: OriginErrorEntry[];
+  retryAfter?: number | null;
+}
+
+/** Turns any thrown value into its wire shape. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof OriginResponseError) {
+    return { name: error.name, code: error.code, message: error.message, status: error.status, errors: error.errors, retryAfter: error.retryAfter };
+  }
+  if (error instanceof TokenError) return { name: error.name, code: error.code, message: error.message };
+  const message = error instanceof Error ? error.message : String(error);
+  return { name: 'ConnectionError', code: 'connection', message };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Whether a value looks like a `SerializedError`; anything else is not trusted. */
+export function isSerializedError(value: unknown): value is SerializedError {
+  return isRecord(value) && typeof value.name === 'string' && typeof value.code === 'string' && typeof value.message === 'string';
+}
+
+function originErrors(value: unknown): OriginErrorEntry[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((e): e is OriginErrorEntry => isRecord(e) && typeof e.code === 'string');
+}
+
+/** Rebuilds the error class from its wire shape; unknown names become `ConnectionError`. */
+export function deserializeError(value: SerializedError): TokenError {
+  switch (value.code) {
+    case 'invalid_argument':
+      return new InvalidArgumentError(value.message);
+    case 'missing_expired_token':
+      return new MissingExpiredTokenError(value.message);
+    case 'origin_unavailable':
+      return new OriginUnavailableError(value.message);
+    case 'token_invalid':
+      return new TokenInvalidError(value.message);
+    case 'origin_response':
+      return new OriginResponseError(
+        typeof value.status === 'number' ? value.status : 0,
+        originErrors(value.errors),
+        typeof value.retryAfter === 'number' ? value.retryAfter : null,
+        value.message,
+      );
+    default:
+      return new ConnectionError(value.message);
+  }
+}
