@@ -3,3 +3,4 @@ export * from './errors.ts';
 export * from './messages.ts';
 export * from './options.ts';
 export type * from './types.ts';
+export * from "./errorTransfer.ts";

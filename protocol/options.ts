@@ -226,3 +226,15 @@ export function configMismatch(a: EngineConfig, b: EngineConfig): string | null 
   if (a.credentials !== b.credentials) return 'credentials';
   return null;
 }
+
+/**
+ * Re-validates a config that arrived from a tab (the worker trusts no tab): the same rules as
+ * `createTokenManager` options, so a malformed config is an `InvalidArgumentError`.
+ */
+export function parseEngineConfig(value: unknown): EngineConfig {
+  if (!isPlainObject(value) || typeof value.frontendApi !== 'string') fail('config', 'an engine config', value);
+  const { frontendApi, namespace, persist, pollIntervalMs, verify, endpoints, credentials } = value;
+  const origin = new URL(frontendApi).origin;
+  const options = { frontendApi, namespace, persist, pollIntervalMs, endpoints, credentials, ...(verify === null ? {} : { verify }) };
+  return validateManagerOptions(options, origin).config;
+}

@@ -1,0 +1,224 @@
+/**
+ * Local mode (no SharedWorker): one tab per `{namespace, origin}` leads — it holds the leader Web
+ * Lock and runs the engine — and the others are followers that send their requests on the `:rpc`
+ * channel. When the leader closes, the lock passes to another tab, which loads the engine,
+ * announces itself with `hello`, and answers from then on; a request with no reply within two poll
+ * intervals is sent again, so it reaches the new leader. Without Web Locks each tab leads itself.
+ *
+ * This file is loaded with `import()` only when local mode is used.
+ */
+import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, PROTOCOL_VERSION, leaderLockName, rpcChannelName } from '../protocol/constants.ts';
+import { ConnectionError, deserializeError, isSerializedError } from '../protocol/errors.ts';
+import { parseSnapshot, type BroadcastMessage, type RpcRequest } from '../protocol/messages.ts';
+import type { EngineConfig, EngineStats, ReadReport, Snapshot, TabHello, TokenRequest, Welcome } from '../protocol/types.ts';
+import type { LocalHost } from '../worker/localEngine.ts';
+import type { Connection } from './Connection.ts';
+import type { SnapshotMirror } from './SnapshotMirror.ts';
+
+type Op = RpcRequest['op'];
+
+interface Pending {
+  op: Op;
+  opts: unknown;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  resend: ReturnType<typeof setInterval>;
+  timeout: ReturnType<typeof setTimeout>;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+export class LocalConnection implements Connection {
+  readonly mode = 'local' as const;
+  readonly #config: EngineConfig;
+  readonly #tabId: string;
+  readonly #mirror: SnapshotMirror;
+  readonly #publish: BroadcastChannel | null;
+  readonly #rpc: BroadcastChannel | null;
+  readonly #pending = new Map<string, Pending>();
+  #host: LocalHost | null = null;
+  #hosting: Promise<LocalHost> | null = null;
+  #hello: TabHello | null = null;
+  #stopLeading: (() => void) | null = null;
+  #closed = false;
+
+  constructor(config: EngineConfig, tabId: string, channelName: string, mirror: SnapshotMirror) {
+    this.#config = config;
+    this.#tabId = tabId;
+    this.#mirror = mirror;
+    const origin = new URL(config.frontendApi).origin;
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    if (!locks) {
+      // No Web Locks, no election: this tab refreshes for itself and tells no one.
+      this.#publish = null;
+      this.#rpc = null;
+      this.#hosting = this.#lead(null);
+      return;
+    }
+    this.#publish = new BroadcastChannel(channelName);
+    this.#rpc = new BroadcastChannel(rpcChannelName(config.namespace, origin));
+    this.#rpc.onmessage = (event: MessageEvent) => this.#onReply(event.data);
+    void locks.request(leaderLockName(config.namespace, origin), () => {
+      if (this.#closed) return undefined;
+      // Held until this tab closes (or close() is called): then the next tab in line leads.
+      return new Promise<void>((release) => {
+        this.#stopLeading = release;
+        this.#hosting = this.#lead(rpcChannelName(config.namespace, origin));
+      });
+    });
+  }
+
+  /** A leader announced itself on the channel: follow it. */
+  onLeaderHello(instance: string, snapshot: Snapshot): void {
+    if (this.#host || this.#hello === null || instance === this.#mirror.instance) return;
+    this.#mirror.adopt(instance, snapshot);
+    // Requests sent to the previous leader will not be answered: send them to this one now.
+    for (const [id, pending] of this.#pending) this.#send(id, pending.op, pending.opts);
+    // Tell the new leader this tab exists, so it counts it and waits on its lock.
+    if (!this.#pendingHello()) this.#request('hello', this.#hello).catch(() => {});
+  }
+
+  #pendingHello(): boolean {
+    for (const pending of this.#pending.values()) if (pending.op === 'hello') return true;
+    return false;
+  }
+
+  async #lead(rpcName: string | null): Promise<LocalHost> {
+    const { startLocalHost } = await import('../worker/localEngine.ts');
+    const publish = this.#publish
+      ? (message: BroadcastMessage) => this.#publish?.postMessage(message)
+      : (message: BroadcastMessage) => this.#mirror.apply(message);
+    const host = startLocalHost(this.#config, { publish, rpcName });
+    this.#host = host;
+    if (this.#hello) {
+      const welcome = await host.hello(this.#hello);
+      this.#mirror.adopt(welcome.instance, welcome.snapshot);
+    }
+    // What this tab had asked the previous leader, it now answers itself.
+    for (const [id, pending] of [...this.#pending]) {
+      this.#settle(id);
+      this.#direct(host, pending.op, pending.opts).then(pending.resolve, pending.reject);
+    }
+    return host;
+  }
+
+  #direct(host: LocalHost, op: Op, opts: unknown): Promise<unknown> {
+    switch (op) {
+      case 'hello': return host.hello(opts as TabHello);
+      case 'getToken': return host.getToken(opts as TokenRequest);
+      case 'refresh': host.refresh(opts as TokenRequest); return Promise.resolve();
+      case 'noteReads': host.noteReads(opts as ReadReport[]); return Promise.resolve();
+      case 'visible': host.visible(); return Promise.resolve();
+      case 'setActiveSession': return host.setActiveSession(opts as string | null);
+      case 'signOut': return host.signOut();
+      case 'stats': return host.stats();
+    }
+  }
+
+  #request(op: Op, opts: unknown, timeoutMs = CALL_TIMEOUT_MS): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new ConnectionError('The token manager was closed'));
+    if (this.#host) return this.#direct(this.#host, op, opts);
+    if (!this.#rpc) return (this.#hosting ?? Promise.reject(new ConnectionError('No engine'))).then((host) => this.#direct(host, op, opts));
+    const id = crypto.randomUUID();
+    return new Promise((resolve, reject) => {
+      const resend = setInterval(() => this.#send(id, op, opts), 2 * this.#config.pollIntervalMs);
+      const timeout = setTimeout(() => {
+        this.#settle(id);
+        reject(new ConnectionError(`${op} got no answer from the leader tab within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.#pending.set(id, { op, opts, resolve, reject, resend, timeout });
+      this.#send(id, op, opts);
+    });
+  }
+
+  #send(id: string, op: Op, opts: unknown): void {
+    const request: RpcRequest = { v: PROTOCOL_VERSION, type: 'request', id, tab: this.#tabId, op, opts };
+    this.#rpc?.postMessage(request);
+  }
+
+  #settle(id: string): Pending | undefined {
+    const pending = this.#pending.get(id);
+    if (!pending) return undefined;
+    this.#pending.delete(id);
+    clearInterval(pending.resend);
+    clearTimeout(pending.timeout);
+    return pending;
+  }
+
+  /** A reply on the rpc channel: trusted only for an id this tab is waiting on, and only its shape. */
+  #onReply(data: unknown): void {
+    if (!isRecord(data) || data.v !== PROTOCOL_VERSION || data.type !== 'reply' || typeof data.id !== 'string') return;
+    if (!this.#pending.has(data.id)) return;
+    const pending = this.#settle(data.id);
+    if (!pending) return;
+    if (data.error !== undefined) {
+      pending.reject(isSerializedError(data.error) ? deserializeError(data.error) : new ConnectionError('The leader tab sent a malformed error'));
+      return;
+    }
+    switch (pending.op) {
+      case 'hello': {
+        const result = data.result;
+        const snapshot = isRecord(result) && typeof result.instance === 'string' ? parseSnapshot(result.snapshot) : null;
+        if (!snapshot || !isRecord(result)) return pending.reject(new ConnectionError('The leader tab sent a malformed welcome'));
+        return pending.resolve({ instance: result.instance, snapshot });
+      }
+      case 'getToken':
+        if (data.jwt === null || typeof data.jwt === 'string') return pending.resolve(data.jwt);
+        return pending.reject(new ConnectionError('The leader tab sent a malformed token'));
+      case 'stats':
+        if (isRecord(data.result)) return pending.resolve(data.result);
+        return pending.reject(new ConnectionError('The leader tab sent malformed stats'));
+      default:
+        return pending.resolve(undefined);
+    }
+  }
+
+  async hello(hello: TabHello): Promise<Welcome> {
+    this.#hello = hello;
+    return (await this.#request('hello', hello, CONNECT_TIMEOUT_MS)) as Welcome;
+  }
+
+  async getToken(request: TokenRequest): Promise<string | null> {
+    return (await this.#request('getToken', request)) as string | null;
+  }
+
+  refresh(request: TokenRequest): void {
+    this.#request('refresh', request).catch(() => {});
+  }
+
+  noteReads(reads: ReadReport[]): void {
+    this.#request('noteReads', reads).catch(() => {});
+  }
+
+  visible(): void {
+    this.#request('visible', null).catch(() => {});
+  }
+
+  async setActiveSession(sessionId: string | null): Promise<void> {
+    await this.#request('setActiveSession', sessionId);
+  }
+
+  async signOut(): Promise<void> {
+    await this.#request('signOut', null);
+  }
+
+  async stats(): Promise<EngineStats> {
+    return (await this.#request('stats', null)) as EngineStats;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const [id, pending] of [...this.#pending]) {
+      this.#settle(id);
+      pending.reject(new ConnectionError('The token manager was closed'));
+    }
+    this.#host?.close();
+    this.#host = null;
+    this.#rpc?.close();
+    this.#publish?.close();
+    this.#stopLeading?.();
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * `npm start`: the demo and the development origin on one port. The demo imports only the public
+ * `tabtoken` entry (aliased to the sources here); the origin runs with its fault controls on.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'vite';
+import { defineConfig } from 'vite';
+import { devOrigin } from '../origin/devOrigin.ts';
+import { createTestSessionToken } from '../origin/testing.ts';
+
+const secretKey = process.env.TABTOKEN_SECRET_KEY || 'sk_test_tabtoken';
+
+/** `POST /demo/test-session`: the demo's server creates a test session token (it holds the secret key). */
+function demoRoutes(): Plugin {
+  const handle = async (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    if (req.method !== 'POST' || req.url !== '/demo/test-session') return next();
+    try {
+      const apiUrl = `http://${req.headers.host ?? 'localhost'}`;
+      const userId = `user_demo_${Math.random().toString(36).slice(2, 8)}`;
+      const token = await createTestSessionToken({ apiUrl, secretKey, userId, redirectUrl: '/' });
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ url: token.url, userId }));
+    } catch (error) {
+      res.statusCode = 500;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ error: error instanceof Error ? error.message : String(error) }));
+    }
+  };
+  return {
+    name: 'tabtoken:demo-routes',
+    configureServer: (server) => void server.middlewares.use((req, res, next) => void handle(req, res, next)),
+    configurePreviewServer: (server) => void server.middlewares.use((req, res, next) => void handle(req, res, next)),
+  };
+}
+
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  resolve: { alias: { tabtoken: fileURLToPath(new URL('../client/index.ts', import.meta.url)) } },
+  plugins: [devOrigin({ secretKey, faults: true, templates: { api: { claims: { aud: 'api' } }, short: { lifetimeSeconds: 20 } } }), demoRoutes()],
+  server: { host: '127.0.0.1', fs: { allow: ['..'] } },
+  optimizeDeps: { include: ['comlink', 'idb-keyval', 'jose'] },
+});

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// The one entry behind `npm start`, `npm test`, `npm run build` and `npm run bench`.
+// It uses only Node built-ins, because on a fresh machine node_modules does not exist yet:
+// it installs what is missing (node modules; Debian's chromium where the machine allows it),
+// or stops with one line that says what to install.
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const [command, ...rest] = process.argv.slice(2);
+
+function run(cmd, args, opts = {}) {
+  const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  if (result.error) throw result.error;
+  return result.status ?? 1;
+}
+
+function stop(line) {
+  console.error(`tabtoken: ${line}`);
+  process.exit(1);
+}
+
+function ensureNodeModules() {
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  const lock = join(root, 'package-lock.json');
+  const fresh = existsSync(marker) && existsSync(join(root, 'node_modules', 'vitest')) &&
+    (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs - 1000);
+  if (fresh) return;
+  console.log('tabtoken: installing node modules…');
+  const args = existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
+  if (run('npm', args) !== 0) stop('npm could not install the node modules; run `npm install` and read its error.');
+}
+
+function isExecutable(path) {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** CHROMIUM_PATH, then /usr/bin/chromium; installs Debian's chromium when root with apt-get. */
+function ensureChromium() {
+  const wanted = process.env.CHROMIUM_PATH;
+  if (wanted) {
+    if (isExecutable(wanted)) return wanted;
+    stop(`CHROMIUM_PATH is set to ${wanted}, which does not exist; point it at a Chromium or Chrome binary.`);
+  }
+  const debian = '/usr/bin/chromium';
+  if (isExecutable(debian)) return debian;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasApt = isExecutable('/usr/bin/apt-get');
+  if (isRoot && hasApt) {
+    console.log("tabtoken: installing Debian's chromium package for the browser tests…");
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    if (run('apt-get', ['update', '-qq'], { env }) === 0 && run('apt-get', ['install', '-y', '-qq', 'chromium'], { env }) === 0 && isExecutable(debian)) {
+      return debian;
+    }
+    stop('installing chromium with apt-get failed; install Chromium (Debian: `apt-get install chromium`) or set CHROMIUM_PATH.');
+  }
+  stop('Chromium is needed for the browser tests: install it (Debian: `sudo apt-get install chromium`) or set CHROMIUM_PATH to a Chromium/Chrome binary.');
+}
+
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+function build() {
+  rmSync(join(root, 'dist'), { recursive: true, force: true });
+  for (const mode of ['worker', 'client', 'node']) {
+    if (run(bin('vite'), ['build', '--mode', mode, '--logLevel', 'warn']) !== 0) return 1;
+  }
+  if (run(bin('tsc'), ['-p', 'tsconfig.build.json']) !== 0) return 1;
+  // The exports map names dist/{index,worker,testing}.d.ts; the declarations keep the source layout.
+  writeFileSync(join(root, 'dist', 'index.d.ts'), "export * from './types/client/index.js';\n");
+  writeFileSync(join(root, 'dist', 'worker.d.ts'), 'export {};\n');
+  writeFileSync(join(root, 'dist', 'testing.d.ts'), "export * from './types/origin/testing.js';\n");
+  return 0;
+}
+
+ensureNodeModules();
+let status;
+switch (command) {
+  case 'start':
+    // Vite prints the URL; the port is Vite's default or the next free one.
+    status = run(bin('vite'), ['--config', 'demo/vite.config.ts', ...rest]);
+    break;
+  case 'test': {
+    const chromium = ensureChromium();
+    const env = { ...process.env, CHROMIUM_PATH: chromium };
+    status = run(bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+    if (status === 0) status = build();
+    if (status === 0) status = run(bin('vitest'), ['run', ...rest], { env });
+    break;
+  }
+  case 'build':
+    status = build();
+    break;
+  case 'bench': {
+    const chromium = ensureChromium();
+    status = build();
+    if (status === 0) status = run(process.execPath, [join(root, 'bench', 'run.mjs'), ...rest], { env: { ...process.env, CHROMIUM_PATH: chromium } });
+    break;
+  }
+  default:
+    stop(`unknown command ${JSON.stringify(command)}; use start, test, build or bench.`);
+}
+process.exit(status);

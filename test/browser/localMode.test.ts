@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { control, sessionMints, signIn } from './support/origin.ts';
+import { openTab, sleep, uniqueNamespace, waitFor, type Tab } from './support/tabs.ts';
+
+const opened: Tab[] = [];
+async function localTab(namespace: string): Promise<Tab> {
+  const tab = await openTab({ namespace, pollIntervalMs: 1000 }, { nosw: true });
+  opened.push(tab);
+  await tab.api.manager.ready;
+  return tab;
+}
+
+afterEach(async () => {
+  for (const tab of opened.splice(0)) tab.close();
+  await control('/__origin/reset');
+});
+
+async function leaderHeld(namespace: string): Promise<boolean> {
+  const state = await navigator.locks.query();
+  return (state.held ?? []).some((lock) => lock.name === `tabtoken:v1:${namespace}:${location.origin}:leader`);
+}
+
+describe('local mode (no SharedWorker)', () => {
+  it('three tabs elect one leader and cost one mint per cycle', async () => {
+    await control('/__origin/config', { tokenLifetimeSeconds: 20 });
+    const sessionId = await signIn();
+    const namespace = uniqueNamespace('local');
+    const first = await localTab(namespace);
+    const others = [await localTab(namespace), await localTab(namespace)];
+    const list = [first, ...others];
+    for (const tab of list) expect(tab.api.manager.getSnapshot().mode).toBe('local');
+    expect(await leaderHeld(namespace)).toBe(true);
+    const before = await sessionMints(sessionId);
+    const seen = new Set<string>();
+    const until = Date.now() + 12_000;
+    while (Date.now() < until) {
+      for (const jwt of await Promise.all(list.map((t) => t.api.manager.getToken()))) seen.add(jwt as string);
+      await sleep(50);
+    }
+    const mints = (await sessionMints(sessionId)) - before;
+    expect(seen.size).toBeGreaterThanOrEqual(2);
+    expect(mints).toBeLessThanOrEqual(seen.size);
+    expect(mints).toBeGreaterThanOrEqual(seen.size - 1);
+    expect((await first.api.manager.stats()).tabs).toBe(3);
+  });
+
+  it('closing the leader hands over and tokens keep flowing', async () => {
+    await signIn();
+    const namespace = uniqueNamespace('handover');
+    const leader = await localTab(namespace);
+    const followers = [await localTab(namespace), await localTab(namespace)];
+    const jwt = await followers[0]!.api.manager.getToken();
+    expect(jwt).toBeTypeOf('string');
+    leader.close();
+    // The next tab takes the lock, loads the engine and announces itself.
+    await waitFor(() => leaderHeld(namespace), 5000, 'a new leader');
+    await sleep(1100);
+    const fresh = await followers[1]!.api.manager.getToken({ skipCache: true });
+    expect(fresh).toBeTypeOf('string');
+    expect(fresh).not.toBe(jwt);
+    for (const tab of followers) {
+      await waitFor(() => tab.api.manager.peekToken() === fresh, 3000, 'the new leader\'s token in every tab');
+    }
+    expect((await followers[0]!.api.manager.stats()).tabs).toBe(2);
+  });
+
+  it('errors keep their class and code across the rpc channel', async () => {
+    await signIn();
+    const namespace = uniqueNamespace('localerr');
+    await localTab(namespace);
+    const follower = await localTab(namespace);
+    const error = await follower.api.manager.getToken({ template: 'no_such_template' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(follower.api.OriginResponseError);
+    expect(error).toMatchObject({ code: 'origin_response', status: 404 });
+  });
+});

@@ -1,0 +1,185 @@
+import { decodeJwt } from 'jose';
+import { afterEach, describe, expect, it } from 'vitest';
+import { control, sessionMints, signIn, stats, totalRequests } from './support/origin.ts';
+import { openTab, openTabs, sleep, uniqueNamespace, waitFor, type Tab } from './support/tabs.ts';
+
+const opened: Tab[] = [];
+async function tabs(count: number, options: Parameters<typeof openTabs>[1], flags?: Parameters<typeof openTabs>[2]): Promise<Tab[]> {
+  const list = await openTabs(count, options, flags);
+  opened.push(...list);
+  await Promise.all(list.map((t) => t.api.manager.ready));
+  return list;
+}
+
+afterEach(async () => {
+  for (const tab of opened.splice(0)) tab.close();
+  await control('/__origin/reset');
+});
+
+describe('shared mode, several tabs', () => {
+  it('ten tabs reading continuously through two refresh cycles cost one mint per cycle', async () => {
+    await control('/__origin/config', { tokenLifetimeSeconds: 20 });
+    const sessionId = await signIn();
+    const namespace = uniqueNamespace('cycles');
+    const list = await tabs(10, { namespace, pollIntervalMs: 1000 });
+    const seen = new Set<string>();
+    const before = await sessionMints(sessionId);
+    // 20 s tokens, 15 s leeway: a refresh about every 5 s; read for two cycles and a bit.
+    const until = Date.now() + 13_000;
+    while (Date.now() < until) {
+      const jwts = await Promise.all(list.map((t) => t.api.manager.getToken()));
+      for (const jwt of jwts) {
+        expect(jwt).toBeTypeOf('string');
+        seen.add(jwt as string);
+        expect(decodeJwt(jwt as string).sid).toBe(sessionId);
+      }
+      await sleep(50);
+    }
+    const mints = (await sessionMints(sessionId)) - before;
+    // Every token any tab saw came from exactly one mint, and no mint was wasted: one per cycle.
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+    expect(mints).toBeLessThanOrEqual(seen.size);
+    expect(mints).toBeGreaterThanOrEqual(seen.size - 1);
+  });
+
+  it('a token refreshed in one tab is read by every tab', async () => {
+    await signIn();
+    const list = await tabs(4, { namespace: uniqueNamespace('fanout') });
+    const first = await list[0]!.api.manager.getToken();
+    await sleep(1100); // a new iat
+    const forced = await list[1]!.api.manager.getToken({ skipCache: true });
+    expect(forced).not.toBe(first);
+    for (const tab of list) {
+      await waitFor(() => tab.api.manager.peekToken() === forced, 2000, 'the new token to reach every tab');
+    }
+  });
+
+  it('sign-out from one tab leaves no tab and no IndexedDB entry holding the session token', async () => {
+    const sessionId = await signIn();
+    const namespace = uniqueNamespace('signout');
+    const list = await tabs(3, { namespace });
+    const jwt = await list[0]!.api.manager.getToken();
+    expect(jwt).toBeTypeOf('string');
+    await list[2]!.api.manager.signOut();
+    for (const tab of list) {
+      await waitFor(() => tab.api.manager.getSnapshot().status === 'signed-out', 3000, 'every tab to be signed out');
+      expect(tab.api.manager.peekToken()).toBeNull();
+      expect(await tab.api.manager.getToken()).toBeNull();
+      expect(JSON.stringify(tab.api.manager.getSnapshot())).not.toContain(sessionId);
+    }
+    const stored = await readStore(namespace);
+    expect(stored).not.toContain(jwt as string);
+  });
+
+  it('a tab opened while the worker is warm gets its first token with no request to the origin', async () => {
+    await signIn();
+    const namespace = uniqueNamespace('warm');
+    const [first] = await tabs(1, { namespace });
+    const jwt = await first!.api.manager.getToken();
+    const before = await totalRequests();
+    const [late] = await tabs(1, { namespace });
+    expect(await late!.api.manager.getToken()).toBe(jwt);
+    // The fault-control routes (stats) are not counted: nothing may have reached the origin.
+    expect((await totalRequests()) - before).toBe(0);
+  });
+
+  it('the hot path sends no message to the worker', async () => {
+    await signIn();
+    const namespace = uniqueNamespace('hot');
+    const [tab] = await tabs(1, { namespace }, { count: true });
+    const manager = tab!.api.manager;
+    await manager.getToken();
+    await sleep(50);
+    const before = { ...tab!.api.posted };
+    for (let i = 0; i < 10_000; i++) {
+      await manager.getToken();
+      manager.peekToken();
+    }
+    expect(tab!.api.posted.port).toBe(before.port);
+    expect(tab!.api.posted.channel).toBe(before.channel);
+  });
+
+  it('getSnapshot keeps its identity between changes and changes on every update', async () => {
+    await signIn();
+    const [tab] = await tabs(1, { namespace: uniqueNamespace('snap') });
+    const manager = tab!.api.manager;
+    await manager.getToken();
+    const a = manager.getSnapshot();
+    expect(manager.getSnapshot()).toBe(a);
+    let notified = 0;
+    const off = manager.subscribe(() => notified++);
+    await manager.getToken({ skipCache: true });
+    await waitFor(() => manager.getSnapshot() !== a, 2000, 'a new snapshot');
+    const b = manager.getSnapshot();
+    expect(b.version).toBeGreaterThan(a.version);
+    expect(notified).toBeGreaterThan(0);
+    expect(manager.getSnapshot()).toBe(b);
+    expect(Object.isFrozen(b)).toBe(true);
+    off();
+  });
+
+  it('errors keep their class and code in the tab', async () => {
+    await signIn();
+    const [tab] = await tabs(1, { namespace: uniqueNamespace('errors') });
+    const { manager, OriginResponseError, TokenError, InvalidArgumentError } = tab!.api;
+    const missing = await manager.getToken({ template: 'no_such_template' }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(OriginResponseError);
+    expect(missing).toBeInstanceOf(TokenError);
+    expect(missing).toMatchObject({ code: 'origin_response', status: 404, name: 'OriginResponseError' });
+    expect((missing as InstanceType<typeof OriginResponseError>).errors[0]?.code).toBe('template_not_found');
+    const tooShort = await manager.getToken({ expiresInSeconds: 10 }).catch((e: unknown) => e);
+    expect(tooShort).toMatchObject({ code: 'origin_response', status: 422 });
+    expect((tooShort as InstanceType<typeof OriginResponseError>).errors[0]?.code).toBe('form_param_format_invalid');
+    const bad = await manager.getToken({ template: '../x' }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(InvalidArgumentError);
+    expect(() => manager.peekToken({ expiresInSeconds: -1 })).toThrow(InvalidArgumentError);
+  });
+
+  it('a later tab with a different worker-level option is refused with the option named', async () => {
+    await signIn();
+    const namespace = uniqueNamespace('mismatch');
+    await tabs(1, { namespace, pollIntervalMs: 2000 });
+    const other = await openTab({ namespace, pollIntervalMs: 3000 });
+    opened.push(other);
+    const error = await other.api.manager.ready.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(other.api.InvalidArgumentError);
+    expect(String((error as Error).message)).toContain('pollIntervalMs');
+  });
+
+  it('a worker that cannot start rejects ready with ConnectionError, or falls back to local mode under auto', async () => {
+    await signIn();
+    const broken = await openTab({ namespace: uniqueNamespace('broken'), mode: 'shared', workerUrl: '/no/such/worker.js' });
+    opened.push(broken);
+    const error = await broken.api.manager.ready.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(broken.api.ConnectionError);
+    expect(String((error as Error).message)).toContain('/no/such/worker.js');
+
+    const fallback = await openTab({ namespace: uniqueNamespace('fallback'), mode: 'auto', workerUrl: '/no/such/worker.js' });
+    opened.push(fallback);
+    await fallback.api.manager.ready;
+    expect(fallback.api.manager.getSnapshot().mode).toBe('local');
+    expect(await fallback.api.manager.getToken()).toBeTypeOf('string');
+  });
+
+  it('stats count live tabs, mints and this tab\'s hits', async () => {
+    await signIn();
+    const namespace = uniqueNamespace('stats');
+    const list = await tabs(3, { namespace });
+    await list[0]!.api.manager.getToken();
+    await list[0]!.api.manager.getToken();
+    const s = await list[0]!.api.manager.stats();
+    expect(s.tabs).toBe(3);
+    expect(s.mints).toBeGreaterThanOrEqual(1);
+    expect(s.tab.hits).toBeGreaterThanOrEqual(1);
+    list[2]!.close();
+    await waitFor(async () => (await list[0]!.api.manager.stats()).tabs === 2, 5000, 'the closed tab to be dropped');
+    expect((await stats()).mints).toBeGreaterThanOrEqual(1);
+  });
+});
+
+/** Every value in the namespace's IndexedDB store, serialised, to search for a token. */
+async function readStore(namespace: string): Promise<string> {
+  const { createStore, entries } = await import('idb-keyval');
+  const store = createStore(`tabtoken:v1:${namespace}:${location.origin}`, 'tokens');
+  return JSON.stringify(await entries(store));
+}
