@@ -91,7 +91,8 @@ export default defineConfig(({ mode }) => {
         },
       }),
     ],
-    optimizeDeps: { include: ['comlink', 'idb-keyval', 'jose'] },
+    // Scan only the test pages (the demo has its own config and its own `tabtoken` alias).
+    optimizeDeps: { entries: ['test/browser/fixtures/*.html'], include: ['comlink', 'idb-keyval', 'jose'] },
     test: {
       projects: [
         {

@@ -1,3 +1,4 @@
+import type { TokenError } from '../protocol/errors.ts';
 import type { EngineStats, Mode, ReadReport, TabHello, TokenRequest, Welcome } from '../protocol/types.ts';
 
 /**
@@ -6,7 +7,8 @@ import type { EngineStats, Mode, ReadReport, TabHello, TokenRequest, Welcome } f
  */
 export interface Connection {
   readonly mode: Mode;
-  hello(hello: TabHello): Promise<Welcome>;
+  /** `onError` hears the engine's failures that no call awaits. */
+  hello(hello: TabHello, onError: (error: TokenError) => void): Promise<Welcome>;
   getToken(request: TokenRequest): Promise<string | null>;
   refresh(request: TokenRequest): void;
   noteReads(reads: ReadReport[]): void;

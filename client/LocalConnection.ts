@@ -8,7 +8,7 @@
  * This file is loaded with `import()` only when local mode is used.
  */
 import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, PROTOCOL_VERSION, leaderLockName, rpcChannelName } from '../protocol/constants.ts';
-import { ConnectionError, deserializeError, isSerializedError } from '../protocol/errors.ts';
+import { ConnectionError, deserializeError, isSerializedError, type SerializedError, type TokenError } from '../protocol/errors.ts';
 import { parseSnapshot, type BroadcastMessage, type RpcRequest } from '../protocol/messages.ts';
 import type { EngineConfig, EngineStats, ReadReport, Snapshot, TabHello, TokenRequest, Welcome } from '../protocol/types.ts';
 import type { LocalHost } from '../worker/localEngine.ts';
@@ -41,6 +41,7 @@ export class LocalConnection implements Connection {
   #host: LocalHost | null = null;
   #hosting: Promise<LocalHost> | null = null;
   #hello: TabHello | null = null;
+  #onError: (error: TokenError) => void = () => {};
   #stopLeading: (() => void) | null = null;
   #closed = false;
 
@@ -90,7 +91,8 @@ export class LocalConnection implements Connection {
     const publish = this.#publish
       ? (message: BroadcastMessage) => this.#publish?.postMessage(message)
       : (message: BroadcastMessage) => this.#mirror.apply(message);
-    const host = startLocalHost(this.#config, { publish, rpcName });
+    const onError = (wire: SerializedError) => this.#onError(deserializeError(wire));
+    const host = startLocalHost(this.#config, { publish, rpcName, onError });
     this.#host = host;
     if (this.#hello) {
       const welcome = await host.hello(this.#hello);
@@ -149,7 +151,13 @@ export class LocalConnection implements Connection {
 
   /** A reply on the rpc channel: trusted only for an id this tab is waiting on, and only its shape. */
   #onReply(data: unknown): void {
-    if (!isRecord(data) || data.v !== PROTOCOL_VERSION || data.type !== 'reply' || typeof data.id !== 'string') return;
+    if (!isRecord(data) || data.v !== PROTOCOL_VERSION) return;
+    if (data.type === 'event') {
+      // Only from the leader this tab follows, and only a well-formed error.
+      if (!this.#host && data.instance === this.#mirror.instance && isSerializedError(data.error)) this.#onError(deserializeError(data.error));
+      return;
+    }
+    if (data.type !== 'reply' || typeof data.id !== 'string') return;
     if (!this.#pending.has(data.id)) return;
     const pending = this.#settle(data.id);
     if (!pending) return;
@@ -175,8 +183,9 @@ export class LocalConnection implements Connection {
     }
   }
 
-  async hello(hello: TabHello): Promise<Welcome> {
+  async hello(hello: TabHello, onError: (error: TokenError) => void): Promise<Welcome> {
     this.#hello = hello;
+    this.#onError = onError;
     return (await this.#request('hello', hello, CONNECT_TIMEOUT_MS)) as Welcome;
   }
 

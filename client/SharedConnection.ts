@@ -4,8 +4,9 @@
  */
 import * as Comlink from 'comlink';
 import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS } from '../protocol/constants.ts';
-import { ConnectionError } from '../protocol/errors.ts';
+import { ConnectionError, deserializeError, isSerializedError, type SerializedError } from '../protocol/errors.ts';
 import { installErrorTransfer } from '../protocol/errorTransfer.ts';
+import type { TokenError } from '../protocol/errors.ts';
 import type { EngineStats, ReadReport, TabHello, TokenRequest, Welcome, WorkerApi } from '../protocol/types.ts';
 import { startBundledWorker } from './bundledWorker.ts';
 import type { Connection } from './Connection.ts';
@@ -38,8 +39,11 @@ export class SharedConnection implements Connection {
     this.#remote = Comlink.wrap<WorkerApi>(this.#worker.port);
   }
 
-  hello(hello: TabHello): Promise<Welcome> {
-    return withTimeout(Promise.race([this.#remote.hello(hello), this.#failed]), CONNECT_TIMEOUT_MS, `Connecting to ${this.#where}`);
+  hello(hello: TabHello, onError: (error: TokenError) => void): Promise<Welcome> {
+    const hear = Comlink.proxy((wire: SerializedError) => {
+      if (isSerializedError(wire)) onError(deserializeError(wire));
+    });
+    return withTimeout(Promise.race([this.#remote.hello(hello, hear), this.#failed]), CONNECT_TIMEOUT_MS, `Connecting to ${this.#where}`);
   }
 
   getToken(request: TokenRequest): Promise<string | null> {

@@ -80,6 +80,8 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
 
   const hello = () => ({ tabId, config, sessionId: tab.sessionId, visible: typeof document === 'undefined' || document.visibilityState === 'visible' });
 
+  const onEngineError = (error: TokenError) => mirror.emit('error', error);
+
   async function connectLocal(): Promise<Connection> {
     const { LocalConnection } = await import('./LocalConnection.ts');
     const local = new LocalConnection(config, tabId, name, mirror);
@@ -92,7 +94,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     if (wantShared) {
       try {
         connection = new SharedConnection(name, tab.workerUrl);
-        const welcome = await connection.hello(hello());
+        const welcome = await connection.hello(hello(), onEngineError);
         mirror.adopt(welcome.instance, welcome.snapshot);
         return;
       } catch (error) {
@@ -105,7 +107,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       }
     }
     connection = await connectLocal();
-    const welcome = await connection.hello(hello());
+    const welcome = await connection.hello(hello(), onEngineError);
     mirror.adopt(welcome.instance, welcome.snapshot);
   }
 

@@ -63,6 +63,14 @@ export interface RpcReply {
   error?: SerializedError;
 }
 
+/** Local mode, leader → every follower on the `:rpc` channel: a failure no call awaits. */
+export interface RpcEvent {
+  v: typeof PROTOCOL_VERSION;
+  type: 'event';
+  instance: string;
+  error: SerializedError;
+}
+
 const STATUSES: readonly string[] = ['connecting', 'ok', 'degraded', 'signed-out'];
 const MAX_FIELD = 64 * 1024;
 

@@ -1,3 +1,5 @@
+import type { SerializedError } from './errors.ts';
+
 /**
  * Public types and the contract between a tab and the engine. Types only.
  */
@@ -134,6 +136,11 @@ export interface Engine {
   readonly ready: Promise<void>;
   snapshot(): EngineSnapshot;
   subscribe(listener: (change: EngineChange) => void): () => void;
+  /**
+   * Errors no caller awaits — a failed background refresh, a failed `{endSession}` call, a storage
+   * failure — for the tabs' `error` event. Returns the unsubscribe function.
+   */
+  onError(listener: (error: unknown) => void): () => void;
   /** A token for the active session, minting (deduplicated) when needed; null when signed out. */
   getToken(request: TokenRequest): Promise<string | null>;
   /** Starts one deduplicated background refresh of the key (a tab saw it stale). */
@@ -166,7 +173,8 @@ export interface Welcome {
 
 /** The worker's surface as a tab sees it through comlink (one port per tab). */
 export interface WorkerApi {
-  hello(hello: TabHello): Promise<Welcome>;
+  /** `onError` hears the engine's failures that no call of this tab awaits (a background refresh, sign-out's end request). */
+  hello(hello: TabHello, onError?: (error: SerializedError) => void): Promise<Welcome>;
   getToken(request: TokenRequest): Promise<string | null>;
   refresh(request: TokenRequest): void;
   noteReads(reads: ReadReport[]): void;

@@ -6,8 +6,8 @@
  * engine and publishes only to itself.
  */
 import { PROTOCOL_VERSION, tabLockName } from '../protocol/constants.ts';
-import { InvalidArgumentError, serializeError } from '../protocol/errors.ts';
-import { isTokenRequest, type BroadcastMessage, type RpcReply, type RpcRequest } from '../protocol/messages.ts';
+import { InvalidArgumentError, serializeError, type SerializedError } from '../protocol/errors.ts';
+import { isTokenRequest, type BroadcastMessage, type RpcEvent, type RpcReply, type RpcRequest } from '../protocol/messages.ts';
 import { configMismatch, parseEngineConfig, validateSessionId } from '../protocol/options.ts';
 import type { Engine, EngineConfig, EngineStats, ReadReport, Snapshot, TabHello, TokenRequest, Welcome } from '../protocol/types.ts';
 import { createEngine } from './TokenEngine.ts';
@@ -30,6 +30,8 @@ export interface LocalHostOptions {
   publish: (message: BroadcastMessage) => void;
   /** The `:rpc` channel name when this tab leads others; null without Web Locks. */
   rpcName: string | null;
+  /** Hears the engine's unawaited failures for the leader's own tab (followers get them on `:rpc`). */
+  onError: (error: SerializedError) => void;
 }
 
 const OPS: readonly string[] = ['hello', 'getToken', 'refresh', 'noteReads', 'visible', 'setActiveSession', 'signOut', 'stats'];
@@ -53,6 +55,11 @@ export function startLocalHost(config: EngineConfig, options: LocalHostOptions):
   const tabs = new Set<string>();
   const snapshot = (): Snapshot => Object.freeze({ ...engine.snapshot(), mode: 'local' as const });
   const unsubscribe = engine.subscribe((change) => options.publish({ v: PROTOCOL_VERSION, instance, ...change }));
+  const unhear = engine.onError((error) => {
+    const wire = serializeError(error);
+    options.onError(wire);
+    rpc?.postMessage({ v: PROTOCOL_VERSION, type: 'event', instance, error: wire } satisfies RpcEvent);
+  });
 
   const dropTab = (tabId: string) => {
     if (tabs.delete(tabId)) engine.setTabCount(tabs.size);
@@ -82,6 +89,7 @@ export function startLocalHost(config: EngineConfig, options: LocalHostOptions):
     stats: async () => engine.stats(),
     close() {
       unsubscribe();
+      unhear();
       rpc?.close();
       engine.close();
     },

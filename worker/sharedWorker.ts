@@ -5,7 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import { PROTOCOL_VERSION, channelName, tabLockName } from '../protocol/constants.ts';
-import { InvalidArgumentError } from '../protocol/errors.ts';
+import { InvalidArgumentError, serializeError, type SerializedError } from '../protocol/errors.ts';
 import { installErrorTransfer } from '../protocol/errorTransfer.ts';
 import type { BroadcastMessage } from '../protocol/messages.ts';
 import type { Engine, EngineConfig, EngineStats, ReadReport, Snapshot, TabHello, TokenRequest, Welcome, WorkerApi } from '../protocol/types.ts';
@@ -23,7 +23,8 @@ interface Host {
 }
 
 const instance = crypto.randomUUID();
-const tabs = new Set<string>();
+/** Live tabs, each with the callback that hears the engine's unawaited failures. */
+const tabs = new Map<string, ((error: SerializedError) => void) | null>();
 let host: Host | null = null;
 
 function startHost(config: EngineConfig): Host {
@@ -32,6 +33,10 @@ function startHost(config: EngineConfig): Host {
   engine.subscribe((change) => {
     const message: BroadcastMessage = { v: PROTOCOL_VERSION, instance, ...change };
     channel.postMessage(message);
+  });
+  engine.onError((error) => {
+    const wire = serializeError(error);
+    for (const notify of tabs.values()) Promise.resolve(notify?.(wire)).catch(() => {});
   });
   return { config, engine, channel };
 }
@@ -58,7 +63,7 @@ function dropTab(tabId: string): void {
 function tabApi(): WorkerApi {
   let tabId: string | null = null;
   return {
-    async hello(hello: TabHello): Promise<Welcome> {
+    async hello(hello: TabHello, onError?: (error: SerializedError) => void): Promise<Welcome> {
       if (typeof hello?.tabId !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(hello.tabId)) throw new InvalidArgumentError('Malformed tab id');
       const config = parseEngineConfig(hello.config);
       if (host) {
@@ -71,7 +76,7 @@ function tabApi(): WorkerApi {
       }
       const { engine } = host;
       tabId = hello.tabId;
-      tabs.add(tabId);
+      tabs.set(tabId, typeof onError === 'function' ? onError : null);
       engine.setTabCount(tabs.size);
       // The tab took this lock before saying hello and holds it for its lifetime: being granted
       // it means the tab has closed (a SharedWorker port has no close event).

@@ -64,6 +64,20 @@ describe('local mode (no SharedWorker)', () => {
     expect((await followers[0]!.api.manager.stats()).tabs).toBe(2);
   });
 
+  it('a failure no call awaits reaches the leader and its followers as an error event', async () => {
+    await signIn();
+    const namespace = uniqueNamespace('localevents');
+    const list = [await localTab(namespace), await localTab(namespace)];
+    await list[1]!.api.manager.getToken();
+    const second = await signIn();
+    await control('/__origin/faults', { errorRate: 1, status: 403 });
+    await list[1]!.api.manager.setActiveSession(second);
+    for (const tab of list) {
+      const event = await waitFor(() => tab.api.events.find((e) => e.type === 'error'), 5000, 'an error event');
+      expect(event.detail).toBeInstanceOf(tab.api.OriginResponseError);
+    }
+  });
+
   it('errors keep their class and code across the rpc channel', async () => {
     await signIn();
     const namespace = uniqueNamespace('localerr');

@@ -161,6 +161,21 @@ describe('shared mode, several tabs', () => {
     expect(await fallback.api.manager.getToken()).toBeTypeOf('string');
   });
 
+  it('a failure no call awaits reaches every tab as an error event', async () => {
+    await signIn();
+    const list = await tabs(2, { namespace: uniqueNamespace('events') });
+    await list[0]!.api.manager.getToken();
+    const second = await signIn();
+    await control('/__origin/faults', { errorRate: 1, status: 403 });
+    // Switching session mints the new session's default token at once, with no caller waiting.
+    await list[0]!.api.manager.setActiveSession(second);
+    for (const tab of list) {
+      const event = await waitFor(() => tab.api.events.find((e) => e.type === 'error'), 5000, 'an error event');
+      expect(event.detail).toBeInstanceOf(tab.api.OriginResponseError);
+      expect(event.detail).toMatchObject({ code: 'origin_response', status: 403 });
+    }
+  });
+
   it('stats count live tabs, mints and this tab\'s hits', async () => {
     await signIn();
     const namespace = uniqueNamespace('stats');

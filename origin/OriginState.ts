@@ -1,0 +1,295 @@
+/**
+ * Everything the development origin remembers, in memory: users, clients (one per browser cookie),
+ * sessions, test session tokens, the fault controls and the counters. Routes validate first and
+ * call in here only to change state, so a refused request changes nothing.
+ */
+import { randomId, randomSecret, userIdFor } from './ids.ts';
+
+/** How long a session made by a sign-in lasts at most. */
+export const SIGN_IN_SESSION_MAX_DURATION_S = 7 * 24 * 3600;
+
+export interface User {
+  readonly id: string;
+  readonly createdAt: number;
+}
+
+/** One browser, known by its `__client` cookie. */
+export interface Client {
+  readonly id: string;
+  readonly sessionIds: string[];
+  /** The session signed in (or accepted) last on this client. */
+  lastActiveSessionId: string | null;
+}
+
+export interface Session {
+  readonly id: string;
+  readonly clientId: string;
+  readonly userId: string;
+  status: 'active' | 'ended';
+  readonly createdAt: number;
+  /** Creation plus the session's max duration (ms); past it the session is expired. */
+  readonly expireAt: number;
+}
+
+export type TestSessionTokenStatus = 'pending' | 'accepted' | 'revoked';
+
+export interface TestSessionTokenRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly token: string;
+  status: TestSessionTokenStatus;
+  readonly url: string;
+  /** Absolute URL on the origin, checked when the token was created. */
+  readonly redirectUrl: string;
+  readonly sessionMaxDurationSeconds: number;
+  readonly createdAt: number;
+  updatedAt: number;
+  /** The session its acceptance created. */
+  sessionId: string | null;
+}
+
+export type OutageMode = 'off' | 'missing_expired_token' | 'down';
+
+/** Faults injected on the frontend token routes. */
+export interface Faults {
+  latencyMs: number;
+  errorRate: number;
+  status: number;
+}
+
+export const NO_FAULTS: Readonly<Faults> = Object.freeze({ latencyMs: 0, errorRate: 0, status: 503 });
+
+/**
+ * Names under which `GET /__origin/stats` counts requests. Every name is present (0 until used) so a
+ * reader can subtract two snapshots without checking for missing keys.
+ */
+export const ROUTE_NAMES = [
+  'sign_in',
+  'client',
+  'mint',
+  'end',
+  'jwks',
+  'backend_mint',
+  'test_session_token_create',
+  'test_session_token_get',
+  'test_session_token_revoke',
+  'test_session_token_accept',
+  'preflight',
+] as const;
+export type RouteName = (typeof ROUTE_NAMES)[number];
+
+/** The answer of `GET /__origin/stats`. */
+export interface OriginStats {
+  /** 2xx answers of the frontend token routes (the backend API is not counted). */
+  mints: number;
+  /** Requests by route name (see `ROUTE_NAMES`), whatever their answer. */
+  requests: Record<string, number>;
+  /** Frontend mints by session id. */
+  sessions: Record<string, { mints: number }>;
+}
+
+function zeroRequests(): Record<string, number> {
+  return Object.fromEntries(ROUTE_NAMES.map((name) => [name, 0]));
+}
+
+/**
+ * The origin's memory.
+ *
+ * @example
+ * const state = new OriginState(Date.now, 60);
+ * const client = state.createClient();
+ * const session = state.startSession(client, state.userForIdentifier('alice').id, 3600);
+ */
+export class OriginState {
+  readonly #now: () => number;
+  readonly #defaultLifetimeSeconds: number;
+  readonly #users = new Map<string, User>();
+  readonly #clients = new Map<string, Client>();
+  readonly #sessions = new Map<string, Session>();
+  readonly #testTokens = new Map<string, TestSessionTokenRecord>();
+  readonly #testTokensBySecret = new Map<string, TestSessionTokenRecord>();
+
+  #outage: OutageMode = 'off';
+  #faults: Faults = { ...NO_FAULTS };
+  #lifetimeOverride: number | null = null;
+  #mints = 0;
+  #requests = zeroRequests();
+  #sessionMints = new Map<string, number>();
+
+  constructor(now: () => number, defaultLifetimeSeconds: number) {
+    this.#now = now;
+    this.#defaultLifetimeSeconds = defaultLifetimeSeconds;
+  }
+
+  // Users, clients, sessions
+
+  /** The user of a sign-in identifier, created on first use. */
+  userForIdentifier(identifier: string): User {
+    return this.ensureUser(userIdFor(identifier));
+  }
+
+  /** The user with this id, created on first use (test session tokens name users by id). */
+  ensureUser(userId: string): User {
+    let user = this.#users.get(userId);
+    if (!user) {
+      user = { id: userId, createdAt: this.#now() };
+      this.#users.set(userId, user);
+    }
+    return user;
+  }
+
+  client(clientId: string | null): Client | null {
+    return clientId === null ? null : (this.#clients.get(clientId) ?? null);
+  }
+
+  createClient(): Client {
+    const client: Client = { id: randomId('client'), sessionIds: [], lastActiveSessionId: null };
+    this.#clients.set(client.id, client);
+    return client;
+  }
+
+  session(sessionId: string): Session | null {
+    return this.#sessions.get(sessionId) ?? null;
+  }
+
+  /** Starts a session on the client and makes it the client's last active one. */
+  startSession(client: Client, userId: string, maxDurationSeconds: number): Session {
+    const now = this.#now();
+    const session: Session = { id: randomId('sess'), clientId: client.id, userId, status: 'active', createdAt: now, expireAt: now + maxDurationSeconds * 1000 };
+    this.#sessions.set(session.id, session);
+    client.sessionIds.push(session.id);
+    client.lastActiveSessionId = session.id;
+    return session;
+  }
+
+  isExpired(session: Session): boolean {
+    return this.#now() >= session.expireAt;
+  }
+
+  /** The sessions `GET /v1/client` lists: active and within their max duration, oldest first. */
+  listedSessions(client: Client): Session[] {
+    return client.sessionIds
+      .map((id) => this.#sessions.get(id))
+      .filter((s): s is Session => s !== undefined && s.status === 'active' && !this.isExpired(s));
+  }
+
+  /** The last active session when it is still listed, else the newest listed one, else null. */
+  lastActiveSessionId(client: Client): string | null {
+    const listed = this.listedSessions(client);
+    if (listed.some((s) => s.id === client.lastActiveSessionId)) return client.lastActiveSessionId;
+    return listed.at(-1)?.id ?? null;
+  }
+
+  endSession(session: Session): void {
+    session.status = 'ended';
+  }
+
+  // Test session tokens
+
+  createTestSessionToken(input: { userId: string; sessionMaxDurationSeconds: number; redirectUrl: string; urlFor: (token: string) => string }): TestSessionTokenRecord {
+    const now = this.#now();
+    const token = randomSecret();
+    const record: TestSessionTokenRecord = {
+      id: randomId('tst'),
+      userId: input.userId,
+      token,
+      status: 'pending',
+      url: input.urlFor(token),
+      redirectUrl: input.redirectUrl,
+      sessionMaxDurationSeconds: input.sessionMaxDurationSeconds,
+      createdAt: now,
+      updatedAt: now,
+      sessionId: null,
+    };
+    this.#testTokens.set(record.id, record);
+    this.#testTokensBySecret.set(token, record);
+    return record;
+  }
+
+  testSessionToken(id: string): TestSessionTokenRecord | null {
+    return this.#testTokens.get(id) ?? null;
+  }
+
+  testSessionTokenBySecret(token: string): TestSessionTokenRecord | null {
+    return this.#testTokensBySecret.get(token) ?? null;
+  }
+
+  /** Accepts a pending token on the client: the user exists, a session starts, the token is used. */
+  acceptTestSessionToken(record: TestSessionTokenRecord, client: Client): Session {
+    this.ensureUser(record.userId);
+    const session = this.startSession(client, record.userId, record.sessionMaxDurationSeconds);
+    record.status = 'accepted';
+    record.sessionId = session.id;
+    record.updatedAt = this.#now();
+    return session;
+  }
+
+  /** Revokes the token; the session its acceptance created ends. Revoking twice changes nothing more. */
+  revokeTestSessionToken(record: TestSessionTokenRecord): void {
+    if (record.status === 'revoked') return;
+    record.status = 'revoked';
+    record.updatedAt = this.#now();
+    const session = record.sessionId === null ? null : this.session(record.sessionId);
+    if (session) this.endSession(session);
+  }
+
+  // Fault controls
+
+  get outage(): OutageMode {
+    return this.#outage;
+  }
+
+  set outage(mode: OutageMode) {
+    this.#outage = mode;
+  }
+
+  get faults(): Readonly<Faults> {
+    return this.#faults;
+  }
+
+  set faults(faults: Faults) {
+    this.#faults = { ...faults };
+  }
+
+  /** The lifetime of a token minted without a template lifetime or `expires_in_seconds`. */
+  get tokenLifetimeSeconds(): number {
+    return this.#lifetimeOverride ?? this.#defaultLifetimeSeconds;
+  }
+
+  set tokenLifetimeSeconds(seconds: number) {
+    this.#lifetimeOverride = seconds;
+  }
+
+  // Counters
+
+  countRequest(name: RouteName): void {
+    this.#requests[name] = (this.#requests[name] ?? 0) + 1;
+  }
+
+  countMint(sessionId: string): void {
+    this.#mints += 1;
+    this.#sessionMints.set(sessionId, (this.#sessionMints.get(sessionId) ?? 0) + 1);
+  }
+
+  /** A copy of the counters. */
+  stats(): OriginStats {
+    return {
+      mints: this.#mints,
+      requests: { ...this.#requests },
+      sessions: Object.fromEntries([...this.#sessionMints].map(([sid, mints]) => [sid, { mints }])),
+    };
+  }
+
+  /**
+   * Clears the counters, the outage mode, the faults and the lifetime override. Users, clients,
+   * sessions and test session tokens stay, so the cookies other tests hold keep working.
+   */
+  reset(): void {
+    this.#outage = 'off';
+    this.#faults = { ...NO_FAULTS };
+    this.#lifetimeOverride = null;
+    this.#mints = 0;
+    this.#requests = zeroRequests();
+    this.#sessionMints = new Map();
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The fault controls under `/__origin/`, served only with `faults: true` and only to loopback
+ * callers (the dispatcher enforces both). Bodies are JSON only. What the faults do to the token
+ * routes is in `faultInjection.ts`.
+ */
+import { readParams, sendJson } from './http.ts';
+import { isIntegerInRange, MAX_TOKEN_LIFETIME_S, MIN_TOKEN_LIFETIME_S } from './options.ts';
+import { NO_FAULTS, type OutageMode } from './OriginState.ts';
+import { OriginHttpError } from './OriginHttpError.ts';
+import type { Route } from './routes.ts';
+
+/** Largest injected latency. */
+export const MAX_LATENCY_MS = 60_000;
+
+const OUTAGE_MODES: readonly OutageMode[] = ['off', 'missing_expired_token', 'down'];
+
+function invalid(name: string, rule: string): OriginHttpError {
+  return new OriginHttpError(422, 'form_param_invalid', `${name} is invalid`, `${name} ${rule}.`);
+}
+
+/** `POST /__origin/outage { mode }` → `{ mode }`. */
+const outage: Route = {
+  method: 'POST',
+  pattern: /^\/__origin\/outage$/,
+  name: null,
+  control: true,
+  async handle(ctx, { req, res }) {
+    const { mode } = await readParams(req, 'json');
+    const found = OUTAGE_MODES.find((m) => m === mode);
+    if (!found) throw invalid('mode', `must be one of ${OUTAGE_MODES.join(', ')}`);
+    ctx.state.outage = found;
+    sendJson(res, 200, { mode: found });
+  },
+};
+
+/**
+ * `POST /__origin/faults { latencyMs?, errorRate?, status? }` → the faults now in force. Each call
+ * replaces all three; a field left out takes its default (0, 0, 503), so `{}` clears the faults.
+ */
+const faults: Route = {
+  method: 'POST',
+  pattern: /^\/__origin\/faults$/,
+  name: null,
+  control: true,
+  async handle(ctx, { req, res }) {
+    const { latencyMs = NO_FAULTS.latencyMs, errorRate = NO_FAULTS.errorRate, status = NO_FAULTS.status } = await readParams(req, 'json');
+    if (!isIntegerInRange(latencyMs, 0, MAX_LATENCY_MS)) throw invalid('latencyMs', `must be an integer from 0 to ${MAX_LATENCY_MS}`);
+    if (typeof errorRate !== 'number' || !(errorRate >= 0 && errorRate <= 1)) throw invalid('errorRate', 'must be a number from 0 to 1');
+    if (!isIntegerInRange(status, 400, 599)) throw invalid('status', 'must be an integer HTTP error status from 400 to 599');
+    ctx.state.faults = { latencyMs, errorRate, status };
+    sendJson(res, 200, ctx.state.faults);
+  },
+};
+
+/** `POST /__origin/config { tokenLifetimeSeconds }` changes the default token lifetime until the next reset. */
+const setConfig: Route = {
+  method: 'POST',
+  pattern: /^\/__origin\/config$/,
+  name: null,
+  control: true,
+  async handle(ctx, { req, res }) {
+    const { tokenLifetimeSeconds } = await readParams(req, 'json');
+    if (!isIntegerInRange(tokenLifetimeSeconds, MIN_TOKEN_LIFETIME_S, MAX_TOKEN_LIFETIME_S)) {
+      throw invalid('tokenLifetimeSeconds', `must be an integer from ${MIN_TOKEN_LIFETIME_S} to ${MAX_TOKEN_LIFETIME_S}`);
+    }
+    ctx.state.tokenLifetimeSeconds = tokenLifetimeSeconds;
+    sendJson(res, 200, { tokenLifetimeSeconds });
+  },
+};
+
+/** `GET /__origin/config` → `{ tokenLifetimeSeconds }` now in force. */
+const getConfig: Route = {
+  method: 'GET',
+  pattern: /^\/__origin\/config$/,
+  name: null,
+  control: true,
+  async handle(ctx, { res }) {
+    sendJson(res, 200, { tokenLifetimeSeconds: ctx.state.tokenLifetimeSeconds });
+  },
+};
+
+/** `GET /__origin/stats` → `{ mints, requests, sessions }`. */
+const stats: Route = {
+  method: 'GET',
+  pattern: /^\/__origin\/stats$/,
+  name: null,
+  control: true,
+  async handle(ctx, { res }) {
+    sendJson(res, 200, ctx.state.stats());
+  },
+};
+
+/**
+ * `POST /__origin/reset` clears counters, outage mode, faults and the lifetime override. Users,
+ * clients, sessions and test session tokens are kept, so cookies held by other tests keep working.
+ */
+const reset: Route = {
+  method: 'POST',
+  pattern: /^\/__origin\/reset$/,
+  name: null,
+  control: true,
+  async handle(ctx, { req, res }) {
+    await readParams(req, 'json');
+    ctx.state.reset();
+    sendJson(res, 200, { ok: true });
+  },
+};
+
+/** The fault control routes. */
+export const faultRoutes: readonly Route[] = [outage, faults, setConfig, getConfig, stats, reset];

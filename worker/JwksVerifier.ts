@@ -1,0 +1,37 @@
+/**
+ * Signature verification against a remote JWKS. Loaded only through a dynamic `import()` from
+ * `TokenValidator` when `verify` is set, so the jose verification code is a separate chunk and the
+ * worker bundle stays small for everyone else.
+ */
+import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose';
+import type { VerifyOptions } from '../protocol/types.ts';
+
+/**
+ * One remote key set, created once and reused: jose caches the keys, allows one fetch in flight and
+ * refetches on an unknown `kid`.
+ *
+ * @example
+ * const verifier = new JwksVerifier({ jwksUrl: 'https://example.com/.well-known/jwks.json' }, fetch);
+ * await verifier.verify(jwt, originNowSeconds);
+ */
+export class JwksVerifier {
+  readonly #options: VerifyOptions;
+  readonly #keys: ReturnType<typeof createRemoteJWKSet>;
+
+  constructor(options: VerifyOptions, fetchImpl: typeof fetch) {
+    this.#options = options;
+    this.#keys = createRemoteJWKSet(new URL(options.jwksUrl), { [customFetch]: fetchImpl });
+  }
+
+  /**
+   * Throws jose's error when the signature, issuer or algorithm does not check. Time claims are
+   * judged at the origin's "now", never at this machine's clock, which may be hours off (SPEC 3).
+   */
+  async verify(jwt: string, originNowSeconds: number): Promise<void> {
+    await jwtVerify(jwt, this.#keys, {
+      currentDate: new Date(originNowSeconds * 1000),
+      ...(this.#options.issuer !== undefined ? { issuer: this.#options.issuer } : {}),
+      ...(this.#options.algorithms !== undefined ? { algorithms: this.#options.algorithms } : {}),
+    });
+  }
+}

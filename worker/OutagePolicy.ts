@@ -1,0 +1,144 @@
+import { OriginResponseError, OriginUnavailableError } from '../protocol/errors.ts';
+import type { Clock } from './Clock.ts';
+import type { RetryPolicy } from './RetryPolicy.ts';
+
+/** What a failed request means for the engine. */
+export type FailureKind =
+  /** 401 (any code) or 404 `session_not_found`: the session is gone. */
+  | 'signout'
+  /** 422 `missing_expired_token`: the origin is in outage mode and wants the last token. */
+  | 'missing-expired-token'
+  /** Unreachable: network error, timeout, 5xx, 429 (or an unreadable 2xx): retry with backoff. */
+  | 'outage'
+  /** Anything else (other 4xx, an invalid token): reported, never retried. */
+  | 'error';
+
+/**
+ * The origin-wide outage state (SPEC 5): one backoff gate shared by every request to the origin,
+ * the `degraded` flag, and the one timer that reopens the gate.
+ *
+ * Why one gate for the whole origin rather than one per key: an origin that is down is down for
+ * every key, and a 429's Retry-After speaks for the origin. Keys that fail together wait together
+ * and come back in one wave when the gate opens; a failure that lands while the gate is already
+ * closed does not push the backoff further, so N keys failing in one round count as one attempt:
+ *
+ * ```
+ *   key A ──req──✗ 503            gate closed until t+d₀ (attempt 0 → 1)
+ *   key B ──req─────✗ 503         gate already closed: no escalation
+ *                        ···· t+d₀ ── A, B retried together
+ * ```
+ *
+ * @example
+ * const outage = new OutagePolicy({ clock, retry: new RetryPolicy(), onRetry: () => engine.drainRetries() });
+ * outage.failure(error);  // degraded; the gate closes for a jittered delay
+ * outage.isOpen();        // false until the delay has passed
+ */
+export class OutagePolicy {
+  readonly #clock: Clock;
+  readonly #retry: RetryPolicy;
+  readonly #onRetry: () => void;
+  #attempt = 0;
+  #notBefore = 0;
+  #failing = false;
+  #lastError: unknown = null;
+  #timer: unknown = null;
+  #timerAt = 0;
+
+  constructor(deps: { clock: Clock; retry: RetryPolicy; onRetry: () => void }) {
+    this.#clock = deps.clock;
+    this.#retry = deps.retry;
+    this.#onRetry = deps.onRetry;
+  }
+
+  static classify(error: unknown): FailureKind {
+    if (error instanceof OriginUnavailableError) return 'outage';
+    if (!(error instanceof OriginResponseError)) return 'error';
+    const code = error.errors[0]?.code;
+    if (error.status === 401) return 'signout';
+    if (error.status === 404 && code === 'session_not_found') return 'signout';
+    
+    if (error.status === 422 && code === 'missing_expired_token') return 'missing-expired-token';
+    if (error.status === 429 || error.status >= 500 || (error.status >= 200 && error.status < 300)) return 'outage';
+    return 'error';
+  }
+
+  /** Whether the origin is failing (status `degraded`) — set by a retryable failure, cleared by a success. */
+  get failing(): boolean {
+    return this.#failing;
+  }
+
+  get lastError(): unknown {
+    return this.#lastError;
+  }
+
+  /** The current backoff attempt (0 after a success). */
+  get attempt(): number {
+    return this.#attempt;
+  }
+
+  /** Whether a request may be sent now. */
+  isOpen(): boolean {
+    return this.#clock.now() >= this.#notBefore;
+  }
+
+  /** Milliseconds until the gate opens (0 when open). */
+  waitMs(): number {
+    return Math.max(0, this.#notBefore - this.#clock.now());
+  }
+
+  /**
+   * A retryable failure: marks the origin failing and closes the gate for the next backoff delay,
+   * unless it is already closed by a failure of the same round (then only a longer Retry-After
+   * extends it). Returns whether the failing flag changed.
+   */
+  failure(error: unknown): boolean {
+    const changed = !this.#failing;
+    this.#failing = true;
+    this.#lastError = error;
+    const now = this.#clock.now();
+    const retryAfter = error instanceof OriginResponseError ? error.retryAfter : null;
+    if (now >= this.#notBefore) {
+      this.#notBefore = now + this.#retry.delayMs(this.#attempt, retryAfter);
+      this.#attempt++;
+    } else if (retryAfter !== null) {
+      this.#notBefore = Math.max(this.#notBefore, now + this.#retry.delayMs(0, retryAfter));
+    }
+    this.#arm();
+    return changed;
+  }
+
+  /** A request succeeded: the origin is back. Returns whether the failing flag changed. */
+  success(): boolean {
+    const changed = this.#failing;
+    this.#failing = false;
+    this.#lastError = null;
+    this.#attempt = 0;
+    this.#notBefore = 0;
+    this.#disarm();
+    return changed;
+  }
+
+  /** Someone is waiting for the gate: make sure the timer that reopens it is set. */
+  wake(): void {
+    if (!this.isOpen()) this.#arm();
+  }
+
+  close(): void {
+    this.#disarm();
+  }
+
+  #arm(): void {
+    if (this.#timer !== null && this.#timerAt === this.#notBefore) return;
+    this.#disarm();
+    this.#timerAt = this.#notBefore;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = null;
+      this.#onRetry();
+    }, Math.max(0, this.#notBefore - this.#clock.now()));
+  }
+
+  #disarm(): void {
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}

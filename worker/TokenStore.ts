@@ -1,0 +1,42 @@
+/**
+ * Persistence of the engine (SPEC 4): tokens by cache key, the active session id and the
+ * lastActiveToken of each session. Only IndexedDB (through idb-keyval) in the browser — never
+ * localStorage, sessionStorage or cookies, which every script of the page and every tab could read
+ * or race on. Every method may reject; the engine then carries on in memory.
+ */
+
+/** A token as it is persisted: the `expiresAt` it was computed with is kept across reloads. */
+export interface StoredToken {
+  jwt: string;
+  expiresAt: number;
+}
+
+/**
+ * @example
+ * const store: TokenStore = new MemoryTokenStore();
+ * await store.setToken('sess_1|||', { jwt, expiresAt });
+ * await store.getTokens('sess_1'); // Map { 'sess_1|||' => { jwt, expiresAt } }
+ */
+export interface TokenStore {
+  /** Every stored token of one session, by cache key. */
+  getTokens(sessionId: string): Promise<Map<string, StoredToken>>;
+  setToken(key: string, token: StoredToken): Promise<void>;
+  deleteToken(key: string): Promise<void>;
+  getActiveSessionId(): Promise<string | null>;
+  /** null forgets the active session (signed out). */
+  setActiveSessionId(sessionId: string | null): Promise<void>;
+  getLastActiveToken(sessionId: string): Promise<string | null>;
+  setLastActiveToken(sessionId: string, jwt: string): Promise<void>;
+  /** Drops the session's tokens and its lastActiveToken. */
+  clearSession(sessionId: string): Promise<void>;
+}
+
+/** Key prefixes inside one store; a cache key never starts with these because session ids have no `:`. */
+export const STORE_KEYS = {
+  token: (key: string) => `token:${key}`,
+  lastActive: (sessionId: string) => `last:${sessionId}`,
+  activeSession: 'session:active',
+} as const;
+
+export { IdbTokenStore } from './IdbTokenStore.ts';
+export { MemoryTokenStore } from './MemoryTokenStore.ts';
