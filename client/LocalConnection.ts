@@ -10,7 +10,7 @@
 import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, PROTOCOL_VERSION, leaderLockName, rpcChannelName } from '../protocol/constants.ts';
 import { ConnectionError, deserializeError, isSerializedError, type SerializedError, type TokenError } from '../protocol/errors.ts';
 import { parseSnapshot, type BroadcastMessage, type RpcRequest } from '../protocol/messages.ts';
-import type { EngineConfig, EngineStats, ReadReport, Snapshot, TabHello, TokenRequest, Welcome } from '../protocol/types.ts';
+import type { EngineConfig, EngineStats, ReadReport, TabHello, TokenRequest, Welcome } from '../protocol/types.ts';
 import type { LocalHost } from '../worker/localEngine.ts';
 import type { Connection } from './Connection.ts';
 import type { SnapshotMirror } from './SnapshotMirror.ts';
@@ -72,8 +72,10 @@ export class LocalConnection implements Connection {
   }
 
   /** A leader announced itself on the channel: follow it. */
-  onLeaderHello(instance: string, snapshot: Snapshot): void {
+  onLeaderHello(instance: string, announced: unknown): void {
     if (this.#host || this.#hello === null || instance === this.#mirror.instance) return;
+    const snapshot = parseSnapshot(announced);
+    if (!snapshot || snapshot.mode !== 'local') return;
     this.#mirror.adopt(instance, snapshot);
     // Requests sent to the previous leader will not be answered: send them to this one now.
     for (const [id, pending] of this.#pending) this.#send(id, pending.op, pending.opts);

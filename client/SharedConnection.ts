@@ -31,7 +31,7 @@ export class SharedConnection implements Connection {
     }
     this.#failed = new Promise<never>((_, reject) => {
       this.#worker.addEventListener('error', (event) => {
-        const detail = event instanceof ErrorEvent && event.message ? event.message : 'its script failed to load or was blocked (check workerUrl and the Content-Security-Policy worker-src)';
+        const detail = event instanceof ErrorEvent && event.message ? event.message : 'script not loaded (check workerUrl and CSP worker-src)';
         reject(new ConnectionError(`Could not start ${this.#where}: ${detail}`));
       });
     });

@@ -8,7 +8,6 @@ import { ConnectionError, TokenError, InvalidArgumentError } from '../protocol/e
 import { parseBroadcast } from '../protocol/messages.ts';
 import { normalizeGetTokenOptions, validateManagerOptions, validateSessionId } from '../protocol/options.ts';
 import type { GetTokenOptions, Mode, ReadReport, Snapshot, Stats, TokenManagerOptions, TokenRequest } from '../protocol/types.ts';
-import { authorizedFetch } from './authorizedFetch.ts';
 import type { Connection } from './Connection.ts';
 import { ReadTracker } from './ReadTracker.ts';
 import { SharedConnection } from './SharedConnection.ts';
@@ -74,7 +73,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     else mirror.apply(message);
   };
   // Set by the local connection: a new leader announced itself.
-  let onLeaderHello: ((instance: string, snapshot: Snapshot) => void) | null = null;
+  let onLeaderHello: ((instance: string, snapshot: unknown) => void) | null = null;
 
   const tracker = new ReadTracker(config.pollIntervalMs, (reads: ReadReport[]) => connection?.noteReads(reads));
 
@@ -207,7 +206,8 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       await ready;
       await connection?.signOut();
     },
-    fetch: (input, init) => authorizedFetch(manager, tab.fetchOrigins, input, init),
+    // Loaded on first use: it is not on the path to the first token.
+    fetch: (input, init) => import('./authorizedFetch.ts').then((m) => m.authorizedFetch(manager, tab.fetchOrigins, input, init)),
     async stats(): Promise<Stats> {
       await ready;
       if (!connection) throw new ConnectionError('Not connected');

@@ -4,7 +4,13 @@
  * class, `code`, `status`, `errors` and `retryAfter`. comlink is passed in (protocol imports nothing);
  * both the worker and the tab install it.
  */
-import { deserializeError, isSerializedError, serializeError } from './errors.ts';
+import { deserializeError, isSerializedError, type SerializedError } from './errors.ts';
+
+/**
+ * The tab exposes nothing that throws, so it does not carry the full serializer (it ships in the
+ * 5 KB client entry); the worker passes `serializeError`.
+ */
+const plain = (error: unknown): SerializedError => ({ name: 'ConnectionError', code: 'connection', message: String(error) });
 
 /** The part of comlink's `TransferHandler` used here (structurally compatible). */
 interface ThrowHandler {
@@ -18,15 +24,15 @@ interface ThrowHandler {
  *
  * @example
  * import * as Comlink from 'comlink';
- * installErrorTransfer(Comlink.transferHandlers);
+ * installErrorTransfer(Comlink.transferHandlers, serializeError); // in the worker
  */
-export function installErrorTransfer(handlers: Map<string, ThrowHandler>): void {
+export function installErrorTransfer(handlers: Map<string, ThrowHandler>, serialize: (error: unknown) => SerializedError = plain): void {
   const builtin = handlers.get('throw');
   if (!builtin) return;
   handlers.set('throw', {
     // comlink wraps a thrown value as `{ value, [throwMarker]: 0 }`; its own check recognises it.
     canHandle: (value: unknown) => builtin.canHandle(value),
-    serialize: (thrown: { value: unknown }) => [serializeError(thrown.value), []],
+    serialize: (thrown: { value: unknown }) => [serialize(thrown.value), []],
     deserialize: (wire: unknown) => {
       throw deserializeError(isSerializedError(wire) ? wire : { name: 'ConnectionError', code: 'connection', message: 'The worker sent a malformed error' });
     },

@@ -44,14 +44,14 @@ export class InvalidArgumentError extends TokenError {
 
 /** The origin asked for the last token (outage mode) and none is known for the session. */
 export class MissingExpiredTokenError extends TokenError {
-  constructor(message = 'The origin needs the last active token to re-mint during its outage, and none is known for this session', options?: { cause?: unknown }) {
+  constructor(message = 'No last active token to re-mint with during the outage', options?: { cause?: unknown }) {
     super('missing_expired_token', message, options);
   }
 }
 
 /** The origin could not be reached and no usable token is cached. */
 export class OriginUnavailableError extends TokenError {
-  constructor(message = 'The token origin is unreachable and no unexpired token is cached', options?: { cause?: unknown }) {
+  constructor(message = 'Token origin unreachable; no unexpired token cached', options?: { cause?: unknown }) {
     super('origin_unavailable', message, options);
   }
 }

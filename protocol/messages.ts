@@ -34,10 +34,13 @@ export interface StatusMessage extends Envelope {
   sessionId: string | null;
   storage: StorageKind;
 }
-/** A local-mode leader announcing itself with its whole snapshot. */
+/**
+ * A local-mode leader announcing itself with its whole snapshot. `parseBroadcast` leaves the
+ * snapshot unchecked (shared-mode tabs ignore `hello`); a follower validates it with `parseSnapshot`.
+ */
 export interface HelloMessage extends Envelope {
   type: 'hello';
-  snapshot: Snapshot;
+  snapshot: unknown;
 }
 
 export type BroadcastMessage = TokenMessage | EvictMessage | SignoutMessage | StatusMessage | HelloMessage;
@@ -140,10 +143,8 @@ export function parseBroadcast(data: unknown): BroadcastMessage | null {
         if (typeof data.status !== 'string' || !STATUSES.includes(data.status)) return null;
         if (!isTime(data.since) || !isSessionIdOrNull(data.sessionId) || !isStorage(data.storage)) return null;
         return { ...env, type, status: data.status as Status, since: data.since, sessionId: data.sessionId, storage: data.storage };
-      case 'hello': {
-        const snapshot = parseSnapshot(data.snapshot);
-        return snapshot ? { ...env, type, snapshot } : null;
-      }
+      case 'hello':
+        return { ...env, type, snapshot: data.snapshot };
       default:
         return null;
     }

@@ -1,7 +1,8 @@
 /**
  * Validation of options at the edge: every bad value becomes an `InvalidArgumentError` naming the
  * option, before any request is made. Used by the tab (synchronously, in `createTokenManager`) and
- * again by the engine, which trusts no tab.
+ * again by the engine, which trusts no tab. Written compactly on purpose: it ships in the client
+ * entry, whose budget is 5 KB.
  */
 import {
   DEFAULT_ENDPOINTS,
@@ -16,95 +17,82 @@ import {
   TEMPLATE_PATTERN,
 } from './constants.ts';
 import { InvalidArgumentError } from './errors.ts';
-import type { EngineConfig, Endpoints, GetTokenOptions, TokenRequest, VerifyOptions } from './types.ts';
+import type { EngineConfig, Endpoints, TokenRequest, VerifyOptions } from './types.ts';
 
-const CREDENTIALS: readonly string[] = ['include', 'same-origin', 'omit'];
-const MODES: readonly string[] = ['auto', 'shared', 'local'];
-const MANAGER_KEYS = new Set([
-  'frontendApi', 'sessionId', 'mode', 'namespace', 'workerUrl', 'persist', 'pollIntervalMs',
-  'leewayInSeconds', 'verify', 'endpoints', 'credentials', 'fetchOrigins',
-]);
-const GET_TOKEN_KEYS = new Set(['template', 'organizationId', 'expiresInSeconds', 'skipCache', 'leewayInSeconds']);
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
-  return typeof value;
-}
+type Options = Record<string, unknown>;
 
 function fail(option: string, expected: string, value: unknown): never {
-  throw new InvalidArgumentError(`${option} must be ${expected}; got ${describe(value)}`);
+  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : typeof value === 'object' && value !== null ? typeof value : String(value);
+  throw new InvalidArgumentError(`${option} must be ${expected}; got ${shown}`);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+function isObject(value: unknown): value is Options {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function checkKeys(value: Record<string, unknown>, allowed: Set<string>, where: string): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) throw new InvalidArgumentError(`${where} has no option named ${JSON.stringify(key)}`);
-  }
+/** The object itself, or `{}` when absent; anything else, or an unknown key, is refused. */
+function object(value: unknown, option: string, keys: readonly string[]): Options {
+  if (value === undefined) return {};
+  if (!isObject(value)) fail(option, 'an object', value);
+  for (const key of Object.keys(value)) if (!keys.includes(key)) fail(option, `free of unknown keys (${keys.join(', ')})`, key);
+  return value;
 }
+
+/** `value` if it passes `ok`, `fallback` when undefined; else an error naming `option`. */
+function check<T>(value: unknown, fallback: T, ok: (v: unknown) => boolean, option: string, expected: string): T {
+  if (value === undefined) return fallback;
+  if (!ok(value)) fail(option, expected, value);
+  return value as T;
+}
+
+const matching = (pattern: RegExp) => (v: unknown) => typeof v === 'string' && pattern.test(v);
+const oneOf = (...allowed: unknown[]) => (v: unknown) => allowed.includes(v);
+const isInt = (min: number, max: number) => (v: unknown) => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+const isLeeway = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const ID = '/^[A-Za-z0-9_-]{1,128}$/';
 
 /** Raises a leeway to the 15 s floor; rejects anything that is not a finite number ≥ 0. */
 export function normalizeLeeway(value: unknown, option = 'leewayInSeconds'): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(option, 'a finite number ≥ 0', value);
-  return Math.max(MIN_LEEWAY_S, value);
+  return Math.max(MIN_LEEWAY_S, check(value, MIN_LEEWAY_S, isLeeway, option, 'a finite number ≥ 0'));
 }
 
 /** Validates a session id (`/^[A-Za-z0-9_-]{1,128}$/`). */
 export function validateSessionId(value: unknown, option = 'sessionId'): string {
-  if (typeof value !== 'string' || !SESSION_ID_PATTERN.test(value)) fail(option, 'a string matching /^[A-Za-z0-9_-]{1,128}$/', value);
-  return value;
+  return check<string>(value, '', matching(SESSION_ID_PATTERN), option, `a string matching ${ID}`) || fail(option, 'a session id', value);
 }
 
-function parseAbsoluteUrl(value: unknown, option: string, base?: string): URL {
-  if (typeof value !== 'string' && !(value instanceof URL)) fail(option, 'a URL string', value);
-  let url: URL;
+function url(value: unknown, option: string, base?: string): URL {
+  let parsed: URL | null = null;
   try {
-    url = new URL(String(value), base);
+    if (typeof value === 'string' || value instanceof URL) parsed = new URL(value, base);
   } catch {
-    return fail(option, 'a valid URL', value);
+    // reported below
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(option, 'an http(s) URL', value);
-  return url;
+  if (!parsed || !/^https?:$/.test(parsed.protocol)) return fail(option, 'an http(s) URL', value);
+  return parsed;
 }
 
-function validateEndpoints(value: unknown): Endpoints {
-  if (value === undefined) return { ...DEFAULT_ENDPOINTS };
-  if (!isPlainObject(value)) fail('endpoints', 'an object', value);
-  checkKeys(value, new Set(Object.keys(DEFAULT_ENDPOINTS)), 'endpoints');
+function endpoints(value: unknown): Endpoints {
+  const names = Object.keys(DEFAULT_ENDPOINTS) as (keyof Endpoints)[];
+  const given = object(value, 'endpoints', names);
   const out: Endpoints = { ...DEFAULT_ENDPOINTS };
-  for (const name of Object.keys(DEFAULT_ENDPOINTS) as (keyof Endpoints)[]) {
-    const path = value[name];
-    if (path === undefined) continue;
+  for (const name of names) {
+    const needs = name === 'client' ? [] : name === 'templateToken' ? ['{sid}', '{template}'] : ['{sid}'];
     // A path, never a URL: the token must only ever go to frontendApi.
-    if (typeof path !== 'string' || !path.startsWith('/') || path.startsWith('//') || path.includes('\\') || path.length > 512) {
-      fail(`endpoints.${name}`, 'a path starting with a single "/"', path);
-    }
-    if (name !== 'client' && !path.includes('{sid}')) fail(`endpoints.${name}`, 'a path containing {sid}', path);
-    if (name === 'templateToken' && !path.includes('{template}')) fail('endpoints.templateToken', 'a path containing {template}', path);
-    out[name] = path;
+    out[name] = check(given[name], out[name], (p) => typeof p === 'string' && /^\/(?![/\\])[^\\]{0,511}$/.test(p) && needs.every((n) => p.includes(n)),
+      `endpoints.${name}`, `a path starting with a single "/"${needs.length ? ` containing ${needs.join(' and ')}` : ''}`);
   }
   return out;
 }
 
-function validateVerify(value: unknown, base: string): VerifyOptions | null {
+function verify(value: unknown, base: string): VerifyOptions | null {
   if (value === undefined) return null;
-  if (!isPlainObject(value)) fail('verify', 'an object { jwksUrl, issuer?, algorithms? }', value);
-  checkKeys(value, new Set(['jwksUrl', 'issuer', 'algorithms']), 'verify');
-  const jwksUrl = parseAbsoluteUrl(value.jwksUrl, 'verify.jwksUrl', base).href;
-  const out: VerifyOptions = { jwksUrl };
-  if (value.issuer !== undefined) {
-    if (typeof value.issuer !== 'string' || value.issuer.length === 0) fail('verify.issuer', 'a non-empty string', value.issuer);
-    out.issuer = value.issuer;
-  }
-  if (value.algorithms !== undefined) {
-    const algs = value.algorithms;
-    if (!Array.isArray(algs) || algs.length === 0 || !algs.every((a) => typeof a === 'string' && a.length > 0 && a.toLowerCase() !== 'none')) {
-      fail('verify.algorithms', 'a non-empty array of algorithm names (not "none")', algs);
-    }
-    out.algorithms = [...(algs as string[])];
+  const v = object(value, 'verify', ['jwksUrl', 'issuer', 'algorithms']);
+  const out: VerifyOptions = { jwksUrl: url(v.jwksUrl, 'verify.jwksUrl', base).href };
+  if (v.issuer !== undefined) out.issuer = check<string>(v.issuer, '', (i) => typeof i === 'string' && i.length > 0, 'verify.issuer', 'a non-empty string');
+  if (v.algorithms !== undefined) {
+    out.algorithms = [...check<string[]>(v.algorithms, [], (a) => Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === 'string' && x !== '' && x.toLowerCase() !== 'none'),
+      'verify.algorithms', 'a non-empty array of algorithm names (not "none")')];
   }
   return out;
 }
@@ -118,6 +106,8 @@ export interface TabOptions {
   fetchOrigins: string[];
 }
 
+const MANAGER_KEYS = ['frontendApi', 'sessionId', 'mode', 'namespace', 'workerUrl', 'persist', 'pollIntervalMs', 'leewayInSeconds', 'verify', 'endpoints', 'credentials', 'fetchOrigins'];
+
 /**
  * Validates `createTokenManager` options. `pageOrigin` is the page's `location.origin`.
  *
@@ -125,105 +115,58 @@ export interface TabOptions {
  * const { config, tab } = validateManagerOptions({ pollIntervalMs: 2000 }, location.origin);
  */
 export function validateManagerOptions(options: unknown, pageOrigin: string): { config: EngineConfig; tab: TabOptions } {
-  if (options === undefined) options = {};
-  if (!isPlainObject(options)) fail('options', 'an object', options);
-  checkKeys(options, MANAGER_KEYS, 'createTokenManager options');
-  const o = options as Record<string, unknown>;
-
-  const frontendUrl = o.frontendApi === undefined ? new URL(pageOrigin) : parseAbsoluteUrl(o.frontendApi, 'frontendApi', pageOrigin);
-  if (frontendUrl.search || frontendUrl.hash || frontendUrl.username || frontendUrl.password) {
-    fail('frontendApi', 'a base URL without query, fragment or credentials', o.frontendApi);
-  }
-  const frontendApi = frontendUrl.href.replace(/\/+$/, '');
-
-  const namespace = o.namespace === undefined ? '' : o.namespace;
-  if (typeof namespace !== 'string' || !NAMESPACE_PATTERN.test(namespace)) fail('namespace', 'a string matching /^[A-Za-z0-9_-]{0,64}$/', namespace);
-
-  const mode = o.mode === undefined ? 'auto' : o.mode;
-  if (typeof mode !== 'string' || !MODES.includes(mode)) fail('mode', "'auto', 'shared' or 'local'", mode);
-
-  const persist = o.persist === undefined ? true : o.persist;
-  if (typeof persist !== 'boolean') fail('persist', 'a boolean', persist);
-
-  const pollIntervalMs = o.pollIntervalMs === undefined ? POLL_INTERVAL_MS : o.pollIntervalMs;
-  if (typeof pollIntervalMs !== 'number' || !Number.isInteger(pollIntervalMs) || pollIntervalMs < MIN_POLL_INTERVAL_MS || pollIntervalMs > MAX_POLL_INTERVAL_MS) {
-    fail('pollIntervalMs', `an integer from ${MIN_POLL_INTERVAL_MS} to ${MAX_POLL_INTERVAL_MS}`, pollIntervalMs);
-  }
-
-  const leewayInSeconds = o.leewayInSeconds === undefined ? MIN_LEEWAY_S : normalizeLeeway(o.leewayInSeconds);
-
-  const credentials = o.credentials === undefined ? 'include' : o.credentials;
-  if (typeof credentials !== 'string' || !CREDENTIALS.includes(credentials)) fail('credentials', "'include', 'same-origin' or 'omit'", credentials);
-
-  const sessionId = o.sessionId === undefined ? null : validateSessionId(o.sessionId);
-  const workerUrl = o.workerUrl === undefined ? null : parseAbsoluteUrl(o.workerUrl, 'workerUrl', pageOrigin);
-
-  let fetchOrigins: string[] = [];
-  if (o.fetchOrigins !== undefined) {
-    if (!Array.isArray(o.fetchOrigins)) fail('fetchOrigins', 'an array of origins', o.fetchOrigins);
-    fetchOrigins = o.fetchOrigins.map((entry, i) => {
-      const url = parseAbsoluteUrl(entry, `fetchOrigins[${i}]`);
-      if (url.origin !== String(entry).replace(/\/$/, '')) fail(`fetchOrigins[${i}]`, 'an origin (scheme, host and port only)', entry);
-      return url.origin;
-    });
-  }
-
+  const o = object(options, 'createTokenManager options', MANAGER_KEYS);
+  const api = o.frontendApi === undefined ? new URL(pageOrigin) : url(o.frontendApi, 'frontendApi', pageOrigin);
+  if (api.search || api.hash || api.username || api.password) fail('frontendApi', 'a base URL without query, fragment or credentials', o.frontendApi);
+  const fetchOrigins = check<unknown[]>(o.fetchOrigins, [], Array.isArray, 'fetchOrigins', 'an array of origins').map((entry, i) => {
+    const origin = url(entry, `fetchOrigins[${i}]`).origin;
+    return origin === String(entry).replace(/\/$/, '') ? origin : fail(`fetchOrigins[${i}]`, 'an origin (scheme, host and port only)', entry);
+  });
   return {
     config: {
-      frontendApi,
-      namespace,
-      persist,
-      pollIntervalMs,
-      verify: validateVerify(o.verify, pageOrigin),
-      endpoints: validateEndpoints(o.endpoints),
-      credentials: credentials as RequestCredentials,
+      frontendApi: api.href.replace(/\/+$/, ''),
+      namespace: check(o.namespace, '', matching(NAMESPACE_PATTERN), 'namespace', 'a string matching /^[A-Za-z0-9_-]{0,64}$/'),
+      persist: check(o.persist, true, oneOf(true, false), 'persist', 'a boolean'),
+      pollIntervalMs: check(o.pollIntervalMs, POLL_INTERVAL_MS, isInt(MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS), 'pollIntervalMs', `an integer from ${MIN_POLL_INTERVAL_MS} to ${MAX_POLL_INTERVAL_MS}`),
+      verify: verify(o.verify, pageOrigin),
+      endpoints: endpoints(o.endpoints),
+      credentials: check<RequestCredentials>(o.credentials, 'include', oneOf('include', 'same-origin', 'omit'), 'credentials', "'include', 'same-origin' or 'omit'"),
     },
-    tab: { sessionId, mode: mode as TabOptions['mode'], workerUrl, leewayInSeconds, fetchOrigins },
+    tab: {
+      sessionId: o.sessionId === undefined ? null : validateSessionId(o.sessionId),
+      mode: check(o.mode, 'auto', oneOf('auto', 'shared', 'local'), 'mode', "'auto', 'shared' or 'local'"),
+      workerUrl: o.workerUrl === undefined ? null : url(o.workerUrl, 'workerUrl', pageOrigin),
+      leewayInSeconds: normalizeLeeway(o.leewayInSeconds),
+      fetchOrigins,
+    },
   };
 }
 
+const GET_TOKEN_KEYS = ['template', 'organizationId', 'expiresInSeconds', 'skipCache', 'leewayInSeconds'];
+
 /**
  * Validates `getToken`/`peekToken` options into a `TokenRequest`; `tabLeeway` is the tab's own
- * leeway, the floor for the call's.
+ * leeway, used when the call names none.
  *
  * @example
  * normalizeGetTokenOptions({ template: 'api' }, 15) // { template: 'api', organizationId: null, … }
  */
 export function normalizeGetTokenOptions(options: unknown, tabLeeway: number = MIN_LEEWAY_S): TokenRequest {
-  if (options === undefined || options === null) {
-    return { template: null, organizationId: null, expiresInSeconds: null, skipCache: false, leewayInSeconds: Math.max(MIN_LEEWAY_S, tabLeeway) };
-  }
-  if (!isPlainObject(options)) fail('getToken options', 'an object', options);
-  checkKeys(options, GET_TOKEN_KEYS, 'getToken options');
-  const { template, organizationId, expiresInSeconds, skipCache, leewayInSeconds } = options as GetTokenOptions & Record<string, unknown>;
-  if (template !== undefined && (typeof template !== 'string' || !TEMPLATE_PATTERN.test(template))) {
-    fail('template', 'a string matching /^[A-Za-z0-9_-]{1,64}$/', template);
-  }
-  if (organizationId !== undefined && organizationId !== null && (typeof organizationId !== 'string' || !ORGANIZATION_ID_PATTERN.test(organizationId))) {
-    fail('organizationId', 'null or a string matching /^[A-Za-z0-9_-]{1,128}$/', organizationId);
-  }
-  if (expiresInSeconds !== undefined && (typeof expiresInSeconds !== 'number' || !Number.isSafeInteger(expiresInSeconds) || expiresInSeconds <= 0 || expiresInSeconds > MAX_EXPIRES_IN_SECONDS)) {
-    fail('expiresInSeconds', `a positive integer ≤ ${MAX_EXPIRES_IN_SECONDS}`, expiresInSeconds);
-  }
-  if (skipCache !== undefined && typeof skipCache !== 'boolean') fail('skipCache', 'a boolean', skipCache);
-  const leeway = leewayInSeconds === undefined ? tabLeeway : normalizeLeeway(leewayInSeconds);
+  const o = options === null ? {} : object(options, 'getToken options', GET_TOKEN_KEYS);
   return {
-    template: template ?? null,
-    organizationId: organizationId ?? null,
-    expiresInSeconds: expiresInSeconds ?? null,
-    skipCache: skipCache ?? false,
-    leewayInSeconds: Math.max(MIN_LEEWAY_S, leeway),
+    template: check(o.template, null, matching(TEMPLATE_PATTERN), 'template', 'a string matching /^[A-Za-z0-9_-]{1,64}$/'),
+    organizationId: check(o.organizationId, null, (v) => v === null || matching(ORGANIZATION_ID_PATTERN)(v), 'organizationId', `null or a string matching ${ID}`),
+    expiresInSeconds: check(o.expiresInSeconds, null, isInt(1, MAX_EXPIRES_IN_SECONDS), 'expiresInSeconds', `a positive integer ≤ ${MAX_EXPIRES_IN_SECONDS}`),
+    skipCache: check(o.skipCache, false, oneOf(true, false), 'skipCache', 'a boolean'),
+    leewayInSeconds: o.leewayInSeconds === undefined ? Math.max(MIN_LEEWAY_S, tabLeeway) : normalizeLeeway(o.leewayInSeconds),
   };
 }
 
 /** Names the first worker-level option in which two configs differ, or null when they agree. */
 export function configMismatch(a: EngineConfig, b: EngineConfig): string | null {
-  if (a.frontendApi !== b.frontendApi) return 'frontendApi';
-  if (a.persist !== b.persist) return 'persist';
-  if (a.pollIntervalMs !== b.pollIntervalMs) return 'pollIntervalMs';
-  if (JSON.stringify(a.verify) !== JSON.stringify(b.verify)) return 'verify';
-  if (JSON.stringify(a.endpoints) !== JSON.stringify(b.endpoints)) return 'endpoints';
-  if (a.credentials !== b.credentials) return 'credentials';
+  for (const key of ['frontendApi', 'persist', 'pollIntervalMs', 'verify', 'endpoints', 'credentials'] as const) {
+    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return key;
+  }
   return null;
 }
 
@@ -232,9 +175,8 @@ export function configMismatch(a: EngineConfig, b: EngineConfig): string | null 
  * `createTokenManager` options, so a malformed config is an `InvalidArgumentError`.
  */
 export function parseEngineConfig(value: unknown): EngineConfig {
-  if (!isPlainObject(value) || typeof value.frontendApi !== 'string') fail('config', 'an engine config', value);
-  const { frontendApi, namespace, persist, pollIntervalMs, verify, endpoints, credentials } = value;
-  const origin = new URL(frontendApi).origin;
-  const options = { frontendApi, namespace, persist, pollIntervalMs, endpoints, credentials, ...(verify === null ? {} : { verify }) };
-  return validateManagerOptions(options, origin).config;
+  if (!isObject(value) || typeof value.frontendApi !== 'string') fail('config', 'an engine config', value);
+  const { frontendApi, namespace, persist, pollIntervalMs, verify: v, endpoints: e, credentials } = value;
+  const origin = url(frontendApi, 'frontendApi').origin;
+  return validateManagerOptions({ frontendApi, namespace, persist, pollIntervalMs, endpoints: e, credentials, ...(v === null ? {} : { verify: v }) }, origin).config;
 }

@@ -13,7 +13,7 @@ import { isTokenRequest } from '../protocol/messages.ts';
 import { configMismatch, parseEngineConfig, validateSessionId } from '../protocol/options.ts';
 import { createEngine } from './TokenEngine.ts';
 
-installErrorTransfer(Comlink.transferHandlers);
+installErrorTransfer(Comlink.transferHandlers, serializeError);
 
 /** The engine and its channel, created by the first tab's hello. */
 interface Host {

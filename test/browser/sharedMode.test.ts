@@ -181,6 +181,8 @@ describe('shared mode, several tabs', () => {
     const namespace = uniqueNamespace('stats');
     const list = await tabs(3, { namespace });
     await list[0]!.api.manager.getToken();
+    // The token reaches the mirror over the channel, which may land after the call's own reply.
+    await waitFor(() => list[0]!.api.manager.getSnapshot().sessionId !== null && Object.keys(list[0]!.api.manager.getSnapshot().tokens).length > 0, 2000, 'the mirror');
     await list[0]!.api.manager.getToken();
     const s = await list[0]!.api.manager.stats();
     expect(s.tabs).toBe(3);

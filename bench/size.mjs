@@ -1,0 +1,61 @@
+/**
+ * Sizes of the shipped entries as SPEC section 10 defines them: bundled with their dependencies,
+ * esbuild-minified, gzip -9. Code loaded only on demand (the local-mode engine, the jose signature
+ * verification) is measured as its own entry, not counted in the entry that loads it.
+ * Used by the size test (`npm test` fails over budget) and by the benchmarks.
+ */
+import { build } from 'esbuild';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Budgets in bytes (1 KB = 1024 bytes). */
+export const BUDGETS = {
+  client: 5 * 1024,
+  worker: 15 * 1024,
+};
+
+/** Entries measured; `lazy` names the dynamic imports that are counted separately. */
+const ENTRIES = {
+  client: { entry: 'client/index.ts', lazy: /LocalConnection|authorizedFetch/ },
+  worker: { entry: 'worker/sharedWorker.ts', lazy: /JwksVerifier/ },
+  localEngine: { entry: 'client/LocalConnection.ts', lazy: /JwksVerifier/ },
+  verifier: { entry: 'worker/JwksVerifier.ts', lazy: null },
+};
+
+async function measure(entry, lazy) {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    plugins: lazy ? [{
+      name: 'lazy-is-separate',
+      setup(b) {
+        b.onResolve({ filter: lazy }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
+      },
+    }] : [],
+  });
+  const file = result.outputFiles[0];
+  const output = Object.values(result.metafile.outputs)[0];
+  const inputs = Object.entries(output.inputs)
+    .map(([path, v]) => ({ path, bytes: v.bytesInOutput }))
+    .sort((a, b) => b.bytes - a.bytes);
+  return { minified: file.contents.length, gzip: gzipSync(file.contents, { level: 9 }).length, inputs };
+}
+
+/** Measures every entry: `{ client: { minified, gzip, budget, inputs }, … }`. */
+export async function measureSizes() {
+  const out = {};
+  for (const [name, { entry, lazy }] of Object.entries(ENTRIES)) {
+    out[name] = { entry, ...(await measure(entry, lazy)), budget: BUDGETS[name] ?? null };
+  }
+  return out;
+}
