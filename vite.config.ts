@@ -75,7 +75,7 @@ export default defineConfig(({ mode }) => {
         rollupOptions: {
           input: { testing: 'origin/testing.ts', 'bin/tabtoken-origin': 'origin/cli.ts' },
           external: [...external, 'vite', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)],
-          output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunk-[name].js' },
+          output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: 'node-[name].js' },
         },
       },
     };

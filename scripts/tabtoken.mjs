@@ -4,7 +4,7 @@
 // it installs what is missing (node modules; Debian's chromium where the machine allows it),
 // or stops with one line that says what to install.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -71,6 +71,14 @@ function build() {
     if (run(bin('vite'), ['build', '--mode', mode, '--logLevel', 'warn']) !== 0) return 1;
   }
   if (run(bin('tsc'), ['-p', 'tsconfig.build.json']) !== 0) return 1;
+  // The sources import with .ts extensions; the published declarations must name the .js files.
+  for (const file of readdirSync(join(root, 'dist', 'types'), { recursive: true })) {
+    const path = join(root, 'dist', 'types', String(file));
+    if (!path.endsWith('.d.ts')) continue;
+    const text = readFileSync(path, 'utf8');
+    const fixed = text.replace(/(from\s+['"]\.{1,2}\/[^'"]*?)\.ts(['"])/g, '$1.js$2').replace(/(import\(['"]\.{1,2}\/[^'"]*?)\.ts(['"]\))/g, '$1.js$2');
+    if (fixed !== text) writeFileSync(path, fixed);
+  }
   // The exports map names dist/{index,worker,testing}.d.ts; the declarations keep the source layout.
   writeFileSync(join(root, 'dist', 'index.d.ts'), "export * from './types/client/index.js';\n");
   writeFileSync(join(root, 'dist', 'worker.d.ts'), 'export {};\n');
