@@ -29,7 +29,13 @@ function demoRoutes(): Plugin {
   };
   return {
     name: 'tabtoken:demo-routes',
-    configureServer: (server) => void server.middlewares.use((req, res, next) => void handle(req, res, next)),
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => void handle(req, res, next));
+      server.httpServer?.once('listening', () => {
+        const keyNote = process.env.TABTOKEN_SECRET_KEY ? 'from TABTOKEN_SECRET_KEY' : `${secretKey} (set TABTOKEN_SECRET_KEY to change it)`;
+        server.config.logger.info(`  tabtoken: the development origin answers on the same port; fault controls on; secret key ${keyNote}`);
+      });
+    },
     configurePreviewServer: (server) => void server.middlewares.use((req, res, next) => void handle(req, res, next)),
   };
 }
