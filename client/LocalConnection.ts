@@ -10,9 +10,9 @@
 import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, PROTOCOL_VERSION, leaderLockName, rpcChannelName } from '../protocol/constants.ts';
 import { ConnectionError, deserializeError, isSerializedError, type SerializedError, type TokenError } from '../protocol/errors.ts';
 import { parseSnapshot, type BroadcastMessage, type RpcRequest } from '../protocol/messages.ts';
-import type { EngineConfig, EngineStats, ReadReport, TabHello, TokenRequest, Welcome } from '../protocol/types.ts';
+import type { EngineConfig, ReadReport, TabHello, TokenRequest, Welcome } from '../protocol/types.ts';
 import type { LocalHost } from '../worker/localEngine.ts';
-import type { Connection } from './Connection.ts';
+import type { Calls, Connection } from './Connection.ts';
 import type { SnapshotMirror } from './SnapshotMirror.ts';
 
 type Op = RpcRequest['op'];
@@ -191,32 +191,8 @@ export class LocalConnection implements Connection {
     return (await this.#request('hello', hello, CONNECT_TIMEOUT_MS)) as Welcome;
   }
 
-  async getToken(request: TokenRequest): Promise<string | null> {
-    return (await this.#request('getToken', request)) as string | null;
-  }
-
-  refresh(request: TokenRequest): void {
-    this.#request('refresh', request).catch(() => {});
-  }
-
-  noteReads(reads: ReadReport[]): void {
-    this.#request('noteReads', reads).catch(() => {});
-  }
-
-  visible(): void {
-    this.#request('visible', null).catch(() => {});
-  }
-
-  async setActiveSession(sessionId: string | null): Promise<void> {
-    await this.#request('setActiveSession', sessionId);
-  }
-
-  async signOut(): Promise<void> {
-    await this.#request('signOut', null);
-  }
-
-  async stats(): Promise<EngineStats> {
-    return (await this.#request('stats', null)) as EngineStats;
+  call<K extends keyof Calls>(op: K, arg: Calls[K][0]): Promise<Calls[K][1]> {
+    return this.#request(op, arg) as Promise<Calls[K][1]>;
   }
 
   close(): void {

@@ -3,12 +3,12 @@
  * local mode), mirrors the broadcast snapshot, and answers reads from the mirror whenever the
  * token it holds is fresh, without a message to the engine.
  */
-import { MIN_LEEWAY_S, cacheKey, channelName } from '../protocol/constants.ts';
-import { ConnectionError, TokenError, InvalidArgumentError } from '../protocol/errors.ts';
+import { cacheKey, channelName } from '../protocol/constants.ts';
+import { ConnectionError, InvalidArgumentError, TokenError } from '../protocol/errors.ts';
 import { parseBroadcast } from '../protocol/messages.ts';
 import { normalizeGetTokenOptions, validateManagerOptions, validateSessionId } from '../protocol/options.ts';
-import type { GetTokenOptions, Mode, ReadReport, Snapshot, Stats, TokenManagerOptions, TokenRequest } from '../protocol/types.ts';
-import type { Connection } from './Connection.ts';
+import type { GetTokenOptions, Snapshot, Stats, TokenManagerOptions, TokenRequest } from '../protocol/types.ts';
+import type { Calls, Connection } from './Connection.ts';
 import { ReadTracker } from './ReadTracker.ts';
 import { SharedConnection } from './SharedConnection.ts';
 import { SnapshotMirror, type TokenManagerEvent, type TokenManagerEvents } from './SnapshotMirror.ts';
@@ -26,17 +26,22 @@ export interface TokenManager {
   getSnapshot(): Snapshot;
   /** Calls `listener` after every snapshot change; returns the unsubscribe function. */
   subscribe(listener: () => void): () => void;
+  /** Listens to `token`, `signout`, `status` or `error`; returns the unsubscribe function. */
   on<E extends TokenManagerEvent>(event: E, handler: (payload: TokenManagerEvents[E]) => void): () => void;
+  /** Makes `sessionId` (or none) the active session of every tab. */
   setActiveSession(sessionId: string | null): Promise<void>;
+  /** Ends the session at the origin and signs every tab out (locally even if the origin fails). */
   signOut(): Promise<void>;
+  /** `fetch` with `Authorization: Bearer <token>` for the page's origin and `fetchOrigins`. */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** The engine's counters and this tab's reads. */
   stats(): Promise<Stats>;
+  /** Disconnects this tab; the engine forgets it. */
   close(): void;
 }
 
-function rejectWith(error: unknown): Promise<never> {
-  return Promise.reject(error instanceof TokenError ? error : new ConnectionError(String(error), { cause: error }));
-}
+const typed = (error: unknown): TokenError => (error instanceof TokenError ? error : new ConnectionError(String(error), { cause: error }));
+const visible = () => typeof document === 'undefined' || document.visibilityState === 'visible';
 
 /**
  * Creates the tab's token manager. Throws `InvalidArgumentError` synchronously for bad options.
@@ -50,170 +55,133 @@ function rejectWith(error: unknown): Promise<never> {
  * const res = await tokens.fetch('/api/me'); // adds `Authorization: Bearer <jwt>`
  */
 export function createTokenManager(options?: TokenManagerOptions): TokenManager {
-  const pageOrigin = typeof location !== 'undefined' ? location.origin : 'http://localhost';
-  const { config, tab } = validateManagerOptions(options, pageOrigin);
+  const { config, tab } = validateManagerOptions(options, typeof location === 'undefined' ? 'http://localhost' : location.origin);
   const name = channelName(config.namespace, new URL(config.frontendApi).origin);
   const tabId = crypto.randomUUID();
-  const tabLeeway = Math.max(MIN_LEEWAY_S, tab.leewayInSeconds);
-  const defaultRequest: TokenRequest = Object.freeze({ template: null, organizationId: null, expiresInSeconds: null, skipCache: false, leewayInSeconds: tabLeeway });
-  const hardCutoffMs = config.pollIntervalMs;
-
-  const wantShared = tab.mode === 'shared' || (tab.mode === 'auto' && typeof SharedWorker !== 'undefined');
-  const mirror = new SnapshotMirror(wantShared ? 'shared' : 'local');
+  const defaultRequest: TokenRequest = Object.freeze({ template: null, organizationId: null, expiresInSeconds: null, skipCache: false, leewayInSeconds: tab.leewayInSeconds });
+  const shared = tab.mode === 'shared' || (tab.mode === 'auto' && typeof SharedWorker !== 'undefined');
+  const mirror = new SnapshotMirror(shared ? 'shared' : 'local');
   const counters = { hits: 0, misses: 0 };
   let connection: Connection | null = null;
   let closed = false;
-  let releaseLock: () => void = () => {};
+  let releaseLock = () => {};
+  // Set by the local connection: a new leader announced itself.
+  let onLeaderHello: ((instance: string, snapshot: unknown) => void) | null = null;
 
   const channel = new BroadcastChannel(name);
   channel.onmessage = (event: MessageEvent) => {
     const message = parseBroadcast(event.data);
-    if (!message) return;
-    if (message.type === 'hello') onLeaderHello?.(message.instance, message.snapshot);
-    else mirror.apply(message);
+    if (message?.type === 'hello') onLeaderHello?.(message.instance, message.snapshot);
+    else if (message) mirror.apply(message);
   };
-  // Set by the local connection: a new leader announced itself.
-  let onLeaderHello: ((instance: string, snapshot: unknown) => void) | null = null;
 
-  const tracker = new ReadTracker(config.pollIntervalMs, (reads: ReadReport[]) => connection?.noteReads(reads));
+  /** A call to the engine once connected; fire-and-forget calls pass `quiet`. */
+  const call = <K extends keyof Calls>(op: K, arg: Calls[K][0]): Promise<Calls[K][1]> =>
+    ready.then(() => (connection ? connection.call(op, arg) : Promise.reject(new ConnectionError('Not connected'))));
+  const quiet = <K extends keyof Calls>(op: K, arg: Calls[K][0]) => void call(op, arg).catch(() => {});
 
-  const hello = () => ({ tabId, config, sessionId: tab.sessionId, visible: typeof document === 'undefined' || document.visibilityState === 'visible' });
-
-  const onEngineError = (error: TokenError) => mirror.emit('error', error);
-
-  async function connectLocal(): Promise<Connection> {
-    const { LocalConnection } = await import('./LocalConnection.ts');
-    const local = new LocalConnection(config, tabId, name, mirror);
-    onLeaderHello = (instance, snapshot) => local.onLeaderHello(instance, snapshot);
-    return local;
-  }
+  const tracker = new ReadTracker(config.pollIntervalMs, (reads) => quiet('noteReads', reads));
 
   async function connect(): Promise<void> {
     releaseLock = await holdTabLock(tabId);
-    if (wantShared) {
+    const hello = { tabId, config, sessionId: tab.sessionId, visible: visible() };
+    const onError = (error: TokenError) => mirror.emit('error', error);
+    if (shared) {
       try {
         connection = new SharedConnection(name, tab.workerUrl);
-        const welcome = await connection.hello(hello(), onEngineError);
-        mirror.adopt(welcome.instance, welcome.snapshot);
-        return;
+        const welcome = await connection.hello(hello, onError);
+        return mirror.adopt(welcome.instance, welcome.snapshot);
       } catch (error) {
         connection?.close();
         connection = null;
         if (tab.mode !== 'auto' || error instanceof InvalidArgumentError) throw error;
         // auto: a worker that cannot start (CSP, a bad URL) falls back to local mode.
         mirror.setMode('local');
-        mirror.emit('error', error instanceof TokenError ? error : new ConnectionError(String(error)));
+        onError(typed(error));
       }
     }
-    connection = await connectLocal();
-    const welcome = await connection.hello(hello(), onEngineError);
+    const { LocalConnection } = await import('./LocalConnection.ts');
+    const local = new LocalConnection(config, tabId, name, mirror);
+    onLeaderHello = (instance, snapshot) => local.onLeaderHello(instance, snapshot);
+    connection = local;
+    const welcome = await local.hello(hello, onError);
     mirror.adopt(welcome.instance, welcome.snapshot);
   }
 
   const ready = connect().then(() => {
     if (closed) throw new ConnectionError('The token manager was closed');
   });
-  ready.catch((error: unknown) => mirror.emit('error', error instanceof TokenError ? error : new ConnectionError(String(error))));
+  ready.catch((error: unknown) => mirror.emit('error', typed(error)));
 
-  const onVisibility = () => {
-    if (document.visibilityState === 'visible') connection?.visible();
-  };
+  const onVisibility = () => visible() && quiet('visible', null);
   if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onVisibility);
 
-  let keyFor: { sessionId: string; key: string } | null = null;
-  function defaultKey(sessionId: string): string {
-    if (keyFor?.sessionId !== sessionId) keyFor = { sessionId, key: cacheKey(sessionId, defaultRequest) };
-    return keyFor.key;
-  }
+  let defaultKey: [sessionId: string, key: string] = ['', ''];
 
   /**
    * The mirror's token for a read, when it may be served now: fresh, or stale but above the hard
    * cutoff (then one background refresh is asked for), or — in an outage — until its real expiry.
+   * This is the hot path: a Map-free object read and one clock read.
    */
   function fromMirror(request: TokenRequest, isDefault: boolean): string | null {
-    const snapshot = mirror.snapshot;
-    const sessionId = snapshot.sessionId;
-    if (sessionId === null || request.skipCache) return null;
-    const key = isDefault ? defaultKey(sessionId) : cacheKey(sessionId, request);
-    const token = snapshot.tokens[key];
+    const { sessionId, tokens, status } = mirror.snapshot;
+    if (sessionId === null || request.skipCache || closed) return null;
+    if (isDefault && defaultKey[0] !== sessionId) defaultKey = [sessionId, cacheKey(sessionId, defaultRequest)];
+    const key = isDefault ? defaultKey[1] : cacheKey(sessionId, request);
+    const token = tokens[key];
     if (!token) return null;
     const now = Date.now();
     const remaining = token.expiresAt - now;
     tracker.read(key, request);
     if (remaining > request.leewayInSeconds * 1000) return token.jwt;
-    if (remaining > hardCutoffMs || (snapshot.status === 'degraded' && remaining > 0)) {
-      if (tracker.mayAsk(key, now)) connection?.refresh(request);
+    if (remaining > config.pollIntervalMs || (status === 'degraded' && remaining > 0)) {
+      if (tracker.mayAsk(key, now)) quiet('refresh', request);
       return token.jwt;
     }
     return null;
   }
 
-  function getToken(options?: GetTokenOptions): Promise<string | null> {
-    let request = defaultRequest;
-    if (options !== undefined) {
-      try {
-        request = normalizeGetTokenOptions(options, tabLeeway);
-      } catch (error) {
-        return rejectWith(error);
-      }
-    }
-    if (closed) return rejectWith(new ConnectionError('The token manager was closed'));
+  function read(options: GetTokenOptions | undefined): [TokenRequest, string | null] {
+    const request = options === undefined ? defaultRequest : normalizeGetTokenOptions(options, tab.leewayInSeconds);
     const jwt = fromMirror(request, options === undefined);
-    if (jwt !== null) {
-      counters.hits++;
-      return Promise.resolve(jwt);
-    }
-    counters.misses++;
-    if (mirror.snapshot.status === 'signed-out' && !request.skipCache) return Promise.resolve(null);
-    return ready.then(() => {
-      if (!connection) throw new ConnectionError('Not connected');
-      return connection.getToken(request);
-    }).catch((error: unknown) => {
-      const typed = error instanceof TokenError ? error : new ConnectionError(String(error), { cause: error });
-      mirror.emit('error', typed);
-      throw typed;
-    });
-  }
-
-  function peekToken(options?: GetTokenOptions): string | null {
-    const request = options === undefined ? defaultRequest : normalizeGetTokenOptions(options, tabLeeway);
-    const jwt = closed ? null : fromMirror(request, options === undefined);
-    if (jwt !== null) {
-      counters.hits++;
-      return jwt;
-    }
-    counters.misses++;
-    // Nothing usable: start the mint in the background so a later read finds it.
-    if (!closed && mirror.snapshot.sessionId !== null && mirror.snapshot.status !== 'signed-out') {
-      void ready.then(() => connection?.getToken({ ...request, skipCache: false })).catch(() => {});
-    }
-    return null;
+    if (jwt === null) counters.misses++;
+    else counters.hits++;
+    return [request, jwt];
   }
 
   const manager: TokenManager = {
     ready,
-    getToken,
-    peekToken,
+    getToken(options) {
+      let request: TokenRequest;
+      let jwt: string | null;
+      try {
+        [request, jwt] = read(options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (jwt !== null) return Promise.resolve(jwt);
+      if (closed) return Promise.reject(new ConnectionError('The token manager was closed'));
+      if (mirror.snapshot.status === 'signed-out' && !request.skipCache) return Promise.resolve(null);
+      return call('getToken', request).catch((error: unknown) => {
+        mirror.emit('error', typed(error));
+        throw typed(error);
+      });
+    },
+    peekToken(options) {
+      const [request, jwt] = read(options);
+      // Nothing usable: start the mint in the background so a later read finds it.
+      const { sessionId, status } = mirror.snapshot;
+      if (jwt === null && !closed && sessionId !== null && status !== 'signed-out') quiet('getToken', { ...request, skipCache: false });
+      return jwt;
+    },
     getSnapshot: () => mirror.snapshot,
     subscribe: (listener) => mirror.subscribe(listener),
     on: (event, handler) => mirror.on(event, handler),
-    async setActiveSession(sessionId: string | null) {
-      if (sessionId !== null) validateSessionId(sessionId);
-      await ready;
-      await connection?.setActiveSession(sessionId);
-    },
-    async signOut() {
-      await ready;
-      await connection?.signOut();
-    },
+    setActiveSession: async (sessionId) => call('setActiveSession', sessionId === null ? null : validateSessionId(sessionId)),
+    signOut: () => call('signOut', null),
     // Loaded on first use: it is not on the path to the first token.
     fetch: (input, init) => import('./authorizedFetch.ts').then((m) => m.authorizedFetch(manager, tab.fetchOrigins, input, init)),
-    async stats(): Promise<Stats> {
-      await ready;
-      if (!connection) throw new ConnectionError('Not connected');
-      const engine = await connection.stats();
-      return { ...engine, tab: { ...counters } };
-    },
+    stats: async () => ({ ...(await call('stats', null)), tab: { ...counters } }),
     close() {
       if (closed) return;
       closed = true;
@@ -226,5 +194,3 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   };
   return manager;
 }
-
-export type { Mode };
