@@ -35,35 +35,64 @@ export class TokenError extends Error {
   }
 }
 
-/** An option or argument is malformed; thrown before any request is made. */
+/**
+ * An option or argument is malformed; thrown before any request is made.
+ *
+ * @example
+ * expect(() => createTokenManager({ pollIntervalMs: 10 })).toThrow(InvalidArgumentError);
+ */
 export class InvalidArgumentError extends TokenError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('invalid_argument', message, options);
   }
 }
 
-/** The origin asked for the last token (outage mode) and none is known for the session. */
+/**
+ * The origin asked for the last token (its outage mode) and none is known for the session.
+ *
+ * @example
+ * if (error instanceof MissingExpiredTokenError) redirectToSignIn();
+ */
 export class MissingExpiredTokenError extends TokenError {
   constructor(message = 'No last active token to re-mint with during the outage', options?: { cause?: unknown }) {
     super('missing_expired_token', message, options);
   }
 }
 
-/** The origin could not be reached and no usable token is cached. */
+/**
+ * The origin could not be reached and no unexpired token is cached. `getToken` never answers `null`
+ * for an outage: this is what it rejects with.
+ *
+ * @example
+ * tokens.getToken().catch((e) => { if (e.code === 'origin_unavailable') showOfflineBanner(); });
+ */
 export class OriginUnavailableError extends TokenError {
   constructor(message = 'Token origin unreachable; no unexpired token cached', options?: { cause?: unknown }) {
     super('origin_unavailable', message, options);
   }
 }
 
-/** A token from the origin failed validation; it was not cached. */
+/**
+ * A token from the origin failed validation (not a JWT, expired, wrong `sid`, `alg: none`, a bad
+ * signature with `verify`); it was not cached and the previous token stays.
+ *
+ * @example
+ * tokens.on('error', (e) => { if (e instanceof TokenInvalidError) report(e); });
+ */
 export class TokenInvalidError extends TokenError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('token_invalid', message, options);
   }
 }
 
-/** The origin answered with an HTTP error that is not an outage and not a sign-out. */
+/**
+ * The origin answered with an HTTP error that is not an outage and not a sign-out.
+ *
+ * @example
+ * const e = await tokens.getToken({ template: 'nope' }).catch((e) => e);
+ * e.status;          // 404
+ * e.errors[0].code;  // 'template_not_found'
+ */
 export class OriginResponseError extends TokenError {
   readonly status: number;
   readonly errors: OriginErrorEntry[];
@@ -88,7 +117,12 @@ export class OriginResponseError extends TokenError {
   }
 }
 
-/** The tab could not reach the worker (or the leader tab), or a call to it timed out. */
+/**
+ * The tab could not reach the worker (or the leader tab), or a call to it timed out (15 s).
+ *
+ * @example
+ * await tokens.ready.catch((e) => { if (e instanceof ConnectionError) console.error(e.message); });
+ */
 export class ConnectionError extends TokenError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('connection', message, options);
