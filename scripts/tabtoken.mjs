@@ -4,7 +4,8 @@
 // it installs what is missing (node modules; Debian's chromium where the machine allows it),
 // or stops with one line that says what to install.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -98,7 +99,15 @@ switch (command) {
     const env = { ...process.env, CHROMIUM_PATH: chromium };
     status = run(bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
     if (status === 0) status = build();
-    if (status === 0) status = run(bin('vitest'), ['run', ...rest], { env });
+    if (status === 0) {
+      const results = join(mkdtempSync(join(tmpdir(), 'tabtoken-results-')), 'vitest.json');
+      status = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...rest], { env });
+      if (existsSync(results)) {
+        const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = JSON.parse(readFileSync(results, 'utf8'));
+        // One plain closing line that any CI can read.
+        console.log(`tests: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped`);
+      }
+    }
     break;
   }
   case 'build':
