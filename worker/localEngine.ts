@@ -9,19 +9,13 @@ import { PROTOCOL_VERSION, tabLockName } from '../protocol/constants.ts';
 import { InvalidArgumentError, serializeError, type SerializedError } from '../protocol/errors.ts';
 import { isTokenRequest, type BroadcastMessage, type RpcEvent, type RpcReply, type RpcRequest } from '../protocol/messages.ts';
 import { configMismatch, parseEngineConfig, validateSessionId } from '../protocol/options.ts';
-import type { Engine, EngineConfig, EngineStats, ReadReport, Snapshot, TabHello, TokenRequest, Welcome } from '../protocol/types.ts';
+import type { Engine, EngineConfig, ReadReport, Snapshot, TabHello, Welcome, WorkerApi } from '../protocol/types.ts';
 import { createEngine } from './TokenEngine.ts';
 
-export interface LocalHost {
+/** The engine in a leader tab: the worker's surface (SPEC 6) for its own tab and its followers. */
+export interface LocalHost extends Omit<WorkerApi, 'hello' | 'bye'> {
   readonly instance: string;
   hello(hello: TabHello): Promise<Welcome>;
-  getToken(request: TokenRequest): Promise<string | null>;
-  refresh(request: TokenRequest): void;
-  noteReads(reads: ReadReport[]): void;
-  visible(): void;
-  setActiveSession(sessionId: string | null): Promise<void>;
-  signOut(): Promise<void>;
-  stats(): Promise<EngineStats>;
   close(): void;
 }
 
