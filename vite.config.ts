@@ -92,7 +92,7 @@ export default defineConfig(({ mode }) => {
       }),
     ],
     // Scan only the test pages (the demo has its own config and its own `tabtoken` alias).
-    optimizeDeps: { entries: ['test/browser/fixtures/*.html'], include: ['comlink', 'idb-keyval', 'jose'] },
+    optimizeDeps: { entries: ['test/browser/fixtures/*.html'], include: ['comlink', 'idb-keyval', 'jose', 'fast-check'] },
     test: {
       projects: [
         {

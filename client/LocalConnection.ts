@@ -61,12 +61,26 @@ export class LocalConnection implements Connection {
     this.#publish = new BroadcastChannel(channelName);
     this.#rpc = new BroadcastChannel(rpcChannelName(config.namespace, origin));
     this.#rpc.onmessage = (event: MessageEvent) => this.#onReply(event.data);
-    void locks.request(leaderLockName(config.namespace, origin), () => {
+    this.#elect(locks, leaderLockName(config.namespace, origin), rpcChannelName(config.namespace, origin));
+  }
+
+  /**
+   * Queues for the leader lock. A tab that gets it but cannot start the engine (its code failed to
+   * load) gives the lock up and queues again: holding it would leave every tab without a leader.
+   */
+  #elect(locks: LockManager, lockName: string, rpcName: string): void {
+    void locks.request(lockName, () => {
       if (this.#closed) return undefined;
       // Held until this tab closes (or close() is called): then the next tab in line leads.
       return new Promise<void>((release) => {
         this.#stopLeading = release;
-        this.#hosting = this.#lead(rpcChannelName(config.namespace, origin));
+        this.#hosting = this.#lead(rpcName);
+        this.#hosting.catch(() => {
+          if (this.#host) return; // the engine runs: this tab leads, whatever failed after
+          this.#stopLeading = null;
+          release();
+          if (!this.#closed) setTimeout(() => this.#elect(locks, lockName, rpcName), this.#config.pollIntervalMs);
+        });
       });
     });
   }
@@ -188,7 +202,11 @@ export class LocalConnection implements Connection {
   async hello(hello: TabHello, onError: (error: TokenError) => void): Promise<Welcome> {
     this.#hello = hello;
     this.#onError = onError;
-    return (await this.#request('hello', hello, CONNECT_TIMEOUT_MS)) as Welcome;
+    const welcome = (await this.#request('hello', hello, CONNECT_TIMEOUT_MS)) as Welcome;
+    // A follower loads the engine now, while the network is there, so that taking over from a
+    // leader that closes needs no fetch (the app's server may be what just went away).
+    if (!this.#host && this.#rpc) import('../worker/localEngine.ts').catch(() => {});
+    return welcome;
   }
 
   call<K extends keyof Calls>(op: K, arg: Calls[K][0]): Promise<Calls[K][1]> {

@@ -3,7 +3,7 @@
  * local mode), mirrors the broadcast snapshot, and answers reads from the mirror whenever the
  * token it holds is fresh, without a message to the engine.
  */
-import { cacheKey, channelName } from '../protocol/constants.ts';
+import { cacheKey, channelName, workerLockName } from '../protocol/constants.ts';
 import { ConnectionError, InvalidArgumentError, TokenError } from '../protocol/errors.ts';
 import { parseBroadcast } from '../protocol/messages.ts';
 import { normalizeGetTokenOptions, validateManagerOptions, validateSessionId } from '../protocol/options.ts';
@@ -87,10 +87,20 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     const hello = { tabId, config, sessionId: tab.sessionId, visible: visible() };
     const onError = (error: TokenError) => mirror.emit('error', error);
     if (shared) {
-      try {
+      // The worker holds a lock named after its instance while it runs: granted to this tab, it
+      // means the worker died with the tab still open (ended by the browser, crashed): start anew.
+      const attach = async (): Promise<void> => {
         connection = new SharedConnection(name, tab.workerUrl);
         const welcome = await connection.hello(hello, onError);
-        return mirror.adopt(welcome.instance, welcome.snapshot);
+        mirror.adopt(welcome.instance, welcome.snapshot);
+        void navigator.locks?.request(workerLockName(welcome.instance), () => {
+          if (closed) return;
+          connection?.close();
+          attach().catch((error: unknown) => onError(typed(error)));
+        });
+      };
+      try {
+        return await attach();
       } catch (error) {
         connection?.close();
         connection = null;

@@ -50,14 +50,54 @@ export interface TestSessionTokenRecord {
 
 export type OutageMode = 'off' | 'missing_expired_token' | 'down';
 
+/**
+ * What a hostile (broken, misconfigured or malicious) origin answers a mint with instead of a token
+ * (`POST /__origin/faults { hostile }`):
+ * - `html`: 200 with an HTML page (a proxy or an SPA fallback answering for the origin);
+ * - `html_error`: 403 with an HTML error page (a web application firewall);
+ * - `non_json`: 200 `application/json` whose body is cut off mid-way;
+ * - `not_jwt`: `{ object: 'token', jwt: 'not-a-jwt' }`;
+ * - `wrong_sid`: a token signed here for another session;
+ * - `expired`: a token signed here whose `exp` has passed;
+ * - `alg_none`: an unsigned token (`alg: none`) with valid claims;
+ * - `bad_signature`: a token of this session whose signature does not verify;
+ * - `huge`: a 5 MB body, streamed without a Content-Length.
+ */
+export const HOSTILE_KINDS = ['html', 'html_error', 'non_json', 'not_jwt', 'wrong_sid', 'expired', 'alg_none', 'bad_signature', 'huge'] as const;
+export type HostileKind = (typeof HOSTILE_KINDS)[number];
+
 /** Faults injected on the frontend token routes. */
 export interface Faults {
   latencyMs: number;
+  /** A random extra latency in [0, jitterMs) on top of `latencyMs`. */
+  jitterMs: number;
   errorRate: number;
   status: number;
+  /** Answer every mint that passed the checks with this instead of a token; null: answer normally. */
+  hostile: HostileKind | null;
 }
 
-export const NO_FAULTS: Readonly<Faults> = Object.freeze({ latencyMs: 0, errorRate: 0, status: 503 });
+export const NO_FAULTS: Readonly<Faults> = Object.freeze({ latencyMs: 0, jitterMs: 0, errorRate: 0, status: 503, hostile: null });
+
+/** One request to a frontend token route, as `GET /__origin/log` lists it. */
+export interface MintRecord {
+  /** When it arrived, on the origin's clock (ms). */
+  at: number;
+  /** How long until its answer was sent (or the connection closed), ms. */
+  ms: number;
+  /** The session of the URL (whatever the answer). */
+  sessionId: string | null;
+  template: string | null;
+  /** The status answered; 0 when the connection closed before an answer. */
+  status: number;
+  /** Whether the URL carried an `expired_token` (the outage re-mint of seed 003). */
+  expiredToken: boolean;
+  /** The hostile answer sent instead of a token, if any. */
+  hostile: HostileKind | null;
+}
+
+/** How many mint records `GET /__origin/log` keeps (the oldest are dropped). */
+export const MAX_MINT_RECORDS = 10_000;
 
 /**
  * Names under which `GET /__origin/stats` counts requests. Every name is present (0 until used) so a
@@ -75,6 +115,11 @@ export const ROUTE_NAMES = [
   'test_session_token_revoke',
   'test_session_token_accept',
   'preflight',
+  // The Supabase Auth protocol, served only with `faults` (authProtocolRoutes.ts): its own counters.
+  'supabase_token',
+  'supabase_refresh',
+  'supabase_user',
+  'supabase_logout',
 ] as const;
 export type RouteName = (typeof ROUTE_NAMES)[number];
 
@@ -115,6 +160,7 @@ export class OriginState {
   #mints = 0;
   #requests = zeroRequests();
   #sessionMints = new Map<string, number>();
+  #mintLog: MintRecord[] = [];
 
   constructor(now: () => number, defaultLifetimeSeconds: number) {
     this.#now = now;
@@ -271,6 +317,17 @@ export class OriginState {
     this.#sessionMints.set(sessionId, (this.#sessionMints.get(sessionId) ?? 0) + 1);
   }
 
+  /** Records one request of a frontend token route once it is answered. */
+  logMint(record: MintRecord): void {
+    this.#mintLog.push(record);
+    if (this.#mintLog.length > MAX_MINT_RECORDS) this.#mintLog.splice(0, this.#mintLog.length - MAX_MINT_RECORDS);
+  }
+
+  /** The mint requests answered since the last reset, oldest first (a copy). */
+  mintLog(): MintRecord[] {
+    return this.#mintLog.map((r) => ({ ...r }));
+  }
+
   /** A copy of the counters. */
   stats(): OriginStats {
     return {
@@ -281,10 +338,11 @@ export class OriginState {
   }
 
   /**
-   * Clears the counters, the outage mode, the faults and the lifetime override. Users, clients,
-   * sessions and test session tokens stay, so the cookies other tests hold keep working.
+   * Clears the counters, the mint log, the outage mode, the faults and the lifetime override. Users,
+   * clients, sessions and test session tokens stay, so the cookies other tests hold keep working.
    */
   reset(): void {
+    this.#mintLog = [];
     this.#outage = 'off';
     this.#faults = { ...NO_FAULTS };
     this.#lifetimeOverride = null;

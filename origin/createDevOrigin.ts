@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { backendRoutes } from './backendRoutes.ts';
 import { faultRoutes } from './faultRoutes.ts';
 import { frontendRoutes } from './frontendRoutes.ts';
+import { authProtocolRoutes } from './authProtocolRoutes.ts';
 import { answerPreflight, applyCors, requestOrigin, sendError, sendHtmlError } from './http.ts';
 import { isLoopbackAddress } from './loopback.ts';
 import { OriginState, type OriginStats } from './OriginState.ts';
@@ -105,7 +106,7 @@ async function dispatch(ctx: OriginContext, routes: readonly Route[], req: Incom
 export function createDevOrigin(options?: DevOriginOptions): DevOrigin {
   const resolved = resolveOptions(options);
   const ctx: OriginContext = { options: resolved, state: new OriginState(resolved.now, resolved.tokenLifetimeSeconds), signer: new TokenSigner() };
-  const routes: readonly Route[] = [...frontendRoutes, ...backendRoutes, ...testSessionTokenRoutes, ...(resolved.faults ? faultRoutes : [])];
+  const routes: readonly Route[] = [...frontendRoutes, ...backendRoutes, ...testSessionTokenRoutes, ...(resolved.faults ? [...faultRoutes, ...authProtocolRoutes] : [])];
   const handler = (req: IncomingMessage, res: ServerResponse, next?: () => void): void => {
     void dispatch(ctx, routes, req, res, next);
   };

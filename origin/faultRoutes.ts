@@ -5,7 +5,7 @@
  */
 import { readParams, sendJson } from './http.ts';
 import { isIntegerInRange, MAX_TOKEN_LIFETIME_S, MIN_TOKEN_LIFETIME_S } from './options.ts';
-import { NO_FAULTS, type OutageMode } from './OriginState.ts';
+import { HOSTILE_KINDS, NO_FAULTS, type Faults, type HostileKind, type OutageMode } from './OriginState.ts';
 import { OriginHttpError } from './OriginHttpError.ts';
 import type { Route } from './routes.ts';
 
@@ -34,8 +34,11 @@ const outage: Route = {
 };
 
 /**
- * `POST /__origin/faults { latencyMs?, errorRate?, status? }` → the faults now in force. Each call
- * replaces all three; a field left out takes its default (0, 0, 503), so `{}` clears the faults.
+ * `POST /__origin/faults { latencyMs?, jitterMs?, errorRate?, status?, hostile? }` → the faults now
+ * in force. Each call replaces them all; a field left out takes its default (0, 0, 0, 503, none), so
+ * `{}` clears the faults. `jitterMs` adds a random latency in [0, jitterMs); `hostile` answers every
+ * mint that passed its checks with a broken or malicious body instead of a token (`HostileKind`).
+ * The answer names `jitterMs` and `hostile` only when they are set.
  */
 const faults: Route = {
   method: 'POST',
@@ -43,14 +46,35 @@ const faults: Route = {
   name: null,
   control: true,
   async handle(ctx, { req, res }) {
-    const { latencyMs = NO_FAULTS.latencyMs, errorRate = NO_FAULTS.errorRate, status = NO_FAULTS.status } = await readParams(req, 'json');
+    const {
+      latencyMs = NO_FAULTS.latencyMs,
+      jitterMs = NO_FAULTS.jitterMs,
+      errorRate = NO_FAULTS.errorRate,
+      status = NO_FAULTS.status,
+      hostile = NO_FAULTS.hostile,
+    } = await readParams(req, 'json');
     if (!isIntegerInRange(latencyMs, 0, MAX_LATENCY_MS)) throw invalid('latencyMs', `must be an integer from 0 to ${MAX_LATENCY_MS}`);
+    if (!isIntegerInRange(jitterMs, 0, MAX_LATENCY_MS)) throw invalid('jitterMs', `must be an integer from 0 to ${MAX_LATENCY_MS}`);
+    if (latencyMs + jitterMs > MAX_LATENCY_MS) throw invalid('latencyMs + jitterMs', `must be at most ${MAX_LATENCY_MS}`);
     if (typeof errorRate !== 'number' || !(errorRate >= 0 && errorRate <= 1)) throw invalid('errorRate', 'must be a number from 0 to 1');
     if (!isIntegerInRange(status, 400, 599)) throw invalid('status', 'must be an integer HTTP error status from 400 to 599');
-    ctx.state.faults = { latencyMs, errorRate, status };
-    sendJson(res, 200, ctx.state.faults);
+    const kind = hostile === null ? null : HOSTILE_KINDS.find((k) => k === hostile);
+    if (kind === undefined) throw invalid('hostile', `must be null or one of ${HOSTILE_KINDS.join(', ')}`);
+    ctx.state.faults = { latencyMs, jitterMs, errorRate, status, hostile: kind };
+    sendJson(res, 200, faultsView(ctx.state.faults));
   },
 };
+
+/** The faults as the control answers them: the three original fields, plus the newer ones when set. */
+function faultsView(f: Readonly<Faults>): { latencyMs: number; errorRate: number; status: number; jitterMs?: number; hostile?: HostileKind } {
+  return {
+    latencyMs: f.latencyMs,
+    errorRate: f.errorRate,
+    status: f.status,
+    ...(f.jitterMs > 0 ? { jitterMs: f.jitterMs } : {}),
+    ...(f.hostile !== null ? { hostile: f.hostile } : {}),
+  };
+}
 
 /** `POST /__origin/config { tokenLifetimeSeconds }` changes the default token lifetime until the next reset. */
 const setConfig: Route = {
@@ -91,7 +115,23 @@ const stats: Route = {
 };
 
 /**
- * `POST /__origin/reset` clears counters, outage mode, faults and the lifetime override. Users,
+ * `GET /__origin/log` → `{ mints: MintRecord[] }`: every request of the frontend token routes since
+ * the last reset (at most the last 10 000), oldest first, with when it arrived, how long it took, its
+ * answer and whether it carried an `expired_token` — what the reliability drills read to check
+ * backoff, deduplication and the outage re-mint from outside the client.
+ */
+const log: Route = {
+  method: 'GET',
+  pattern: /^\/__origin\/log$/,
+  name: null,
+  control: true,
+  async handle(ctx, { res }) {
+    sendJson(res, 200, { mints: ctx.state.mintLog() });
+  },
+};
+
+/**
+ * `POST /__origin/reset` clears counters, the mint log, outage mode, faults and the lifetime override. Users,
  * clients, sessions and test session tokens are kept, so cookies held by other tests keep working.
  */
 const reset: Route = {
@@ -107,4 +147,4 @@ const reset: Route = {
 };
 
 /** The fault control routes. */
-export const faultRoutes: readonly Route[] = [outage, faults, setConfig, getConfig, stats, reset];
+export const faultRoutes: readonly Route[] = [outage, faults, setConfig, getConfig, stats, log, reset];

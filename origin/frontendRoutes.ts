@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { CLIENT_COOKIE, readBody, readCookie, readParams, sendJson, setClientCookie } from './http.ts';
-import { injectFaults, requireExpiredToken, requireOriginUp } from './faultInjection.ts';
+import { injectFaults, requireExpiredToken, requireOriginUp, sendHostile } from './faultInjection.ts';
 import {
   readExpiresInSeconds,
   readOrganizationId,
@@ -14,7 +14,7 @@ import {
   tokenAuthorizedParty,
   tokenIssuer,
 } from './mintToken.ts';
-import { SIGN_IN_SESSION_MAX_DURATION_S, type Client, type Session } from './OriginState.ts';
+import { SIGN_IN_SESSION_MAX_DURATION_S, type Client, type HostileKind, type Session } from './OriginState.ts';
 import { OriginHttpError } from './OriginHttpError.ts';
 import { stringParam } from './params.ts';
 import type { OriginContext, Route } from './routes.ts';
@@ -79,13 +79,27 @@ const getClient: Route = {
 /**
  * `POST /v1/client/sessions/{sid}/tokens[/{template}]`. Faults and outage come first (they stand for
  * an origin in trouble, whatever the request), then the checks in the order of the SPEC's table,
- * and only then anything that counts or signs.
+ * and only then anything that counts or signs — or, with a `hostile` fault, a broken answer in
+ * place of the token. Every request is recorded in the mint log once answered.
  */
 const mint: Route = {
   method: 'POST',
   pattern: /^\/v1\/client\/sessions\/([^/]+)\/tokens(?:\/(.*))?$/,
   name: 'mint',
   async handle(ctx, { req, res, url, captures, origin }) {
+    const at = ctx.options.now();
+    let hostile: HostileKind | null = null;
+    res.once('close', () => {
+      ctx.state.logMint({
+        at,
+        ms: ctx.options.now() - at,
+        sessionId: captures[0] ?? null,
+        template: captures[1] ?? null,
+        status: res.writableFinished ? res.statusCode : 0,
+        expiredToken: url.searchParams.has('expired_token'),
+        hostile,
+      });
+    });
     await injectFaults(ctx);
     requireOriginUp(ctx);
     const params = await readParams(req, 'form');
@@ -96,7 +110,10 @@ const mint: Route = {
     const organizationId = readOrganizationId(params);
     const oiat = ctx.state.outage === 'missing_expired_token' ? await requireExpiredToken(ctx, url, session) : undefined;
     const issuer = tokenIssuer(ctx, origin);
-    const jwt = await signSessionToken(ctx, { session, template, expiresInSeconds, organizationId, issuer, azp: tokenAuthorizedParty(req, issuer), ...(oiat === undefined ? {} : { oiat }) });
+    const azp = tokenAuthorizedParty(req, issuer);
+    hostile = ctx.state.faults.hostile;
+    if (hostile !== null) return sendHostile(ctx, res, hostile, { session, issuer, azp });
+    const jwt = await signSessionToken(ctx, { session, template, expiresInSeconds, organizationId, issuer, azp, ...(oiat === undefined ? {} : { oiat }) });
     ctx.state.countMint(session.id);
     sendJson(res, 200, { object: 'token', jwt });
   },

@@ -77,6 +77,11 @@ export function tabLockName(tabId: string): string {
   return `tabtoken:tab:${tabId}`;
 }
 
+/** Name of the Web Lock a SharedWorker holds for its lifetime so its tabs learn when it dies. */
+export function workerLockName(instance: string): string {
+  return `tabtoken:worker:${instance}`;
+}
+
 /**
  * The cache key of one token: two reads that differ in any part never share an entry.
  *

@@ -219,7 +219,9 @@ export class TokenEngine implements Engine {
       if (this.#signedOut) this.#requestDiscovery();
       return;
     }
-    this.#recheck();
+    // Not the re-check of a restored session: every tab says hello with `visible: true` when it
+    // opens, so re-checking here would put `GET {client}` ahead of the first token of a reload
+    // (SPEC 10). The first poll tick does it, in the background.
     this.#refreshDue();
   }
 
@@ -548,8 +550,8 @@ export class TokenEngine implements Engine {
     try {
       if (await this.#restore()) {
         // A stored session makes ready resolve without a request. GET {client} re-checks it on the
-        // first poll tick (or the first visibilitychange), not now: a reload with a fresh stored
-        // token must reach its first token before any network request (SPEC 10).
+        // first poll tick, not now and not on the hello of a visible tab: a reload with a fresh
+        // stored token must reach its first token before any network request (SPEC 10).
         this.#recheckPending = true;
         this.#ensureDefaultToken();
         return;

@@ -4,7 +4,7 @@
  * mirrors it through the BroadcastChannel, where every change of the engine is published.
  */
 import * as Comlink from 'comlink';
-import { PROTOCOL_VERSION, channelName, tabLockName } from '../protocol/constants.ts';
+import { PROTOCOL_VERSION, channelName, tabLockName, workerLockName } from '../protocol/constants.ts';
 import { InvalidArgumentError, serializeError, type SerializedError } from '../protocol/errors.ts';
 import { installErrorTransfer } from '../protocol/errorTransfer.ts';
 import type { BroadcastMessage } from '../protocol/messages.ts';
@@ -23,6 +23,18 @@ interface Host {
 }
 
 const instance = crypto.randomUUID();
+/**
+ * Held for as long as this worker runs. A tab waits on it after its welcome: being granted it means
+ * the worker died with the tab still open (the browser ended it, it crashed), and the tab starts a
+ * new one. Every welcome waits until the lock is held, so no tab can wait on it too early.
+ */
+const alive = new Promise<void>((held) => {
+  if (!navigator.locks) return held();
+  void navigator.locks.request(workerLockName(instance), () => {
+    held();
+    return new Promise<never>(() => {});
+  });
+});
 /** Live tabs, each with the callback that hears the engine's unawaited failures. */
 const tabs = new Map<string, ((error: SerializedError) => void) | null>();
 let host: Host | null = null;
@@ -88,6 +100,7 @@ function tabApi(): WorkerApi {
       }
       await engine.ready;
       if (hello.visible) engine.visible();
+      await alive;
       return { instance, snapshot: currentSnapshot(engine) };
     },
     getToken: (request: TokenRequest) => requireHost().engine.getToken(checkRequest(request)),

@@ -16,12 +16,18 @@ export interface TabFlags {
   nosw?: boolean;
   /** Count the messages the tab posts to ports and channels. */
   count?: boolean;
+  /** Remove `indexedDB` from the tab before the client starts. */
+  noidb?: boolean;
+  /** Record every write to localStorage, sessionStorage and document.cookie. */
+  spy?: boolean;
 }
 
 export async function openTab(options: TokenManagerOptions = {}, flags: TabFlags = {}): Promise<Tab> {
   const query = new URLSearchParams({ opts: JSON.stringify(options) });
   if (flags.nosw) query.set('nosw', '1');
   if (flags.count) query.set('count', '1');
+  if (flags.noidb) query.set('noidb', '1');
+  if (flags.spy) query.set('spy', '1');
   const frame = document.createElement('iframe');
   frame.src = `/test/browser/fixtures/tab.html?${query}`;
   document.body.append(frame);

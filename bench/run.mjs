@@ -1,0 +1,235 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench [-- --quick | --soak]`: the benchmarks of SPEC section 10, every contender side by
+ * side in one run, written to BENCHMARKS.md (tables against the budgets) and bench/results.json
+ * (raw figures). `scripts/tabtoken.mjs bench` builds the library first and sets CHROMIUM_PATH.
+ *
+ * Plain JavaScript, because Node 20 cannot load TypeScript: the TypeScript parts (the bench pages,
+ * the baselines, the development origin, the browser launch options) are built and loaded by Vite
+ * from bench/vite.config.ts. Everything is loopback-only (127.0.0.1), bounded in tabs and time.
+ *
+ * Modes:
+ * - `--quick`: N = 1, 5, 20, three 20 s lifetimes, fewer repetitions, and the timed measurements
+ *   made while the mints runs count; under 3 minutes on 2 cores. The peer's 200 s lifetime run
+ *   (3 × 200 s) does not fit and is left out — the report says so.
+ * - default (full): N = 1, 5, 20, 50, five 20 s lifetimes, and the peer also at 200 s on a second
+ *   origin (its own lifetime), side by side with tabtoken, during the rest of the run.
+ * - `--soak`: also calls `runSoak()` from bench/soak.mjs when that file exists.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { measureFanout } from './measure/fanout.mjs';
+import { measureLatency } from './measure/latency.mjs';
+import { measureMemory } from './measure/memory.mjs';
+import { measureMints } from './measure/mints.mjs';
+import { measureNewTab } from './measure/newTab.mjs';
+import { buildPages, startServer } from './lib/server.mjs';
+import { openSignedInRun } from './lib/tabs.mjs';
+import { renderReport } from './report.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = new Set(process.argv.slice(2));
+for (const arg of args) {
+  if (!['--quick', '--soak'].includes(arg)) {
+    console.error(`bench: unknown flag ${arg}; use --quick and/or --soak`);
+    process.exit(2);
+  }
+}
+const mode = args.has('--quick') ? 'quick' : 'full';
+
+/**
+ * Every tab of the mints runs reads a token once a second. At a 20 s lifetime every Supabase read is
+ * a refresh, so the read rate sets its request rate; four reads a second kept this 2-core machine
+ * too busy to open the other runs in time. Both modes read at the same rate, so they compare.
+ */
+const READ_EVERY_MS = 1000;
+
+/** Everything a mode changes. */
+const MODES = {
+  quick: {
+    sizes: [1, 5, 20],
+    lifetimeS: 20,
+    lifetimes: 3,
+    peerLongLifetime: null,
+    quietAlongsideMints: true,
+    readMs: READ_EVERY_MS,
+    latency: { batches: 100, calls: 10_000, warmup: 5, roundTripBatches: 100, roundTripCalls: 20 },
+    slowCalls: 1000,
+    fanout: { changes: 50, gapMs: 60, layouts: ['own'] },
+    newTab: { warmReps: 5, reloadReps: 2, afterReloadMs: 100 },
+    memoryExtraTabs: 2,
+  },
+  full: {
+    sizes: [1, 5, 20, 50],
+    lifetimeS: 20,
+    lifetimes: 5,
+    peerLongLifetime: { lifetimeS: 200, lifetimes: 3, sizes: [1, 5, 20, 50] },
+    quietAlongsideMints: false,
+    readMs: READ_EVERY_MS,
+    latency: { batches: 200, calls: 10_000, warmup: 10, roundTripBatches: 200, roundTripCalls: 20 },
+    slowCalls: 1000,
+    fanout: { changes: 100, gapMs: 100, layouts: ['own', 'shared'] },
+    newTab: { warmReps: 30, reloadReps: 10, afterReloadMs: 300 },
+    memoryExtraTabs: 5,
+  },
+};
+const settings = MODES[mode];
+const KINDS = ['shared', 'local', 'perTab', 'broadcastLock', 'supabase'];
+/** Lifetime for the measurements other than mints: long enough that no contender refreshes during them. */
+const QUIET_LIFETIME_S = 200;
+
+const startedAt = Date.now();
+const log = (line) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+
+function git(...gitArgs) {
+  try {
+    return execFileSync('git', gitArgs, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function packageVersion(name) {
+  try {
+    return JSON.parse(readFileSync(`${root}/node_modules/${name}/package.json`, 'utf8')).version;
+  } catch {
+    return null;
+  }
+}
+
+function machine(browserVersion) {
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    chromium: browserVersion,
+    playwrightCore: packageVersion('playwright-core'),
+    vite: packageVersion('vite'),
+    supabaseAuthJs: packageVersion('@supabase/auth-js'),
+    platform: `${process.platform} ${process.arch}`,
+    commit: git('rev-parse', '--short', 'HEAD'),
+    uncommittedChanges: (git('status', '--porcelain') ?? '') !== '',
+  };
+}
+
+async function main() {
+  log(`mode ${mode}`);
+  const results = { mode, date: new Date().toISOString(), settings, quietLifetimeS: QUIET_LIFETIME_S, machine: null, phases: {}, load: {} };
+  const phase = (name) => {
+    results.load[name] = loadavg();
+    log(name);
+    return Date.now();
+  };
+  const { measureSizes } = await import('./size.mjs');
+  results.size = await measureSizes();
+  log('sizes measured');
+
+  const pages = await buildPages();
+  const servers = [];
+  let browser;
+  try {
+    const server = await startServer(pages.outDir);
+    servers.push(server);
+    browser = await chromium.launch(server.api.chromiumLaunchOptions());
+    results.machine = machine(browser.version());
+    log(`server ${server.base}, Chromium ${browser.version()}`);
+
+    // Sections 2–4 and 6 run against an origin whose tokens outlive them (QUIET_LIFETIME_S), so no
+    // contender refreshes meanwhile; section 1 against one at the short lifetime. Full mode runs
+    // 2–4 first, alone on the machine, and then section 1 with the peer's 200 s run on a second
+    // origin beside it. Quick mode cannot spend that time: it runs 2–4 while the runs of section 1
+    // count (the report says their timings carry that load). Memory (6) does not depend on timing
+    // and is always measured while section 1 counts.
+    const quietServer = await startServer(pages.outDir);
+    servers.push(quietServer);
+    await quietServer.setLifetime(QUIET_LIFETIME_S);
+    results.quietAlongsideMints = settings.quietAlongsideMints;
+
+    const measureQuiet = async () => {
+      // Per contender, one signed-in tab serves the read latency (2) and then is the warm tab the
+      // new tabs (4) open from; then the fan-out (3).
+      let t = phase('read latency and new tab');
+      results.latency = [];
+      results.newTab = [];
+      for (const kind of KINDS) {
+        const { id, context, page } = await openSignedInRun(browser, quietServer.base, kind, 'quiet');
+        try {
+          results.latency.push(await measureLatency({ page, kind, spec: settings.latency, slowCalls: settings.slowCalls, log }));
+          results.newTab.push(await measureNewTab({ server: quietServer, context, warmTab: page, id, kind, ...settings.newTab, log }));
+        } finally {
+          await context.close();
+        }
+      }
+      results.phases.latencyAndNewTabS = (Date.now() - t) / 1000;
+      t = phase('fan-out');
+      results.fanout = [];
+      for (const processes of settings.fanout.layouts) {
+        results.fanout.push(await measureFanout({ browser, server: quietServer, tabs: 20, changes: settings.fanout.changes, gapMs: settings.fanout.gapMs, processes, log }));
+      }
+      results.phases.fanoutS = (Date.now() - t) / 1000;
+    };
+    const measureMemoryNow = async () => {
+      const t = phase('memory (alongside the mints runs)');
+      results.memory = await measureMemory({ browser, server: quietServer, kinds: KINDS, extraTabs: settings.memoryExtraTabs, log });
+      results.phases.memoryS = (Date.now() - t) / 1000;
+    };
+
+    if (!settings.quietAlongsideMints) await measureQuiet();
+
+    // Section 1, and in full mode the peer's 200 s run on the quiet origin beside it.
+    const t = phase('mints');
+    const jobs = [];
+    if (settings.peerLongLifetime) {
+      const { lifetimeS, lifetimes, sizes } = settings.peerLongLifetime;
+      await quietServer.setLifetime(lifetimeS);
+      log(`mints at ${lifetimeS} s (peer and tabtoken shared) on ${quietServer.base}, ${lifetimes} lifetimes`);
+      jobs.push(measureMints({ browser, server: quietServer, kinds: ['shared', 'supabase'], sizes, lifetimeS, lifetimes, readMs: settings.readMs, log }).then((rows) => {
+        results.mintsLong = rows;
+      }));
+    }
+    await server.setLifetime(settings.lifetimeS);
+    log(`mints at ${settings.lifetimeS} s, N = ${settings.sizes.join(', ')}, ${settings.lifetimes} lifetimes`);
+    const onAllOpened = async () => {
+      if (settings.quietAlongsideMints) await measureQuiet();
+      await measureMemoryNow();
+    };
+    jobs.push(measureMints({ browser, server, kinds: KINDS, sizes: settings.sizes, lifetimeS: settings.lifetimeS, lifetimes: settings.lifetimes, readMs: settings.readMs, log, onAllOpened }).then((rows) => {
+      results.mints = rows;
+    }));
+    await Promise.all(jobs);
+    results.phases.mintsS = (Date.now() - t) / 1000;
+  } finally {
+    await browser?.close();
+    for (const server of servers) await server.close();
+    pages.remove();
+  }
+
+  // The soak starts its own server and browser: it runs once everything of this run is closed.
+  if (args.has('--soak')) {
+    if (existsSync(new URL('./soak.mjs', import.meta.url))) {
+      const t = phase('soak (bench/soak.mjs)');
+      const { runSoak } = await import('./soak.mjs');
+      results.soak = await runSoak({ quick: mode === 'quick', log: (line) => log(`  soak: ${line}`) });
+      results.phases.soakS = (Date.now() - t) / 1000;
+    } else {
+      results.soak = { skipped: 'bench/soak.mjs does not exist yet' };
+      log('soak skipped: bench/soak.mjs does not exist');
+    }
+  }
+
+  results.load.end = loadavg();
+  results.durationS = (Date.now() - startedAt) / 1000;
+  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${root}/BENCHMARKS.md`, renderReport(results));
+  log(`done in ${results.durationS.toFixed(0)} s: BENCHMARKS.md and bench/results.json written`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

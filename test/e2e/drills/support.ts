@@ -1,0 +1,194 @@
+/**
+ * Real-tab drills: a Vite server with the development origin (the project's own config), Chromium
+ * through playwright-core, and helpers to drive tab pages (`test/browser/fixtures/tab.html`) and the
+ * origin from Node. Each test gets its own browser context, so its own cookie jar, SharedWorker and
+ * IndexedDB: the origin sees a new browser.
+ */
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+import { chromiumLaunchOptions } from '../../support/chromium.ts';
+
+/** The default secret key of the origin in the test server. */
+export const SECRET_KEY = 'sk_test_tabtoken';
+
+export interface Harness {
+  base: string;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+export async function startHarness(): Promise<Harness> {
+  const server: ViteDevServer = await createServer({ configFile: 'vite.config.ts', mode: 'development', server: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('the Vite server has no address');
+  const browser = await chromium.launch(chromiumLaunchOptions());
+  return {
+    base: `http://127.0.0.1:${address.port}`,
+    browser,
+    async close() {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+export interface TabOptions {
+  namespace: string;
+  pollIntervalMs?: number;
+  sessionId?: string;
+  [option: string]: unknown;
+}
+
+export interface TabFlags {
+  nosw?: boolean;
+}
+
+/** The URL of a tab page with its options and flags. */
+export function tabUrl(base: string, options: TabOptions, flags: TabFlags = {}): string {
+  const query = new URLSearchParams({ opts: JSON.stringify(options) });
+  if (flags.nosw) query.set('nosw', '1');
+  return `${base}/test/browser/fixtures/tab.html?${query}`;
+}
+
+/** Opens a real tab and waits for its manager to be ready. */
+export async function openTab(context: BrowserContext, base: string, options: TabOptions, flags: TabFlags = {}): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(tabUrl(base, options, flags));
+  await waitReady(page);
+  return page;
+}
+
+export async function waitReady(page: Page): Promise<void> {
+  await page.waitForFunction(() => 'tabtoken' in globalThis);
+  await page.evaluate(() => drillTab().manager.ready);
+}
+
+/** What the page exposes (see test/browser/fixtures/tab.ts), as seen inside `page.evaluate`. */
+export interface PageManager {
+  ready: Promise<void>;
+  getToken(options?: object): Promise<string | null>;
+  peekToken(options?: object): string | null;
+  getSnapshot(): { version: number; status: string; mode: string; storage: string; sessionId: string | null; tokens: Record<string, { jwt: string; expiresAt: number; staleAt: number }> };
+  stats(): Promise<{ tabs: number; mints: number; requests: { mint: number; client: number; end: number; failed: number } }>;
+  signOut(): Promise<void>;
+}
+export interface PageApi {
+  manager: PageManager;
+  events: { type: string; at: number; detail: unknown }[];
+}
+
+declare global {
+  // The page-side accessor used in `page.evaluate` callbacks (they run in the page, where `newContext` defines it).
+  function drillTab(): PageApi;
+}
+
+/** Defines `drillTab()` in every page of the context, so evaluate callbacks stay short and typed. */
+export async function newContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    (globalThis as unknown as { drillTab: () => unknown }).drillTab = () => (globalThis as unknown as { tabtoken: unknown }).tabtoken;
+  });
+  return context;
+}
+
+export function getToken(page: Page, options?: object): Promise<string | null> {
+  return page.evaluate((o) => drillTab().manager.getToken(o), options);
+}
+
+export function snapshot(page: Page): Promise<ReturnType<PageManager['getSnapshot']>> {
+  return page.evaluate(() => drillTab().manager.getSnapshot());
+}
+
+/** A control or stats request to the origin's fault controls. */
+export async function origin<T>(base: string, path: string, body?: object): Promise<T> {
+  const res = await fetch(`${base}${path}`, body ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {});
+  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** A call to the backend API with the secret key; answers the status and the JSON body. */
+export async function backend<T>(base: string, path: string, body?: object): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${base}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${SECRET_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+export interface OriginStats {
+  mints: number;
+  requests: Record<string, number>;
+  sessions: Record<string, { mints: number }>;
+}
+export interface MintRecord {
+  at: number;
+  ms: number;
+  sessionId: string | null;
+  template: string | null;
+  status: number;
+  expiredToken: boolean;
+  hostile: string | null;
+}
+
+export const stats = (base: string): Promise<OriginStats> => origin<OriginStats>(base, '/__origin/stats');
+export const mintLog = async (base: string): Promise<MintRecord[]> => (await origin<{ mints: MintRecord[] }>(base, '/__origin/log')).mints;
+export const totalRequests = async (base: string): Promise<number> => Object.values((await stats(base)).requests).reduce((a, b) => a + b, 0);
+
+/** Signs the context's browser in (a page of the origin posts the form); returns the session id. */
+export async function signIn(context: BrowserContext, base: string, identifier = `drill-${Math.random().toString(36).slice(2, 8)}`): Promise<string> {
+  const page = await context.newPage();
+  await page.goto(`${base}/v1/client`);
+  const id = await page.evaluate(async (who) => {
+    const res = await fetch('/v1/client/sign_ins', { method: 'POST', body: new URLSearchParams({ identifier: who }) });
+    return ((await res.json()) as { response: { id: string } }).response.id;
+  }, identifier);
+  await page.close();
+  return id;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function waitFor<T>(probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null && value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Starts a read loop in a page: `getToken()` every `everyMs`, each outcome recorded (a string, null,
+ * or the error's code). `readLoop(page).stop()` ends it and returns what it saw.
+ */
+export async function startReadLoop(page: Page, everyMs = 50): Promise<void> {
+  await page.evaluate((every) => {
+    const g = globalThis as unknown as { __reads?: { at: number; jwt?: string | null; error?: string }[]; __loop?: ReturnType<typeof setInterval> };
+    g.__reads = [];
+    g.__loop = setInterval(() => {
+      const at = Date.now();
+      drillTab().manager.getToken().then(
+        (jwt) => g.__reads!.push({ at, jwt }),
+        (e: unknown) => g.__reads!.push({ at, error: String((e as { code?: string }).code ?? e) }),
+      );
+    }, every);
+  }, everyMs);
+}
+
+export interface ReadOutcome {
+  at: number;
+  jwt?: string | null;
+  error?: string;
+}
+
+export async function stopReadLoop(page: Page): Promise<ReadOutcome[]> {
+  return page.evaluate(async () => {
+    const g = globalThis as unknown as { __reads?: ReadOutcome[]; __loop?: ReturnType<typeof setInterval> };
+    clearInterval(g.__loop);
+    await new Promise((r) => setTimeout(r, 100));
+    return g.__reads ?? [];
+  });
+}
