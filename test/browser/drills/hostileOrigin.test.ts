@@ -90,7 +90,7 @@ describe('drill 7: hostile origin responses', () => {
     const list = await tabs.open(3, { namespace, pollIntervalMs: 1000 });
     const key = defaultKey(sessionId);
     const good = (await list[0]!.api.manager.getToken()) as string;
-    const expiresAt = list[0]!.api.manager.getSnapshot().tokens[key]!.expiresAt;
+    const expiresAt = (await waitFor(() => list[0]!.api.manager.getSnapshot().tokens[key], 5000, 'the token in the mirror')).expiresAt;
     await faults({ hostile: 'alg_none' });
     // 20 s tokens with a 15 s leeway: stale after 5 s; read it stale for 3 s more while every refresh gets an unsigned token.
     const staleUntil = expiresAt - 15_000 + 3000;

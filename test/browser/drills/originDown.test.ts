@@ -23,7 +23,8 @@ describe('drill 1: origin down', () => {
     const list = await tabs.open(10, { namespace, pollIntervalMs: 1000 });
     const key = defaultKey(sessionId);
     const token = (await list[0]!.api.manager.getToken()) as string;
-    const { expiresAt } = list[0]!.api.manager.getSnapshot().tokens[key]!;
+    // The token reaches the mirror over the channel, which may land after the call's own reply.
+    const { expiresAt } = await waitFor(() => list[0]!.api.manager.getSnapshot().tokens[key], 5000, 'the token in the mirror');
     await control('/__origin/outage', { mode: 'down' });
     const downAt = Date.now();
 
@@ -70,7 +71,7 @@ describe('drill 1: origin down', () => {
     const backAt = Date.now();
     for (const tab of list) await waitFor(() => tab.api.manager.getSnapshot().status === 'ok', 40_000, 'ok in every tab');
     const recoveredIn = Date.now() - backAt;
-    const fresh = list[0]!.api.manager.getSnapshot().tokens[key]!.jwt;
+    const fresh = (await waitFor(() => list[0]!.api.manager.getSnapshot().tokens[key], 5000, 'the new token in the mirror')).jwt;
     expect(fresh).not.toBe(token);
     for (const tab of list) {
       expect(tab.api.manager.peekToken()).toBe(fresh);
