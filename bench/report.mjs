@@ -96,7 +96,7 @@ function machineSection(r) {
 function mintsTable(rows) {
   const sortedRows = [...rows].sort((a, b) => a.n - b.n || Object.keys(CONTENDERS).indexOf(a.kind) - Object.keys(CONTENDERS).indexOf(b.kind));
   return table(
-    ['N tabs', 'Contender', 'Mints', 'Cycles', '**Mints per cycle**', 'Minted, never read', 'Requests (failed)', 'Token served tab 0 (median)', 'Reads (no token)', 'Mints while opening'],
+    ['N tabs', 'Contender', 'Mints', 'Cycles', '**Mints per cycle**', 'Minted, never read', 'Requests (failed)', 'Token served tab 0 (median)', 'Reads (no token; failed)', 'Mints while opening'],
     sortedRows.map((row) => row.error ? [row.n, label(row.kind), `failed: ${row.error}`, '', '', '', '', '', '', ''] : [
       row.n,
       label(row.kind),
@@ -106,7 +106,7 @@ function mintsTable(rows) {
       row.unreadMints,
       `${row.requests} (${row.failedRequests})`,
       Number.isFinite(row.medianTokenServedTab0S) ? `${num(row.medianTokenServedTab0S, 1)} s` : '—',
-      `${row.reads} (${row.nullReads})`,
+      `${row.reads} (${row.nullReads}${row.failedReads ? `; ${row.failedReads} failed` : ''})${row.tabsReported !== undefined && row.tabsReported < row.n ? ` — ${row.tabsReported} of ${row.n} tabs reported` : ''}`,
       row.mintsWhileOpening,
     ]),
   );
@@ -249,7 +249,7 @@ All five use the same token routes of one origin (the baselines the same Clerk-s
 
 ${r.mints ? `### 1a. All contenders, token lifetime ${r.settings.lifetimeS} s
 
-Origin lifetime set with \`POST /__origin/config { tokenLifetimeSeconds: ${r.settings.lifetimeS} }\` (the smallest it accepts), the same for every contender; every tab reads a token every ${r.settings.readMs} ms; counted over ${r.settings.lifetimes} lifetimes (${r.settings.lifetimes * r.settings.lifetimeS} s) once all N tabs of a run are open. Runs of all contenders and all N read side by side.
+Origin lifetime set with \`POST /__origin/config { tokenLifetimeSeconds: ${r.settings.lifetimeS} }\` (the smallest it accepts), the same for every contender; every tab reads a token every ${r.settings.readMs} ms; counted over ${r.settings.lifetimes} lifetimes (${r.settings.lifetimes * r.settings.lifetimeS} s) once all N tabs of a run are open. Runs of all contenders read side by side${r.settings.sizeGroups?.length > 1 ? ` (N = ${r.settings.sizeGroups.map((g) => g.join(', ')).join(' first, then N = ')})` : ''}.
 
 ${mintsTable(r.mints)}` : 'Not measured.'}
 
@@ -261,7 +261,7 @@ ${mintsTable(r.mintsLong)}` : `### 1b. Token lifetime 200 s
 
 Not run in ${r.mode} mode (three 200 s lifetimes do not fit in it); the peer was measured only at ${r.settings.lifetimeS} s, above. Run \`npm run bench\` for both.`}
 
-How it was measured: each run is one browser context (its own cookies, storage, workers), N real tabs (tab 0 a page of its own, signed in; the other N − 1 opened from it with \`window.open\`, so they share its renderer process — opening 50 tabs as separate processes takes minutes on 2 cores). A mint is a 2xx answer of a token route (\`POST /v1/client/sessions/{sid}/tokens\`, or \`POST /auth/v1/token\` for the peer, its sign-in included), taken from the server's request log of that run, which also records the token each mint answered. Mints = mint requests that arrived in the window; cycles = tokens minted in the window that the app then used: read by any tab where one cache serves all tabs, read by tab 0 for the per-tab design (each tab has its own cache; there, mints per cycle is the number of tabs). "Minted, never read" counts tokens nobody ever got. Requests are all requests of the run in the window (sign-in excluded); "reads (no token)" counts reads of a signed-in tab that answered no token. At a ${r.settings.lifetimeS} s lifetime every Supabase token is inside its 90 s expiry margin, so each \`getSession()\` refreshes: that is its documented behaviour, and why SPEC 10 also asks for the 200 s run.
+How it was measured: each run is one browser context (its own cookies, storage, workers), N real tabs (tab 0 a page of its own, signed in; the other N − 1 opened from it with \`window.open\`, so they share its renderer process — opening 50 tabs as separate processes takes minutes on 2 cores). A mint is a 2xx answer of a token route (\`POST /v1/client/sessions/{sid}/tokens\`, or \`POST /auth/v1/token\` for the peer, its sign-in included), taken from the server's request log of that run, which also records the token each mint answered. Mints = mint requests that arrived in the window; cycles = tokens minted in the window that the app then used: read by any tab where one cache serves all tabs, read by tab 0 for the per-tab design (each tab has its own cache; there, mints per cycle is the number of tabs). "Minted, never read" counts tokens nobody ever got. Requests are all requests of the run in the window (sign-in excluded); "reads (no token; failed)" counts reads of a signed-in tab that answered no token, and reads that rejected. At a ${r.settings.lifetimeS} s lifetime every Supabase token is inside its 90 s expiry margin, so each \`getSession()\` refreshes: that is its documented behaviour, and why SPEC 10 also asks for the 200 s run.
 
 ## 2. Read latency in a tab
 

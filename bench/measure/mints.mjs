@@ -45,7 +45,7 @@ async function finishRun(run, { server, lifetimeS, lifetimes }) {
   try {
     const windowEnd = openedAt + lifetimes * lifetimeS * 1000;
     await sleep(Math.max(0, windowEnd + GRACE_MS - now()));
-    const logs = await first.evaluate((count) => globalThis.bench.collectLogs(count, 30_000), n - 1);
+    const logs = await first.evaluate((count) => globalThis.bench.collectLogs(count, 120_000), n - 1);
     const all = server.api.log.filter((e) => e.run === id && !isBenchSignIn(e));
     const inWindow = all.filter((e) => e.at >= openedAt && e.at <= windowEnd);
     const mints = inWindow.filter(isMint);
@@ -72,6 +72,7 @@ async function finishRun(run, { server, lifetimeS, lifetimes }) {
       requestsByRoute: countBy(inWindow.map((e) => routeOf(e.url))),
       mintsWhileOpening: all.filter((e) => e.at < openedAt && isMint(e)).length,
       medianTokenServedTab0S: percentile(turns, 50),
+      tabsReported: logs.length,
       reads: logs.reduce((sum, log) => sum + log.reads, 0),
       nullReads: logs.reduce((sum, log) => sum + log.nulls, 0),
       failedReads: logs.reduce((sum, log) => sum + log.errors, 0),
