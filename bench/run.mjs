@@ -12,8 +12,8 @@
  * - `--quick`: N = 1, 5, 20, three 20 s lifetimes, fewer repetitions, and the timed measurements
  *   made while the mints runs count; under 3 minutes on 2 cores. The peer's 200 s lifetime run
  *   (3 × 200 s) does not fit and is left out — the report says so.
- * - default (full): N = 1, 5, 20, 50, five 20 s lifetimes, and the peer also at 200 s on a second
- *   origin (its own lifetime), side by side with tabtoken, during the rest of the run.
+ * - default (full): N = 1, 5, 20 and then 50, five 20 s lifetimes, and the peer also at 200 s
+ *   (beside tabtoken) on a second origin with its own lifetime, during the rest of the run.
  * - `--soak`: also calls `runSoak()` from bench/soak.mjs when that file exists.
  */
 import { execFileSync } from 'node:child_process';

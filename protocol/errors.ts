@@ -31,7 +31,7 @@ export class TokenError extends Error {
   constructor(code: TokenErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.name = new.target.name;
+    this.name = 'TokenError';
   }
 }
 
@@ -42,6 +42,8 @@ export class TokenError extends Error {
  * expect(() => createTokenManager({ pollIntervalMs: 10 })).toThrow(InvalidArgumentError);
  */
 export class InvalidArgumentError extends TokenError {
+  // A literal, not the class's own name: minifiers rename classes.
+  override readonly name: string = 'InvalidArgumentError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('invalid_argument', message, options);
   }
@@ -54,6 +56,7 @@ export class InvalidArgumentError extends TokenError {
  * if (error instanceof MissingExpiredTokenError) redirectToSignIn();
  */
 export class MissingExpiredTokenError extends TokenError {
+  override readonly name: string = 'MissingExpiredTokenError';
   constructor(message = 'No last active token to re-mint with during the outage', options?: { cause?: unknown }) {
     super('missing_expired_token', message, options);
   }
@@ -67,6 +70,7 @@ export class MissingExpiredTokenError extends TokenError {
  * tokens.getToken().catch((e) => { if (e.code === 'origin_unavailable') showOfflineBanner(); });
  */
 export class OriginUnavailableError extends TokenError {
+  override readonly name: string = 'OriginUnavailableError';
   constructor(message = 'Token origin unreachable; no unexpired token cached', options?: { cause?: unknown }) {
     super('origin_unavailable', message, options);
   }
@@ -80,6 +84,7 @@ export class OriginUnavailableError extends TokenError {
  * tokens.on('error', (e) => { if (e instanceof TokenInvalidError) report(e); });
  */
 export class TokenInvalidError extends TokenError {
+  override readonly name: string = 'TokenInvalidError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('token_invalid', message, options);
   }
@@ -94,6 +99,7 @@ export class TokenInvalidError extends TokenError {
  * e.errors[0].code;  // 'template_not_found'
  */
 export class OriginResponseError extends TokenError {
+  override readonly name: string = 'OriginResponseError';
   readonly status: number;
   readonly errors: OriginErrorEntry[];
   /** Seconds from the `Retry-After` header, when the origin sent one. */
@@ -124,6 +130,7 @@ export class OriginResponseError extends TokenError {
  * await tokens.ready.catch((e) => { if (e instanceof ConnectionError) console.error(e.message); });
  */
 export class ConnectionError extends TokenError {
+  override readonly name: string = 'ConnectionError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('connection', message, options);
   }

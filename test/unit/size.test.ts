@@ -15,8 +15,9 @@ describe('bundle sizes', () => {
   it('the client entry does not grow past its measured size while it is over its 5 KB budget', async () => {
     const sizes = await measureSizes();
     // The client misses SPEC's 5 KB (see BENCHMARKS.md for where the bytes go and what it would
-    // take). Until it meets it, this ceiling catches any growth; lower it with every saving.
-    expect(sizes.client.gzip).toBeLessThanOrEqual(7100);
+    // take). Until it meets it, this ceiling catches any growth; lower it with every saving. (Raised
+    // by 40 B once: literal error names, which minifiers would otherwise rename.)
+    expect(sizes.client.gzip).toBeLessThanOrEqual(7140);
     expect(sizes.client.inputs.some((i) => /LocalConnection|localEngine|TokenEngine/.test(i.path))).toBe(false);
   }, 60_000);
 });
