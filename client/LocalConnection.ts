@@ -178,7 +178,7 @@ export class LocalConnection implements Connection {
     const pending = this.#settle(data.id);
     if (!pending) return;
     if (data.error !== undefined) {
-      pending.reject(isSerializedError(data.error) ? deserializeError(data.error) : new ConnectionError('The leader tab sent a malformed error'));
+      pending.reject(deserializeError(data.error));
       return;
     }
     switch (pending.op) {

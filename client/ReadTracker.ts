@@ -6,49 +6,43 @@
  */
 import type { ReadReport, TokenRequest } from '../protocol/types.ts';
 
-export class ReadTracker {
-  readonly #intervalMs: number;
-  readonly #send: (reads: ReadReport[]) => void;
-  #pending = new Map<string, TokenRequest>();
-  #timer: ReturnType<typeof setTimeout> | null = null;
-  readonly #asked = new Map<string, number>();
-
-  constructor(intervalMs: number, send: (reads: ReadReport[]) => void) {
-    this.#intervalMs = intervalMs;
-    this.#send = send;
-  }
-
-  read(key: string, request: TokenRequest): void {
-    const seen = this.#pending.get(key);
-    if (seen && seen.leewayInSeconds >= request.leewayInSeconds) return;
-    this.#pending.set(key, request);
-    // The first read after a report goes out at once; later ones wait for the interval.
-    this.#timer ??= setTimeout(() => this.#flush(), this.#timerDelay());
-  }
-
+export interface ReadTracker {
+  /** Notes a read of `key`; reported with the next batch. */
+  read(key: string, request: TokenRequest): void;
   /** Whether this tab may ask for a background refresh of `key` now (once per poll interval). */
-  mayAsk(key: string, now: number): boolean {
-    const last = this.#asked.get(key);
-    if (last !== undefined && now - last < this.#intervalMs) return false;
-    this.#asked.set(key, now);
-    return true;
-  }
+  mayAsk(key: string, now: number): boolean;
+  close(): void;
+}
 
-  close(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-  }
-
-  #lastFlush = 0;
-  #timerDelay(): number {
-    return Math.max(0, this.#lastFlush + this.#intervalMs - Date.now());
-  }
-
-  #flush(): void {
-    this.#timer = null;
-    this.#lastFlush = Date.now();
-    const reads = [...this.#pending].map(([key, request]) => ({ key, request }));
-    this.#pending = new Map();
-    if (reads.length > 0) this.#send(reads);
-  }
+/**
+ * @example
+ * const tracker = createReadTracker(5000, (reads) => worker.noteReads(reads));
+ * tracker.read(key, request); // reported at once, later reads at most every 5 s
+ */
+export function createReadTracker(intervalMs: number, send: (reads: ReadReport[]) => void): ReadTracker {
+  let pending = new Map<string, TokenRequest>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let lastFlush = 0;
+  const asked = new Map<string, number>();
+  const flush = () => {
+    timer = undefined;
+    lastFlush = Date.now();
+    const reads = [...pending].map(([key, request]) => ({ key, request }));
+    pending = new Map();
+    if (reads.length > 0) send(reads);
+  };
+  return {
+    read(key, request) {
+      if ((pending.get(key)?.leewayInSeconds ?? -1) >= request.leewayInSeconds) return;
+      pending.set(key, request);
+      // The first read after a report goes out at once; later ones wait for the interval.
+      timer ??= setTimeout(flush, lastFlush + intervalMs - Date.now());
+    },
+    mayAsk(key, now) {
+      if (now - (asked.get(key) ?? -Infinity) < intervalMs) return false;
+      asked.set(key, now);
+      return true;
+    },
+    close: () => clearTimeout(timer),
+  };
 }

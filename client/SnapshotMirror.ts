@@ -1,6 +1,6 @@
 /**
- * The tab's copy of the engine's snapshot. It changes only through `apply` (a message from the
- * channel) or `adopt` (a whole snapshot from a welcome or a leader's hello), and every change makes
+ * The tab's copy of the engine's snapshot. It changes only through `apply` (a validated channel
+ * message) or `adopt` (a whole snapshot from a welcome or a leader's hello), and every change makes
  * a new frozen object, so `getSnapshot()` keeps its identity between changes
  * (`useSyncExternalStore` renders only when something changed). Listeners hang on an EventTarget,
  * which isolates them: one that throws is reported and the others still run.
@@ -19,27 +19,21 @@ export interface TokenManagerEvents {
 export type TokenManagerEvent = keyof TokenManagerEvents;
 
 export class SnapshotMirror extends EventTarget {
-  #snapshot: Snapshot;
-  #instance: string | null = null;
+  /** The current snapshot; replaced (never changed) by `adopt`, `apply` and `setMode`. */
+  snapshot: Snapshot;
+  /** The engine instance this tab is connected to; null before the first welcome. */
+  instance: string | null = null;
   /** Messages that arrived before the welcome; replayed against it. */
   #pending: BroadcastMessage[] | null = [];
 
   constructor(mode: Mode) {
     super();
-    this.#snapshot = Object.freeze({ version: -1, status: 'connecting', mode, storage: 'memory', sessionId: null, tokens: Object.freeze({}) });
-  }
-
-  get snapshot(): Snapshot {
-    return this.#snapshot;
-  }
-
-  get instance(): string | null {
-    return this.#instance;
+    this.snapshot = Object.freeze({ version: -1, status: 'connecting', mode, storage: 'memory', sessionId: null, tokens: Object.freeze({}) });
   }
 
   /** Takes a whole snapshot from the instance the tab is (now) connected to. */
   adopt(instance: string, snapshot: Snapshot): void {
-    this.#instance = instance;
+    this.instance = instance;
     this.#set({ ...snapshot, tokens: Object.freeze({ ...snapshot.tokens }) });
     const pending = this.#pending ?? [];
     this.#pending = null;
@@ -59,13 +53,18 @@ export class SnapshotMirror extends EventTarget {
       if (this.#pending.length < 1000) this.#pending.push(message);
       return;
     }
-    const current = this.#snapshot;
-    if (message.type === 'hello' || message.instance !== this.#instance || message.version <= current.version) return;
-    const next: { -readonly [K in keyof Snapshot]: Snapshot[K] } = { ...current, version: message.version };
+    const current = this.snapshot;
+    if (message.type === 'hello' || message.instance !== this.instance || message.version <= current.version) return;
+    const next = { ...current, version: message.version };
     let tokens: Record<string, SnapshotToken> = { ...current.tokens };
     if (message.type === 'token') {
-      tokens[message.key] = Object.freeze({ jwt: message.jwt, expiresAt: message.expiresAt, staleAt: message.staleAt });
-    } else if (message.type === 'evict') {
+      const { key, jwt, expiresAt, staleAt } = message;
+      tokens[key] = Object.freeze({ jwt, expiresAt, staleAt });
+      this.#set({ ...next, tokens: Object.freeze(tokens) });
+      this.emit('token', { key, jwt, expiresAt, staleAt });
+      return;
+    }
+    if (message.type === 'evict') {
       delete tokens[message.key];
     } else {
       if (message.type === 'status') {
@@ -76,40 +75,34 @@ export class SnapshotMirror extends EventTarget {
         next.sessionId = null;
       }
       // Only the active session's tokens stay: a sign-out or a switch leaves none of the old one.
-      const prefix = `${next.sessionId}|`;
-      tokens = Object.fromEntries(Object.entries(tokens).filter(([key]) => next.sessionId !== null && key.startsWith(prefix)));
+      tokens = Object.fromEntries(Object.entries(tokens).filter(([key]) => next.sessionId !== null && key.startsWith(`${next.sessionId}|`)));
     }
-    next.tokens = Object.freeze(tokens);
-    this.#set(next);
-    if (message.type === 'token') this.emit('token', { key: message.key, jwt: message.jwt, expiresAt: message.expiresAt, staleAt: message.staleAt });
+    this.#set({ ...next, tokens: Object.freeze(tokens) });
     if (message.type === 'signout') this.emit('signout', { sessionId: message.sessionId });
   }
 
   /** Marks the mirror as served by another mode (auto fell back to local). */
   setMode(mode: Mode): void {
-    this.#set({ ...this.#snapshot, mode });
+    this.#set({ ...this.snapshot, mode });
   }
 
   subscribe(listener: () => void): () => void {
-    return this.#listen('change', () => listener());
+    return this.on('change' as TokenManagerEvent, listener);
   }
 
   on<E extends TokenManagerEvent>(event: E, handler: (payload: TokenManagerEvents[E]) => void): () => void {
-    return this.#listen(event, (e) => handler((e as CustomEvent<TokenManagerEvents[E]>).detail));
+    const listener = (e: Event) => handler((e as CustomEvent<TokenManagerEvents[E]>).detail);
+    this.addEventListener(event, listener);
+    return () => this.removeEventListener(event, listener);
   }
 
   emit<E extends TokenManagerEvent>(event: E, payload: TokenManagerEvents[E]): void {
     this.dispatchEvent(new CustomEvent(event, { detail: payload }));
   }
 
-  #listen(type: string, listener: (event: Event) => void): () => void {
-    this.addEventListener(type, listener);
-    return () => this.removeEventListener(type, listener);
-  }
-
   #set(next: Snapshot): void {
-    const previous = this.#snapshot.status;
-    this.#snapshot = Object.freeze(next);
+    const previous = this.snapshot.status;
+    this.snapshot = Object.freeze(next);
     this.dispatchEvent(new Event('change'));
     if (previous !== next.status) this.emit('status', { status: next.status, previous });
   }

@@ -5,11 +5,11 @@
  */
 import { cacheKey, channelName, workerLockName } from '../protocol/constants.ts';
 import { ConnectionError, InvalidArgumentError, TokenError } from '../protocol/errors.ts';
-import { parseBroadcast } from '../protocol/messages.ts';
+import { isBroadcast } from '../protocol/messages.ts';
 import { normalizeGetTokenOptions, validateManagerOptions, validateSessionId } from '../protocol/options.ts';
 import type { GetTokenOptions, Snapshot, Stats, TokenManagerOptions, TokenRequest } from '../protocol/types.ts';
 import type { Calls, Connection } from './Connection.ts';
-import { ReadTracker } from './ReadTracker.ts';
+import { createReadTracker } from './ReadTracker.ts';
 import { SharedConnection } from './SharedConnection.ts';
 import { SnapshotMirror, type TokenManagerEvent, type TokenManagerEvents } from './SnapshotMirror.ts';
 import { holdTabLock } from './tabLock.ts';
@@ -41,7 +41,8 @@ export interface TokenManager {
 }
 
 const typed = (error: unknown): TokenError => (error instanceof TokenError ? error : new ConnectionError(String(error), { cause: error }));
-const visible = () => typeof document === 'undefined' || document.visibilityState === 'visible';
+const visible = () => globalThis.document?.visibilityState !== 'hidden';
+const closedError = () => new ConnectionError('The token manager was closed');
 
 /**
  * Creates the tab's token manager. Throws `InvalidArgumentError` synchronously for bad options.
@@ -55,48 +56,52 @@ const visible = () => typeof document === 'undefined' || document.visibilityStat
  * const res = await tokens.fetch('/api/me'); // adds `Authorization: Bearer <jwt>`
  */
 export function createTokenManager(options?: TokenManagerOptions): TokenManager {
-  const { config, tab } = validateManagerOptions(options, typeof location === 'undefined' ? 'http://localhost' : location.origin);
+  const { config, tab } = validateManagerOptions(options, globalThis.location?.origin ?? 'http://localhost');
   const name = channelName(config.namespace, new URL(config.frontendApi).origin);
   const tabId = crypto.randomUUID();
   const defaultRequest: TokenRequest = Object.freeze({ template: null, organizationId: null, expiresInSeconds: null, skipCache: false, leewayInSeconds: tab.leewayInSeconds });
   const shared = tab.mode === 'shared' || (tab.mode === 'auto' && typeof SharedWorker !== 'undefined');
   const mirror = new SnapshotMirror(shared ? 'shared' : 'local');
   const counters = { hits: 0, misses: 0 };
+  // Asked for at once and held for the tab's lifetime; the engine waits on it to learn that the tab closed.
+  const lock = holdTabLock(tabId);
   let connection: Connection | null = null;
   let closed = false;
-  let releaseLock = () => {};
   // Set by the local connection: a new leader announced itself.
-  let onLeaderHello: ((instance: string, snapshot: unknown) => void) | null = null;
+  let onLeaderHello: ((instance: string, snapshot: unknown) => void) | undefined;
 
   const channel = new BroadcastChannel(name);
-  channel.onmessage = (event: MessageEvent) => {
-    const message = parseBroadcast(event.data);
-    if (message?.type === 'hello') onLeaderHello?.(message.instance, message.snapshot);
-    else if (message) mirror.apply(message);
+  channel.onmessage = ({ data }: MessageEvent) => {
+    if (!isBroadcast(data)) return;
+    if (data.type === 'hello') onLeaderHello?.(data.instance, data.snapshot);
+    else mirror.apply(data);
   };
 
-  /** A call to the engine once connected; fire-and-forget calls pass `quiet`. */
+  /** A call to the engine once connected; fire-and-forget calls go through `quiet`. */
   const call = <K extends keyof Calls>(op: K, arg: Calls[K][0]): Promise<Calls[K][1]> =>
-    ready.then(() => (connection ? connection.call(op, arg) : Promise.reject(new ConnectionError('Not connected'))));
+    ready.then(() => (closed ? Promise.reject(closedError()) : connection!.call(op, arg)));
   const quiet = <K extends keyof Calls>(op: K, arg: Calls[K][0]) => void call(op, arg).catch(() => {});
+  const onError = (error: unknown) => mirror.emit('error', typed(error));
 
-  const tracker = new ReadTracker(config.pollIntervalMs, (reads) => quiet('noteReads', reads));
+  const tracker = createReadTracker(config.pollIntervalMs, (reads) => quiet('noteReads', reads));
 
   async function connect(): Promise<void> {
-    releaseLock = await holdTabLock(tabId);
     const hello = { tabId, config, sessionId: tab.sessionId, visible: visible() };
-    const onError = (error: TokenError) => mirror.emit('error', error);
     if (shared) {
-      // The worker holds a lock named after its instance while it runs: granted to this tab, it
-      // means the worker died with the tab still open (ended by the browser, crashed): start anew.
       const attach = async (): Promise<void> => {
-        connection = new SharedConnection(name, tab.workerUrl);
-        const welcome = await connection.hello(hello, onError);
+        // The hello goes out without waiting for the tab lock; the worker waits on the lock only
+        // once told the tab holds it (see `held` in sharedWorker.ts).
+        const shared = (connection = new SharedConnection(name, tab.workerUrl));
+        const welcome = await shared.hello(hello, onError);
         mirror.adopt(welcome.instance, welcome.snapshot);
+        void lock.then(() => shared.held());
+        // The worker holds a lock named after its instance while it runs: granted to this tab, it
+        // means the worker died with the tab still open (ended by the browser, crashed): start anew.
         void navigator.locks?.request(workerLockName(welcome.instance), () => {
-          if (closed) return;
-          connection?.close();
-          attach().catch((error: unknown) => onError(typed(error)));
+          if (!closed) {
+            shared.close();
+            attach().catch(onError);
+          }
         });
       };
       try {
@@ -107,9 +112,11 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
         if (tab.mode !== 'auto' || error instanceof InvalidArgumentError) throw error;
         // auto: a worker that cannot start (CSP, a bad URL) falls back to local mode.
         mirror.setMode('local');
-        onError(typed(error));
+        onError(error);
       }
     }
+    // A leader starts waiting on this tab's lock as soon as it hears the hello: hold it first.
+    await lock;
     const { LocalConnection } = await import('./LocalConnection.ts');
     const local = new LocalConnection(config, tabId, name, mirror);
     onLeaderHello = (instance, snapshot) => local.onLeaderHello(instance, snapshot);
@@ -118,20 +125,25 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     mirror.adopt(welcome.instance, welcome.snapshot);
   }
 
-  const ready = connect().then(() => {
-    if (closed) throw new ConnectionError('The token manager was closed');
-  });
-  ready.catch((error: unknown) => mirror.emit('error', typed(error)));
+  const ready = connect().then(
+    () => {
+      if (closed) throw closedError();
+    },
+    (error: unknown) => {
+      throw typed(error);
+    },
+  );
+  ready.catch(onError);
 
   const onVisibility = () => visible() && quiet('visible', null);
-  if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onVisibility);
+  globalThis.document?.addEventListener('visibilitychange', onVisibility);
 
   let defaultKey: [sessionId: string, key: string] = ['', ''];
 
   /**
    * The mirror's token for a read, when it may be served now: fresh, or stale but above the hard
    * cutoff (then one background refresh is asked for), or — in an outage — until its real expiry.
-   * This is the hot path: a Map-free object read and one clock read.
+   * This is the hot path: an object read and one clock read.
    */
   function fromMirror(request: TokenRequest, isDefault: boolean): string | null {
     const { sessionId, tokens, status } = mirror.snapshot;
@@ -154,14 +166,15 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   function read(options: GetTokenOptions | undefined): [TokenRequest, string | null] {
     const request = options === undefined ? defaultRequest : normalizeGetTokenOptions(options, tab.leewayInSeconds);
     const jwt = fromMirror(request, options === undefined);
-    if (jwt === null) counters.misses++;
-    else counters.hits++;
+    counters[jwt === null ? 'misses' : 'hits']++;
     return [request, jwt];
   }
 
   const manager: TokenManager = {
     ready,
     getToken(options) {
+      // Before the welcome the mirror is empty: wait for it, then read it (a warm worker has the token).
+      if (mirror.snapshot.version < 0 && !closed) return ready.then(() => manager.getToken(options));
       let request: TokenRequest;
       let jwt: string | null;
       try {
@@ -170,10 +183,10 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
         return Promise.reject(error);
       }
       if (jwt !== null) return Promise.resolve(jwt);
-      if (closed) return Promise.reject(new ConnectionError('The token manager was closed'));
+      if (closed) return Promise.reject(closedError());
       if (mirror.snapshot.status === 'signed-out' && !request.skipCache) return Promise.resolve(null);
       return call('getToken', request).catch((error: unknown) => {
-        mirror.emit('error', typed(error));
+        onError(error);
         throw typed(error);
       });
     },
@@ -197,9 +210,9 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       closed = true;
       tracker.close();
       channel.close();
-      if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onVisibility);
+      globalThis.document?.removeEventListener('visibilitychange', onVisibility);
       connection?.close();
-      releaseLock();
+      void lock.then((release) => release());
     },
   };
   return manager;

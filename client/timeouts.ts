@@ -5,11 +5,9 @@ import { ConnectionError } from '../protocol/errors.ts';
  * of the worker hangs forever.
  */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new ConnectionError(`${what} got no answer within ${ms / 1000} s`)), ms);
-    promise.then(
-      (value) => { clearTimeout(timer); resolve(value); },
-      (error: unknown) => { clearTimeout(timer); reject(error); },
-    );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ConnectionError(`${what} got no answer within ${ms / 1000} s`)), ms);
   });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

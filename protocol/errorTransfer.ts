@@ -4,7 +4,7 @@
  * class, `code`, `status`, `errors` and `retryAfter`. comlink is passed in (protocol imports nothing);
  * both the worker and the tab install it.
  */
-import { deserializeError, isSerializedError, type SerializedError } from './errors.ts';
+import { deserializeError, type SerializedError } from './errors.ts';
 
 /**
  * The tab exposes nothing that throws, so it does not carry the full serializer (it ships in the
@@ -34,7 +34,7 @@ export function installErrorTransfer(handlers: Map<string, ThrowHandler>, serial
     canHandle: (value: unknown) => builtin.canHandle(value),
     serialize: (thrown: { value: unknown }) => [serialize(thrown.value), []],
     deserialize: (wire: unknown) => {
-      throw deserializeError(isSerializedError(wire) ? wire : { name: 'ConnectionError', code: 'connection', message: 'The worker sent a malformed error' });
+      throw deserializeError(wire);
     },
   });
 }

@@ -152,43 +152,39 @@ export function serializeError(error: unknown): SerializedError {
     return { name: error.name, code: error.code, message: error.message, status: error.status, errors: error.errors, retryAfter: error.retryAfter };
   }
   if (error instanceof TokenError) return { name: error.name, code: error.code, message: error.message };
-  const message = error instanceof Error ? error.message : String(error);
-  return { name: 'ConnectionError', code: 'connection', message };
+  return { name: 'ConnectionError', code: 'connection', message: error instanceof Error ? error.message : String(error) };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
 /** Whether a value looks like a `SerializedError`; anything else is not trusted. */
 export function isSerializedError(value: unknown): value is SerializedError {
   return isRecord(value) && typeof value.name === 'string' && typeof value.code === 'string' && typeof value.message === 'string';
 }
 
-function originErrors(value: unknown): OriginErrorEntry[] {
-  if (!Array.isArray(value)) return [];
-  return value.filter((e): e is OriginErrorEntry => isRecord(e) && typeof e.code === 'string');
-}
-
-/** Rebuilds the error class from its wire shape; unknown names become `ConnectionError`. */
-export function deserializeError(value: SerializedError): TokenError {
-  switch (value.code) {
+/**
+ * Rebuilds the error class from its wire shape. Anything malformed, or an unknown code, becomes a
+ * `ConnectionError`: the other side is not trusted to send a well-formed error.
+ */
+export function deserializeError(value: unknown): TokenError {
+  if (!isSerializedError(value)) return new ConnectionError('The other side sent a malformed error');
+  const { code, message, status, errors, retryAfter } = value;
+  switch (code) {
     case 'invalid_argument':
-      return new InvalidArgumentError(value.message);
+      return new InvalidArgumentError(message);
     case 'missing_expired_token':
-      return new MissingExpiredTokenError(value.message);
+      return new MissingExpiredTokenError(message);
     case 'origin_unavailable':
-      return new OriginUnavailableError(value.message);
+      return new OriginUnavailableError(message);
     case 'token_invalid':
-      return new TokenInvalidError(value.message);
+      return new TokenInvalidError(message);
     case 'origin_response':
       return new OriginResponseError(
-        typeof value.status === 'number' ? value.status : 0,
-        originErrors(value.errors),
-        typeof value.retryAfter === 'number' ? value.retryAfter : null,
-        value.message,
+        typeof status === 'number' ? status : 0,
+        Array.isArray(errors) ? errors.filter((e): e is OriginErrorEntry => isRecord(e) && typeof e.code === 'string') : [],
+        typeof retryAfter === 'number' ? retryAfter : null,
+        message,
       );
-    default:
-      return new ConnectionError(value.message);
   }
+  return new ConnectionError(message);
 }

@@ -1,6 +1,6 @@
 /**
  * BroadcastChannel messages (SPEC section 6) and their validation. Nothing read from a channel is
- * trusted: `parseBroadcast` returns null for anything that is not exactly one of these shapes.
+ * trusted: `isBroadcast` refuses anything that is not exactly one of these shapes.
  */
 import { PROTOCOL_VERSION } from './constants.ts';
 import type { SerializedError } from './errors.ts';
@@ -35,7 +35,7 @@ export interface StatusMessage extends Envelope {
   storage: StorageKind;
 }
 /**
- * A local-mode leader announcing itself with its whole snapshot. `parseBroadcast` leaves the
+ * A local-mode leader announcing itself with its whole snapshot. `isBroadcast` leaves the
  * snapshot unchecked (shared-mode tabs ignore `hello`); a follower validates it with `parseSnapshot`.
  */
 export interface HelloMessage extends Envelope {
@@ -74,84 +74,66 @@ export interface RpcEvent {
   error: SerializedError;
 }
 
-const STATUSES: readonly string[] = ['connecting', 'ok', 'degraded', 'signed-out'];
-const MAX_FIELD = 64 * 1024;
+const STATUSES: readonly unknown[] = ['connecting', 'ok', 'degraded', 'signed-out'];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-function isShortString(value: unknown, max = MAX_FIELD): value is string {
+function isShortString(value: unknown, max = 64 * 1024): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= max;
 }
+// `typeof` first: '5' >= 0 is true. NaN fails both comparisons.
 function isTime(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+  return typeof value === 'number' && value >= 0 && value < Infinity;
+}
+function isVersion(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 function isSessionIdOrNull(value: unknown): value is string | null {
   return value === null || isShortString(value, 128);
 }
+/** A cache key, `sessionId|template|organizationId|expiresInSeconds` (never `__proto__` and the like). */
+function isKey(value: unknown): value is string {
+  return isShortString(value, 512) && /^[\w-]+\|[\w-]*\|[\w-]*\|\d*$/.test(value);
+}
 function isStorage(value: unknown): value is StorageKind {
   return value === 'indexeddb' || value === 'memory';
 }
-function isSnapshotToken(value: unknown): value is { jwt: string; expiresAt: number; staleAt: number } {
-  return isRecord(value) && isShortString(value.jwt) && isTime(value.expiresAt) && isTime(value.staleAt);
-}
 
-/** Validates a whole snapshot (from a `hello` or a welcome); null when any field is off. */
+/** Validates a whole snapshot (from a `hello` or a welcome) into a frozen copy; null when any field is off. */
 export function parseSnapshot(value: unknown): Snapshot | null {
   if (!isRecord(value)) return null;
   const { version, status, mode, storage, sessionId, tokens } = value;
-  if (!Number.isSafeInteger(version) || (version as number) < 0) return null;
-  if (typeof status !== 'string' || !STATUSES.includes(status)) return null;
-  if (mode !== 'shared' && mode !== 'local') return null;
+  if (!isVersion(version) || !STATUSES.includes(status) || (mode !== 'shared' && mode !== 'local')) return null;
   if (!isStorage(storage) || !isSessionIdOrNull(sessionId) || !isRecord(tokens)) return null;
   const copy: Record<string, { jwt: string; expiresAt: number; staleAt: number }> = {};
   for (const [key, token] of Object.entries(tokens)) {
-    if (!isShortString(key, 512) || !isSnapshotToken(token)) return null;
+    if (!isKey(key) || !isRecord(token) || !isShortString(token.jwt) || !isTime(token.expiresAt) || !isTime(token.staleAt)) return null;
     copy[key] = { jwt: token.jwt, expiresAt: token.expiresAt, staleAt: token.staleAt };
   }
-  return Object.freeze({
-    version: version as number,
-    status: status as Status,
-    mode,
-    storage,
-    sessionId,
-    tokens: Object.freeze(copy),
-  });
+  return Object.freeze({ version, status: status as Status, mode, storage, sessionId, tokens: Object.freeze(copy) });
 }
 
 /**
- * Validates one message read from the BroadcastChannel. Returns a clean copy, or null for anything
- * malformed. Never throws.
+ * Whether a message read from the BroadcastChannel is exactly one of the shapes above. What a
+ * channel delivers is a structured clone (plain data: no getters, no prototypes of the sender), so
+ * checking the fields a reader uses is enough; nothing else of the message is ever read.
  */
-export function parseBroadcast(data: unknown): BroadcastMessage | null {
-  try {
-    if (!isRecord(data) || data.v !== PROTOCOL_VERSION) return null;
-    const { instance, version, type } = data;
-    if (!isShortString(instance, 128) || !Number.isSafeInteger(version) || (version as number) < 0) return null;
-    const env = { v: PROTOCOL_VERSION, instance, version: version as number } as const;
-    switch (type) {
-      case 'token':
-        if (!isShortString(data.key, 512) || !isShortString(data.jwt) || !isTime(data.expiresAt) || !isTime(data.staleAt)) return null;
-        return { ...env, type, key: data.key, jwt: data.jwt, expiresAt: data.expiresAt, staleAt: data.staleAt };
-      case 'evict':
-        if (!isShortString(data.key, 512)) return null;
-        return { ...env, type, key: data.key };
-      case 'signout':
-        if (!isShortString(data.sessionId, 128)) return null;
-        return { ...env, type, sessionId: data.sessionId };
-      case 'status':
-        if (typeof data.status !== 'string' || !STATUSES.includes(data.status)) return null;
-        if (!isTime(data.since) || !isSessionIdOrNull(data.sessionId) || !isStorage(data.storage)) return null;
-        return { ...env, type, status: data.status as Status, since: data.since, sessionId: data.sessionId, storage: data.storage };
-      case 'hello':
-        return { ...env, type, snapshot: data.snapshot };
-      default:
-        return null;
-    }
-  } catch {
-    // A getter on a hostile object can throw; such a message is simply not ours.
-    return null;
+export function isBroadcast(data: unknown): data is BroadcastMessage {
+  if (!isRecord(data) || data.v !== PROTOCOL_VERSION || !isShortString(data.instance, 128) || !isVersion(data.version)) return false;
+  switch (data.type) {
+    case 'token':
+      return isKey(data.key) && isShortString(data.jwt) && isTime(data.expiresAt) && isTime(data.staleAt);
+    case 'evict':
+      return isKey(data.key);
+    case 'signout':
+      return isShortString(data.sessionId, 128);
+    case 'status':
+      return STATUSES.includes(data.status) && isTime(data.since) && isSessionIdOrNull(data.sessionId) && isStorage(data.storage);
+    case 'hello':
+      return true;
   }
+  return false;
 }
 
 /** Whether a value is a well-formed normalised `TokenRequest` (validated again at the engine's edge). */

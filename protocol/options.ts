@@ -1,8 +1,10 @@
 /**
  * Validation of options at the edge: every bad value becomes an `InvalidArgumentError` naming the
- * option, before any request is made. Used by the tab (synchronously, in `createTokenManager`) and
- * again by the engine, which trusts no tab. Written compactly on purpose: it ships in the client
- * entry, whose budget is 5 KB.
+ * option and what it must be, before any request is made. Used by the tab (synchronously, in
+ * `createTokenManager`) and again by the engine, which trusts no tab.
+ *
+ * Each rule is a pair `[test, what it must be]`, so the message is written once per kind of value
+ * rather than once per option: this ships in the client entry, whose budget is 5 KB.
  */
 import {
   DEFAULT_ENDPOINTS,
@@ -11,7 +13,6 @@ import {
   MIN_LEEWAY_S,
   MIN_POLL_INTERVAL_MS,
   NAMESPACE_PATTERN,
-  ORGANIZATION_ID_PATTERN,
   POLL_INTERVAL_MS,
   SESSION_ID_PATTERN,
   TEMPLATE_PATTERN,
@@ -20,67 +21,65 @@ import { InvalidArgumentError } from './errors.ts';
 import type { EngineConfig, Endpoints, TokenRequest, VerifyOptions } from './types.ts';
 
 type Options = Record<string, unknown>;
+type Rule = [test: (value: unknown) => boolean, expected: string];
 
 function fail(option: string, expected: string, value: unknown): never {
-  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : typeof value === 'object' && value !== null ? typeof value : String(value);
+  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : value && typeof value === 'object' ? 'an object' : String(value);
   throw new InvalidArgumentError(`${option} must be ${expected}; got ${shown}`);
 }
 
-function isObject(value: unknown): value is Options {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** `o[key]` when it passes the rule, `fallback` when it is undefined; else an error naming `option`. */
+function get<T>(o: Options, key: string, fallback: T, [test, expected]: Rule, option = key): T {
+  const value = o[key];
+  return value === undefined ? fallback : test(value) ? (value as T) : fail(option, expected, value);
 }
 
 /** The object itself, or `{}` when absent; anything else, or an unknown key, is refused. */
 function object(value: unknown, option: string, keys: readonly string[]): Options {
   if (value === undefined) return {};
-  if (!isObject(value)) fail(option, 'an object', value);
-  for (const key of Object.keys(value)) if (!keys.includes(key)) fail(option, `free of unknown keys (${keys.join(', ')})`, key);
-  return value;
+  if (!value || typeof value !== 'object' || Array.isArray(value)) fail(option, 'an object', value);
+  for (const key of Object.keys(value)) if (!keys.includes(key)) fail(option, `an object with only ${keys.join(', ')}`, key);
+  return value as Options;
 }
 
-/** `value` if it passes `ok`, `fallback` when undefined; else an error naming `option`. */
-function check<T>(value: unknown, fallback: T, ok: (v: unknown) => boolean, option: string, expected: string): T {
-  if (value === undefined) return fallback;
-  if (!ok(value)) fail(option, expected, value);
-  return value as T;
-}
-
-const matching = (pattern: RegExp) => (v: unknown) => typeof v === 'string' && pattern.test(v);
-const oneOf = (...allowed: unknown[]) => (v: unknown) => allowed.includes(v);
-const isInt = (min: number, max: number) => (v: unknown) => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
-const isLeeway = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
-const ID = '/^[A-Za-z0-9_-]{1,128}$/';
+const matching = (pattern: RegExp): Rule => [(v) => typeof v === 'string' && pattern.test(v), `a string matching ${pattern}`];
+const oneOf = (...allowed: unknown[]): Rule => [(v) => allowed.includes(v), allowed.map((a) => JSON.stringify(a)).join(' or ')];
+const integer = (min: number, max: number): Rule => [(v) => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max, `an integer from ${min} to ${max}`];
+const boolean = oneOf(true, false);
+// `typeof` first: '5' >= 0 is true. NaN fails both comparisons.
+const LEEWAY: Rule = [(v) => typeof v === 'number' && v >= 0 && v < Infinity, 'a finite number ≥ 0'];
+const SESSION_ID = matching(SESSION_ID_PATTERN);
 
 /** Raises a leeway to the 15 s floor; rejects anything that is not a finite number ≥ 0. */
 export function normalizeLeeway(value: unknown, option = 'leewayInSeconds'): number {
-  return Math.max(MIN_LEEWAY_S, check(value, MIN_LEEWAY_S, isLeeway, option, 'a finite number ≥ 0'));
+  return Math.max(MIN_LEEWAY_S, get({ value }, 'value', MIN_LEEWAY_S, LEEWAY, option));
 }
 
 /** Validates a session id (`/^[A-Za-z0-9_-]{1,128}$/`). */
 export function validateSessionId(value: unknown, option = 'sessionId'): string {
-  return check<string>(value, '', matching(SESSION_ID_PATTERN), option, `a string matching ${ID}`) || fail(option, 'a session id', value);
+  return SESSION_ID[0](value) ? (value as string) : fail(option, SESSION_ID[1], value);
 }
 
 function url(value: unknown, option: string, base?: string): URL {
-  let parsed: URL | null = null;
   try {
-    if (typeof value === 'string' || value instanceof URL) parsed = new URL(value, base);
+    const parsed = new URL(value as string, base);
+    // Only a string or a URL: anything else would be stringified into a URL by accident.
+    if ((typeof value === 'string' || value instanceof URL) && /^https?:$/.test(parsed.protocol)) return parsed;
   } catch {
     // reported below
   }
-  if (!parsed || !/^https?:$/.test(parsed.protocol)) return fail(option, 'an http(s) URL', value);
-  return parsed;
+  return fail(option, 'an http(s) URL', value);
 }
 
 function endpoints(value: unknown): Endpoints {
-  const names = Object.keys(DEFAULT_ENDPOINTS) as (keyof Endpoints)[];
-  const given = object(value, 'endpoints', names);
+  const given = object(value, 'endpoints', Object.keys(DEFAULT_ENDPOINTS));
   const out: Endpoints = { ...DEFAULT_ENDPOINTS };
-  for (const name of names) {
-    const needs = name === 'client' ? [] : name === 'templateToken' ? ['{sid}', '{template}'] : ['{sid}'];
+  for (const name of Object.keys(out) as (keyof Endpoints)[]) {
+    // The placeholders a path must keep are those of its default.
+    const needs = out[name].match(/\{\w+\}/g) ?? [];
     // A path, never a URL: the token must only ever go to frontendApi.
-    out[name] = check(given[name], out[name], (p) => typeof p === 'string' && /^\/(?![/\\])[^\\]{0,511}$/.test(p) && needs.every((n) => p.includes(n)),
-      `endpoints.${name}`, `a path starting with a single "/"${needs.length ? ` containing ${needs.join(' and ')}` : ''}`);
+    out[name] = get(given, name, out[name], [(p) => typeof p === 'string' && /^\/(?![/\\])[^\\]{0,511}$/.test(p) && needs.every((n) => p.includes(n)),
+      `a path starting with a single "/"${needs.length ? ` containing ${needs.join(' and ')}` : ''}`], `endpoints.${name}`);
   }
   return out;
 }
@@ -89,11 +88,11 @@ function verify(value: unknown, base: string): VerifyOptions | null {
   if (value === undefined) return null;
   const v = object(value, 'verify', ['jwksUrl', 'issuer', 'algorithms']);
   const out: VerifyOptions = { jwksUrl: url(v.jwksUrl, 'verify.jwksUrl', base).href };
-  if (v.issuer !== undefined) out.issuer = check<string>(v.issuer, '', (i) => typeof i === 'string' && i.length > 0, 'verify.issuer', 'a non-empty string');
-  if (v.algorithms !== undefined) {
-    out.algorithms = [...check<string[]>(v.algorithms, [], (a) => Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === 'string' && x !== '' && x.toLowerCase() !== 'none'),
-      'verify.algorithms', 'a non-empty array of algorithm names (not "none")')];
-  }
+  const issuer = get<string | undefined>(v, 'issuer', undefined, [(i) => typeof i === 'string' && i !== '', 'a non-empty string'], 'verify.issuer');
+  const algorithms = get<string[] | undefined>(v, 'algorithms', undefined, [(a) => Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === 'string' && x !== '' && x.toLowerCase() !== 'none'),
+    'a non-empty array of algorithm names (not "none")'], 'verify.algorithms');
+  if (issuer !== undefined) out.issuer = issuer;
+  if (algorithms) out.algorithms = [...algorithms];
   return out;
 }
 
@@ -106,8 +105,6 @@ export interface TabOptions {
   fetchOrigins: string[];
 }
 
-const MANAGER_KEYS = ['frontendApi', 'sessionId', 'mode', 'namespace', 'workerUrl', 'persist', 'pollIntervalMs', 'leewayInSeconds', 'verify', 'endpoints', 'credentials', 'fetchOrigins'];
-
 /**
  * Validates `createTokenManager` options. `pageOrigin` is the page's `location.origin`.
  *
@@ -115,34 +112,33 @@ const MANAGER_KEYS = ['frontendApi', 'sessionId', 'mode', 'namespace', 'workerUr
  * const { config, tab } = validateManagerOptions({ pollIntervalMs: 2000 }, location.origin);
  */
 export function validateManagerOptions(options: unknown, pageOrigin: string): { config: EngineConfig; tab: TabOptions } {
-  const o = object(options, 'createTokenManager options', MANAGER_KEYS);
-  const api = o.frontendApi === undefined ? new URL(pageOrigin) : url(o.frontendApi, 'frontendApi', pageOrigin);
+  const o = object(options, 'createTokenManager options', [
+    'frontendApi', 'sessionId', 'mode', 'namespace', 'workerUrl', 'persist', 'pollIntervalMs', 'leewayInSeconds', 'verify', 'endpoints', 'credentials', 'fetchOrigins',
+  ]);
+  const api = url(o.frontendApi === undefined ? pageOrigin : o.frontendApi, 'frontendApi', pageOrigin);
   if (api.search || api.hash || api.username || api.password) fail('frontendApi', 'a base URL without query, fragment or credentials', o.frontendApi);
-  const fetchOrigins = check<unknown[]>(o.fetchOrigins, [], Array.isArray, 'fetchOrigins', 'an array of origins').map((entry, i) => {
-    const origin = url(entry, `fetchOrigins[${i}]`).origin;
-    return origin === String(entry).replace(/\/$/, '') ? origin : fail(`fetchOrigins[${i}]`, 'an origin (scheme, host and port only)', entry);
-  });
   return {
     config: {
       frontendApi: api.href.replace(/\/+$/, ''),
-      namespace: check(o.namespace, '', matching(NAMESPACE_PATTERN), 'namespace', 'a string matching /^[A-Za-z0-9_-]{0,64}$/'),
-      persist: check(o.persist, true, oneOf(true, false), 'persist', 'a boolean'),
-      pollIntervalMs: check(o.pollIntervalMs, POLL_INTERVAL_MS, isInt(MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS), 'pollIntervalMs', `an integer from ${MIN_POLL_INTERVAL_MS} to ${MAX_POLL_INTERVAL_MS}`),
+      namespace: get(o, 'namespace', '', matching(NAMESPACE_PATTERN)),
+      persist: get(o, 'persist', true, boolean),
+      pollIntervalMs: get(o, 'pollIntervalMs', POLL_INTERVAL_MS, integer(MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS)),
       verify: verify(o.verify, pageOrigin),
       endpoints: endpoints(o.endpoints),
-      credentials: check<RequestCredentials>(o.credentials, 'include', oneOf('include', 'same-origin', 'omit'), 'credentials', "'include', 'same-origin' or 'omit'"),
+      credentials: get<RequestCredentials>(o, 'credentials', 'include', oneOf('include', 'same-origin', 'omit')),
     },
     tab: {
-      sessionId: o.sessionId === undefined ? null : validateSessionId(o.sessionId),
-      mode: check(o.mode, 'auto', oneOf('auto', 'shared', 'local'), 'mode', "'auto', 'shared' or 'local'"),
+      sessionId: get(o, 'sessionId', null, SESSION_ID),
+      mode: get(o, 'mode', 'auto', oneOf('auto', 'shared', 'local')),
       workerUrl: o.workerUrl === undefined ? null : url(o.workerUrl, 'workerUrl', pageOrigin),
       leewayInSeconds: normalizeLeeway(o.leewayInSeconds),
-      fetchOrigins,
+      fetchOrigins: get<unknown[]>(o, 'fetchOrigins', [], [Array.isArray, 'an array of origins']).map((entry, i) => {
+        const origin = url(entry, `fetchOrigins[${i}]`).origin;
+        return origin === String(entry).replace(/\/$/, '') ? origin : fail(`fetchOrigins[${i}]`, 'an origin (scheme, host and port only)', entry);
+      }),
     },
   };
 }
-
-const GET_TOKEN_KEYS = ['template', 'organizationId', 'expiresInSeconds', 'skipCache', 'leewayInSeconds'];
 
 /**
  * Validates `getToken`/`peekToken` options into a `TokenRequest`; `tabLeeway` is the tab's own
@@ -152,13 +148,14 @@ const GET_TOKEN_KEYS = ['template', 'organizationId', 'expiresInSeconds', 'skipC
  * normalizeGetTokenOptions({ template: 'api' }, 15) // { template: 'api', organizationId: null, … }
  */
 export function normalizeGetTokenOptions(options: unknown, tabLeeway: number = MIN_LEEWAY_S): TokenRequest {
-  const o = options === null ? {} : object(options, 'getToken options', GET_TOKEN_KEYS);
+  const o = options === null ? {} : object(options, 'getToken options', ['template', 'organizationId', 'expiresInSeconds', 'skipCache', 'leewayInSeconds']);
   return {
-    template: check(o.template, null, matching(TEMPLATE_PATTERN), 'template', 'a string matching /^[A-Za-z0-9_-]{1,64}$/'),
-    organizationId: check(o.organizationId, null, (v) => v === null || matching(ORGANIZATION_ID_PATTERN)(v), 'organizationId', `null or a string matching ${ID}`),
-    expiresInSeconds: check(o.expiresInSeconds, null, isInt(1, MAX_EXPIRES_IN_SECONDS), 'expiresInSeconds', `a positive integer ≤ ${MAX_EXPIRES_IN_SECONDS}`),
-    skipCache: check(o.skipCache, false, oneOf(true, false), 'skipCache', 'a boolean'),
-    leewayInSeconds: o.leewayInSeconds === undefined ? Math.max(MIN_LEEWAY_S, tabLeeway) : normalizeLeeway(o.leewayInSeconds),
+    template: get(o, 'template', null, matching(TEMPLATE_PATTERN)),
+    // null and undefined both mean "no organization".
+    organizationId: o.organizationId === null ? null : get(o, 'organizationId', null, SESSION_ID),
+    expiresInSeconds: get(o, 'expiresInSeconds', null, integer(1, MAX_EXPIRES_IN_SECONDS)),
+    skipCache: get(o, 'skipCache', false, boolean),
+    leewayInSeconds: normalizeLeeway(o.leewayInSeconds === undefined ? tabLeeway : o.leewayInSeconds),
   };
 }
 
@@ -175,8 +172,7 @@ export function configMismatch(a: EngineConfig, b: EngineConfig): string | null 
  * `createTokenManager` options, so a malformed config is an `InvalidArgumentError`.
  */
 export function parseEngineConfig(value: unknown): EngineConfig {
-  if (!isObject(value) || typeof value.frontendApi !== 'string') fail('config', 'an engine config', value);
-  const { frontendApi, namespace, persist, pollIntervalMs, verify: v, endpoints: e, credentials } = value;
-  const origin = url(frontendApi, 'frontendApi').origin;
-  return validateManagerOptions({ frontendApi, namespace, persist, pollIntervalMs, endpoints: e, credentials, ...(v === null ? {} : { verify: v }) }, origin).config;
+  if (!value || typeof value !== 'object' || typeof (value as Options).frontendApi !== 'string') fail('config', 'an engine config', value);
+  const { frontendApi, namespace, persist, pollIntervalMs, verify: v, endpoints: e, credentials } = value as Options;
+  return validateManagerOptions({ frontendApi, namespace, persist, pollIntervalMs, endpoints: e, credentials, ...(v === null ? {} : { verify: v }) }, url(frontendApi, 'frontendApi').origin).config;
 }

@@ -182,5 +182,7 @@ export interface WorkerApi {
   setActiveSession(sessionId: string | null): Promise<void>;
   signOut(): Promise<void>;
   stats(): Promise<EngineStats>;
+  /** The tab now holds its Web Lock `tabtoken:tab:{id}`: the worker may wait on it (shared mode). */
+  held(): void;
   bye(tabId: string): void;
 }

@@ -13,7 +13,7 @@ import type { Engine, EngineConfig, ReadReport, Snapshot, TabHello, Welcome, Wor
 import { createEngine } from './TokenEngine.ts';
 
 /** The engine in a leader tab: the worker's surface (SPEC 6) for its own tab and its followers. */
-export interface LocalHost extends Omit<WorkerApi, 'hello' | 'bye'> {
+export interface LocalHost extends Omit<WorkerApi, 'hello' | 'bye' | 'held'> {
   readonly instance: string;
   hello(hello: TabHello): Promise<Welcome>;
   close(): void;

@@ -4,7 +4,7 @@
  * mirrors it through the BroadcastChannel, where every change of the engine is published.
  */
 import * as Comlink from 'comlink';
-import { PROTOCOL_VERSION, channelName, tabLockName, workerLockName } from '../protocol/constants.ts';
+import { CONNECT_TIMEOUT_MS, PROTOCOL_VERSION, channelName, tabLockName, workerLockName } from '../protocol/constants.ts';
 import { InvalidArgumentError, serializeError, type SerializedError } from '../protocol/errors.ts';
 import { installErrorTransfer } from '../protocol/errorTransfer.ts';
 import type { BroadcastMessage } from '../protocol/messages.ts';
@@ -74,6 +74,12 @@ function dropTab(tabId: string): void {
 /** The API one tab gets on its port. */
 function tabApi(): WorkerApi {
   let tabId: string | null = null;
+  let reportHeld = () => {};
+  const held = new Promise<void>((resolve) => {
+    reportHeld = resolve;
+    // A tab that never reports (it closed before its lock was granted) is waited on all the same.
+    setTimeout(resolve, CONNECT_TIMEOUT_MS);
+  });
   return {
     async hello(hello: TabHello, onError?: (error: SerializedError) => void): Promise<Welcome> {
       if (typeof hello?.tabId !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(hello.tabId)) throw new InvalidArgumentError('Malformed tab id');
@@ -90,10 +96,14 @@ function tabApi(): WorkerApi {
       tabId = hello.tabId;
       tabs.set(tabId, typeof onError === 'function' ? onError : null);
       engine.setTabCount(tabs.size);
-      // The tab took this lock before saying hello and holds it for its lifetime: being granted
-      // it means the tab has closed (a SharedWorker port has no close event).
+      // The tab holds this lock for its lifetime: being granted it means the tab has closed (a
+      // SharedWorker port has no close event). The tab asks for it as it says hello and reports
+      // `held` once it has it; waiting on it before then could be granted at once.
+      //
+      //   tab    request lock ─ hello ──────────────── granted ─ held ─────── (closes)
+      //   worker             hello → welcome                      wait ──────► granted: drop tab
       const id = tabId;
-      void navigator.locks.request(tabLockName(id), () => dropTab(id));
+      void held.then(() => navigator.locks.request(tabLockName(id), () => dropTab(id)));
       if (hello.sessionId !== null) {
         const sessionId = validateSessionId(hello.sessionId);
         if (engine.snapshot().sessionId !== sessionId) await engine.setActiveSession(sessionId);
@@ -113,6 +123,7 @@ function tabApi(): WorkerApi {
     setActiveSession: (sessionId: string | null) => requireHost().engine.setActiveSession(sessionId),
     signOut: () => requireHost().engine.signOut(),
     stats: async (): Promise<EngineStats> => requireHost().engine.stats(),
+    held: () => reportHeld(),
     bye(id: string) {
       if (id === tabId) dropTab(id);
     },
