@@ -17,8 +17,9 @@ export class SharedConnection implements Connection {
   readonly mode = 'shared' as const;
   readonly #worker: SharedWorker;
   readonly #remote: Comlink.Remote<WorkerApi>;
-  /** Rejects when the worker script fails to load (a bad `workerUrl`, CSP `worker-src`). */
+  /** Rejects when the worker script fails to load (a bad `workerUrl`, CSP `worker-src`), or on `close`. */
   readonly #failed: Promise<never>;
+  #stop: (error: ConnectionError) => void = () => {};
 
   /** Throws `ConnectionError` when the browser refuses to start the worker. */
   constructor(name: string, workerUrl: URL | null) {
@@ -28,7 +29,10 @@ export class SharedConnection implements Connection {
     } catch (cause) {
       throw fail(cause);
     }
-    this.#failed = new Promise<never>((_, reject) => this.#worker.addEventListener('error', (event) => reject(fail(event))));
+    this.#failed = new Promise<never>((_, reject) => {
+      this.#stop = reject;
+      this.#worker.addEventListener('error', (event) => reject(fail(event)));
+    });
     this.#failed.catch(() => {});
     this.#remote = Comlink.wrap<WorkerApi>(this.#worker.port);
   }
@@ -46,7 +50,9 @@ export class SharedConnection implements Connection {
     this.#settle(this.#remote.held(), CALL_TIMEOUT_MS, 'held').catch(() => {});
   }
 
+  /** Disconnects; calls still waiting for the worker reject at once. */
   close(): void {
+    this.#stop(new ConnectionError('The connection to the worker was closed'));
     this.#remote[Comlink.releaseProxy]();
     this.#worker.port.close();
   }

@@ -77,9 +77,26 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     else mirror.apply(data);
   };
 
-  /** A call to the engine once connected; fire-and-forget calls go through `quiet`. */
+  /** Settles once a connection is up: the first, or the next one after the worker died. */
+  let attached = Promise.resolve();
+  /**
+   * A call to the engine once connected. A call the worker took with it when it died is asked
+   * again of the worker that replaces it:
+   *
+   *   tab     getToken ──► worker A ✕ (ended)   reattach ─► worker B ──► getToken ──► token
+   */
   const call = <K extends keyof Calls>(op: K, arg: Calls[K][0]): Promise<Calls[K][1]> =>
-    ready.then(() => (closed ? Promise.reject(closedError()) : connection!.call(op, arg)));
+    ready.then(async function send(): Promise<Calls[K][1]> {
+      await attached;
+      if (closed) throw closedError();
+      const current = connection!;
+      try {
+        return await current.call(op, arg);
+      } catch (error) {
+        if (current !== connection && !closed) return send();
+        throw error;
+      }
+    });
   const quiet = <K extends keyof Calls>(op: K, arg: Calls[K][0]) => void call(op, arg).catch(() => {});
   const onError = (error: unknown) => mirror.emit('error', typed(error));
 
@@ -100,7 +117,8 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
         void navigator.locks?.request(workerLockName(welcome.instance), () => {
           if (!closed) {
             shared.close();
-            attach().catch(onError);
+            attached = attach();
+            attached.catch(onError);
           }
         });
       };

@@ -91,6 +91,13 @@ describe('drill 3: worker death', () => {
       const token = await getToken(pages[0]!);
       await sleep(300); // the writes to IndexedDB settle
       for (const page of pages) await page.evaluate(() => Object.assign(globalThis, { __before: drillTab().manager.getSnapshot() }));
+      // A mint in flight when the worker ends: the tab asks the worker that replaces it.
+      await origin(h.base, '/__origin/faults', { latencyMs: 1500 });
+      await pages[1]!.evaluate(() => {
+        const settled = drillTab().manager.getToken({ template: 'api', skipCache: true }).then((jwt) => ({ jwt }), (error: unknown) => ({ error: String(error) }));
+        Object.assign(globalThis, { __inflight: settled });
+      });
+      await sleep(300); // the mint has reached the origin
       // End the worker the way the browser would (out of memory, a crash): DevTools closes its target.
       const cdp = await h.browser.newBrowserCDPSession();
       const worker = (await cdp.send('Target.getTargets')).targetInfos.find((t) => t.type === 'shared_worker' && t.url.includes('sharedWorker'));
@@ -104,6 +111,10 @@ describe('drill 3: worker death', () => {
         await page.waitForFunction(() => drillTab().manager.getSnapshot() !== (globalThis as unknown as { __before: unknown }).__before, undefined, { timeout: 10_000 });
       }
       const replacedInMs = Date.now() - killedAt;
+      await origin(h.base, '/__origin/faults', {});
+      const inflight = await pages[1]!.evaluate(() => (globalThis as unknown as { __inflight: Promise<{ jwt?: string | null; error?: string }> }).__inflight);
+      expect(inflight.error).toBeUndefined();
+      expect(inflight.jwt).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
       expect(await pages[0]!.evaluate(() => drillTab().manager.stats().then((s) => s.tabs))).toBe(5);
       for (const page of pages) {
         expect(await getToken(page)).toBe(token);
