@@ -6,4 +6,4 @@ export interface EntrySize {
   inputs: { path: string; bytes: number }[];
 }
 export declare const BUDGETS: { client: number; worker: number };
-export declare function measureSizes(): Promise<Record<'client' | 'worker' | 'localEngine' | 'verifier', EntrySize>>;
+export declare function measureSizes(): Promise<Record<'client' | 'worker' | 'localEngine' | 'verifier' | 'clientFloor', EntrySize>>;
