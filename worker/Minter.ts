@@ -105,16 +105,18 @@ export class Minter {
   }
 
   /**
-   * `GET {client}`: the parsed JSON of a 2xx answer (validated by `SessionDiscovery`). A 2xx whose
-   * body is unreadable is an `OriginResponseError` with that 2xx status.
+   * `GET {client}`: the parsed JSON of a 2xx answer (validated by `SessionDiscovery`), and how far
+   * this machine's clock is ahead of the origin's (from the `Date` header; 0 without one), to place
+   * the origin's times on the local clock. A 2xx whose body is unreadable is an
+   * `OriginResponseError` with that 2xx status.
    */
-  async getClient(): Promise<unknown> {
+  async getClient(): Promise<{ body: unknown; skewMs: number }> {
     this.#counters.client++;
     const received = await this.#send(this.#url(this.#config.endpoints.client), { method: 'GET' });
     if (!received.ok) throw this.#httpError(received);
     if (received.text === null) throw new OriginResponseError(received.status, [], null, `GET client answered a body larger than ${MAX_BODY_BYTES} bytes`);
     try {
-      return JSON.parse(received.text) as unknown;
+      return { body: JSON.parse(received.text) as unknown, skewMs: received.dateMs === null ? 0 : received.receivedAt - received.dateMs };
     } catch (cause) {
       throw new OriginResponseError(received.status, [], null, 'GET client answered a body that is not JSON', { cause });
     }

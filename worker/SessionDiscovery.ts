@@ -8,6 +8,11 @@ export interface ClientState {
   readonly sessions: ReadonlySet<string>;
   /** `last_active_session_id`, only when it is one of `sessions` and a well-formed id; else null. */
   readonly lastActiveSessionId: string | null;
+  /**
+   * When each listed session reaches its `expire_at`, on this machine's clock (ms); absent when the
+   * origin gave no usable `expire_at`.
+   */
+  readonly endsAt: ReadonlyMap<string, number>;
 }
 
 /**
@@ -28,24 +33,31 @@ export class SessionDiscovery {
   }
 
   async read(): Promise<ClientState> {
-    return SessionDiscovery.parse(await this.#minter.getClient());
+    const { body, skewMs } = await this.#minter.getClient();
+    return SessionDiscovery.parse(body, skewMs);
   }
 
-  static parse(body: unknown): ClientState {
+  /** `skewMs`: how far this machine's clock is ahead of the origin's. */
+  static parse(body: unknown, skewMs = 0): ClientState {
     if (!isRecord(body) || !('response' in body)) throw malformed('it has no "response" field');
     const response = body.response;
-    if (response === null) return { sessions: new Set(), lastActiveSessionId: null };
+    const endsAt = new Map<string, number>();
+    if (response === null) return { sessions: new Set(), lastActiveSessionId: null, endsAt };
     if (!isRecord(response)) throw malformed('"response" is neither null nor an object');
     const list = response.sessions;
     if (!Array.isArray(list)) throw malformed('"response.sessions" is not an array');
     const sessions = new Set<string>();
     for (const s of list) {
       // A session that is ended, expired, revoked or malformed is simply not listed.
-      if (isRecord(s) && typeof s.id === 'string' && SESSION_ID_PATTERN.test(s.id) && s.status === 'active') sessions.add(s.id);
+      if (!isRecord(s) || typeof s.id !== 'string' || !SESSION_ID_PATTERN.test(s.id) || s.status !== 'active') continue;
+      sessions.add(s.id);
+      // `expire_at` is in ms on the origin's clock; anything else is ignored (the session then ends
+      // when a refresh is refused, as without it).
+      if (typeof s.expire_at === 'number' && Number.isFinite(s.expire_at) && s.expire_at > 0) endsAt.set(s.id, s.expire_at + skewMs);
     }
     const last = response.last_active_session_id;
     const lastActiveSessionId = typeof last === 'string' && SESSION_ID_PATTERN.test(last) && sessions.has(last) ? last : null;
-    return { sessions, lastActiveSessionId };
+    return { sessions, lastActiveSessionId, endsAt };
   }
 }
 

@@ -129,6 +129,8 @@ export class TokenEngine implements Engine {
   #discoveryPending = false;
   /** A session restored from storage still has to be re-checked against GET {client}. */
   #recheckPending = false;
+  /** When the active session reaches its `expire_at` (local clock), when `GET {client}` told us. */
+  #sessionEndsAt: number | null = null;
   #closed = false;
 
   constructor(config: EngineConfig, deps: TokenEngineDeps) {
@@ -495,8 +497,28 @@ export class TokenEngine implements Engine {
       return;
     }
     this.#recheck();
+    this.#checkSessionEnd();
     this.#refreshDue();
     this.#sweep();
+  }
+
+  /**
+   * A session past its `expire_at` is looked up again at the next tick, so every tab signs out
+   * within a poll interval of the end rather than at the next refresh of its token.
+   */
+  /**
+   * The end of a listed session, when it is still ahead: an origin that keeps listing a session past
+   * its `expire_at` (one that extends sessions on activity) is not asked again every tick.
+   */
+  #endOf(state: ClientState, sessionId: string): number | null {
+    const endsAt = state.endsAt.get(sessionId);
+    return endsAt !== undefined && endsAt > this.#clock.now() ? endsAt : null;
+  }
+
+  #checkSessionEnd(): void {
+    if (this.#sessionEndsAt === null || this.#clock.now() < this.#sessionEndsAt) return;
+    this.#sessionEndsAt = null;
+    this.#requestDiscovery();
   }
 
   #recheck(): void {
@@ -657,12 +679,16 @@ export class TokenEngine implements Engine {
     this.#originAnswered();
     const current = this.#sessionId;
     if (current !== null) {
-      if (state.sessions.has(current)) return;
+      if (state.sessions.has(current)) {
+        this.#sessionEndsAt = this.#endOf(state, current);
+        return;
+      }
       this.#dispatch({ type: 'signout', sessionId: current, dismiss: false });
     }
     const pick = state.lastActiveSessionId;
     if (pick !== null && !this.#dismissed.has(pick)) {
       this.#dispatch({ type: 'session', sessionId: pick });
+      this.#sessionEndsAt = this.#endOf(state, pick);
       this.#ensureDefaultToken();
     } else {
       this.#dispatch({ type: 'no-session' });
@@ -718,6 +744,7 @@ export class TokenEngine implements Engine {
       case 'session': {
         const previous = this.#sessionId;
         this.#epoch++;
+        this.#sessionEndsAt = null;
         this.#sessionId = action.sessionId;
         this.#signedOut = false;
         if (previous !== null) {
@@ -737,6 +764,7 @@ export class TokenEngine implements Engine {
         const { sessionId } = action;
         if (this.#sessionId !== sessionId) return;
         this.#epoch++;
+        this.#sessionEndsAt = null;
         this.#sessionId = null;
         this.#signedOut = true;
         if (action.dismiss) this.#dismissed.add(sessionId);

@@ -72,19 +72,22 @@ describe('Minter', () => {
   });
 
   it('GET {client} is validated defensively', () => {
-    expect(SessionDiscovery.parse({ response: null })).toEqual({ sessions: new Set(), lastActiveSessionId: null });
+    expect(SessionDiscovery.parse({ response: null })).toEqual({ sessions: new Set(), lastActiveSessionId: null, endsAt: new Map() });
     const state = SessionDiscovery.parse({
       response: {
         sessions: [
-          { id: 'sess_a', status: 'active', user_id: 'u', expire_at: 1 },
+          { id: 'sess_a', status: 'active', user_id: 'u', expire_at: 1_000_000 },
+          { id: 'sess_c', status: 'active', user_id: 'u', expire_at: 'soon' },
           { id: 'sess_b', status: 'ended' },
           { id: 'bad id', status: 'active' },
           null,
         ],
         last_active_session_id: 'sess_a',
       },
-    });
-    expect([...state.sessions]).toEqual(['sess_a']);
+    }, 5000);
+    expect([...state.sessions]).toEqual(['sess_a', 'sess_c']);
+    // expire_at placed on this machine's clock, which runs 5 s ahead; a malformed one is left out.
+    expect([...state.endsAt]).toEqual([['sess_a', 1_005_000]]);
     expect(state.lastActiveSessionId).toBe('sess_a');
     expect(SessionDiscovery.parse({ response: { sessions: [{ id: 'sess_a', status: 'active' }], last_active_session_id: 'sess_b' } }).lastActiveSessionId).toBeNull();
     expect(SessionDiscovery.parse({ response: { sessions: [], last_active_session_id: 'sess_a' } }).lastActiveSessionId).toBeNull();

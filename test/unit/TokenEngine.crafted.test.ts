@@ -70,6 +70,48 @@ describe('TokenEngine with crafted responses', () => {
     engine.close();
   });
 
+  it('a session past its expire_at is looked up again within a poll interval, before its token is due for refresh', async () => {
+    const clock = new FakeClock();
+    const origin = new ScriptedOrigin(clock);
+    origin.offsetMs = -3 * 3_600_000; // this machine's clock runs 3 h ahead of the origin's
+    origin.sessionEndsAt = origin.originNowMs() + 32_000;
+    const { engine } = await scripted({ clock, origin });
+    const changes: EngineChange[] = [];
+    engine.subscribe((c) => changes.push(c));
+    const clientReads = origin.count('client');
+    const mints = origin.count('mint');
+    await clock.advance(30_000);
+    await flush(20);
+    expect(origin.count('client')).toBe(clientReads);
+    expect(engine.snapshot().status).toBe('ok');
+    // The end is placed on the local clock through the Date header; the next tick after it asks.
+    await clock.advance(8_000);
+    await until(() => engine.snapshot().status === 'signed-out');
+    expect(origin.count('client')).toBe(clientReads + 1);
+    // Long before the token's own refresh (at 45 s of its 60 s): no mint was tried for a dead session.
+    expect(origin.count('mint')).toBe(mints);
+    expect(engine.snapshot().tokens).toEqual({});
+    expect(changes.some((c) => c.type === 'signout' && c.sessionId === 'sess_1')).toBe(true);
+    engine.close();
+  });
+
+  it('a session still listed past its expire_at (an origin that extends sessions) is not asked about again every tick', async () => {
+    const clock = new FakeClock();
+    const origin = new ScriptedOrigin(clock);
+    origin.sessionEndsAt = origin.originNowMs() + 10_000;
+    const { engine } = await scripted({ clock, origin });
+    origin.sessionEndsAt = null; // extended: listed with an expire_at an hour ahead from now on
+    const clientReads = origin.count('client');
+    await clock.advance(15_000);
+    await flush(20);
+    expect(origin.count('client')).toBe(clientReads + 1);
+    await clock.advance(20_000);
+    await flush(20);
+    expect(origin.count('client')).toBe(clientReads + 1);
+    expect(engine.snapshot().status).toBe('ok');
+    engine.close();
+  });
+
   it('429 with Retry-After waits that long', async () => {
     const { engine, origin, clock } = await scripted();
     origin.once((_c, o) => o.error(429, 'too_many_requests', { 'Retry-After': '7' }));

@@ -26,6 +26,8 @@ export class ScriptedOrigin {
   sessions: string[] | null = ['sess_1'];
   lastActive: string | null = 'sess_1';
   lifetimeS = 60;
+  /** When the listed sessions end (`expire_at`, origin time); after it they are no longer listed. */
+  sessionEndsAt: number | null = null;
   /** Origin time minus engine time. */
   offsetMs = 0;
   /** Answers for the next mint requests, in order; then `mintHandler`. */
@@ -93,13 +95,15 @@ export class ScriptedOrigin {
         const response = handler(call, this);
         return init?.signal ? raceAbort(Promise.resolve(response), init.signal) : response;
       }
-      case 'client':
+      case 'client': {
+        const ended = this.sessionEndsAt !== null && this.originNowMs() >= this.sessionEndsAt;
         return this.json(200, {
           response: this.sessions === null ? null : {
-            sessions: this.sessions.map((id) => ({ id, status: 'active', user_id: 'user_1', expire_at: this.originNowMs() + 3_600_000 })),
-            last_active_session_id: this.lastActive,
+            sessions: ended ? [] : this.sessions.map((id) => ({ id, status: 'active', user_id: 'user_1', expire_at: this.sessionEndsAt ?? this.originNowMs() + 3_600_000 })),
+            last_active_session_id: ended ? null : this.lastActive,
           },
         });
+      }
       case 'end':
         return this.json(200, { response: { id: call.sessionId, status: 'ended' } });
       case 'jwks':
