@@ -47,7 +47,7 @@ export class SharedConnection implements Connection {
 
   /** Tells the worker this tab now holds its tab lock (see `held` in sharedWorker.ts). */
   held(): void {
-    this.#settle(this.#remote.held(), CALL_TIMEOUT_MS, 'held').catch(() => {});
+    this.#remote.held().catch(() => {});
   }
 
   /** Disconnects; calls still waiting for the worker reject at once. */

@@ -133,9 +133,9 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
         onError(error);
       }
     }
-    // A leader starts waiting on this tab's lock as soon as it hears the hello: hold it first.
-    await lock;
-    const { LocalConnection } = await import('./LocalConnection.ts');
+    // A leader starts waiting on this tab's lock as soon as it hears the hello: hold it first (and
+    // load the local connection meanwhile).
+    const [{ LocalConnection }] = await Promise.all([import('./LocalConnection.ts'), lock]);
     const local = new LocalConnection(config, tabId, name, mirror);
     onLeaderHello = (instance, snapshot) => local.onLeaderHello(instance, snapshot);
     connection = local;

@@ -17,8 +17,9 @@ describe('bundle sizes', () => {
     // The client misses SPEC's 5 KB (see BENCHMARKS.md for where the bytes go and what it would
     // take). Until it meets it, this ceiling catches any growth; lower it with every saving.
     // History: 7100 → 7140 (literal error names, which minifiers would otherwise rename) → 6912
-    // (compacter validation, mirror and tracker, while adding the retry of calls a dead worker took).
-    expect(sizes.client.gzip).toBeLessThanOrEqual(6912);
+    // (compacter validation, mirror and tracker, while adding the retry of calls a dead worker took)
+    // → 6911.
+    expect(sizes.client.gzip).toBeLessThanOrEqual(6911);
     expect(sizes.client.inputs.some((i) => /LocalConnection|localEngine|TokenEngine/.test(i.path))).toBe(false);
   }, 60_000);
 });
