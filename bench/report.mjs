@@ -322,7 +322,9 @@ How it was measured: per contender, one browser context with a signed-in tab hol
 ## 5. Size
 
 ${r.size ? sizeSection(r) : 'Not measured.'}
-
+${r.peerSize && r.size ? `
+For comparison, the real peer measured the same way: \`${r.peerSize.entry}\` is ${kb(r.peerSize.minified)} minified, **${kb(r.peerSize.gzip)}** min+gzip, and every tab loads it; a tabtoken tab loads its ${kb(r.size.client.gzip)} entry, and the ${kb(r.size.worker.gzip)} worker is loaded once per origin, not per tab.
+` : ''}
 How it was measured: \`measureSizes()\` of \`bench/size.mjs\` — each entry bundled with its dependencies by esbuild, minified, gzip -9; code loaded only on demand (the local-mode engine, the jose verification code) is its own entry and not counted in the entry that loads it. The same function backs the size test in \`npm test\`.
 
 ## 6. Memory per tab

@@ -127,8 +127,9 @@ async function main() {
     log(name);
     return Date.now();
   };
-  const { measureSizes } = await import('./size.mjs');
+  const { measureSizes, measurePeerSize } = await import('./size.mjs');
   results.size = await measureSizes();
+  results.peerSize = await measurePeerSize();
   log('sizes measured');
 
   const pages = await buildPages();

@@ -63,6 +63,20 @@ async function measure(entry, lazy) {
   return { minified: file.contents.length, gzip: gzipSync(file.contents, { level: 9 }).length, inputs };
 }
 
+/**
+ * The real peer's tab-side code, measured the same way for comparison (benchmarks only): every tab
+ * of an app using it loads `GoTrueClient` and its dependencies.
+ */
+export async function measurePeerSize() {
+  const contents = "export { GoTrueClient } from '@supabase/auth-js';";
+  const result = await build({
+    absWorkingDir: root, stdin: { contents, resolveDir: root, loader: 'ts' }, bundle: true, minify: true, format: 'esm',
+    platform: 'browser', target: 'es2022', write: false, logLevel: 'silent',
+  });
+  const file = result.outputFiles[0];
+  return { entry: '@supabase/auth-js GoTrueClient', minified: file.contents.length, gzip: gzipSync(file.contents, { level: 9 }).length };
+}
+
 /** Measures every entry: `{ client: { minified, gzip, budget, inputs }, … }`. */
 export async function measureSizes() {
   const out = {};
