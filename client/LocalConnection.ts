@@ -7,7 +7,7 @@
  *
  * This file is loaded with `import()` only when local mode is used.
  */
-import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, PROTOCOL_VERSION, leaderLockName, rpcChannelName } from '../protocol/constants.ts';
+import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, PROTOCOL_VERSION, leaderLockName, randomId, rpcChannelName } from '../protocol/constants.ts';
 import { ConnectionError, deserializeError, isSerializedError, type SerializedError, type TokenError } from '../protocol/errors.ts';
 import { parseSnapshot, type BroadcastMessage, type RpcRequest } from '../protocol/messages.ts';
 import type { EngineConfig, ReadReport, TabHello, TokenRequest, Welcome } from '../protocol/types.ts';
@@ -139,7 +139,7 @@ export class LocalConnection implements Connection {
     if (this.#closed) return Promise.reject(new ConnectionError('The token manager was closed'));
     if (this.#host) return this.#direct(this.#host, op, opts);
     if (!this.#rpc) return (this.#hosting ?? Promise.reject(new ConnectionError('No engine'))).then((host) => this.#direct(host, op, opts));
-    const id = crypto.randomUUID();
+    const id = randomId();
     return new Promise((resolve, reject) => {
       const resend = setInterval(() => this.#send(id, op, opts), 2 * this.#config.pollIntervalMs);
       const timeout = setTimeout(() => {

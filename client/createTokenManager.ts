@@ -3,7 +3,7 @@
  * local mode), mirrors the broadcast snapshot, and answers reads from the mirror whenever the
  * token it holds is fresh, without a message to the engine.
  */
-import { cacheKey, channelName, workerLockName } from '../protocol/constants.ts';
+import { cacheKey, channelName, randomId, workerLockName } from '../protocol/constants.ts';
 import { ConnectionError, InvalidArgumentError, TokenError } from '../protocol/errors.ts';
 import { isBroadcast } from '../protocol/messages.ts';
 import { normalizeGetTokenOptions, validateManagerOptions, validateSessionId } from '../protocol/options.ts';
@@ -58,7 +58,7 @@ const closedError = () => new ConnectionError('The token manager was closed');
 export function createTokenManager(options?: TokenManagerOptions): TokenManager {
   const { config, tab } = validateManagerOptions(options, globalThis.location?.origin ?? 'http://localhost');
   const name = channelName(config.namespace, new URL(config.frontendApi).origin);
-  const tabId = crypto.randomUUID();
+  const tabId = randomId();
   const defaultRequest: TokenRequest = Object.freeze({ template: null, organizationId: null, expiresInSeconds: null, skipCache: false, leewayInSeconds: tab.leewayInSeconds });
   const shared = tab.mode === 'shared' || (tab.mode === 'auto' && typeof SharedWorker !== 'undefined');
   const mirror = new SnapshotMirror(shared ? 'shared' : 'local');

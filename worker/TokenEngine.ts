@@ -4,6 +4,7 @@ import {
   OUTAGE_WAIT_MS,
   SESSION_ID_PATTERN,
   cacheKey,
+  randomId,
 } from '../protocol/constants.ts';
 import { ConnectionError, InvalidArgumentError, MissingExpiredTokenError, OriginUnavailableError } from '../protocol/errors.ts';
 import { isTokenRequest } from '../protocol/messages.ts';
@@ -136,7 +137,7 @@ export class TokenEngine implements Engine {
   constructor(config: EngineConfig, deps: TokenEngineDeps) {
     this.#config = TokenEngine.#validateConfig(config);
     this.#clock = deps.clock;
-    this.instanceLabel = deps.instanceLabel ?? globalThis.crypto.randomUUID();
+    this.instanceLabel = deps.instanceLabel ?? randomId();
     const validator = new TokenValidator(this.#config.verify, deps.fetch);
     this.#minter = new Minter(this.#config, { clock: deps.clock, fetch: deps.fetch, validator });
     this.#discovery = new SessionDiscovery(this.#minter);

@@ -5,7 +5,7 @@
  * answers followers' requests on the `:rpc` channel. Without Web Locks every tab runs its own
  * engine and publishes only to itself.
  */
-import { PROTOCOL_VERSION, tabLockName } from '../protocol/constants.ts';
+import { PROTOCOL_VERSION, randomId, tabLockName } from '../protocol/constants.ts';
 import { InvalidArgumentError, serializeError, type SerializedError } from '../protocol/errors.ts';
 import { isTokenRequest, type BroadcastMessage, type RpcEvent, type RpcReply, type RpcRequest } from '../protocol/messages.ts';
 import { configMismatch, parseEngineConfig, validateSessionId } from '../protocol/options.ts';
@@ -45,7 +45,7 @@ function isRpcRequest(data: unknown): data is RpcRequest {
  */
 export function startLocalHost(config: EngineConfig, options: LocalHostOptions): LocalHost {
   const engine: Engine = createEngine(config);
-  const instance = crypto.randomUUID();
+  const instance = randomId();
   const tabs = new Set<string>();
   const snapshot = (): Snapshot => Object.freeze({ ...engine.snapshot(), mode: 'local' as const });
   const unsubscribe = engine.subscribe((change) => options.publish({ v: PROTOCOL_VERSION, instance, ...change }));

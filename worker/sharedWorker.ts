@@ -4,7 +4,7 @@
  * mirrors it through the BroadcastChannel, where every change of the engine is published.
  */
 import * as Comlink from 'comlink';
-import { CONNECT_TIMEOUT_MS, PROTOCOL_VERSION, channelName, tabLockName, workerLockName } from '../protocol/constants.ts';
+import { CONNECT_TIMEOUT_MS, PROTOCOL_VERSION, channelName, randomId, tabLockName, workerLockName } from '../protocol/constants.ts';
 import { InvalidArgumentError, serializeError, type SerializedError } from '../protocol/errors.ts';
 import { installErrorTransfer } from '../protocol/errorTransfer.ts';
 import type { BroadcastMessage } from '../protocol/messages.ts';
@@ -22,7 +22,7 @@ interface Host {
   channel: BroadcastChannel;
 }
 
-const instance = crypto.randomUUID();
+const instance = randomId();
 /**
  * Held for as long as this worker runs. A tab waits on it after its welcome: being granted it means
  * the worker died with the tab still open (the browser ended it, it crashed), and the tab starts a
@@ -103,7 +103,7 @@ function tabApi(): WorkerApi {
       //   tab    request lock ─ hello ──────────────── granted ─ held ─────── (closes)
       //   worker             hello → welcome                      wait ──────► granted: drop tab
       const id = tabId;
-      void held.then(() => navigator.locks.request(tabLockName(id), () => dropTab(id)));
+      void held.then(() => navigator.locks?.request(tabLockName(id), () => dropTab(id)));
       if (hello.sessionId !== null) {
         const sessionId = validateSessionId(hello.sessionId);
         if (engine.snapshot().sessionId !== sessionId) await engine.setActiveSession(sessionId);
