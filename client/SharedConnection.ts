@@ -20,9 +20,12 @@ export class SharedConnection implements Connection {
   /** Rejects when the worker script fails to load (a bad `workerUrl`, CSP `worker-src`), or on `close`. */
   readonly #failed: Promise<never>;
   #stop: (error: ConnectionError) => void = () => {};
+  readonly #tabId: string;
+  #closed = false;
 
   /** Throws `ConnectionError` when the browser refuses to start the worker. */
-  constructor(name: string, workerUrl: URL | null) {
+  constructor(name: string, workerUrl: URL | null, tabId: string) {
+    this.#tabId = tabId;
     const fail = (cause: unknown) => new ConnectionError(`Could not start the SharedWorker ${workerUrl ?? '(bundled)'}: ${(cause as Error)?.message || 'check workerUrl and CSP worker-src'}`, { cause });
     try {
       this.#worker = workerUrl ? new SharedWorker(workerUrl, { type: 'module', name }) : startBundledWorker(name);
@@ -50,9 +53,13 @@ export class SharedConnection implements Connection {
     this.#remote.held().catch(() => {});
   }
 
-  /** Disconnects; calls still waiting for the worker reject at once. */
+  /** Disconnects: the worker forgets this tab at once, and calls still waiting for it reject. */
   close(): void {
+    // A released comlink proxy throws on any use: close only once.
+    if (this.#closed) return;
+    this.#closed = true;
     this.#stop(new ConnectionError('The connection to the worker was closed'));
+    this.#remote.bye(this.#tabId).catch(() => {});
     this.#remote[Comlink.releaseProxy]();
     this.#worker.port.close();
   }

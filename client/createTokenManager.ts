@@ -108,7 +108,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       const attach = async (): Promise<void> => {
         // The hello goes out without waiting for the tab lock; the worker waits on the lock only
         // once told the tab holds it (see `held` in sharedWorker.ts).
-        const shared = (connection = new SharedConnection(name, tab.workerUrl));
+        const shared = (connection = new SharedConnection(name, tab.workerUrl, tabId));
         const welcome = await shared.hello(hello, onError);
         mirror.adopt(welcome.instance, welcome.snapshot);
         void lock.then(() => shared.held());
@@ -127,7 +127,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       } catch (error) {
         connection?.close();
         connection = null;
-        if (tab.mode !== 'auto' || error instanceof InvalidArgumentError) throw error;
+        if (closed || tab.mode !== 'auto' || error instanceof InvalidArgumentError) throw error;
         // auto: a worker that cannot start (CSP, a bad URL) falls back to local mode.
         mirror.setMode('local');
         onError(error);
@@ -136,6 +136,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     // A leader starts waiting on this tab's lock as soon as it hears the hello: hold it first (and
     // load the local connection meanwhile).
     const [{ LocalConnection }] = await Promise.all([import('./LocalConnection.ts'), lock]);
+    if (closed) return;
     const local = new LocalConnection(config, tabId, name, mirror);
     onLeaderHello = (instance, snapshot) => local.onLeaderHello(instance, snapshot);
     connection = local;
@@ -148,7 +149,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       if (closed) throw closedError();
     },
     (error: unknown) => {
-      throw typed(error);
+      throw closed ? closedError() : typed(error);
     },
   );
   ready.catch(onError);

@@ -161,6 +161,31 @@ describe('shared mode, several tabs', () => {
     expect(await fallback.api.manager.getToken()).toBeTypeOf('string');
   });
 
+  it('a manager closed before it is ready starts nothing, and one created after it works (React StrictMode)', async () => {
+    await signIn();
+    const [tab] = await tabs(1, { namespace: uniqueNamespace('host') });
+    const namespace = uniqueNamespace('strict');
+    const first = tab!.api.createTokenManager({ namespace, mode: 'auto' });
+    first.close();
+    const error = await first.ready.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(tab!.api.ConnectionError);
+    expect(String((error as Error).message)).toContain('closed');
+    await sleep(300);
+    // Closed while connecting is not a worker that failed: no fall back to a local-mode engine.
+    expect(first.getSnapshot().mode).toBe('shared');
+    const locks = await tab!.frame.contentWindow!.navigator.locks.query();
+    expect((locks.held ?? []).map((l) => l.name).filter((n) => n?.includes(namespace))).toEqual([]);
+    expect(await first.getToken().catch((e: unknown) => e)).toBeInstanceOf(tab!.api.ConnectionError);
+
+    const second = tab!.api.createTokenManager({ namespace, mode: 'auto' });
+    await second.ready;
+    expect(second.getSnapshot().mode).toBe('shared');
+    expect(await second.getToken()).toBeTypeOf('string');
+    expect((await second.stats()).tabs).toBe(1);
+    second.close();
+    expect(tab!.api.uncaught).toEqual([]);
+  });
+
   it('a failure no call awaits reaches every tab as an error event', async () => {
     await signIn();
     const list = await tabs(2, { namespace: uniqueNamespace('events') });

@@ -18,8 +18,9 @@ describe('bundle sizes', () => {
     // take). Until it meets it, this ceiling catches any growth; lower it with every saving.
     // History: 7100 → 7140 (literal error names, which minifiers would otherwise rename) → 6912
     // (compacter validation, mirror and tracker, while adding the retry of calls a dead worker took)
-    // → 6911 → 6961 (ids from getRandomValues: crypto.randomUUID is missing outside secure contexts).
-    expect(sizes.client.gzip).toBeLessThanOrEqual(6961);
+    // → 6911 → 6961 (ids from getRandomValues: crypto.randomUUID is missing outside secure contexts)
+    // → 7003 (a manager closed while connecting starts nothing; the worker hears `bye` at once).
+    expect(sizes.client.gzip).toBeLessThanOrEqual(7003);
     expect(sizes.client.inputs.some((i) => /LocalConnection|localEngine|TokenEngine/.test(i.path))).toBe(false);
   }, 60_000);
 });
