@@ -1,0 +1,87 @@
+/**
+ * The usual production layout: the app on one origin, its token origin on another of the same site
+ * (`app.example.com` and `clerk.example.com`). Here the app is `app.localhost`, served by Vite, and
+ * the token origin `api.app.localhost`, a development origin of its own on another port that allows
+ * the app's origin (CORS with credentials, `Date` exposed). Chromium resolves `*.localhost` to the
+ * loopback address, and both are secure contexts.
+ */
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decodeJwt } from 'jose';
+import { chromium, type Browser } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDevOrigin } from '../../origin/createDevOrigin.ts';
+import { chromiumLaunchOptions } from '../support/chromium.ts';
+import { getToken, newContext, openTab, signIn, snapshot, type MintRecord } from './drills/support.ts';
+
+let vite: ViteDevServer;
+let tokenServer: Server;
+let browser: Browser;
+/** The app's origin, and the token origin as the browser and as Node reach it. */
+let app: string;
+let api: string;
+let apiDirect: string;
+
+async function apiLog(): Promise<MintRecord[]> {
+  return ((await (await fetch(`${apiDirect}/__origin/log`)).json()) as { mints: MintRecord[] }).mints;
+}
+
+beforeAll(async () => {
+  vite = await createServer({ configFile: 'vite.config.ts', mode: 'development', server: { port: 0, host: '127.0.0.1', allowedHosts: ['app.localhost'] }, logLevel: 'warn' });
+  await vite.listen();
+  const vitePort = (vite.httpServer?.address() as AddressInfo).port;
+  app = `http://app.localhost:${vitePort}`;
+  tokenServer = createHttpServer(createDevOrigin({ faults: true, allowedOrigins: [app] }));
+  await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
+  const apiPort = (tokenServer.address() as AddressInfo).port;
+  api = `http://api.app.localhost:${apiPort}`;
+  apiDirect = `http://127.0.0.1:${apiPort}`;
+  browser = await chromium.launch(chromiumLaunchOptions());
+});
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((resolve) => {
+    tokenServer?.close(() => resolve());
+    tokenServer?.closeAllConnections();
+  });
+  await vite?.close();
+});
+
+describe('a token origin on another origin of the same site', () => {
+  it('serves every tab through one worker with credentials: tokens, one mint per refresh, sign-out everywhere', async () => {
+    const context = await newContext(browser);
+    try {
+      const sessionId = await signIn(context, api);
+      const options = { namespace: 'cross', frontendApi: api, pollIntervalMs: 1000 };
+      const first = await openTab(context, app, options);
+      const second = await openTab(context, app, options);
+      expect(await first.evaluate(() => [location.origin, window.isSecureContext])).toEqual([app, true]);
+
+      const token = await getToken(first);
+      expect(decodeJwt(token!).sid).toBe(sessionId);
+      expect(await getToken(second)).toBe(token);
+      for (const page of [first, second]) expect(await snapshot(page)).toMatchObject({ mode: 'shared', status: 'ok', sessionId });
+      // The token's life is read against the origin's Date header, which CORS exposes: about 60 s.
+      expect(await first.evaluate(async (url) => (await fetch(url, { credentials: 'include' })).headers.get('date'), `${api}/v1/client`)).toMatch(/GMT$/);
+      const held = (await snapshot(first)).tokens[`${sessionId}|||`]!;
+      expect(held.expiresAt - Date.now()).toBeGreaterThan(40_000);
+      expect(held.expiresAt - Date.now()).toBeLessThanOrEqual(61_000);
+
+      const mintsBefore = (await apiLog()).filter((r) => r.sessionId === sessionId && r.status === 200).length;
+      const fresh = await first.evaluate(() => drillTab().manager.getToken({ skipCache: true }));
+      expect(fresh).not.toBe(token);
+      await second.waitForFunction((jwt) => drillTab().manager.peekToken() === jwt, fresh, { timeout: 5000 });
+      expect((await apiLog()).filter((r) => r.sessionId === sessionId && r.status === 200).length).toBe(mintsBefore + 1);
+
+      await second.evaluate(() => drillTab().manager.signOut());
+      await first.waitForFunction(() => drillTab().manager.getSnapshot().status === 'signed-out', undefined, { timeout: 5000 });
+      expect(await getToken(first)).toBeNull();
+      // The session ended at the token origin, with the browser's own cookie.
+      const client = (await first.evaluate(async (url) => (await fetch(url, { credentials: 'include' })).json(), `${api}/v1/client`)) as { response: { sessions: unknown[] } | null };
+      expect(client.response?.sessions ?? []).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
