@@ -23,6 +23,11 @@ export interface StandaloneOptions {
   host?: string;
   /** Environment to read `TABTOKEN_SECRET_KEY` from; default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Origins of apps that call this origin from the browser (CORS with credentials); default none.
+   * An app on another port is another origin: `http://localhost:5173` for a Vite dev server.
+   */
+  allowedOrigins?: string[];
 }
 
 export interface StandaloneServer {
@@ -48,14 +53,14 @@ function urlHost(host: string): string {
  * await close();
  */
 export async function startStandalone(options: StandaloneOptions = {}): Promise<StandaloneServer> {
-  const { port = DEFAULT_PORT, host = DEFAULT_HOST, env = process.env } = options;
+  const { port = DEFAULT_PORT, host = DEFAULT_HOST, env = process.env, allowedOrigins = [] } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidArgumentError(`port must be an integer from 0 to 65535, got ${String(port)}`);
   if (typeof host !== 'string' || host === '') throw new InvalidArgumentError('host must be a non-empty string');
   const secretKey = env.TABTOKEN_SECRET_KEY || DEFAULT_SECRET_KEY;
   if (secretKey === DEFAULT_SECRET_KEY && !isLoopbackHost(host)) {
     throw new InvalidArgumentError(`refusing to listen on ${host} with the default secret key ${DEFAULT_SECRET_KEY}: set TABTOKEN_SECRET_KEY, or bind a loopback address`);
   }
-  const origin = createDevOrigin({ secretKey, faults: true });
+  const origin = createDevOrigin({ secretKey, faults: true, allowedOrigins });
   const server = createServer(origin);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -83,7 +88,7 @@ export interface CliOutput {
   err(line: string): void;
 }
 
-const USAGE = 'usage: tabtoken-origin [--port N] [--host H]   (key: TABTOKEN_SECRET_KEY, default sk_test_tabtoken on loopback only)';
+const USAGE = 'usage: tabtoken-origin [--port N] [--host H] [--allow-origin ORIGIN ...]   (key: TABTOKEN_SECRET_KEY, default sk_test_tabtoken on loopback only)';
 
 /**
  * The CLI without the process: parses the arguments, starts the server, prints its URL. Returns
@@ -93,9 +98,14 @@ const USAGE = 'usage: tabtoken-origin [--port N] [--host H]   (key: TABTOKEN_SEC
  * const { code, server } = await runCli(['--port', '0'], process.env, { out: console.log, err: console.error });
  */
 export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, output: CliOutput): Promise<{ code: number; server: StandaloneServer | null }> {
-  let values: { port?: string | undefined; host?: string | undefined; help?: boolean | undefined };
+  let values: { port?: string | undefined; host?: string | undefined; 'allow-origin'?: string[] | undefined; help?: boolean | undefined };
   try {
-    ({ values } = parseArgs({ args: [...argv], options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { port: { type: 'string' }, host: { type: 'string' }, 'allow-origin': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (error) {
     output.err(`tabtoken-origin: ${error instanceof Error ? error.message : String(error)}. ${USAGE}`);
     return { code: 1, server: null };
@@ -106,7 +116,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
   }
   const port = values.port === undefined ? DEFAULT_PORT : /^[0-9]{1,5}$/.test(values.port) ? Number(values.port) : Number.NaN;
   try {
-    const server = await startStandalone({ port, host: values.host ?? DEFAULT_HOST, env });
+    const server = await startStandalone({ port, host: values.host ?? DEFAULT_HOST, env, allowedOrigins: values['allow-origin'] ?? [] });
     output.out(`tabtoken development origin listening on ${server.url}`);
     return { code: 0, server };
   } catch (error) {

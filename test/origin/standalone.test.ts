@@ -75,6 +75,31 @@ describe('the tabtoken-origin command line', () => {
     expect(err).toHaveLength(1);
   });
 
+  it('allows the origins given with --allow-origin to call it with credentials, and no other', async () => {
+    const { err, output } = capture();
+    const { code, server } = await runCli(['--port', '0', '--allow-origin', 'http://localhost:5173', '--allow-origin', 'http://app.localhost:3000'], {}, output);
+    if (server) started.push(server);
+    expect(code).toBe(0);
+    expect(err).toEqual([]);
+    for (const app of ['http://localhost:5173', 'http://app.localhost:3000']) {
+      const res = await fetch(`${server!.url}/v1/client`, { headers: { origin: app } });
+      expect(res.headers.get('access-control-allow-origin')).toBe(app);
+      expect(res.headers.get('access-control-allow-credentials')).toBe('true');
+      expect(res.headers.get('access-control-expose-headers')).toMatch(/Date/);
+    }
+    const other = await fetch(`${server!.url}/v1/client`, { headers: { origin: 'http://evil.localhost:5173' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('exits 1 with one clear line for an --allow-origin that is not an origin', async () => {
+    const { err, output } = capture();
+    const { code, server } = await runCli(['--port', '0', '--allow-origin', 'http://localhost:5173/app'], {}, output);
+    expect(code).toBe(1);
+    expect(server).toBeNull();
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(/allowedOrigins/);
+  });
+
   it('prints its usage for --help', async () => {
     const { out, output } = capture();
     expect((await runCli(['--help'], {}, output)).code).toBe(0);
