@@ -1,4 +1,4 @@
-import { OriginUnavailableError } from '../protocol/errors.ts';
+import { unavailableAfter } from './OutagePolicy.ts';
 import type { TokenRequest } from '../protocol/types.ts';
 import type { Clock } from './Clock.ts';
 import type { MintTarget } from './Minter.ts';
@@ -60,7 +60,7 @@ export class Flight {
       const waiter: Waiter = { request, resolve, reject, timer: null };
       waiter.timer = this.#clock.setTimeout(() => {
         this.#waiters.delete(waiter);
-        reject(new OriginUnavailableError(undefined, { cause: this.lastError ?? undefined }));
+        reject(unavailableAfter(this.lastError));
       }, maxWaitMs);
       this.#waiters.add(waiter);
     });

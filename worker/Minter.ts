@@ -182,13 +182,22 @@ export class Minter {
       throw new OriginUnavailableError(
         timedOut
           ? `The token origin did not answer ${url.pathname} within ${REQUEST_TIMEOUT_MS / 1000} s`
-          : `The token origin could not be reached (${url.pathname}): ${cause instanceof Error ? cause.message : String(cause)}`,
+          : `The token origin could not be reached (${url.pathname}): ${cause instanceof Error ? cause.message : String(cause)}${this.#corsHint(url)}`,
         { cause },
       );
     } finally {
       this.#clock.clearTimeout(timer);
       this.#inFlight.delete(abort);
     }
+  }
+
+  /**
+   * A browser reports a refused CORS request exactly like an unreachable server. When the origin is
+   * another origin than the app's, the message says what to check.
+   */
+  #corsHint(url: URL): string {
+    const own = globalThis.location?.origin;
+    return own && own !== url.origin ? ` (if ${url.origin} is up, check that it allows ${own} with credentials: CORS)` : '';
   }
 
   #httpError(received: Received): OriginResponseError {

@@ -2,6 +2,16 @@ import { OriginResponseError, OriginUnavailableError } from '../protocol/errors.
 import type { Clock } from './Clock.ts';
 import type { RetryPolicy } from './RetryPolicy.ts';
 
+/**
+ * The error a caller gets when it waited out an outage: the tab sees only the message (a `cause`
+ * does not cross to it), so the message carries the last failure — a refused CORS request and a
+ * server that is down read differently there.
+ */
+export function unavailableAfter(lastError: unknown): OriginUnavailableError {
+  const detail = lastError instanceof Error ? lastError.message : null;
+  return new OriginUnavailableError(`Token origin unreachable; no unexpired token cached${detail ? `. Last failure: ${detail}` : ''}`, { cause: lastError ?? undefined });
+}
+
 /** What a failed request means for the engine. */
 export type FailureKind =
   /** 401 (any code) or 404 `session_not_found`: the session is gone. */

@@ -6,7 +6,7 @@ import {
   cacheKey,
   randomId,
 } from '../protocol/constants.ts';
-import { ConnectionError, InvalidArgumentError, MissingExpiredTokenError, OriginUnavailableError } from '../protocol/errors.ts';
+import { ConnectionError, InvalidArgumentError, MissingExpiredTokenError } from '../protocol/errors.ts';
 import { isTokenRequest } from '../protocol/messages.ts';
 import { normalizeGetTokenOptions, parseEngineConfig, validateSessionId } from '../protocol/options.ts';
 import type {
@@ -25,7 +25,7 @@ import { systemClock, type Clock } from './Clock.ts';
 import { Flight } from './Flight.ts';
 import { IdbTokenStore } from './IdbTokenStore.ts';
 import { Minter, type MintTarget, type MintedToken } from './Minter.ts';
-import { OutagePolicy } from './OutagePolicy.ts';
+import { OutagePolicy, unavailableAfter } from './OutagePolicy.ts';
 import { Poller } from './Poller.ts';
 import { RetryPolicy } from './RetryPolicy.ts';
 import { SessionDiscovery, type ClientState } from './SessionDiscovery.ts';
@@ -325,7 +325,7 @@ export class TokenEngine implements Engine {
       const waiter = { resolve, reject, timer: null as unknown };
       waiter.timer = this.#clock.setTimeout(() => {
         this.#sessionWaiters.delete(waiter);
-        reject(new OriginUnavailableError(undefined, { cause: this.#outage.lastError ?? undefined }));
+        reject(unavailableAfter(this.#outage.lastError));
       }, Math.max(0, deadline - this.#clock.now()));
       this.#sessionWaiters.add(waiter);
       if (!this.#discovering) this.#requestDiscovery();

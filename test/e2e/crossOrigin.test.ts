@@ -20,6 +20,8 @@ let tokenServer: Server;
 let browser: Browser;
 /** The app's origin, and the token origin as the browser and as Node reach it. */
 let app: string;
+/** An app the token origin does not allow. */
+let otherApp: string;
 let api: string;
 let apiDirect: string;
 
@@ -28,10 +30,11 @@ async function apiLog(): Promise<MintRecord[]> {
 }
 
 beforeAll(async () => {
-  vite = await createServer({ configFile: 'vite.config.ts', mode: 'development', server: { port: 0, host: '127.0.0.1', allowedHosts: ['app.localhost'] }, logLevel: 'warn' });
+  vite = await createServer({ configFile: 'vite.config.ts', mode: 'development', server: { port: 0, host: '127.0.0.1', allowedHosts: ['app.localhost', 'other.localhost'] }, logLevel: 'warn' });
   await vite.listen();
   const vitePort = (vite.httpServer?.address() as AddressInfo).port;
   app = `http://app.localhost:${vitePort}`;
+  otherApp = `http://other.localhost:${vitePort}`;
   tokenServer = createHttpServer(createDevOrigin({ faults: true, allowedOrigins: [app] }));
   await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
   const apiPort = (tokenServer.address() as AddressInfo).port;
@@ -80,6 +83,21 @@ describe('a token origin on another origin of the same site', () => {
       // The session ended at the token origin, with the browser's own cookie.
       const client = (await first.evaluate(async (url) => (await fetch(url, { credentials: 'include' })).json(), `${api}/v1/client`)) as { response: { sessions: unknown[] } | null };
       expect(client.response?.sessions ?? []).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('an app the token origin does not allow sees an unreachable origin, and the error says to check CORS', { timeout: 30_000 }, async () => {
+    const context = await newContext(browser);
+    try {
+      await signIn(context, api);
+      const page = await openTab(context, otherApp, { namespace: 'not-allowed', frontendApi: api });
+      expect(await snapshot(page)).toMatchObject({ status: 'degraded', sessionId: null });
+      // getToken waits out the outage (10 s), then rejects with the last failure in its message.
+      const failure = await page.evaluate(() => drillTab().manager.getToken().then(() => null, (e: Error & { code: string }) => ({ code: e.code, message: e.message })));
+      expect(failure?.code).toBe('origin_unavailable');
+      expect(failure?.message).toContain(`check that it allows ${otherApp} with credentials: CORS`);
     } finally {
       await context.close();
     }
