@@ -103,6 +103,12 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   const tracker = createReadTracker(config.pollIntervalMs, (reads) => quiet('noteReads', reads));
 
   async function connect(): Promise<void> {
+    // Server-side rendering runs the app's modules with no document: start nothing there (an
+    // engine would poll from the server, and an open channel would keep the process alive).
+    if (!globalThis.document) {
+      channel.close();
+      throw new ConnectionError('No document here: tabtoken runs in browser tabs (server-side rendering?); nothing was started');
+    }
     const hello = { tabId, config, sessionId: tab.sessionId, visible: visible() };
     if (shared) {
       const attach = async (): Promise<void> => {
