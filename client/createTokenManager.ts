@@ -163,6 +163,28 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   const onVisibility = () => visible() && quiet('visible', null);
   globalThis.document?.addEventListener('visibilitychange', onVisibility);
 
+  /**
+   * Resolves with `jwt` once the mirror holds it, so that after `await getToken()` the snapshot and
+   * `peekToken()` agree with it. The reply and the channel message travel apart, in either order:
+   *
+   *   worker  publish token ─────channel──────────────► mirror applies
+   *           reply ─────port────► getToken waits ──────────────────► resolves
+   *
+   * A token the mirror never shows (replaced at once by a newer one) is given after a moment anyway.
+   */
+  const mirrored = (jwt: string | null) =>
+    new Promise<string | null>((resolve) => {
+      const done = () => {
+        off();
+        clearTimeout(timer);
+        resolve(jwt);
+      };
+      const check = () => (jwt === null || Object.values(mirror.snapshot.tokens).some((t) => t.jwt === jwt)) && done();
+      const off = mirror.subscribe(check);
+      const timer = setTimeout(done, 250);
+      check();
+    });
+
   let defaultKey: [sessionId: string, key: string] = ['', ''];
 
   /**
@@ -210,7 +232,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       if (jwt !== null) return Promise.resolve(jwt);
       if (closed) return Promise.reject(closedError());
       if (mirror.snapshot.status === 'signed-out' && !request.skipCache) return Promise.resolve(null);
-      return call('getToken', request).catch((error: unknown) => {
+      return call('getToken', request).then(mirrored, (error: unknown) => {
         onError(error);
         throw typed(error);
       });

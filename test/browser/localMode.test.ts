@@ -44,6 +44,18 @@ describe('local mode (no SharedWorker)', () => {
     expect((await first.api.manager.stats()).tabs).toBe(3);
   });
 
+  it('after getToken resolves in the leader or a follower, its snapshot already holds the token', async () => {
+    const sessionId = await signIn();
+    const namespace = uniqueNamespace('local-ordered');
+    const list = [await localTab(namespace), await localTab(namespace)];
+    for (let i = 0; i < 20; i++) {
+      const manager = list[i % 2]!.api.manager;
+      const jwt = await manager.getToken({ template: 'api', skipCache: true });
+      expect(manager.getSnapshot().tokens[`${sessionId}|api||`]?.jwt).toBe(jwt);
+      expect(manager.peekToken({ template: 'api' })).toBe(jwt);
+    }
+  });
+
   it('closing the leader hands over and tokens keep flowing', async () => {
     await signIn();
     const namespace = uniqueNamespace('handover');

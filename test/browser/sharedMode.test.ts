@@ -186,6 +186,17 @@ describe('shared mode, several tabs', () => {
     expect(tab!.api.uncaught).toEqual([]);
   });
 
+  it('after getToken resolves, the snapshot and peekToken already hold its token', async () => {
+    const sessionId = await signIn();
+    const [tab, other] = await tabs(2, { namespace: uniqueNamespace('ordered') });
+    for (let i = 0; i < 30; i++) {
+      const manager = (i % 2 === 0 ? tab : other)!.api.manager;
+      const jwt = await manager.getToken({ template: 'api', skipCache: true });
+      expect(manager.getSnapshot().tokens[`${sessionId}|api||`]?.jwt).toBe(jwt);
+      expect(manager.peekToken({ template: 'api' })).toBe(jwt);
+    }
+  });
+
   it('a failure no call awaits reaches every tab as an error event', async () => {
     await signIn();
     const list = await tabs(2, { namespace: uniqueNamespace('events') });

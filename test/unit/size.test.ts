@@ -20,8 +20,9 @@ describe('bundle sizes', () => {
     // (compacter validation, mirror and tracker, while adding the retry of calls a dead worker took)
     // → 6911 → 6961 (ids from getRandomValues: crypto.randomUUID is missing outside secure contexts)
     // → 7003 (a manager closed while connecting starts nothing; the worker hears `bye` at once)
-    // → 7069 (a manager created during server-side rendering starts nothing).
-    expect(sizes.client.gzip).toBeLessThanOrEqual(7069);
+    // → 7069 (a manager created during server-side rendering starts nothing)
+    // → 7156 (getToken resolves once the snapshot holds its token).
+    expect(sizes.client.gzip).toBeLessThanOrEqual(7156);
     expect(sizes.client.inputs.some((i) => /LocalConnection|localEngine|TokenEngine/.test(i.path))).toBe(false);
   }, 60_000);
 });
