@@ -114,15 +114,15 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       const attach = async (): Promise<void> => {
         // The hello goes out without waiting for the tab lock; the worker waits on the lock only
         // once told the tab holds it (see `held` in sharedWorker.ts).
-        const shared = (connection = new SharedConnection(name, tab.workerUrl, tabId));
-        const welcome = await shared.hello(hello, onError);
+        const worker = (connection = new SharedConnection(name, tab.workerUrl, tabId));
+        const welcome = await worker.hello(hello, onError);
         mirror.adopt(welcome.instance, welcome.snapshot);
-        void lock.then(() => shared.held());
+        void lock.then(() => worker.held());
         // The worker holds a lock named after its instance while it runs: granted to this tab, it
         // means the worker died with the tab still open (ended by the browser, crashed): start anew.
         void navigator.locks?.request(workerLockName(welcome.instance), () => {
           if (!closed) {
-            shared.close();
+            worker.close();
             attached = attach();
             attached.catch(onError);
           }
