@@ -8,8 +8,9 @@ import type { RetryPolicy } from './RetryPolicy.ts';
  * server that is down read differently there.
  */
 export function unavailableAfter(lastError: unknown): OriginUnavailableError {
-  const detail = lastError instanceof Error ? lastError.message : null;
-  return new OriginUnavailableError(`Token origin unreachable; no unexpired token cached${detail ? `. Last failure: ${detail}` : ''}`, { cause: lastError ?? undefined });
+  const { message } = new OriginUnavailableError();
+  const detail = lastError instanceof Error && lastError.message ? `. Last failure: ${lastError.message}` : '';
+  return new OriginUnavailableError(`${message}${detail}`, { cause: lastError ?? undefined });
 }
 
 /** What a failed request means for the engine. */

@@ -504,10 +504,6 @@ export class TokenEngine implements Engine {
   }
 
   /**
-   * A session past its `expire_at` is looked up again at the next tick, so every tab signs out
-   * within a poll interval of the end rather than at the next refresh of its token.
-   */
-  /**
    * The end of a listed session, when it is still ahead: an origin that keeps listing a session past
    * its `expire_at` (one that extends sessions on activity) is not asked again every tick.
    */
@@ -516,6 +512,10 @@ export class TokenEngine implements Engine {
     return endsAt !== undefined && endsAt > this.#clock.now() ? endsAt : null;
   }
 
+  /**
+   * A session past its `expire_at` is looked up again at the next tick, so every tab signs out
+   * within a poll interval of the end rather than at the next refresh of its token.
+   */
   #checkSessionEnd(): void {
     if (this.#sessionEndsAt === null || this.#clock.now() < this.#sessionEndsAt) return;
     this.#sessionEndsAt = null;

@@ -5,19 +5,15 @@
  * the app's origin (CORS with credentials, `Date` exposed). Chromium resolves `*.localhost` to the
  * loopback address, and both are secure contexts.
  */
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
-import { chromium, type Browser } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevOrigin } from '../../origin/createDevOrigin.ts';
-import { chromiumLaunchOptions } from '../support/chromium.ts';
-import { getToken, newContext, openTab, signIn, snapshot, type MintRecord } from './drills/support.ts';
+import { getToken, newContext, openTab, signIn, snapshot, startHarness, type Harness, type MintRecord } from './drills/support.ts';
 
-let vite: ViteDevServer;
+let h: Harness;
 let tokenServer: Server;
-let browser: Browser;
 /** The app's origin, and the token origin as the browser and as Node reach it. */
 let app: string;
 /** An app the token origin does not allow. */
@@ -30,30 +26,26 @@ async function apiLog(): Promise<MintRecord[]> {
 }
 
 beforeAll(async () => {
-  vite = await createServer({ configFile: 'vite.config.ts', mode: 'development', server: { port: 0, host: '127.0.0.1', allowedHosts: ['app.localhost', 'other.localhost'] }, logLevel: 'warn' });
-  await vite.listen();
-  const vitePort = (vite.httpServer?.address() as AddressInfo).port;
-  app = `http://app.localhost:${vitePort}`;
-  otherApp = `http://other.localhost:${vitePort}`;
-  tokenServer = createHttpServer(createDevOrigin({ faults: true, allowedOrigins: [app] }));
+  h = await startHarness({ hosts: ['app.localhost', 'other.localhost'] });
+  app = h.at('app.localhost');
+  otherApp = h.at('other.localhost');
+  tokenServer = createServer(createDevOrigin({ faults: true, allowedOrigins: [app] }));
   await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
   const apiPort = (tokenServer.address() as AddressInfo).port;
   api = `http://api.app.localhost:${apiPort}`;
   apiDirect = `http://127.0.0.1:${apiPort}`;
-  browser = await chromium.launch(chromiumLaunchOptions());
 });
 afterAll(async () => {
-  await browser?.close();
   await new Promise<void>((resolve) => {
     tokenServer?.close(() => resolve());
     tokenServer?.closeAllConnections();
   });
-  await vite?.close();
+  await h?.close();
 });
 
 describe('a token origin on another origin of the same site', () => {
   it('serves every tab through one worker with credentials: tokens, one mint per refresh, sign-out everywhere', async () => {
-    const context = await newContext(browser);
+    const context = await newContext(h.browser);
     try {
       const sessionId = await signIn(context, api);
       const options = { namespace: 'cross', frontendApi: api, pollIntervalMs: 1000 };
@@ -89,7 +81,7 @@ describe('a token origin on another origin of the same site', () => {
   });
 
   it('an app the token origin does not allow sees an unreachable origin, and the error says to check CORS', { timeout: 30_000 }, async () => {
-    const context = await newContext(browser);
+    const context = await newContext(h.browser);
     try {
       await signIn(context, api);
       const page = await openTab(context, otherApp, { namespace: 'not-allowed', frontendApi: api });

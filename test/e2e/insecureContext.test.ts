@@ -3,37 +3,24 @@
  * server on the LAN, an intranet app — runs outside a secure context: no `crypto.randomUUID`, no
  * Web Locks. Chromium resolves `app.test` to the test server, so the page is such an app.
  */
-import type { Browser } from 'playwright-core';
-import { chromium } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumLaunchOptions } from '../support/chromium.ts';
-import { getToken, mintLog, newContext, openTab, origin, signIn, snapshot } from './drills/support.ts';
+import { getToken, mintLog, newContext, openTab, origin, signIn, snapshot, startHarness, type Harness } from './drills/support.ts';
 
-let server: ViteDevServer;
-let browser: Browser;
+let h: Harness;
+/** The test server as the browser reaches it, outside a secure context (Node reaches it as `h.base`). */
 let base: string;
-/** The same server as Node reaches it (Node does not resolve `app.test`). */
-let direct: string;
 
 beforeAll(async () => {
-  server = await createServer({ configFile: 'vite.config.ts', mode: 'development', server: { port: 0, host: '127.0.0.1', allowedHosts: ['app.test'] }, logLevel: 'warn' });
-  await server.listen();
-  const address = server.httpServer?.address();
-  if (!address || typeof address === 'string') throw new Error('the Vite server has no address');
-  base = `http://app.test:${address.port}`;
-  direct = `http://127.0.0.1:${address.port}`;
-  const launch = chromiumLaunchOptions();
-  browser = await chromium.launch({ ...launch, args: [...launch.args, '--host-resolver-rules=MAP app.test 127.0.0.1'] });
+  h = await startHarness({ hosts: ['app.test'], browserArgs: ['--host-resolver-rules=MAP app.test 127.0.0.1'] });
+  base = h.at('app.test');
 });
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await h?.close();
 });
 
 describe('a page outside a secure context', () => {
   it('still shares one worker across tabs: tokens flow and each refresh is one mint', async () => {
-    const context = await newContext(browser);
+    const context = await newContext(h.browser);
     try {
       const sessionId = await signIn(context, base);
       const first = await openTab(context, base, { namespace: 'insecure', pollIntervalMs: 1000 });
@@ -46,19 +33,19 @@ describe('a page outside a secure context', () => {
         expect(await snapshot(page)).toMatchObject({ mode: 'shared', status: 'ok', sessionId });
       }
       // A forced refresh in one tab reaches the other: one worker, one mint.
-      const before = (await mintLog(direct)).filter((r) => r.sessionId === sessionId && r.status === 200).length;
+      const before = (await mintLog(h.base)).filter((r) => r.sessionId === sessionId && r.status === 200).length;
       const fresh = await first.evaluate(() => drillTab().manager.getToken({ skipCache: true }));
       expect(fresh).not.toBe(token);
       await second.waitForFunction((jwt) => drillTab().manager.peekToken() === jwt, fresh, { timeout: 5000 });
-      expect((await mintLog(direct)).filter((r) => r.sessionId === sessionId && r.status === 200).length).toBe(before + 1);
+      expect((await mintLog(h.base)).filter((r) => r.sessionId === sessionId && r.status === 200).length).toBe(before + 1);
     } finally {
       await context.close();
-      await origin(direct, '/__origin/reset', {});
+      await origin(h.base, '/__origin/reset', {});
     }
   });
 
   it('runs local mode without Web Locks: each tab refreshes for itself and gets its token', async () => {
-    const context = await newContext(browser);
+    const context = await newContext(h.browser);
     try {
       const sessionId = await signIn(context, base);
       const page = await openTab(context, base, { namespace: 'insecure-local', mode: 'local' });
@@ -66,7 +53,7 @@ describe('a page outside a secure context', () => {
       expect(await snapshot(page)).toMatchObject({ mode: 'local', status: 'ok', sessionId });
     } finally {
       await context.close();
-      await origin(direct, '/__origin/reset', {});
+      await origin(h.base, '/__origin/reset', {});
     }
   });
 });

@@ -12,20 +12,29 @@ import { chromiumLaunchOptions } from '../../support/chromium.ts';
 export const SECRET_KEY = 'sk_test_tabtoken';
 
 export interface Harness {
+  /** The test server as Node and the browser reach it: `http://127.0.0.1:{port}`. */
   base: string;
   browser: Browser;
+  /** The test server under another host name the browser resolves to it, such as `app.localhost`. */
+  at(host: string): string;
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
-  const server: ViteDevServer = await createServer({ configFile: 'vite.config.ts', mode: 'development', server: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+/**
+ * The test server (Vite, with the development origin) and a Chromium. `hosts` are other names
+ * the server answers to; `browserArgs` are added to the launch flags (a host resolver rule).
+ */
+export async function startHarness(o: { hosts?: string[]; browserArgs?: string[] } = {}): Promise<Harness> {
+  const server: ViteDevServer = await createServer({ configFile: 'vite.config.ts', mode: 'development', server: { port: 0, host: '127.0.0.1', allowedHosts: o.hosts ?? [] }, logLevel: 'warn' });
   await server.listen();
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('the Vite server has no address');
-  const browser = await chromium.launch(chromiumLaunchOptions());
+  const launch = chromiumLaunchOptions();
+  const browser = await chromium.launch({ ...launch, args: [...launch.args, ...(o.browserArgs ?? [])] });
   return {
     base: `http://127.0.0.1:${address.port}`,
     browser,
+    at: (host) => `http://${host}:${address.port}`,
     async close() {
       await browser.close();
       await server.close();
