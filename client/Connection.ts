@@ -1,16 +1,6 @@
 import type { TokenError } from '../protocol/errors.ts';
-import type { EngineStats, Mode, ReadReport, TabHello, TokenRequest, Welcome } from '../protocol/types.ts';
-
-/** The calls a tab makes after hello: argument and result of each. */
-export interface Calls {
-  getToken: [TokenRequest, string | null];
-  refresh: [TokenRequest, void];
-  noteReads: [ReadReport[], void];
-  visible: [null, void];
-  setActiveSession: [string | null, void];
-  signOut: [null, void];
-  stats: [null, EngineStats];
-}
+import type { Operation, Operations } from '../protocol/operations.ts';
+import type { Mode, TabHello, Welcome } from '../protocol/types.ts';
 
 /**
  * How a tab reaches the engine: the SharedWorker (shared mode) or the leader tab (local mode).
@@ -20,6 +10,6 @@ export interface Connection {
   readonly mode: Mode;
   /** `onError` hears the engine's failures that no call awaits. */
   hello(hello: TabHello, onError: (error: TokenError) => void): Promise<Welcome>;
-  call<K extends keyof Calls>(op: K, arg: Calls[K][0]): Promise<Calls[K][1]>;
+  call<K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]>;
   close(): void;
 }

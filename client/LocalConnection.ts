@@ -8,11 +8,13 @@
  * This file is loaded with `import()` only when local mode is used.
  */
 import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, PROTOCOL_VERSION, leaderLockName, randomId, rpcChannelName } from '../protocol/constants.ts';
+import { systemClock, type Clock } from '../protocol/clock.ts';
 import { ConnectionError, deserializeError, isSerializedError, type SerializedError, type TokenError } from '../protocol/errors.ts';
 import { parseSnapshot, type BroadcastMessage, type RpcRequest } from '../protocol/messages.ts';
-import type { EngineConfig, ReadReport, TabHello, TokenRequest, Welcome } from '../protocol/types.ts';
-import type { LocalHost } from '../worker/localEngine.ts';
-import type { Calls, Connection } from './Connection.ts';
+import { invoke, type Operation, type Operations } from '../protocol/operations.ts';
+import type { EngineConfig, TabHello, Welcome } from '../protocol/types.ts';
+import type { LocalHost, LocalHostOptions } from '../worker/localEngine.ts';
+import type { Connection } from './Connection.ts';
 import type { SnapshotMirror } from './SnapshotMirror.ts';
 
 type Op = RpcRequest['op'];
@@ -22,9 +24,26 @@ interface Pending {
   opts: unknown;
   resolve(value: unknown): void;
   reject(error: unknown): void;
-  resend: ReturnType<typeof setInterval>;
-  timeout: ReturnType<typeof setTimeout>;
+  resend: unknown;
+  timeout: unknown;
 }
+
+/** What the connection uses of the platform; tests pass fakes. */
+export interface LocalDeps {
+  clock: Clock;
+  /** Web Locks; undefined where the browser has none (then this tab leads only itself). */
+  locks: LockManager | undefined;
+  channel(name: string): BroadcastChannel;
+  /** Loads the engine (a separate chunk); what it resolves with starts it in this tab. */
+  loadHost(): Promise<(config: EngineConfig, options: LocalHostOptions) => LocalHost>;
+}
+
+const platform = (): LocalDeps => ({
+  clock: systemClock,
+  locks: typeof navigator !== 'undefined' ? navigator.locks : undefined,
+  channel: (name) => new BroadcastChannel(name),
+  loadHost: async () => (await import('../worker/localEngine.ts')).startLocalHost,
+});
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -35,6 +54,7 @@ export class LocalConnection implements Connection {
   readonly #config: EngineConfig;
   readonly #tabId: string;
   readonly #mirror: SnapshotMirror;
+  readonly #deps: LocalDeps;
   readonly #publish: BroadcastChannel | null;
   readonly #rpc: BroadcastChannel | null;
   readonly #pending = new Map<string, Pending>();
@@ -45,23 +65,28 @@ export class LocalConnection implements Connection {
   #stopLeading: (() => void) | null = null;
   #closed = false;
 
-  constructor(config: EngineConfig, tabId: string, channelName: string, mirror: SnapshotMirror) {
+  constructor(config: EngineConfig, tabId: string, channelName: string, mirror: SnapshotMirror, deps: LocalDeps = platform()) {
     this.#config = config;
     this.#tabId = tabId;
     this.#mirror = mirror;
+    this.#deps = deps;
     const origin = new URL(config.frontendApi).origin;
-    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-    if (!locks) {
+    if (!deps.locks) {
       // No Web Locks, no election: this tab refreshes for itself and tells no one.
       this.#publish = null;
       this.#rpc = null;
       this.#hosting = this.#lead(null);
       return;
     }
-    this.#publish = new BroadcastChannel(channelName);
-    this.#rpc = new BroadcastChannel(rpcChannelName(config.namespace, origin));
+    this.#publish = deps.channel(channelName);
+    this.#rpc = deps.channel(rpcChannelName(config.namespace, origin));
     this.#rpc.onmessage = (event: MessageEvent) => this.#onReply(event.data);
-    this.#elect(locks, leaderLockName(config.namespace, origin), rpcChannelName(config.namespace, origin));
+    this.#elect(deps.locks, leaderLockName(config.namespace, origin), rpcChannelName(config.namespace, origin));
+  }
+
+  /** Whether this tab runs the engine. */
+  get leading(): boolean {
+    return this.#host !== null;
   }
 
   /**
@@ -79,7 +104,7 @@ export class LocalConnection implements Connection {
           if (this.#host) return; // the engine runs: this tab leads, whatever failed after
           this.#stopLeading = null;
           release();
-          if (!this.#closed) setTimeout(() => this.#elect(locks, lockName, rpcName), this.#config.pollIntervalMs);
+          if (!this.#closed) this.#deps.clock.setTimeout(() => this.#elect(locks, lockName, rpcName), this.#config.pollIntervalMs);
         });
       });
     });
@@ -94,21 +119,15 @@ export class LocalConnection implements Connection {
     // Requests sent to the previous leader will not be answered: send them to this one now.
     for (const [id, pending] of this.#pending) this.#send(id, pending.op, pending.opts);
     // Tell the new leader this tab exists, so it counts it and waits on its lock.
-    if (!this.#pendingHello()) this.#request('hello', this.#hello).catch(() => {});
-  }
-
-  #pendingHello(): boolean {
-    for (const pending of this.#pending.values()) if (pending.op === 'hello') return true;
-    return false;
+    if (![...this.#pending.values()].some((p) => p.op === 'hello')) this.#request('hello', this.#hello).catch(() => {});
   }
 
   async #lead(rpcName: string | null): Promise<LocalHost> {
-    const { startLocalHost } = await import('../worker/localEngine.ts');
     const publish = this.#publish
       ? (message: BroadcastMessage) => this.#publish?.postMessage(message)
       : (message: BroadcastMessage) => this.#mirror.apply(message);
     const onError = (wire: SerializedError) => this.#onError(deserializeError(wire));
-    const host = startLocalHost(this.#config, { publish, rpcName, onError });
+    const host = (await this.#deps.loadHost())(this.#config, { publish, rpcName, onError });
     this.#host = host;
     if (this.#hello) {
       const welcome = await host.hello(this.#hello);
@@ -123,16 +142,7 @@ export class LocalConnection implements Connection {
   }
 
   #direct(host: LocalHost, op: Op, opts: unknown): Promise<unknown> {
-    switch (op) {
-      case 'hello': return host.hello(opts as TabHello);
-      case 'getToken': return host.getToken(opts as TokenRequest);
-      case 'refresh': host.refresh(opts as TokenRequest); return Promise.resolve();
-      case 'noteReads': host.noteReads(opts as ReadReport[]); return Promise.resolve();
-      case 'visible': host.visible(); return Promise.resolve();
-      case 'setActiveSession': return host.setActiveSession(opts as string | null);
-      case 'signOut': return host.signOut();
-      case 'stats': return host.stats();
-    }
+    return op === 'hello' ? host.hello(opts as TabHello) : invoke(host.engine, op, opts);
   }
 
   #request(op: Op, opts: unknown, timeoutMs = CALL_TIMEOUT_MS): Promise<unknown> {
@@ -140,13 +150,21 @@ export class LocalConnection implements Connection {
     if (this.#host) return this.#direct(this.#host, op, opts);
     if (!this.#rpc) return (this.#hosting ?? Promise.reject(new ConnectionError('No engine'))).then((host) => this.#direct(host, op, opts));
     const id = randomId();
+    const { clock } = this.#deps;
     return new Promise((resolve, reject) => {
-      const resend = setInterval(() => this.#send(id, op, opts), 2 * this.#config.pollIntervalMs);
-      const timeout = setTimeout(() => {
+      const pending: Pending = { op, opts, resolve, reject, resend: null, timeout: null };
+      const resend = (): void => {
+        pending.resend = clock.setTimeout(() => {
+          this.#send(id, op, opts);
+          resend();
+        }, 2 * this.#config.pollIntervalMs);
+      };
+      resend();
+      pending.timeout = clock.setTimeout(() => {
         this.#settle(id);
         reject(new ConnectionError(`${op} got no answer from the leader tab within ${timeoutMs / 1000} s`));
       }, timeoutMs);
-      this.#pending.set(id, { op, opts, resolve, reject, resend, timeout });
+      this.#pending.set(id, pending);
       this.#send(id, op, opts);
     });
   }
@@ -160,8 +178,8 @@ export class LocalConnection implements Connection {
     const pending = this.#pending.get(id);
     if (!pending) return undefined;
     this.#pending.delete(id);
-    clearInterval(pending.resend);
-    clearTimeout(pending.timeout);
+    this.#deps.clock.clearTimeout(pending.resend);
+    this.#deps.clock.clearTimeout(pending.timeout);
     return pending;
   }
 
@@ -174,13 +192,9 @@ export class LocalConnection implements Connection {
       return;
     }
     if (data.type !== 'reply' || typeof data.id !== 'string') return;
-    if (!this.#pending.has(data.id)) return;
     const pending = this.#settle(data.id);
     if (!pending) return;
-    if (data.error !== undefined) {
-      pending.reject(deserializeError(data.error));
-      return;
-    }
+    if (data.error !== undefined) return pending.reject(deserializeError(data.error));
     switch (pending.op) {
       case 'hello': {
         const result = data.result;
@@ -205,12 +219,12 @@ export class LocalConnection implements Connection {
     const welcome = (await this.#request('hello', hello, CONNECT_TIMEOUT_MS)) as Welcome;
     // A follower loads the engine now, while the network is there, so that taking over from a
     // leader that closes needs no fetch (the app's server may be what just went away).
-    if (!this.#host && this.#rpc) import('../worker/localEngine.ts').catch(() => {});
+    if (!this.#host && this.#rpc) this.#deps.loadHost().catch(() => {});
     return welcome;
   }
 
-  call<K extends keyof Calls>(op: K, arg: Calls[K][0]): Promise<Calls[K][1]> {
-    return this.#request(op, arg) as Promise<Calls[K][1]>;
+  call<K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]> {
+    return this.#request(op, arg) as Promise<Operations[K][1]>;
   }
 
   close(): void {

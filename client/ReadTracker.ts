@@ -4,6 +4,7 @@
  * asks to one per key per poll interval. Both run on the hot path, so a read that changes
  * nothing costs one Map lookup.
  */
+import type { Clock } from '../protocol/clock.ts';
 import type { ReadReport, TokenRequest } from '../protocol/types.ts';
 
 export interface ReadTracker {
@@ -16,17 +17,17 @@ export interface ReadTracker {
 
 /**
  * @example
- * const tracker = createReadTracker(5000, (reads) => worker.noteReads(reads));
+ * const tracker = createReadTracker(5000, (reads) => worker.noteReads(reads), systemClock);
  * tracker.read(key, request); // reported at once, later reads at most every 5 s
  */
-export function createReadTracker(intervalMs: number, send: (reads: ReadReport[]) => void): ReadTracker {
+export function createReadTracker(intervalMs: number, send: (reads: ReadReport[]) => void, clock: Clock): ReadTracker {
   let pending = new Map<string, TokenRequest>();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let lastFlush = 0;
+  let timer: unknown;
+  let lastFlush = -Infinity;
   const asked = new Map<string, number>();
   const flush = () => {
     timer = undefined;
-    lastFlush = Date.now();
+    lastFlush = clock.now();
     const reads = [...pending].map(([key, request]) => ({ key, request }));
     pending = new Map();
     if (reads.length > 0) send(reads);
@@ -36,13 +37,13 @@ export function createReadTracker(intervalMs: number, send: (reads: ReadReport[]
       if ((pending.get(key)?.leewayInSeconds ?? -1) >= request.leewayInSeconds) return;
       pending.set(key, request);
       // The first read after a report goes out at once; later ones wait for the interval.
-      timer ??= setTimeout(flush, lastFlush + intervalMs - Date.now());
+      timer ??= clock.setTimeout(flush, Math.max(0, lastFlush + intervalMs - clock.now()));
     },
     mayAsk(key, now) {
       if (now - (asked.get(key) ?? -Infinity) < intervalMs) return false;
       asked.set(key, now);
       return true;
     },
-    close: () => clearTimeout(timer),
+    close: () => clock.clearTimeout(timer),
   };
 }

@@ -4,11 +4,13 @@
  */
 import * as Comlink from 'comlink';
 import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS } from '../protocol/constants.ts';
+import type { Clock } from '../protocol/clock.ts';
 import { ConnectionError, deserializeError, type TokenError } from '../protocol/errors.ts';
 import { installErrorTransfer } from '../protocol/errorTransfer.ts';
 import type { TabHello, Welcome, WorkerApi } from '../protocol/types.ts';
 import { startBundledWorker } from './bundledWorker.ts';
-import type { Calls, Connection } from './Connection.ts';
+import type { Operation, Operations } from '../protocol/operations.ts';
+import type { Connection } from './Connection.ts';
 import { withTimeout } from './timeouts.ts';
 
 installErrorTransfer(Comlink.transferHandlers);
@@ -21,11 +23,13 @@ export class SharedConnection implements Connection {
   readonly #failed: Promise<never>;
   #stop: (error: ConnectionError) => void = () => {};
   readonly #tabId: string;
+  readonly #clock: Clock;
   #closed = false;
 
   /** Throws `ConnectionError` when the browser refuses to start the worker. */
-  constructor(name: string, workerUrl: URL | null, tabId: string) {
+  constructor(name: string, workerUrl: URL | null, tabId: string, clock: Clock) {
     this.#tabId = tabId;
+    this.#clock = clock;
     const fail = (cause: unknown) => new ConnectionError(`Could not start the SharedWorker ${workerUrl ?? '(bundled)'}: ${(cause as Error)?.message || 'check workerUrl and CSP worker-src'}`, { cause });
     try {
       this.#worker = workerUrl ? new SharedWorker(workerUrl, { type: 'module', name }) : startBundledWorker(name);
@@ -44,8 +48,8 @@ export class SharedConnection implements Connection {
     return this.#settle(this.#remote.hello(hello, Comlink.proxy((wire: unknown) => onError(deserializeError(wire)))), CONNECT_TIMEOUT_MS, 'Connecting to the worker');
   }
 
-  call<K extends keyof Calls>(op: K, arg: Calls[K][0]): Promise<Calls[K][1]> {
-    return this.#settle((this.#remote[op] as (arg: unknown) => Promise<Calls[K][1]>)(arg), CALL_TIMEOUT_MS, `${op} (worker)`);
+  call<K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]> {
+    return this.#settle((this.#remote[op] as (arg: unknown) => Promise<Operations[K][1]>)(arg), CALL_TIMEOUT_MS, `${op} (worker)`);
   }
 
   /** Tells the worker this tab now holds its tab lock (see `held` in sharedWorker.ts). */
@@ -65,6 +69,6 @@ export class SharedConnection implements Connection {
   }
 
   #settle<T>(reply: Promise<T>, ms: number, what: string): Promise<T> {
-    return withTimeout(Promise.race([reply, this.#failed]), ms, what);
+    return withTimeout(Promise.race([reply, this.#failed]), ms, what, this.#clock);
   }
 }

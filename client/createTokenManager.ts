@@ -3,15 +3,18 @@
  * local mode), mirrors the broadcast snapshot, and answers reads from the mirror whenever the
  * token it holds is fresh, without a message to the engine.
  */
-import { cacheKey, channelName, randomId, workerLockName } from '../protocol/constants.ts';
-import { ConnectionError, InvalidArgumentError, TokenError } from '../protocol/errors.ts';
+import { cacheKey, channelName, randomId } from '../protocol/constants.ts';
+import { systemClock } from '../protocol/clock.ts';
+import { ConnectionError, TokenError } from '../protocol/errors.ts';
+import { classify } from '../protocol/freshness.ts';
 import { isBroadcast } from '../protocol/messages.ts';
 import { normalizeGetTokenOptions, validateManagerOptions, validateSessionId } from '../protocol/options.ts';
 import type { GetTokenOptions, Snapshot, Stats, TokenManagerOptions, TokenRequest } from '../protocol/types.ts';
-import type { Calls, Connection } from './Connection.ts';
+import type { Operation, Operations } from '../protocol/operations.ts';
 import { createReadTracker } from './ReadTracker.ts';
 import { SharedConnection } from './SharedConnection.ts';
 import { SnapshotMirror, type TokenManagerEvent, type TokenManagerEvents } from './SnapshotMirror.ts';
+import { superviseConnection, type Supervised } from './superviseConnection.ts';
 import { holdTabLock } from './tabLock.ts';
 
 /** The object `createTokenManager` returns. */
@@ -65,89 +68,45 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   const counters = { hits: 0, misses: 0 };
   // Asked for at once and held for the tab's lifetime; the engine waits on it to learn that the tab closed.
   const lock = holdTabLock(tabId);
-  let connection: Connection | null = null;
+  let link: Supervised | null = null;
   let closed = false;
-  // Set by the local connection: a new leader announced itself.
-  let onLeaderHello: ((instance: string, snapshot: unknown) => void) | undefined;
 
   const channel = new BroadcastChannel(name);
   channel.onmessage = ({ data }: MessageEvent) => {
     if (!isBroadcast(data)) return;
-    if (data.type === 'hello') onLeaderHello?.(data.instance, data.snapshot);
+    if (data.type === 'hello') link?.leaderHello(data.instance, data.snapshot);
     else mirror.apply(data);
   };
 
-  /** Settles once a connection is up: the first, or the next one after the worker died. */
-  let attached = Promise.resolve();
-  /**
-   * A call to the engine once connected. A call the worker took with it when it died is asked
-   * again of the worker that replaces it:
-   *
-   *   tab     getToken ──► worker A ✕ (ended)   reattach ─► worker B ──► getToken ──► token
-   */
-  const call = <K extends keyof Calls>(op: K, arg: Calls[K][0]): Promise<Calls[K][1]> =>
-    ready.then(async function send(): Promise<Calls[K][1]> {
-      await attached;
-      if (closed) throw closedError();
-      const current = connection!;
-      try {
-        return await current.call(op, arg);
-      } catch (error) {
-        if (current !== connection && !closed) return send();
-        throw error;
-      }
-    });
-  const quiet = <K extends keyof Calls>(op: K, arg: Calls[K][0]) => void call(op, arg).catch(() => {});
+  /** A call to the engine once connected (the link retries it on a replacement worker). */
+  const call = <K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]> => ready.then(() => link!.call(op, arg));
+  const quiet = <K extends Operation>(op: K, arg: Operations[K][0]) => void call(op, arg).catch(() => {});
   const onError = (error: unknown) => mirror.emit('error', typed(error));
 
-  const tracker = createReadTracker(config.pollIntervalMs, (reads) => quiet('noteReads', reads));
+  const tracker = createReadTracker(config.pollIntervalMs, (reads) => quiet('noteReads', reads), systemClock);
 
-  async function connect(): Promise<void> {
+  function connect(): Promise<void> {
     // Server-side rendering runs the app's modules with no document: start nothing there (an
     // engine would poll from the server, and an open channel would keep the process alive).
     if (!globalThis.document) {
       channel.close();
-      throw new ConnectionError('No document here: tabtoken runs in browser tabs (server-side rendering?); nothing was started');
+      return Promise.reject(new ConnectionError('No document here: tabtoken runs in browser tabs (server-side rendering?); nothing was started'));
     }
-    const hello = { tabId, config, sessionId: tab.sessionId, visible: visible() };
-    if (shared) {
-      const attach = async (): Promise<void> => {
-        // The hello goes out without waiting for the tab lock; the worker waits on the lock only
-        // once told the tab holds it (see `held` in sharedWorker.ts).
-        const worker = (connection = new SharedConnection(name, tab.workerUrl, tabId));
-        const welcome = await worker.hello(hello, onError);
-        mirror.adopt(welcome.instance, welcome.snapshot);
-        void lock.then(() => worker.held());
-        // The worker holds a lock named after its instance while it runs: granted to this tab, it
-        // means the worker died with the tab still open (ended by the browser, crashed): start anew.
-        void navigator.locks?.request(workerLockName(welcome.instance), () => {
-          if (!closed) {
-            worker.close();
-            attached = attach();
-            attached.catch(onError);
-          }
-        });
-      };
-      try {
-        return await attach();
-      } catch (error) {
-        connection?.close();
-        connection = null;
-        if (closed || tab.mode !== 'auto' || error instanceof InvalidArgumentError) throw error;
-        // auto: a worker that cannot start (CSP, a bad URL) falls back to local mode.
-        mirror.setMode('local');
-        onError(error);
-      }
-    }
-    // A leader starts waiting on this tab's lock as soon as it hears the hello: hold it first (and
-    // load the local connection meanwhile).
-    const [{ LocalConnection }] = await Promise.all([import('./LocalConnection.ts'), lock]);
-    if (closed) return;
-    const local = new LocalConnection(config, tabId, name, mirror);
-    onLeaderHello = (instance, snapshot) => local.onLeaderHello(instance, snapshot);
-    connection = local;
-    const welcome = await local.hello(hello, onError);
-    mirror.adopt(welcome.instance, welcome.snapshot);
+    link = superviseConnection({
+      hello: { tabId, config, sessionId: tab.sessionId, visible: visible() },
+      mirror,
+      shared,
+      fallback: tab.mode === 'auto',
+      tabLock: lock,
+      onError,
+      locks: globalThis.navigator?.locks,
+      openShared: () => new SharedConnection(name, tab.workerUrl, tabId, systemClock),
+      loadLocal: async () => {
+        const { LocalConnection } = await import('./LocalConnection.ts');
+        return () => new LocalConnection(config, tabId, name, mirror);
+      },
+    });
+    return link.connected;
   }
 
   const ready = connect().then(
@@ -176,12 +135,12 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     new Promise<string | null>((resolve) => {
       const done = () => {
         off();
-        clearTimeout(timer);
+        systemClock.clearTimeout(timer);
         resolve(jwt);
       };
       const check = () => (jwt === null || Object.values(mirror.snapshot.tokens).some((t) => t.jwt === jwt)) && done();
       const off = mirror.subscribe(check);
-      const timer = setTimeout(done, 250);
+      const timer = systemClock.setTimeout(done, 250);
       check();
     });
 
@@ -199,15 +158,12 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     const key = isDefault ? defaultKey[1] : cacheKey(sessionId, request);
     const token = tokens[key];
     if (!token) return null;
-    const now = Date.now();
-    const remaining = token.expiresAt - now;
+    const now = systemClock.now();
     tracker.read(key, request);
-    if (remaining > request.leewayInSeconds * 1000) return token.jwt;
-    if (remaining > config.pollIntervalMs || (status === 'degraded' && remaining > 0)) {
-      if (tracker.mayAsk(key, now)) quiet('refresh', request);
-      return token.jwt;
-    }
-    return null;
+    const freshness = classify(token.expiresAt, request.leewayInSeconds, now, config.pollIntervalMs, status === 'degraded');
+    if (freshness === 'hard') return null;
+    if (freshness === 'stale' && tracker.mayAsk(key, now)) quiet('refresh', request);
+    return token.jwt;
   }
 
   function read(options: GetTokenOptions | undefined): [TokenRequest, string | null] {
@@ -258,7 +214,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       tracker.close();
       channel.close();
       globalThis.document?.removeEventListener('visibilitychange', onVisibility);
-      connection?.close();
+      link?.close();
       void lock.then((release) => release());
     },
   };

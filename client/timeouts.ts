@@ -1,13 +1,14 @@
+import type { Clock } from '../protocol/clock.ts';
 import { ConnectionError } from '../protocol/errors.ts';
 
 /**
  * Rejects with `ConnectionError` when `promise` has not settled within `ms`: nothing a tab asks
  * of the worker hangs forever.
  */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string, clock: Clock): Promise<T> {
+  let timer: unknown;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ConnectionError(`${what} got no answer within ${ms / 1000} s`)), ms);
+    timer = clock.setTimeout(() => reject(new ConnectionError(`${what} got no answer within ${ms / 1000} s`)), ms);
   });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, late]).finally(() => clock.clearTimeout(timer));
 }

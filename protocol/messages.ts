@@ -4,6 +4,7 @@
  */
 import { PROTOCOL_VERSION } from './constants.ts';
 import type { SerializedError } from './errors.ts';
+import type { Operation } from './operations.ts';
 import type { Snapshot, Status, StorageKind, TokenRequest } from './types.ts';
 
 interface Envelope {
@@ -51,7 +52,7 @@ export interface RpcRequest {
   type: 'request';
   id: string;
   tab: string;
-  op: 'getToken' | 'refresh' | 'noteReads' | 'visible' | 'setActiveSession' | 'signOut' | 'stats' | 'hello';
+  op: Operation | 'hello';
   opts: unknown;
 }
 

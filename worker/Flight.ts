@@ -1,7 +1,7 @@
 import { unavailableAfter } from './OutagePolicy.ts';
 import type { TokenRequest } from '../protocol/types.ts';
-import type { Clock } from './Clock.ts';
-import type { MintTarget } from './Minter.ts';
+import type { Clock } from '../protocol/clock.ts';
+import type { MintTarget } from './TokenOrigin.ts';
 
 interface Waiter {
   request: TokenRequest;
@@ -19,7 +19,7 @@ interface Waiter {
  * sign-out or a session switch carries an old epoch and is dropped.
  *
  * @example
- * const flight = new Flight({ key, sessionId, epoch, target, background: false, clock });
+ * const flight = new Flight({ key, sessionId, epoch, target, clock });
  * const jwt = await flight.wait(request, 10_000);
  */
 export class Flight {
@@ -27,8 +27,6 @@ export class Flight {
   readonly sessionId: string;
   readonly epoch: number;
   readonly target: MintTarget;
-  /** Whether it was started with nobody waiting (a stale read, the poller, a tab's refresh). */
-  readonly background: boolean;
   /** `running`: a request is out; `waiting`: parked behind a closed backoff gate. */
   state: 'running' | 'waiting' = 'running';
   /** Set once the flight has settled; it then takes no more waiters. */
@@ -37,12 +35,11 @@ export class Flight {
   readonly #clock: Clock;
   readonly #waiters = new Set<Waiter>();
 
-  constructor(o: { key: string; sessionId: string; epoch: number; target: MintTarget; background: boolean; clock: Clock }) {
+  constructor(o: { key: string; sessionId: string; epoch: number; target: MintTarget; clock: Clock }) {
     this.key = o.key;
     this.sessionId = o.sessionId;
     this.epoch = o.epoch;
     this.target = o.target;
-    this.background = o.background;
     this.#clock = o.clock;
   }
 

@@ -1,5 +1,5 @@
 import { OriginResponseError, OriginUnavailableError } from '../protocol/errors.ts';
-import type { Clock } from './Clock.ts';
+import type { Clock } from '../protocol/clock.ts';
 import type { RetryPolicy } from './RetryPolicy.ts';
 
 /**
@@ -13,20 +13,10 @@ export function unavailableAfter(lastError: unknown): OriginUnavailableError {
   return new OriginUnavailableError(`${message}${detail}`, { cause: lastError ?? undefined });
 }
 
-/** What a failed request means for the engine. */
-export type FailureKind =
-  /** 401 (any code) or 404 `session_not_found`: the session is gone. */
-  | 'signout'
-  /** 422 `missing_expired_token`: the origin is in outage mode and wants the last token. */
-  | 'missing-expired-token'
-  /** Unreachable: network error, timeout, 5xx, 429 (or an unreadable 2xx): retry with backoff. */
-  | 'outage'
-  /** Anything else (other 4xx, an invalid token): reported, never retried. */
-  | 'error';
-
 /**
- * The origin-wide outage state (SPEC 5): one backoff gate shared by every request to the origin,
- * the `degraded` flag, and the one timer that reopens the gate.
+ * The origin-wide backoff (SPEC 5): one gate shared by every request to the origin, the last
+ * failure, and the one timer that reopens the gate. Whether the origin is failing (`degraded`) is
+ * engine state (engineState.ts); this holds only what decides *when* to try again.
  *
  * Why one gate for the whole origin rather than one per key: an origin that is down is down for
  * every key, and a 429's Retry-After speaks for the origin. Keys that fail together wait together
@@ -41,7 +31,7 @@ export type FailureKind =
  *
  * @example
  * const outage = new OutagePolicy({ clock, retry: new RetryPolicy(), onRetry: () => engine.drainRetries() });
- * outage.failure(error);  // degraded; the gate closes for a jittered delay
+ * outage.failure(error);  // the gate closes for a jittered delay
  * outage.isOpen();        // false until the delay has passed
  */
 export class OutagePolicy {
@@ -50,7 +40,6 @@ export class OutagePolicy {
   readonly #onRetry: () => void;
   #attempt = 0;
   #notBefore = 0;
-  #failing = false;
   #lastError: unknown = null;
   #timer: unknown = null;
   #timerAt = 0;
@@ -61,30 +50,8 @@ export class OutagePolicy {
     this.#onRetry = deps.onRetry;
   }
 
-  static classify(error: unknown): FailureKind {
-    if (error instanceof OriginUnavailableError) return 'outage';
-    if (!(error instanceof OriginResponseError)) return 'error';
-    const code = error.errors[0]?.code;
-    if (error.status === 401) return 'signout';
-    if (error.status === 404 && code === 'session_not_found') return 'signout';
-    
-    if (error.status === 422 && code === 'missing_expired_token') return 'missing-expired-token';
-    if (error.status === 429 || error.status >= 500 || (error.status >= 200 && error.status < 300)) return 'outage';
-    return 'error';
-  }
-
-  /** Whether the origin is failing (status `degraded`) — set by a retryable failure, cleared by a success. */
-  get failing(): boolean {
-    return this.#failing;
-  }
-
   get lastError(): unknown {
     return this.#lastError;
-  }
-
-  /** The current backoff attempt (0 after a success). */
-  get attempt(): number {
-    return this.#attempt;
   }
 
   /** Whether a request may be sent now. */
@@ -92,19 +59,11 @@ export class OutagePolicy {
     return this.#clock.now() >= this.#notBefore;
   }
 
-  /** Milliseconds until the gate opens (0 when open). */
-  waitMs(): number {
-    return Math.max(0, this.#notBefore - this.#clock.now());
-  }
-
   /**
-   * A retryable failure: marks the origin failing and closes the gate for the next backoff delay,
-   * unless it is already closed by a failure of the same round (then only a longer Retry-After
-   * extends it). Returns whether the failing flag changed.
+   * A retryable failure: closes the gate for the next backoff delay, unless it is already closed by
+   * a failure of the same round (then only a longer Retry-After extends it).
    */
-  failure(error: unknown): boolean {
-    const changed = !this.#failing;
-    this.#failing = true;
+  failure(error: unknown): void {
     this.#lastError = error;
     const now = this.#clock.now();
     const retryAfter = error instanceof OriginResponseError ? error.retryAfter : null;
@@ -115,18 +74,14 @@ export class OutagePolicy {
       this.#notBefore = Math.max(this.#notBefore, now + this.#retry.delayMs(0, retryAfter));
     }
     this.#arm();
-    return changed;
   }
 
-  /** A request succeeded: the origin is back. Returns whether the failing flag changed. */
-  success(): boolean {
-    const changed = this.#failing;
-    this.#failing = false;
+  /** A request succeeded: the origin is back, the backoff starts over. */
+  success(): void {
     this.#lastError = null;
     this.#attempt = 0;
     this.#notBefore = 0;
     this.#disarm();
-    return changed;
   }
 
   /** Someone is waiting for the gate: make sure the timer that reopens it is set. */

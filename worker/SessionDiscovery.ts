@@ -1,70 +1,159 @@
-import { SESSION_ID_PATTERN } from '../protocol/constants.ts';
-import { OriginResponseError } from '../protocol/errors.ts';
-import type { Minter } from './Minter.ts';
+import { activeSessionId } from './engineState.ts';
+import type { EngineContext } from './EngineContext.ts';
+import { unavailableAfter } from './OutagePolicy.ts';
+import type { OriginSessions } from './TokenOrigin.ts';
 
-/** What `GET {client}` says about this browser's sessions. */
-export interface ClientState {
-  /** Ids of the sessions listed with status `active`. */
-  readonly sessions: ReadonlySet<string>;
-  /** `last_active_session_id`, only when it is one of `sessions` and a well-formed id; else null. */
-  readonly lastActiveSessionId: string | null;
-  /**
-   * When each listed session reaches its `expire_at`, on this machine's clock (ms); absent when the
-   * origin gave no usable `expire_at`.
-   */
-  readonly endsAt: ReadonlyMap<string, number>;
+interface Waiter {
+  resolve(): void;
+  reject(error: unknown): void;
+  timer: unknown;
 }
 
 /**
- * Reads `GET {client}` (SPEC 5) and validates it defensively: `{ response: null }` means the
- * browser has no client (signed out); anything that is neither that nor the documented shape is
- * an `OriginResponseError` carrying the 2xx status, so a glitching origin is treated like an
- * unreachable one rather than as a sign-out.
+ * Finding the session (SPEC 2, 5): one `readSessions` (Clerk: `GET {client}`) at a time and never
+ * while the backoff gate is closed; the re-check of a session restored from storage; the look-up
+ * again once the session reaches its end; and the callers waiting for a session to be known.
  *
  * @example
- * const state = await new SessionDiscovery(minter).read();
- * state.lastActiveSessionId; // 'sess_1' or null
+ * const discovery = new SessionDiscovery(ctx, () => engine.ensureDefaultToken());
+ * discovery.request();
+ * await discovery.waitFor(clock.now() + 10_000);
  */
 export class SessionDiscovery {
-  readonly #minter: Minter;
+  readonly #ctx: EngineContext;
+  /** A session became active through discovery: its default token is wanted now. */
+  readonly #onSession: () => void;
+  readonly #waiters = new Set<Waiter>();
+  #running: Promise<void> | null = null;
+  /** A discovery is owed once the backoff gate opens. */
+  #pending = false;
+  /** A session restored from storage still has to be re-checked against the origin. */
+  #recheck = false;
+  /** When the active session reaches its end (local clock), as the origin last said; void once the epoch moves. */
+  #ends: { epoch: number; at: number } | null = null;
 
-  constructor(minter: Minter) {
-    this.#minter = minter;
+  constructor(ctx: EngineContext, onSession: () => void) {
+    this.#ctx = ctx;
+    this.#onSession = onSession;
   }
 
-  async read(): Promise<ClientState> {
-    const { body, skewMs } = await this.#minter.getClient();
-    return SessionDiscovery.parse(body, skewMs);
+  /** The discovery in flight, if any. */
+  get running(): Promise<void> | null {
+    return this.#running;
   }
 
-  /** `skewMs`: how far this machine's clock is ahead of the origin's. */
-  static parse(body: unknown, skewMs = 0): ClientState {
-    if (!isRecord(body) || !('response' in body)) throw malformed('it has no "response" field');
-    const response = body.response;
-    const endsAt = new Map<string, number>();
-    if (response === null) return { sessions: new Set(), lastActiveSessionId: null, endsAt };
-    if (!isRecord(response)) throw malformed('"response" is neither null nor an object');
-    const list = response.sessions;
-    if (!Array.isArray(list)) throw malformed('"response.sessions" is not an array');
-    const sessions = new Set<string>();
-    for (const s of list) {
-      // A session that is ended, expired, revoked or malformed is simply not listed.
-      if (!isRecord(s) || typeof s.id !== 'string' || !SESSION_ID_PATTERN.test(s.id) || s.status !== 'active') continue;
-      sessions.add(s.id);
-      // `expire_at` is in ms on the origin's clock; anything else is ignored (the session then ends
-      // when a refresh is refused, as without it).
-      if (typeof s.expire_at === 'number' && Number.isFinite(s.expire_at) && s.expire_at > 0) endsAt.set(s.id, s.expire_at + skewMs);
+  /** Starts a discovery now, or owes one until the backoff gate opens. */
+  request(): void {
+    if (this.#ctx.state().closed || this.#running) return;
+    if (!this.#ctx.outage.isOpen()) {
+      this.#pending = true;
+      this.#ctx.outage.wake();
+      return;
     }
-    const last = response.last_active_session_id;
-    const lastActiveSessionId = typeof last === 'string' && SESSION_ID_PATTERN.test(last) && sessions.has(last) ? last : null;
-    return { sessions, lastActiveSessionId, endsAt };
+    this.#running = this.#discover().finally(() => {
+      this.#running = null;
+    });
   }
-}
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+  /** The gate opened: a discovery that was owed goes now. */
+  drain(): void {
+    if (!this.#pending) return;
+    this.#pending = false;
+    this.request();
+  }
 
-function malformed(why: string): OriginResponseError {
-  return new OriginResponseError(200, [], null, `GET client answered a body tabtoken cannot read: ${why}`);
+  /** A session came from storage: the first poll tick re-checks it (not now: SPEC 10's reload). */
+  recheckLater(): void {
+    this.#recheck = true;
+  }
+
+  /**
+   * A poll tick: the re-check of a restored session, and — for a session past its end — the look-up
+   * again, so every tab signs out within a poll interval of the end rather than at the next refresh.
+   */
+  tick(): void {
+    const ends = this.#ends;
+    const pastEnd = ends !== null && ends.epoch === this.#ctx.state().epoch && this.#ctx.clock.now() >= ends.at;
+    if (!this.#recheck && !pastEnd) return;
+    this.#recheck = false;
+    if (pastEnd) this.#ends = null;
+    this.request();
+  }
+
+  /** Resolves when a session is known (active or signed out); rejects at `deadline`. */
+  waitFor(deadline: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, timer: null };
+      waiter.timer = this.#ctx.clock.setTimeout(() => {
+        this.#waiters.delete(waiter);
+        reject(unavailableAfter(this.#ctx.outage.lastError));
+      }, Math.max(0, deadline - this.#ctx.clock.now()));
+      this.#waiters.add(waiter);
+      if (!this.#running) this.request();
+    });
+  }
+
+  /** Lets every waiting caller go on (`error` undefined) or fails them. */
+  release(error?: unknown): void {
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const w of waiters) {
+      this.#ctx.clock.clearTimeout(w.timer);
+      if (error === undefined) w.resolve();
+      else w.reject(error);
+    }
+  }
+
+  async #discover(): Promise<void> {
+    const ctx = this.#ctx;
+    const epoch = ctx.state().epoch;
+    let answer: OriginSessions;
+    try {
+      answer = await ctx.origin.readSessions();
+    } catch (error) {
+      if (epoch !== ctx.state().epoch || ctx.state().closed) return;
+      if (ctx.origin.classify(error) === 'outage') {
+        ctx.originFailed(error);
+        this.#pending = true;
+        ctx.outage.wake();
+        return;
+      }
+      // A 4xx: the origin will not give us a client. Signed out, unless a session is already known,
+      // which a failed re-check does not end.
+      ctx.report(error);
+      if (ctx.state().session.kind === 'unknown') ctx.dispatch({ type: 'no-session' });
+      return;
+    }
+    // The answer describes the world before a switch or a sign-out made meanwhile; that choice stands:
+    //
+    //   GET client ──────────────────────────▶ { last_active: A }   dropped: epoch moved on
+    //        setActiveSession(B) ─▶ epoch+1
+    if (epoch !== ctx.state().epoch || ctx.state().closed) return;
+    ctx.originAnswered();
+    const current = activeSessionId(ctx.state());
+    if (current !== null) {
+      if (answer.sessions.has(current)) {
+        this.#noteEnd(answer, current);
+        return;
+      }
+      ctx.dispatch({ type: 'signout', sessionId: current, dismiss: false });
+    }
+    const pick = answer.lastActiveSessionId;
+    if (pick !== null && !ctx.state().dismissed.has(pick)) {
+      ctx.dispatch({ type: 'session', sessionId: pick });
+      this.#noteEnd(answer, pick);
+      this.#onSession();
+    } else {
+      ctx.dispatch({ type: 'no-session' });
+    }
+  }
+
+  /**
+   * The end of a listed session, when it is still ahead: an origin that keeps listing a session past
+   * its `expire_at` (one that extends sessions on activity) is not asked again every tick.
+   */
+  #noteEnd(answer: OriginSessions, sessionId: string): void {
+    const at = answer.endsAt.get(sessionId);
+    this.#ends = at !== undefined && at > this.#ctx.clock.now() ? { epoch: this.#ctx.state().epoch, at } : null;
+  }
 }

@@ -37,6 +37,3 @@ export const STORE_KEYS = {
   lastActive: (sessionId: string) => `last:${sessionId}`,
   activeSession: 'session:active',
 } as const;
-
-export { IdbTokenStore } from './IdbTokenStore.ts';
-export { MemoryTokenStore } from './MemoryTokenStore.ts';

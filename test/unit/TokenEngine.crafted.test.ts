@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../protocol/errors.ts';
 import type { EngineChange, TokenRequest } from '../../protocol/types.ts';
 import { MemoryTokenStore } from '../../worker/MemoryTokenStore.ts';
-import { TokenEngine, createEngine } from '../../worker/TokenEngine.ts';
+import { createEngine } from '../../worker/createEngine.ts';
 import type { TokenStore } from '../../worker/TokenStore.ts';
 import { engineConfig, req, scripted } from './support/engine.ts';
 import { FakeClock, flush, until } from './support/FakeClock.ts';
@@ -272,7 +272,7 @@ describe('TokenEngine with crafted responses', () => {
       engineConfig({ credentials: 'sometimes' as RequestCredentials }),
       engineConfig({ verify: { jwksUrl: 'https://origin.test/jwks', algorithms: ['none'] } }),
     ]) {
-      expect(() => new TokenEngine(config, deps)).toThrow(InvalidArgumentError);
+      expect(() => createEngine(config, deps)).toThrow(InvalidArgumentError);
     }
     expect(origin.calls.length).toBe(before);
     engine.close();
@@ -411,7 +411,7 @@ describe('TokenEngine with crafted responses', () => {
       getTokens: never, setToken: never, deleteToken: never, getActiveSessionId: never,
       setActiveSessionId: never, getLastActiveToken: never, setLastActiveToken: never, clearSession: never,
     };
-    const engine = new TokenEngine(engineConfig({ persist: true }), { clock, fetch: origin.fetch, store });
+    const engine = createEngine(engineConfig({ persist: true }), { clock, fetch: origin.fetch, store });
     let ready = false;
     void engine.ready.then(() => (ready = true));
     await clock.advance(2_900);

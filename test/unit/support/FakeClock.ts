@@ -1,4 +1,4 @@
-import type { Clock } from '../../../worker/Clock.ts';
+import type { Clock } from '../../../protocol/clock.ts';
 
 interface Timer {
   id: number;

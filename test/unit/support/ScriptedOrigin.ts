@@ -10,6 +10,8 @@ export interface Call {
   body: URLSearchParams;
   /** Engine (fake) time the request was sent. */
   at: number;
+  /** Aborted when the engine gives up on the request (its 10 s timeout, close). */
+  signal: AbortSignal | null;
 }
 
 export type Handler = (call: Call, origin: ScriptedOrigin) => Response | Promise<Response>;
@@ -77,7 +79,7 @@ export class ScriptedOrigin {
     const body = new URLSearchParams(typeof init?.body === 'string' ? init.body : '');
     const path = url.pathname;
     let m: RegExpMatchArray | null;
-    const call: Call = { method, url, route: 'other', sessionId: null, template: null, body, at: this.#clock.now() };
+    const call: Call = { method, url, route: 'other', sessionId: null, template: null, body, at: this.#clock.now(), signal: init?.signal ?? null };
     if (method === 'POST' && (m = path.match(/^\/v1\/client\/sessions\/([^/]+)\/tokens(?:\/([^/]+))?$/))) {
       call.route = 'mint';
       call.sessionId = decodeURIComponent(m[1]!);

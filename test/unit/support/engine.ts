@@ -1,6 +1,6 @@
 import { DEFAULT_ENDPOINTS, MIN_LEEWAY_S } from '../../../protocol/constants.ts';
 import type { EngineConfig, TokenRequest } from '../../../protocol/types.ts';
-import { TokenEngine, type TokenEngineDeps } from '../../../worker/TokenEngine.ts';
+import { createEngine, type EngineOverrides } from '../../../worker/createEngine.ts';
 import type { TokenStore } from '../../../worker/TokenStore.ts';
 import { FakeClock, flush, until } from './FakeClock.ts';
 import type { Browser, DevOriginHarness } from './DevOriginHarness.ts';
@@ -27,8 +27,8 @@ export function req(overrides: Partial<TokenRequest> = {}): TokenRequest {
 export async function scripted(o: { config?: Partial<EngineConfig>; store?: TokenStore | null; random?: () => number; clock?: FakeClock; origin?: ScriptedOrigin; tabs?: number; waitDefault?: boolean } = {}) {
   const clock = o.clock ?? new FakeClock();
   const origin = o.origin ?? new ScriptedOrigin(clock);
-  const deps: TokenEngineDeps = { clock, fetch: origin.fetch, store: o.store ?? null, random: o.random ?? (() => 0.5) };
-  const engine = new TokenEngine(engineConfig({ persist: o.store != null, ...o.config }), deps);
+  const deps: EngineOverrides = { clock, fetch: origin.fetch, store: o.store ?? null, random: o.random ?? (() => 0.5) };
+  const engine = createEngine(engineConfig({ persist: o.store != null, ...o.config }), deps);
   const errors: unknown[] = [];
   engine.onError((e) => errors.push(e));
   await engine.ready;
@@ -45,7 +45,7 @@ export async function withOrigin(
   const clock = o.clock ?? new FakeClock();
   const browser = o.browser ?? harness.browser(clock);
   const sessionId = o.signIn === false ? null : await browser.signIn();
-  const engine = new TokenEngine(engineConfig({ frontendApi: harness.base, persist: o.store != null, ...o.config }), {
+  const engine = createEngine(engineConfig({ frontendApi: harness.base, persist: o.store != null, ...o.config }), {
     clock,
     fetch: browser.fetch,
     store: o.store ?? null,

@@ -1,7 +1,8 @@
 /**
- * The one source of time and timers for everything in worker/. The engine never calls
- * `Date.now()` or `setTimeout` directly, so unit tests can run a whole outage, a backoff of
- * minutes or a ten-minute read window on fake time in milliseconds.
+ * The one source of time and timers for the engine and for the tab's own timers (read reports,
+ * connection supervision, leader election, rpc resend). Nothing calls `Date.now()` or
+ * `setTimeout` directly, so unit tests can run a whole outage, a backoff of minutes or a
+ * ten-minute read window on fake time in milliseconds.
  */
 export interface Clock {
   /** Milliseconds since the epoch on this machine's clock (may be hours off the origin's). */
@@ -15,7 +16,7 @@ export interface Clock {
  * The real clock of the page or worker.
  *
  * @example
- * const engine = new TokenEngine(config, { clock: systemClock, fetch, store: null });
+ * const engine = new TokenEngine(config, { clock: systemClock, origin, store: null });
  */
 export const systemClock: Clock = {
   now: () => Date.now(),

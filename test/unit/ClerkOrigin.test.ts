@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OriginResponseError, OriginUnavailableError } from '../../protocol/errors.ts';
-import { Minter } from '../../worker/Minter.ts';
-import { SessionDiscovery } from '../../worker/SessionDiscovery.ts';
-import { TokenValidator } from '../../worker/TokenValidator.ts';
+import { ClerkOrigin } from '../../worker/ClerkOrigin.ts';
 import { engineConfig } from './support/engine.ts';
 import { FakeClock, until } from './support/FakeClock.ts';
 import { signToken } from './support/tokens.ts';
@@ -20,11 +18,11 @@ function minterWith(answer: (seen: Seen) => Response | Promise<Response>, config
     seen.push(s);
     return answer(s);
   };
-  const minter = new Minter(config, { clock, fetch: fetchStub, validator: new TokenValidator(null, fetchStub) });
+  const minter = new ClerkOrigin(config, { clock, fetch: fetchStub });
   return { minter, seen, clock };
 }
 
-describe('Minter', () => {
+describe('ClerkOrigin', () => {
   it('mint requests follow the endpoints, credentials and form body of the config', async () => {
     const config = engineConfig({
       frontendApi: 'https://auth.example.com/clerk',
@@ -45,7 +43,7 @@ describe('Minter', () => {
     expect(b!.url).toBe('https://auth.example.com/clerk/s/sess_1/t');
     expect(b!.init.body).toBe('expires_in_seconds=45');
     expect(c!.init.body).toBe('');
-    expect(minter.counters).toMatchObject({ mint: 3, mints: 3, failed: 0 });
+    expect(minter.counters()).toMatchObject({ mint: 3, mints: 3, failed: 0 });
   });
 
   it('an error body that is HTML or not the errors shape gives errors: [], and Retry-After is kept', async () => {
@@ -68,12 +66,12 @@ describe('Minter', () => {
     expect(error).toBeInstanceOf(OriginUnavailableError);
     expect((error as Error).message).toContain('10 s');
     expect(clock.pending).toBe(0);
-    expect(minter.counters.failed).toBe(1);
+    expect(minter.counters().failed).toBe(1);
   });
 
   it('GET {client} is validated defensively', () => {
-    expect(SessionDiscovery.parse({ response: null })).toEqual({ sessions: new Set(), lastActiveSessionId: null, endsAt: new Map() });
-    const state = SessionDiscovery.parse({
+    expect(ClerkOrigin.parseClient({ response: null })).toEqual({ sessions: new Set(), lastActiveSessionId: null, endsAt: new Map() });
+    const state = ClerkOrigin.parseClient({
       response: {
         sessions: [
           { id: 'sess_a', status: 'active', user_id: 'u', expire_at: 1_000_000 },
@@ -89,10 +87,10 @@ describe('Minter', () => {
     // expire_at placed on this machine's clock, which runs 5 s ahead; a malformed one is left out.
     expect([...state.endsAt]).toEqual([['sess_a', 1_005_000]]);
     expect(state.lastActiveSessionId).toBe('sess_a');
-    expect(SessionDiscovery.parse({ response: { sessions: [{ id: 'sess_a', status: 'active' }], last_active_session_id: 'sess_b' } }).lastActiveSessionId).toBeNull();
-    expect(SessionDiscovery.parse({ response: { sessions: [], last_active_session_id: 'sess_a' } }).lastActiveSessionId).toBeNull();
+    expect(ClerkOrigin.parseClient({ response: { sessions: [{ id: 'sess_a', status: 'active' }], last_active_session_id: 'sess_b' } }).lastActiveSessionId).toBeNull();
+    expect(ClerkOrigin.parseClient({ response: { sessions: [], last_active_session_id: 'sess_a' } }).lastActiveSessionId).toBeNull();
     for (const junk of [null, 'x', {}, { response: 5 }, { response: { sessions: 'no' } }]) {
-      expect(() => SessionDiscovery.parse(junk)).toThrow(OriginResponseError);
+      expect(() => ClerkOrigin.parseClient(junk)).toThrow(OriginResponseError);
     }
   });
 });

@@ -1,0 +1,84 @@
+import { tabLockName } from '../protocol/constants.ts';
+import { InvalidArgumentError, type SerializedError } from '../protocol/errors.ts';
+import { configMismatch, parseEngineConfig, validateSessionId } from '../protocol/options.ts';
+import type { Engine, EngineConfig, TabHello } from '../protocol/types.ts';
+
+const TAB_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/** A tab's hello, validated: the engine trusts no tab. */
+export function parseHello(value: unknown): TabHello {
+  const hello = value as Partial<TabHello> | null;
+  if (typeof hello !== 'object' || hello === null || typeof hello.tabId !== 'string' || !TAB_ID.test(hello.tabId)) throw new InvalidArgumentError('Malformed tab id');
+  return {
+    tabId: hello.tabId,
+    config: parseEngineConfig(hello.config),
+    sessionId: hello.sessionId == null ? null : validateSessionId(hello.sessionId),
+    visible: hello.visible === true,
+  };
+}
+
+/** Refuses a tab whose worker-level options differ from those the engine was started with (SPEC 2). */
+export function checkConfig(running: EngineConfig, asked: EngineConfig, startedBy: string): void {
+  const option = configMismatch(running, asked);
+  if (option) {
+    throw new InvalidArgumentError(`${option} differs from the value ${startedBy} was started with; every tab of one namespace and origin must pass the same ${option}`);
+  }
+}
+
+/**
+ * The tabs of one engine, and the one place a tab is admitted (the SharedWorker and the local-mode
+ * leader both use it). The engine cannot see a tab close — a SharedWorker port has no close event —
+ * so each tab holds the Web Lock `tabtoken:tab:{id}` for its lifetime and the registry waits on it:
+ * being granted it means the tab is gone.
+ *
+ * @example
+ * const tabs = new TabRegistry(engine, navigator.locks);
+ * await tabs.admit(parseHello(message), lockHeld);
+ */
+export class TabRegistry {
+  readonly #engine: Engine;
+  readonly #locks: LockManager | undefined;
+  /** Each tab, with the callback that hears the engine's unawaited failures (shared mode). */
+  readonly #tabs = new Map<string, ((error: SerializedError) => void) | null>();
+
+  constructor(engine: Engine, locks: LockManager | undefined) {
+    this.#engine = engine;
+    this.#locks = locks;
+  }
+
+  get size(): number {
+    return this.#tabs.size;
+  }
+
+  has(tabId: string): boolean {
+    return this.#tabs.has(tabId);
+  }
+
+  /**
+   * Counts the tab, waits on its lock once `lockHeld` settles (waiting earlier could be granted at
+   * once, before the tab took it), applies the session it asked for, and resolves once the engine is
+   * ready and the tab's visibility is known. `notify` hears the engine's failures no call awaits.
+   */
+  async admit(hello: TabHello, lockHeld: Promise<void>, notify: ((error: SerializedError) => void) | null = null): Promise<void> {
+    const { tabId } = hello;
+    const isNew = !this.#tabs.has(tabId);
+    this.#tabs.set(tabId, notify);
+    if (isNew) {
+      this.#engine.setTabCount(this.#tabs.size);
+      void lockHeld.then(() => this.#locks?.request(tabLockName(tabId), () => this.drop(tabId)));
+    }
+    if (hello.sessionId !== null && this.#engine.snapshot().sessionId !== hello.sessionId) await this.#engine.setActiveSession(hello.sessionId);
+    await this.#engine.ready;
+    if (hello.visible) this.#engine.visible();
+  }
+
+  /** Tells every tab that asked for it about a failure no call awaits. */
+  notify(error: SerializedError): void {
+    for (const notify of this.#tabs.values()) if (notify) Promise.resolve(notify(error)).catch(() => {});
+  }
+
+  /** The tab closed (its lock was granted) or said bye. */
+  drop(tabId: string): void {
+    if (this.#tabs.delete(tabId)) this.#engine.setTabCount(this.#tabs.size);
+  }
+}

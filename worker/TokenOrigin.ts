@@ -1,0 +1,80 @@
+/**
+ * The seam between the engine and the protocol of a token origin. The engine decides *when* to
+ * discover the session, mint a key or end the session, and what a failure means for every tab; a
+ * `TokenOrigin` knows *how* to ask its origin and how to read the answers. The Clerk Frontend API
+ * (ClerkOrigin.ts) is one implementation; OpenID Connect (SPEC 11) is another, where:
+ * - `readSessions` reads the stored grant (no network: the grant is the session);
+ * - `mint` is the refresh grant at the token endpoint (under the grant lock, rotating the refresh
+ *   token before the new access token is published);
+ * - `endSession` revokes the refresh token;
+ * - sign-in by redirect creates and completes a grant (`signIn`, `completeSignIn`).
+ */
+import type { FreshnessStamp } from '../protocol/freshness.ts';
+
+/** What identifies a token at the origin (the non-session parts of a cache key). */
+export interface MintTarget {
+  template: string | null;
+  organizationId: string | null;
+  expiresInSeconds: number | null;
+}
+
+/** A validated token, placed on this machine's clock. */
+export interface MintedToken extends FreshnessStamp {
+  jwt: string;
+  /** Local time (ms) the token expires: measured from its arrival, never from `exp` against the local clock (SPEC 3). */
+  expiresAt: number;
+  /** The token's whole lifetime in seconds: decides whether it may be persisted. */
+  lifetimeS: number;
+}
+
+/** What the origin says about this browser's sessions. */
+export interface OriginSessions {
+  /** Ids of the sessions that are active. */
+  readonly sessions: ReadonlySet<string>;
+  /** The session to use: one of `sessions`, or null. */
+  readonly lastActiveSessionId: string | null;
+  /** When each listed session ends, on this machine's clock (ms), where the origin says. */
+  readonly endsAt: ReadonlyMap<string, number>;
+}
+
+/** What a failed request means for the engine. */
+export type FailureKind =
+  /** The session is gone (Clerk: 401, or 404 `session_not_found`). */
+  | 'signout'
+  /** The origin is in outage mode and wants the last token (Clerk: 422 `missing_expired_token`). */
+  | 'missing-expired-token'
+  /** Unreachable: network error, timeout, 5xx, 429, or an unreadable 2xx: retry with backoff. */
+  | 'outage'
+  /** Anything else (another 4xx, an invalid token): reported, never retried. */
+  | 'error';
+
+/** Request counters, reported through `stats()`. */
+export interface OriginCounters {
+  /** 2xx answers of the token routes. */
+  mints: number;
+  mint: number;
+  client: number;
+  end: number;
+  /** Requests that got no 2xx: network error, timeout, or an HTTP error status. */
+  failed: number;
+}
+
+/**
+ * @example
+ * const origin: TokenOrigin = new ClerkOrigin(config, { clock, fetch });
+ * const { lastActiveSessionId } = await origin.readSessions();
+ */
+export interface TokenOrigin {
+  /** Which sessions exist now. Rejects with the error classes of protocol/errors.ts. */
+  readSessions(): Promise<OriginSessions>;
+  /** Mints one token; `expiredToken` is the last token, sent when the origin asked for it (outage mode). */
+  mint(sessionId: string, target: MintTarget, expiredToken: string | null): Promise<MintedToken>;
+  /** Ends the session at the origin. */
+  endSession(sessionId: string): Promise<void>;
+  classify(error: unknown): FailureKind;
+  /** A stored token of `sessionId` read back without network; null when it is not one. */
+  inspect(jwt: string, sessionId: string): FreshnessStamp & { lifetimeS: number } | null;
+  counters(): OriginCounters;
+  /** Aborts every request in flight (the engine is closing). */
+  abortAll(): void;
+}

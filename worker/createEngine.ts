@@ -1,0 +1,34 @@
+/**
+ * The engine wired to the platform: the system clock, the global `fetch`, IndexedDB when `persist`
+ * is on, and the token origin the config speaks. Kept apart from TokenEngine.ts so the engine
+ * itself imports no platform code and runs on fakes in unit tests.
+ */
+import { systemClock } from '../protocol/clock.ts';
+import { parseEngineConfig } from '../protocol/options.ts';
+import type { EngineConfig } from '../protocol/types.ts';
+import { ClerkOrigin } from './ClerkOrigin.ts';
+import { IdbTokenStore } from './IdbTokenStore.ts';
+import { TokenEngine, type TokenEngineDeps } from './TokenEngine.ts';
+
+/** What a caller may replace; `fetch` is what the default origin uses. */
+export interface EngineOverrides extends Partial<TokenEngineDeps> {
+  fetch?: typeof fetch;
+}
+
+/**
+ * @example
+ * const engine = createEngine(config);
+ * engine.subscribe((change) => channel.postMessage({ v: 1, instance, ...change }));
+ */
+export function createEngine(untrusted: EngineConfig, overrides: EngineOverrides = {}): TokenEngine {
+  // The config comes from the first tab: it goes through the same validation as the tab's options.
+  const config = parseEngineConfig(untrusted);
+  const clock = overrides.clock ?? systemClock;
+  const fetchImpl = overrides.fetch ?? globalThis.fetch.bind(globalThis);
+  return new TokenEngine(config, {
+    clock,
+    origin: overrides.origin ?? new ClerkOrigin(config, { clock, fetch: fetchImpl }),
+    store: overrides.store !== undefined ? overrides.store : config.persist ? new IdbTokenStore(config) : null,
+    random: overrides.random ?? Math.random,
+  });
+}
