@@ -7,7 +7,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
-import { devOrigin } from '../origin/devOrigin.ts';
+import { createOriginWith } from '../origin/createDevOrigin.ts';
+import { supabaseRoutes } from './origin/supabaseRoutes.ts';
 import { chromiumLaunchOptions } from '../test/support/chromium.ts';
 
 /** One request to the token origin, as the benchmark sees it arrive. */
@@ -110,13 +111,23 @@ function keepWorkerSideEffects(): Plugin {
   };
 }
 
+/** The development origin with the Supabase Auth protocol beside it, for the peer contender. */
+function benchOrigin(): Plugin {
+  const origin = createOriginWith({ faults: true }, supabaseRoutes);
+  return {
+    name: 'tabtoken:bench-origin',
+    configureServer: (server) => void server.middlewares.use(origin),
+    configurePreviewServer: (server) => void server.middlewares.use(origin),
+  };
+}
+
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 export default defineConfig({
   root,
   // `tabtoken` is the client as a consumer imports it; the sources, built by this config.
   resolve: { alias: [{ find: /^tabtoken$/, replacement: fileURLToPath(new URL('../client/index.ts', import.meta.url)) }] },
-  plugins: [requestLog(), devOrigin({ faults: true })],
+  plugins: [requestLog(), benchOrigin()],
   logLevel: 'warn',
   build: {
     target: 'es2022',

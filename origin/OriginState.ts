@@ -115,13 +115,9 @@ export const ROUTE_NAMES = [
   'test_session_token_revoke',
   'test_session_token_accept',
   'preflight',
-  // The Supabase Auth protocol, served only with `faults` (authProtocolRoutes.ts): its own counters.
-  'supabase_token',
-  'supabase_refresh',
-  'supabase_user',
-  'supabase_logout',
 ] as const;
-export type RouteName = (typeof ROUTE_NAMES)[number];
+/** A route's counter: one of `ROUTE_NAMES`, or the name of a route mounted beside the origin's own. */
+export type RouteName = (typeof ROUTE_NAMES)[number] | (string & {});
 
 /** The answer of `GET /__origin/stats`. */
 export interface OriginStats {

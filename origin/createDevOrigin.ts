@@ -7,7 +7,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { backendRoutes } from './backendRoutes.ts';
 import { faultRoutes } from './faultRoutes.ts';
 import { frontendRoutes } from './frontendRoutes.ts';
-import { authProtocolRoutes } from './authProtocolRoutes.ts';
 import { answerPreflight, applyCors, requestOrigin, sendError, sendHtmlError } from './http.ts';
 import { isLoopbackAddress } from './loopback.ts';
 import { OriginState, type OriginStats } from './OriginState.ts';
@@ -104,9 +103,17 @@ async function dispatch(ctx: OriginContext, routes: readonly Route[], req: Incom
  * createServer(origin).listen(8787, '127.0.0.1');
  */
 export function createDevOrigin(options?: DevOriginOptions): DevOrigin {
+  return createOriginWith(options, []);
+}
+
+/**
+ * The development origin with `extra` routes served beside its own when `faults` is on (the
+ * benchmarks mount a second token protocol this way). Not part of `tabtoken/testing`.
+ */
+export function createOriginWith(options: DevOriginOptions | undefined, extra: readonly Route[]): DevOrigin {
   const resolved = resolveOptions(options);
   const ctx: OriginContext = { options: resolved, state: new OriginState(resolved.now, resolved.tokenLifetimeSeconds), signer: new TokenSigner() };
-  const routes: readonly Route[] = [...frontendRoutes, ...backendRoutes, ...testSessionTokenRoutes, ...(resolved.faults ? [...faultRoutes, ...authProtocolRoutes] : [])];
+  const routes: readonly Route[] = [...frontendRoutes, ...backendRoutes, ...testSessionTokenRoutes, ...(resolved.faults ? [...faultRoutes, ...extra] : [])];
   const handler = (req: IncomingMessage, res: ServerResponse, next?: () => void): void => {
     void dispatch(ctx, routes, req, res, next);
   };

@@ -1,15 +1,16 @@
 /**
- * The Supabase Auth refresh protocol of the development origin (behind `faults`), spoken to by the
- * real, unmodified `@supabase/auth-js` client and by hand.
+ * The Supabase Auth refresh protocol the benchmarks mount on the development origin, spoken to by
+ * the real, unmodified `@supabase/auth-js` client and by hand. The shipped origin never speaks it.
  */
 import { GoTrueClient } from '@supabase/auth-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { supabaseRoutes } from '../../bench/origin/supabaseRoutes.ts';
 import { control, startOrigin, stats, verifyWithOrigin, type RunningOrigin } from './harness.ts';
 
 let o: RunningOrigin;
 
 beforeAll(async () => {
-  o = await startOrigin({ faults: true });
+  o = await startOrigin({ faults: true }, supabaseRoutes);
 });
 afterAll(() => o.close());
 beforeEach(async () => {
@@ -26,8 +27,8 @@ function token(body: object, grant: string): Promise<Response> {
 }
 
 describe('the Supabase Auth protocol', () => {
-  it('is not served without faults', async () => {
-    const plain = await startOrigin({});
+  it('is not served by the shipped origin, even with faults', async () => {
+    const plain = await startOrigin({ faults: true });
     try {
       const res = await fetch(`${plain.base}/auth/v1/token?grant_type=password`, { method: 'POST', body: '{}' });
       expect(res.status).toBe(404);

@@ -5,7 +5,8 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
-import { createDevOrigin, type DevOrigin } from '../../origin/createDevOrigin.ts';
+import { createOriginWith, type DevOrigin } from '../../origin/createDevOrigin.ts';
+import type { Route } from '../../origin/routes.ts';
 import type { DevOriginOptions } from '../../origin/options.ts';
 import type { OriginStats } from '../../origin/OriginState.ts';
 
@@ -16,9 +17,9 @@ export interface RunningOrigin {
   close(): Promise<void>;
 }
 
-/** Starts `createDevOrigin(options)` on a free port of 127.0.0.1. */
-export async function startOrigin(options: DevOriginOptions = {}): Promise<RunningOrigin> {
-  const origin = createDevOrigin({ secretKey: 'sk_test_harness', ...options });
+/** Starts `createDevOrigin(options)` (with `extra` routes, as the benchmarks mount them) on a free port of 127.0.0.1. */
+export async function startOrigin(options: DevOriginOptions = {}, extra: readonly Route[] = []): Promise<RunningOrigin> {
+  const origin = createOriginWith({ secretKey: 'sk_test_harness', ...options }, extra);
   const server = createServer(origin);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -1,7 +1,8 @@
 /**
- * A second token protocol, spoken only behind the `faults` switch: the refresh-token protocol of
- * Supabase Auth (GoTrue), so the benchmarks can run the real `@supabase/auth-js` client unmodified
- * against this origin, side by side with tabtoken. Never on by default.
+ * A second token protocol for the benchmarks only (the shipped development origin does not speak
+ * it): the refresh-token protocol of Supabase Auth (GoTrue), mounted on the development origin by
+ * bench/vite.config.ts, so the benchmarks can run the real `@supabase/auth-js` client unmodified
+ * side by side with tabtoken.
  *
  * - `POST /auth/v1/token?grant_type=password` `{ email, password }` signs in (any non-empty pair:
  *   this is a development origin) and starts a session;
@@ -21,14 +22,14 @@
  * counts are a lower bound of what it would cost a real Supabase project.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { injectFaults, requireOriginUp } from './faultInjection.ts';
-import { readParams, sendJson } from './http.ts';
-import { randomSecret } from './ids.ts';
-import { requireMintableSession } from './mintToken.ts';
-import { SIGN_IN_SESSION_MAX_DURATION_S, type OriginState, type Session } from './OriginState.ts';
-import { OriginHttpError } from './OriginHttpError.ts';
-import { stringParam } from './params.ts';
-import type { OriginContext, Route } from './routes.ts';
+import { injectFaults, requireOriginUp } from '../../origin/faultInjection.ts';
+import { readParams, sendJson } from '../../origin/http.ts';
+import { randomSecret } from '../../origin/ids.ts';
+import { requireMintableSession } from '../../origin/mintToken.ts';
+import { SIGN_IN_SESSION_MAX_DURATION_S, type OriginState, type Session } from '../../origin/OriginState.ts';
+import { OriginHttpError } from '../../origin/OriginHttpError.ts';
+import { stringParam } from '../../origin/params.ts';
+import type { OriginContext, Route } from '../../origin/routes.ts';
 
 /** The API version the client reads error codes under (`code` instead of `error_code`). */
 const API_VERSION = '2024-01-01';
@@ -249,4 +250,4 @@ const logout: Route = {
 };
 
 /** The Supabase Auth protocol routes; mounted only with `faults: true`. */
-export const authProtocolRoutes: readonly Route[] = [token, user, logout];
+export const supabaseRoutes: readonly Route[] = [token, user, logout];
