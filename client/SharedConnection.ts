@@ -13,7 +13,7 @@ import type { Operation, Operations } from '../protocol/operations.ts';
 import type { Connection } from './Connection.ts';
 import { withTimeout } from './timeouts.ts';
 
-installErrorTransfer(Comlink.transferHandlers);
+installErrorTransfer(Comlink.transferHandlers, undefined, deserializeError);
 
 export class SharedConnection implements Connection {
   readonly mode = 'shared' as const;

@@ -5,7 +5,7 @@
  * (`useSyncExternalStore` renders only when something changed). Listeners hang on an EventTarget,
  * which isolates them: one that throws is reported and the others still run.
  */
-import type { TokenError } from '../protocol/errors.ts';
+import { InvalidArgumentError, type TokenError } from '../protocol/errors.ts';
 import type { BroadcastMessage } from '../protocol/messages.ts';
 import type { Mode, Snapshot, SnapshotToken, Status } from '../protocol/types.ts';
 
@@ -17,6 +17,8 @@ export interface TokenManagerEvents {
   error: TokenError;
 }
 export type TokenManagerEvent = keyof TokenManagerEvents;
+const EVENTS: readonly string[] = ['token', 'signout', 'status', 'error'];
+const frozen = <T extends object>(value: T): T => Object.freeze({ ...value });
 
 export class SnapshotMirror extends EventTarget {
   /** The current snapshot; replaced (never changed) by `adopt`, `apply` and `setMode`. */
@@ -28,7 +30,7 @@ export class SnapshotMirror extends EventTarget {
 
   constructor(mode: Mode) {
     super();
-    this.snapshot = Object.freeze({ version: -1, status: 'connecting', mode, storage: 'memory', sessionId: null, tokens: Object.freeze({}) });
+    this.snapshot = Object.freeze({ version: -1, status: 'connecting', mode, storage: 'memory', sessionId: null, userId: null, claims: null, tokens: Object.freeze({}) });
   }
 
   /** Takes a whole snapshot from the instance the tab is (now) connected to. */
@@ -58,8 +60,9 @@ export class SnapshotMirror extends EventTarget {
     const next = { ...current, version: message.version };
     let tokens: Record<string, SnapshotToken> = { ...current.tokens };
     if (message.type === 'token') {
-      const { key, jwt, expiresAt, staleAt } = message;
+      const { key, jwt, expiresAt, staleAt, claims } = message;
       tokens[key] = Object.freeze({ jwt, expiresAt, staleAt });
+      if (claims) next.claims = frozen(claims);
       this.#set({ ...next, tokens: Object.freeze(tokens) });
       this.emit('token', { key, jwt, expiresAt, staleAt });
       return;
@@ -71,8 +74,10 @@ export class SnapshotMirror extends EventTarget {
         next.status = message.status;
         next.storage = message.storage;
         next.sessionId = message.sessionId;
+        next.userId = message.userId;
+        next.claims = message.claims && frozen(message.claims);
       } else if (current.sessionId === message.sessionId) {
-        next.sessionId = null;
+        next.sessionId = next.userId = next.claims = null;
       }
       // Only the active session's tokens stay: a sign-out or a switch leaves none of the old one.
       tokens = Object.fromEntries(Object.entries(tokens).filter(([key]) => next.sessionId !== null && key.startsWith(`${next.sessionId}|`)));
@@ -87,10 +92,17 @@ export class SnapshotMirror extends EventTarget {
   }
 
   subscribe(listener: () => void): () => void {
-    return this.on('change' as TokenManagerEvent, listener);
+    return this.#listen('change', listener);
   }
 
+  /** Throws `InvalidArgumentError` for an event name it does not know or a handler that is not a function. */
   on<E extends TokenManagerEvent>(event: E, handler: (payload: TokenManagerEvents[E]) => void): () => void {
+    if (!EVENTS.includes(event)) throw new InvalidArgumentError(`on() takes ${EVENTS.join(', ')}; got ${JSON.stringify(String(event))}`);
+    return this.#listen(event, handler);
+  }
+
+  #listen<E extends TokenManagerEvent>(event: E | 'change', handler: (payload: TokenManagerEvents[E]) => void): () => void {
+    if (typeof handler !== 'function') throw new InvalidArgumentError(`a listener must be a function; got ${typeof handler}`);
     const listener = (e: Event) => handler((e as CustomEvent<TokenManagerEvents[E]>).detail);
     this.addEventListener(event, listener);
     return () => this.removeEventListener(event, listener);

@@ -14,7 +14,7 @@ import type { Operation, Operations } from '../protocol/operations.ts';
 import { createReadTracker } from './ReadTracker.ts';
 import { SharedConnection } from './SharedConnection.ts';
 import { SnapshotMirror, type TokenManagerEvent, type TokenManagerEvents } from './SnapshotMirror.ts';
-import { superviseConnection, type Supervised } from './superviseConnection.ts';
+import { closedError, superviseConnection, type Supervised } from './superviseConnection.ts';
 import { holdTabLock } from './tabLock.ts';
 
 /** The object `createTokenManager` returns. */
@@ -31,8 +31,16 @@ export interface TokenManager {
   subscribe(listener: () => void): () => void;
   /** Listens to `token`, `signout`, `status` or `error`; returns the unsubscribe function. */
   on<E extends TokenManagerEvent>(event: E, handler: (payload: TokenManagerEvents[E]) => void): () => void;
-  /** Makes `sessionId` (or none) the active session of every tab. */
+  /**
+   * Makes `sessionId` the active session of every tab, once the origin confirms it is one (else
+   * `InvalidArgumentError`, and nothing changes); `null` signs every tab out here only.
+   */
   setActiveSession(sessionId: string | null): Promise<void>;
+  /**
+   * Re-reads the session from the origin now and applies it in every tab: what an app calls right
+   * after its own sign-in form succeeded. Resolves once this tab's snapshot shows it.
+   */
+  sync(): Promise<void>;
   /** Ends the session at the origin and signs every tab out (locally even if the origin fails). */
   signOut(): Promise<void>;
   /** `fetch` with `Authorization: Bearer <token>` for the page's origin and `fetchOrigins`. */
@@ -45,7 +53,6 @@ export interface TokenManager {
 
 const typed = (error: unknown): TokenError => (error instanceof TokenError ? error : new ConnectionError(String(error), { cause: error }));
 const visible = () => globalThis.document?.visibilityState !== 'hidden';
-const closedError = () => new ConnectionError('The token manager was closed');
 
 /**
  * Creates the tab's token manager. Throws `InvalidArgumentError` synchronously for bad options.
@@ -117,32 +124,36 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       throw closed ? closedError() : typed(error);
     },
   );
-  ready.catch(onError);
+  // `ready`'s rejection is the caller's to read (and every later call rejects with it): never an `error` event.
+  ready.catch(() => {});
 
   const onVisibility = () => visible() && quiet('visible', null);
   globalThis.document?.addEventListener('visibilitychange', onVisibility);
 
   /**
-   * Resolves with `jwt` once the mirror holds it, so that after `await getToken()` the snapshot and
-   * `peekToken()` agree with it. The reply and the channel message travel apart, in either order:
+   * Resolves with `value` once this tab's mirror `shows` it, so that after `await getToken()` the
+   * snapshot and `peekToken()` agree with it, and after `await sync()` the snapshot shows the
+   * session. The reply and the channel message travel apart, in either order:
    *
    *   worker  publish token ─────channel──────────────► mirror applies
    *           reply ─────port────► getToken waits ──────────────────► resolves
    *
-   * A token the mirror never shows (replaced at once by a newer one) is given after a moment anyway.
+   * What the mirror never shows (a token replaced at once by a newer one, a version of a worker
+   * that died meanwhile) is given after a moment anyway.
    */
-  const mirrored = (jwt: string | null) =>
-    new Promise<string | null>((resolve) => {
+  const shown = <T>(value: T, shows: (snapshot: Snapshot) => boolean, ms = 250) =>
+    new Promise<T>((resolve) => {
       const done = () => {
         off();
         systemClock.clearTimeout(timer);
-        resolve(jwt);
+        resolve(value);
       };
-      const check = () => (jwt === null || Object.values(mirror.snapshot.tokens).some((t) => t.jwt === jwt)) && done();
+      const check = () => shows(mirror.snapshot) && done();
       const off = mirror.subscribe(check);
-      const timer = systemClock.setTimeout(done, 250);
+      const timer = systemClock.setTimeout(done, ms);
       check();
     });
+  const atVersion = (version: number) => shown(undefined, (s) => s.version >= version, 2000);
 
   let defaultKey: [sessionId: string, key: string] = ['', ''];
 
@@ -188,8 +199,8 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       if (jwt !== null) return Promise.resolve(jwt);
       if (closed) return Promise.reject(closedError());
       if (mirror.snapshot.status === 'signed-out' && !request.skipCache) return Promise.resolve(null);
-      return call('getToken', request).then(mirrored, (error: unknown) => {
-        onError(error);
+      // A failure goes to this caller only: the `error` event is for failures no caller receives.
+      return call('getToken', request).then((jwt) => shown(jwt, (s) => jwt === null || Object.values(s.tokens).some((t) => t.jwt === jwt)), (error: unknown) => {
         throw typed(error);
       });
     },
@@ -197,14 +208,16 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       const [request, jwt] = read(options);
       // Nothing usable: start the mint in the background so a later read finds it.
       const { sessionId, status } = mirror.snapshot;
-      if (jwt === null && !closed && sessionId !== null && status !== 'signed-out') quiet('getToken', { ...request, skipCache: false });
+      // A background mint that nobody awaits: should it fail, the `error` event says so.
+      if (jwt === null && !closed && sessionId !== null && status !== 'signed-out') quiet('refresh', { ...request, skipCache: false });
       return jwt;
     },
     getSnapshot: () => mirror.snapshot,
     subscribe: (listener) => mirror.subscribe(listener),
     on: (event, handler) => mirror.on(event, handler),
-    setActiveSession: async (sessionId) => call('setActiveSession', sessionId === null ? null : validateSessionId(sessionId)),
-    signOut: () => call('signOut', null),
+    setActiveSession: async (sessionId) => atVersion(await call('setActiveSession', sessionId === null ? null : validateSessionId(sessionId))),
+    sync: async () => atVersion(await call('sync', null)),
+    signOut: async () => atVersion(await call('signOut', null)),
     // Loaded on first use: it is not on the path to the first token.
     fetch: (input, init) => import('./authorizedFetch.ts').then((m) => m.authorizedFetch(manager, tab.fetchOrigins, input, init)),
     stats: async () => ({ ...(await call('stats', null)), tab: { ...counters } }),

@@ -49,7 +49,8 @@ export interface Supervised {
   close(): void;
 }
 
-const closedError = () => new ConnectionError('The token manager was closed');
+/** What every call of a closed manager rejects with. */
+export const closedError = () => new ConnectionError('The token manager was closed');
 
 /**
  * @example

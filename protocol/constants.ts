@@ -83,14 +83,17 @@ export function workerLockName(instance: string): string {
 }
 
 /**
- * The cache key of one token: two reads that differ in any part never share an entry.
+ * The cache key of one token in `snapshot.tokens`: `${sessionId}|${template}|${organizationId}|${expiresInSeconds}`,
+ * an absent part empty. Two reads that differ in any part never share an entry.
  *
  * @example
- * cacheKey('sess_1', { template: null, organizationId: null, expiresInSeconds: null }) // 'sess_1|||'
+ * cacheKey('sess_1')                                   // 'sess_1|||'
+ * cacheKey('sess_1', { template: 'api', expiresInSeconds: 3600 }) // 'sess_1|api||3600'
+ * tokens.getSnapshot().tokens[cacheKey(sessionId)]?.expiresAt
  */
 export function cacheKey(
   sessionId: string,
-  k: { template: string | null; organizationId: string | null; expiresInSeconds: number | null },
+  k: { template?: string | null; organizationId?: string | null; expiresInSeconds?: number | null } = {},
 ): string {
   return `${sessionId}|${k.template ?? ''}|${k.organizationId ?? ''}|${k.expiresInSeconds ?? ''}`;
 }

@@ -4,13 +4,14 @@
  * class, `code`, `status`, `errors` and `retryAfter`. comlink is passed in (protocol imports nothing);
  * both the worker and the tab install it.
  */
-import { deserializeError, type SerializedError } from './errors.ts';
+import type { SerializedError } from './errors.ts';
 
 /**
- * The tab exposes nothing that throws, so it does not carry the full serializer (it ships in the
- * 5 KB client entry); the worker passes `serializeError`.
+ * Each side carries only the half it uses: the tab exposes nothing that throws, so it passes only
+ * `deserializeError`; the worker is never thrown at, so it passes only `serializeError`.
  */
 const plain = (error: unknown): SerializedError => ({ name: 'ConnectionError', code: 'connection', message: String(error) });
+const rethrow = (wire: unknown): unknown => wire;
 
 /** The part of comlink's `TransferHandler` used here (structurally compatible). */
 interface ThrowHandler {
@@ -25,8 +26,9 @@ interface ThrowHandler {
  * @example
  * import * as Comlink from 'comlink';
  * installErrorTransfer(Comlink.transferHandlers, serializeError); // in the worker
+ * installErrorTransfer(Comlink.transferHandlers, undefined, deserializeError); // in the tab
  */
-export function installErrorTransfer(handlers: Map<string, ThrowHandler>, serialize: (error: unknown) => SerializedError = plain): void {
+export function installErrorTransfer(handlers: Map<string, ThrowHandler>, serialize: (error: unknown) => SerializedError = plain, revive: (wire: unknown) => unknown = rethrow): void {
   const builtin = handlers.get('throw');
   if (!builtin) return;
   handlers.set('throw', {
@@ -34,7 +36,7 @@ export function installErrorTransfer(handlers: Map<string, ThrowHandler>, serial
     canHandle: (value: unknown) => builtin.canHandle(value),
     serialize: (thrown: { value: unknown }) => [serialize(thrown.value), []],
     deserialize: (wire: unknown) => {
-      throw deserializeError(wire);
+      throw revive(wire);
     },
   });
 }

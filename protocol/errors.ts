@@ -57,21 +57,22 @@ export class InvalidArgumentError extends TokenError {
  */
 export class MissingExpiredTokenError extends TokenError {
   override readonly name: string = 'MissingExpiredTokenError';
-  constructor(message = 'No last active token to re-mint with during the outage', options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown }) {
     super('missing_expired_token', message, options);
   }
 }
 
 /**
- * The origin could not be reached and no unexpired token is cached. `getToken` never answers `null`
- * for an outage: this is what it rejects with.
+ * The origin could not be reached and the call could not be served without it (no usable token is
+ * cached, `skipCache` asked for a new one, the session is not known yet); the message says which.
+ * `getToken` never answers `null` for an outage: this is what it rejects with.
  *
  * @example
  * tokens.getToken().catch((e) => { if (e.code === 'origin_unavailable') showOfflineBanner(); });
  */
 export class OriginUnavailableError extends TokenError {
   override readonly name: string = 'OriginUnavailableError';
-  constructor(message = 'Token origin unreachable; no unexpired token cached', options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown }) {
     super('origin_unavailable', message, options);
   }
 }

@@ -5,7 +5,7 @@
 import { PROTOCOL_VERSION } from './constants.ts';
 import type { SerializedError } from './errors.ts';
 import type { Operation } from './operations.ts';
-import type { Snapshot, Status, StorageKind, TokenRequest } from './types.ts';
+import type { Claims, Snapshot, Status, StorageKind } from './types.ts';
 
 interface Envelope {
   v: typeof PROTOCOL_VERSION;
@@ -19,6 +19,8 @@ export interface TokenMessage extends Envelope {
   jwt: string;
   expiresAt: number;
   staleAt: number;
+  /** The session's new claims, with a token of the default key. */
+  claims?: Claims;
 }
 export interface EvictMessage extends Envelope {
   type: 'evict';
@@ -33,6 +35,8 @@ export interface StatusMessage extends Envelope {
   status: Status;
   since: number;
   sessionId: string | null;
+  userId: string | null;
+  claims: Claims | null;
   storage: StorageKind;
 }
 /**
@@ -100,19 +104,26 @@ function isKey(value: unknown): value is string {
 function isStorage(value: unknown): value is StorageKind {
   return value === 'indexeddb' || value === 'memory';
 }
+function isUserIdOrNull(value: unknown): value is string | null {
+  return value === null || isShortString(value, 256);
+}
+/** A JWT payload: a plain object (a structured clone carries no getters or prototypes). */
+function isClaimsOrNull(value: unknown): value is Claims | null {
+  return value === null || isRecord(value);
+}
 
 /** Validates a whole snapshot (from a `hello` or a welcome) into a frozen copy; null when any field is off. */
 export function parseSnapshot(value: unknown): Snapshot | null {
   if (!isRecord(value)) return null;
-  const { version, status, mode, storage, sessionId, tokens } = value;
+  const { version, status, mode, storage, sessionId, userId, claims, tokens } = value;
   if (!isVersion(version) || !STATUSES.includes(status) || (mode !== 'shared' && mode !== 'local')) return null;
-  if (!isStorage(storage) || !isSessionIdOrNull(sessionId) || !isRecord(tokens)) return null;
+  if (!isStorage(storage) || !isSessionIdOrNull(sessionId) || !isUserIdOrNull(userId) || !isClaimsOrNull(claims) || !isRecord(tokens)) return null;
   const copy: Record<string, { jwt: string; expiresAt: number; staleAt: number }> = {};
   for (const [key, token] of Object.entries(tokens)) {
     if (!isKey(key) || !isRecord(token) || !isShortString(token.jwt) || !isTime(token.expiresAt) || !isTime(token.staleAt)) return null;
     copy[key] = { jwt: token.jwt, expiresAt: token.expiresAt, staleAt: token.staleAt };
   }
-  return Object.freeze({ version, status: status as Status, mode, storage, sessionId, tokens: Object.freeze(copy) });
+  return Object.freeze({ version, status: status as Status, mode, storage, sessionId, userId, claims: claims && Object.freeze({ ...claims }), tokens: Object.freeze(copy) });
 }
 
 /**
@@ -124,27 +135,15 @@ export function isBroadcast(data: unknown): data is BroadcastMessage {
   if (!isRecord(data) || data.v !== PROTOCOL_VERSION || !isShortString(data.instance, 128) || !isVersion(data.version)) return false;
   switch (data.type) {
     case 'token':
-      return isKey(data.key) && isShortString(data.jwt) && isTime(data.expiresAt) && isTime(data.staleAt);
+      return isKey(data.key) && isShortString(data.jwt) && isTime(data.expiresAt) && isTime(data.staleAt) && (data.claims === undefined || isRecord(data.claims));
     case 'evict':
       return isKey(data.key);
     case 'signout':
       return isShortString(data.sessionId, 128);
     case 'status':
-      return STATUSES.includes(data.status) && isTime(data.since) && isSessionIdOrNull(data.sessionId) && isStorage(data.storage);
+      return STATUSES.includes(data.status) && isTime(data.since) && isSessionIdOrNull(data.sessionId) && isUserIdOrNull(data.userId) && isClaimsOrNull(data.claims) && isStorage(data.storage);
     case 'hello':
       return true;
   }
   return false;
-}
-
-/** Whether a value is a well-formed normalised `TokenRequest` (validated again at the engine's edge). */
-export function isTokenRequest(value: unknown): value is TokenRequest {
-  return (
-    isRecord(value) &&
-    (value.template === null || typeof value.template === 'string') &&
-    (value.organizationId === null || typeof value.organizationId === 'string') &&
-    (value.expiresInSeconds === null || typeof value.expiresInSeconds === 'number') &&
-    typeof value.skipCache === 'boolean' &&
-    typeof value.leewayInSeconds === 'number'
-  );
 }

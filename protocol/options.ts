@@ -105,6 +105,25 @@ export interface TabOptions {
   fetchOrigins: string[];
 }
 
+/** The worker-level part of the options: what the engine is started with. */
+function engineOptions(o: Options, pageOrigin: string): EngineConfig {
+  // An absolute URL, or a path of the page's origin; 'clerk.example.com' would resolve as a path.
+  if (o.frontendApi !== undefined && !(typeof o.frontendApi === 'string' && /^(https?:\/\/|\/(?![/\\]))/i.test(o.frontendApi))) {
+    fail('frontendApi', 'an absolute http(s) URL or a path starting with a single "/"', o.frontendApi);
+  }
+  const api = url(o.frontendApi === undefined ? pageOrigin : o.frontendApi, 'frontendApi', pageOrigin);
+  if (api.search || api.hash || api.username || api.password) fail('frontendApi', 'a base URL without query, fragment or credentials', o.frontendApi);
+  return {
+    frontendApi: api.href.replace(/\/+$/, ''),
+    namespace: get(o, 'namespace', '', matching(NAMESPACE_PATTERN)),
+    persist: get(o, 'persist', true, boolean),
+    pollIntervalMs: get(o, 'pollIntervalMs', POLL_INTERVAL_MS, integer(MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS)),
+    verify: verify(o.verify, pageOrigin),
+    endpoints: endpoints(o.endpoints),
+    credentials: get<RequestCredentials>(o, 'credentials', 'include', oneOf('include', 'same-origin', 'omit')),
+  };
+}
+
 /**
  * Validates `createTokenManager` options. `pageOrigin` is the page's `location.origin`.
  *
@@ -115,18 +134,8 @@ export function validateManagerOptions(options: unknown, pageOrigin: string): { 
   const o = object(options, 'createTokenManager options', [
     'frontendApi', 'sessionId', 'mode', 'namespace', 'workerUrl', 'persist', 'pollIntervalMs', 'leewayInSeconds', 'verify', 'endpoints', 'credentials', 'fetchOrigins',
   ]);
-  const api = url(o.frontendApi === undefined ? pageOrigin : o.frontendApi, 'frontendApi', pageOrigin);
-  if (api.search || api.hash || api.username || api.password) fail('frontendApi', 'a base URL without query, fragment or credentials', o.frontendApi);
   return {
-    config: {
-      frontendApi: api.href.replace(/\/+$/, ''),
-      namespace: get(o, 'namespace', '', matching(NAMESPACE_PATTERN)),
-      persist: get(o, 'persist', true, boolean),
-      pollIntervalMs: get(o, 'pollIntervalMs', POLL_INTERVAL_MS, integer(MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS)),
-      verify: verify(o.verify, pageOrigin),
-      endpoints: endpoints(o.endpoints),
-      credentials: get<RequestCredentials>(o, 'credentials', 'include', oneOf('include', 'same-origin', 'omit')),
-    },
+    config: engineOptions(o, pageOrigin),
     tab: {
       sessionId: get(o, 'sessionId', null, SESSION_ID),
       mode: get(o, 'mode', 'auto', oneOf('auto', 'shared', 'local')),
@@ -157,22 +166,4 @@ export function normalizeGetTokenOptions(options: unknown, tabLeeway: number = M
     skipCache: get(o, 'skipCache', false, boolean),
     leewayInSeconds: normalizeLeeway(o.leewayInSeconds === undefined ? tabLeeway : o.leewayInSeconds),
   };
-}
-
-/** Names the first worker-level option in which two configs differ, or null when they agree. */
-export function configMismatch(a: EngineConfig, b: EngineConfig): string | null {
-  for (const key of ['frontendApi', 'persist', 'pollIntervalMs', 'verify', 'endpoints', 'credentials'] as const) {
-    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return key;
-  }
-  return null;
-}
-
-/**
- * Re-validates a config that arrived from a tab (the worker trusts no tab): the same rules as
- * `createTokenManager` options, so a malformed config is an `InvalidArgumentError`.
- */
-export function parseEngineConfig(value: unknown): EngineConfig {
-  if (!value || typeof value !== 'object' || typeof (value as Options).frontendApi !== 'string') fail('config', 'an engine config', value);
-  const { frontendApi, namespace, persist, pollIntervalMs, verify: v, endpoints: e, credentials } = value as Options;
-  return validateManagerOptions({ frontendApi, namespace, persist, pollIntervalMs, endpoints: e, credentials, ...(v === null ? {} : { verify: v }) }, url(frontendApi, 'frontendApi').origin).config;
 }

@@ -75,8 +75,16 @@ export interface Snapshot {
   readonly mode: Mode;
   readonly storage: StorageKind;
   readonly sessionId: string | null;
+  /** The session's user (Clerk: `user_id` of `GET {client}`); null when unknown or signed out. */
+  readonly userId: string | null;
+  /** The default token's JWT payload (OpenID Connect: the ID token's claims); null when signed out. */
+  readonly claims: Claims | null;
+  /** By cache key (`cacheKey()`). */
   readonly tokens: Readonly<Record<string, SnapshotToken>>;
 }
+
+/** A JWT payload as the snapshot carries it. */
+export type Claims = Readonly<Record<string, unknown>>;
 
 /** Counters of the engine and of the calling tab. */
 export interface Stats {
@@ -123,10 +131,11 @@ export type EngineSnapshot = Omit<Snapshot, 'mode'>;
 
 /** A change the engine publishes; the transport stamps it with `v`, `instance` and sends it. */
 export type EngineChange =
-  | { type: 'token'; version: number; key: string; jwt: string; expiresAt: number; staleAt: number }
+  /** `claims` only for the default key: its payload is the session's claims. */
+  | { type: 'token'; version: number; key: string; jwt: string; expiresAt: number; staleAt: number; claims?: Claims }
   | { type: 'evict'; version: number; key: string }
   | { type: 'signout'; version: number; sessionId: string }
-  | { type: 'status'; version: number; status: Status; since: number; sessionId: string | null; storage: StorageKind };
+  | { type: 'status'; version: number; status: Status; since: number; sessionId: string | null; userId: string | null; claims: Claims | null; storage: StorageKind };
 
 /**
  * The engine as its transports (the SharedWorker entry, the local-mode leader) use it.
@@ -152,8 +161,17 @@ export interface Engine {
   visible(): void;
   /** The number of connected tabs changed; the poller runs while it is above zero. */
   setTabCount(count: number): void;
-  setActiveSession(sessionId: string | null): Promise<void>;
-  signOut(): Promise<void>;
+  /**
+   * Makes `sessionId` the active session once the origin confirms it is one (null: signed out here,
+   * the origin not told). Resolves with the version that shows it.
+   */
+  setActiveSession(sessionId: string | null): Promise<number>;
+  /** The session a tab was created with (its `sessionId` option): taken as given, checked in the background. */
+  useSession(sessionId: string): Promise<void>;
+  /** Reads the session from the origin now, outside the backoff; resolves with the version that shows it. */
+  sync(): Promise<number>;
+  /** Signs every tab out and ends the session at the origin; resolves with the version of the sign-out. */
+  signOut(): Promise<number>;
   stats(): EngineStats;
   close(): void;
 }

@@ -3,7 +3,7 @@ import type { Clock } from '../protocol/clock.ts';
 import { OriginResponseError, OriginUnavailableError, TokenInvalidError } from '../protocol/errors.ts';
 import type { EngineConfig } from '../protocol/types.ts';
 import { HttpClient, MAX_BODY_BYTES, type Received } from './HttpClient.ts';
-import type { FailureKind, MintTarget, MintedToken, OriginCounters, OriginSessions, TokenOrigin } from './TokenOrigin.ts';
+import type { FailureKind, MintTarget, MintedToken, OriginCounters, OriginSessions, TokenFacts, TokenOrigin } from './TokenOrigin.ts';
 import { TokenValidator } from './TokenValidator.ts';
 
 /**
@@ -57,7 +57,7 @@ export class ClerkOrigin implements TokenOrigin {
     const dateS = received.dateMs === null ? null : Math.floor(received.dateMs / 1000);
     const valid = await this.#validator.validate(jwt, { sessionId, dateSeconds: dateS });
     const originNow = TokenValidator.originNow(valid.iat, dateS);
-    return { jwt, oiat: valid.oiat, iat: valid.iat, lifetimeS: valid.exp - valid.iat, expiresAt: received.receivedAt + (valid.exp - originNow) * 1000 };
+    return { jwt, oiat: valid.oiat, iat: valid.iat, lifetimeS: valid.exp - valid.iat, claims: valid.payload, expiresAt: received.receivedAt + (valid.exp - originNow) * 1000 };
   }
 
   /**
@@ -98,9 +98,9 @@ export class ClerkOrigin implements TokenOrigin {
     return 'error';
   }
 
-  inspect(jwt: string, sessionId: string): { oiat: number | null; iat: number; lifetimeS: number } | null {
+  inspect(jwt: string, sessionId: string): TokenFacts | null {
     const token = TokenValidator.inspect(jwt, sessionId);
-    return token ? { oiat: token.oiat, iat: token.iat, lifetimeS: token.exp - token.iat } : null;
+    return token ? { oiat: token.oiat, iat: token.iat, lifetimeS: token.exp - token.iat, claims: token.payload } : null;
   }
 
   /** Reads the body of `GET {client}`; `skewMs` is how far this machine's clock is ahead of the origin's. */
@@ -108,7 +108,8 @@ export class ClerkOrigin implements TokenOrigin {
     if (!isRecord(body) || !('response' in body)) throw malformed('it has no "response" field');
     const response = body.response;
     const endsAt = new Map<string, number>();
-    if (response === null) return { sessions: new Set(), lastActiveSessionId: null, endsAt };
+    const users = new Map<string, string>();
+    if (response === null) return { sessions: new Set(), lastActiveSessionId: null, endsAt, users };
     if (!isRecord(response)) throw malformed('"response" is neither null nor an object');
     const list = response.sessions;
     if (!Array.isArray(list)) throw malformed('"response.sessions" is not an array');
@@ -117,13 +118,14 @@ export class ClerkOrigin implements TokenOrigin {
       // A session that is ended, expired, revoked or malformed is simply not listed.
       if (!isRecord(s) || typeof s.id !== 'string' || !SESSION_ID_PATTERN.test(s.id) || s.status !== 'active') continue;
       sessions.add(s.id);
+      if (typeof s.user_id === 'string' && s.user_id.length > 0 && s.user_id.length <= 256) users.set(s.id, s.user_id);
       // `expire_at` is in ms on the origin's clock; anything else is ignored (the session then ends
       // when a refresh is refused, as without it).
       if (typeof s.expire_at === 'number' && Number.isFinite(s.expire_at) && s.expire_at > 0) endsAt.set(s.id, s.expire_at + skewMs);
     }
     const last = response.last_active_session_id;
     const lastActiveSessionId = typeof last === 'string' && sessions.has(last) ? last : null;
-    return { sessions, lastActiveSessionId, endsAt };
+    return { sessions, lastActiveSessionId, endsAt, users };
   }
 
   #post(url: URL, body: string): Promise<Received> {

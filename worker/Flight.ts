@@ -20,7 +20,7 @@ interface Waiter {
  *
  * @example
  * const flight = new Flight({ key, sessionId, epoch, target, clock });
- * const jwt = await flight.wait(request, 10_000);
+ * const jwt = await flight.wait(request, 10_000, 'no token is cached for the key');
  */
 export class Flight {
   readonly key: string;
@@ -52,12 +52,12 @@ export class Flight {
    * rejects `OriginUnavailableError` while the flight itself goes on for everyone else — it never
    * resolves null for an outage, because null means signed out.
    */
-  wait(request: TokenRequest, maxWaitMs: number): Promise<string | null> {
+  wait(request: TokenRequest, maxWaitMs: number, why: string): Promise<string | null> {
     return new Promise<string | null>((resolve, reject) => {
       const waiter: Waiter = { request, resolve, reject, timer: null };
       waiter.timer = this.#clock.setTimeout(() => {
         this.#waiters.delete(waiter);
-        reject(unavailableAfter(this.lastError));
+        reject(unavailableAfter(this.lastError, why));
       }, maxWaitMs);
       this.#waiters.add(waiter);
     });

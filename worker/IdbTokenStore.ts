@@ -1,7 +1,7 @@
 import { createStore, del, delMany, entries, get, keys, set, type UseStore } from 'idb-keyval';
 import { channelName } from '../protocol/constants.ts';
 import type { EngineConfig } from '../protocol/types.ts';
-import { STORE_KEYS, type StoredToken, type TokenStore } from './TokenStore.ts';
+import { STORE_KEYS, type ActiveSession, type StoredToken, type TokenStore } from './TokenStore.ts';
 
 /**
  * The browser `TokenStore`: one idb-keyval store per `{namespace, origin}`, in a database named
@@ -46,14 +46,14 @@ export class IdbTokenStore implements TokenStore {
     await del(STORE_KEYS.token(key), this.#use());
   }
 
-  async getActiveSessionId(): Promise<string | null> {
-    const value: unknown = await get(STORE_KEYS.activeSession, this.#use());
-    return typeof value === 'string' ? value : null;
+  async getActiveSession(): Promise<ActiveSession | null> {
+    const value = (await get(STORE_KEYS.activeSession, this.#use())) as Partial<ActiveSession> | undefined;
+    return typeof value?.sessionId === 'string' ? { sessionId: value.sessionId, userId: typeof value.userId === 'string' ? value.userId : null } : null;
   }
 
-  async setActiveSessionId(sessionId: string | null): Promise<void> {
-    if (sessionId === null) await del(STORE_KEYS.activeSession, this.#use());
-    else await set(STORE_KEYS.activeSession, sessionId, this.#use());
+  async setActiveSession(session: ActiveSession | null): Promise<void> {
+    if (session === null) await del(STORE_KEYS.activeSession, this.#use());
+    else await set(STORE_KEYS.activeSession, { sessionId: session.sessionId, userId: session.userId }, this.#use());
   }
 
   async getLastActiveToken(sessionId: string): Promise<string | null> {

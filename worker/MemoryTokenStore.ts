@@ -1,4 +1,4 @@
-import type { StoredToken, TokenStore } from './TokenStore.ts';
+import type { ActiveSession, StoredToken, TokenStore } from './TokenStore.ts';
 
 /**
  * A `TokenStore` in a Map: for unit tests, and a model of what IndexedDB keeps. Values are copied
@@ -11,7 +11,7 @@ import type { StoredToken, TokenStore } from './TokenStore.ts';
 export class MemoryTokenStore implements TokenStore {
   readonly #tokens = new Map<string, StoredToken>();
   readonly #lastActive = new Map<string, string>();
-  #activeSessionId: string | null = null;
+  #active: ActiveSession | null = null;
   /** When set, every method rejects with it: simulates an IndexedDB that fails. */
   failWith: Error | null = null;
 
@@ -32,14 +32,14 @@ export class MemoryTokenStore implements TokenStore {
     this.#tokens.delete(key);
   }
 
-  async getActiveSessionId(): Promise<string | null> {
+  async getActiveSession(): Promise<ActiveSession | null> {
     this.#check();
-    return this.#activeSessionId;
+    return this.#active && { ...this.#active };
   }
 
-  async setActiveSessionId(sessionId: string | null): Promise<void> {
+  async setActiveSession(session: ActiveSession | null): Promise<void> {
     this.#check();
-    this.#activeSessionId = sessionId;
+    this.#active = session && { sessionId: session.sessionId, userId: session.userId };
   }
 
   async getLastActiveToken(sessionId: string): Promise<string | null> {
@@ -59,11 +59,12 @@ export class MemoryTokenStore implements TokenStore {
   }
 
   /** Everything held, for assertions. */
-  dump(): { tokens: Record<string, StoredToken>; lastActive: Record<string, string>; activeSessionId: string | null } {
+  dump(): { tokens: Record<string, StoredToken>; lastActive: Record<string, string>; activeSessionId: string | null; activeUserId: string | null } {
     return {
       tokens: Object.fromEntries([...this.#tokens].map(([k, v]) => [k, { ...v }])),
       lastActive: Object.fromEntries(this.#lastActive),
-      activeSessionId: this.#activeSessionId,
+      activeSessionId: this.#active?.sessionId ?? null,
+      activeUserId: this.#active?.userId ?? null,
     };
   }
 

@@ -10,7 +10,7 @@ import { Flight } from './Flight.ts';
  * @example
  * const mints = new MintTable(ctx, (flight) => attempt(flight));
  * const flight = mints.ensure('sess_1|||', 'sess_1', request, false);
- * await flight.wait(request, 10_000);
+ * await flight.wait(request, 10_000, 'no token is cached for the key');
  */
 export class MintTable {
   readonly #ctx: EngineContext;
@@ -22,10 +22,6 @@ export class MintTable {
   constructor(ctx: EngineContext, attempt: (flight: Flight) => Promise<void>) {
     this.#ctx = ctx;
     this.#attempt = attempt;
-  }
-
-  get size(): number {
-    return this.#flights.size;
   }
 
   /** The flight of `key`, started if there is none. */

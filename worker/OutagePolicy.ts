@@ -3,14 +3,14 @@ import type { Clock } from '../protocol/clock.ts';
 import type { RetryPolicy } from './RetryPolicy.ts';
 
 /**
- * The error a caller gets when it waited out an outage: the tab sees only the message (a `cause`
- * does not cross to it), so the message carries the last failure — a refused CORS request and a
- * server that is down read differently there.
+ * The error a caller gets when it waited out an outage. `why` says what the call needed from the
+ * origin (`skipCache` asked for a new token, nothing usable is cached, the session is not known
+ * yet). The tab sees only the message (a `cause` does not cross to it), so the message carries the
+ * last failure too — a refused CORS request and a server that is down read differently there.
  */
-export function unavailableAfter(lastError: unknown): OriginUnavailableError {
-  const { message } = new OriginUnavailableError();
+export function unavailableAfter(lastError: unknown, why: string): OriginUnavailableError {
   const detail = lastError instanceof Error && lastError.message ? `. Last failure: ${lastError.message}` : '';
-  return new OriginUnavailableError(`${message}${detail}`, { cause: lastError ?? undefined });
+  return new OriginUnavailableError(`The token origin could not be reached and ${why}${detail}`, { cause: lastError ?? undefined });
 }
 
 /**

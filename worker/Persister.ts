@@ -16,6 +16,7 @@ export const STORE_RESTORE_TIMEOUT_MS = 3000;
 /** What storage held at start, as read. */
 export interface StoredSession {
   sessionId: string;
+  userId: string | null;
   tokens: Map<string, StoredToken>;
   lastJwt: string | null;
 }
@@ -64,11 +65,12 @@ export class Persister {
     const store = this.#store;
     if (!store) return null;
     try {
-      const sessionId = await this.#inTime(store.getActiveSessionId());
-      if (sessionId === null || !SESSION_ID_PATTERN.test(sessionId)) return null;
+      const active = await this.#inTime(store.getActiveSession());
+      if (active === null || !SESSION_ID_PATTERN.test(active.sessionId)) return null;
+      const { sessionId, userId } = active;
       const tokens = await this.#inTime(store.getTokens(sessionId));
       const lastJwt = await this.#inTime(store.getLastActiveToken(sessionId));
-      return { sessionId, tokens, lastJwt };
+      return { sessionId, userId, tokens, lastJwt };
     } catch (error) {
       this.#fail(error);
       return null;
@@ -107,7 +109,7 @@ function apply(store: TokenStore, w: StoreWrite): Promise<void> {
     case 'setLastActive':
       return store.setLastActiveToken(w.sessionId, w.jwt);
     case 'setActiveSession':
-      return store.setActiveSessionId(w.sessionId);
+      return store.setActiveSession(w.session);
     case 'clearSession':
       return store.clearSession(w.sessionId);
   }
@@ -138,5 +140,5 @@ export function restoreAction(stored: StoredSession, now: number, origin: Pick<T
   const storedDefault = stored.tokens.get(defaultKeyOf(sessionId));
   const fromDefault = storedDefault ? entryOf(storedDefault.jwt, 0) : null;
   if (fromDefault && (!lastActive || isAtLeastAsFresh(fromDefault, lastActive))) lastActive = fromDefault;
-  return { type: 'restore', sessionId, entries, lastActive };
+  return { type: 'restore', sessionId, userId: stored.userId, entries, lastActive };
 }

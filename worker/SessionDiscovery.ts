@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../protocol/errors.ts';
 import { activeSessionId } from './engineState.ts';
 import type { EngineContext } from './EngineContext.ts';
 import { unavailableAfter } from './OutagePolicy.ts';
@@ -80,13 +81,44 @@ export class SessionDiscovery {
     this.request();
   }
 
+  /**
+   * `tokens.sync()`: one read now, outside the backoff, whose answer is adopted as it is — its last
+   * active session, even one signed out here; none listed: signed out (SPEC 2). A failure changes
+   * nothing: not the session, not the status, not the backoff.
+   */
+  async sync(): Promise<void> {
+    const answer = await this.#readNow();
+    if (this.#ctx.state().closed) return;
+    this.#ctx.originAnswered();
+    this.apply(answer, true);
+  }
+
+  /**
+   * Checks `sessionId` against a fresh read: the user of the session when it is an active session of
+   * this client; otherwise `InvalidArgumentError`, and nothing changes.
+   */
+  async confirm(sessionId: string): Promise<string | null> {
+    const answer = await this.#readNow();
+    if (!answer.sessions.has(sessionId)) throw new InvalidArgumentError(`setActiveSession: ${sessionId} is not an active session of this browser at the token origin`);
+    this.#ctx.originAnswered();
+    return answer.users.get(sessionId) ?? null;
+  }
+
+  async #readNow(): Promise<OriginSessions> {
+    try {
+      return await this.#ctx.origin.readSessions();
+    } catch (error) {
+      throw this.#ctx.origin.classify(error) === 'outage' ? unavailableAfter(error, 'the sessions could not be read') : error;
+    }
+  }
+
   /** Resolves when a session is known (active or signed out); rejects at `deadline`. */
   waitFor(deadline: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, timer: null };
       waiter.timer = this.#ctx.clock.setTimeout(() => {
         this.#waiters.delete(waiter);
-        reject(unavailableAfter(this.#ctx.outage.lastError));
+        reject(unavailableAfter(this.#ctx.outage.lastError, 'the session is not known yet'));
       }, Math.max(0, deadline - this.#ctx.clock.now()));
       this.#waiters.add(waiter);
       if (!this.#running) this.request();
@@ -130,20 +162,33 @@ export class SessionDiscovery {
     //        setActiveSession(B) ─▶ epoch+1
     if (epoch !== ctx.state().epoch || ctx.state().closed) return;
     ctx.originAnswered();
+    this.apply(answer, false);
+  }
+
+  /**
+   * Applies what the origin said about the sessions. A discovery keeps a listed session, and picks
+   * the last active one only when none is — never one signed out here; `sync` (`adopt`) takes the
+   * last active one whatever this engine thought of it (SPEC 2).
+   */
+  apply(answer: OriginSessions, adopt: boolean): void {
+    const ctx = this.#ctx;
     const current = activeSessionId(ctx.state());
-    if (current !== null) {
-      if (answer.sessions.has(current)) {
+    const pick = answer.lastActiveSessionId;
+    if (current !== null && answer.sessions.has(current)) {
+      if (!adopt || pick === null || pick === current) {
+        const userId = answer.users.get(current);
+        if (userId !== undefined) ctx.dispatch({ type: 'session', sessionId: current, userId });
         this.#noteEnd(answer, current);
         return;
       }
+    } else if (current !== null) {
       ctx.dispatch({ type: 'signout', sessionId: current, dismiss: false });
     }
-    const pick = answer.lastActiveSessionId;
-    if (pick !== null && !ctx.state().dismissed.has(pick)) {
-      ctx.dispatch({ type: 'session', sessionId: pick });
+    if (pick !== null && (adopt || !ctx.state().dismissed.has(pick))) {
+      ctx.dispatch({ type: 'session', sessionId: pick, userId: answer.users.get(pick) ?? null });
       this.#noteEnd(answer, pick);
       this.#onSession();
-    } else {
+    } else if (activeSessionId(ctx.state()) === null) {
       ctx.dispatch({ type: 'no-session' });
     }
   }

@@ -1,6 +1,6 @@
 import { tabLockName } from '../protocol/constants.ts';
 import { InvalidArgumentError, type SerializedError } from '../protocol/errors.ts';
-import { configMismatch, parseEngineConfig, validateSessionId } from '../protocol/options.ts';
+import { checkSessionId, configMismatch, parseEngineConfig } from '../protocol/wire.ts';
 import type { Engine, EngineConfig, TabHello } from '../protocol/types.ts';
 
 const TAB_ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -12,7 +12,7 @@ export function parseHello(value: unknown): TabHello {
   return {
     tabId: hello.tabId,
     config: parseEngineConfig(hello.config),
-    sessionId: hello.sessionId == null ? null : validateSessionId(hello.sessionId),
+    sessionId: hello.sessionId == null ? null : checkSessionId(hello.sessionId),
     visible: hello.visible === true,
   };
 }
@@ -46,14 +46,6 @@ export class TabRegistry {
     this.#locks = locks;
   }
 
-  get size(): number {
-    return this.#tabs.size;
-  }
-
-  has(tabId: string): boolean {
-    return this.#tabs.has(tabId);
-  }
-
   /**
    * Counts the tab, waits on its lock once `lockHeld` settles (waiting earlier could be granted at
    * once, before the tab took it), applies the session it asked for, and resolves once the engine is
@@ -67,7 +59,7 @@ export class TabRegistry {
       this.#engine.setTabCount(this.#tabs.size);
       void lockHeld.then(() => this.#locks?.request(tabLockName(tabId), () => this.drop(tabId)));
     }
-    if (hello.sessionId !== null && this.#engine.snapshot().sessionId !== hello.sessionId) await this.#engine.setActiveSession(hello.sessionId);
+    if (hello.sessionId !== null && this.#engine.snapshot().sessionId !== hello.sessionId) await this.#engine.useSession(hello.sessionId);
     await this.#engine.ready;
     if (hello.visible) this.#engine.visible();
   }

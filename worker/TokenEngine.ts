@@ -2,13 +2,12 @@ import { OUTAGE_WAIT_MS, cacheKey } from '../protocol/constants.ts';
 import type { Clock } from '../protocol/clock.ts';
 import { ConnectionError, InvalidArgumentError } from '../protocol/errors.ts';
 import { classify } from '../protocol/freshness.ts';
-import { parseReadReports, parseTokenRequest } from '../protocol/operations.ts';
-import { parseEngineConfig, validateSessionId } from '../protocol/options.ts';
+import { checkSessionId, parseEngineConfig, parseReadReports, parseTokenRequest } from '../protocol/wire.ts';
 import type { Engine, EngineChange, EngineConfig, EngineSnapshot, EngineStats, ReadReport, TokenRequest } from '../protocol/types.ts';
 import { ChangeFeed } from './ChangeFeed.ts';
 import type { Flight } from './Flight.ts';
 import type { EngineContext } from './EngineContext.ts';
-import { activeSessionId, initialState, type Action, type Effect, type EngineState } from './engineState.ts';
+import { activeSessionId, initialState, type Action, type EngineState } from './engineState.ts';
 import { attemptMint } from './mintAttempt.ts';
 import { MintTable } from './MintTable.ts';
 import { OutagePolicy } from './OutagePolicy.ts';
@@ -17,6 +16,7 @@ import { Poller } from './Poller.ts';
 import { ReadLog } from './ReadLog.ts';
 import { reduce } from './reduce.ts';
 import { Refresher } from './Refresher.ts';
+import { runEffect, type EffectRunners } from './runEffect.ts';
 import { RetryPolicy } from './RetryPolicy.ts';
 import { SessionDiscovery } from './SessionDiscovery.ts';
 import type { TokenOrigin } from './TokenOrigin.ts';
@@ -61,6 +61,7 @@ export class TokenEngine implements Engine {
   readonly #discovery: SessionDiscovery;
   readonly #persister: Persister;
   readonly #refresher: Refresher;
+  readonly #runners: EffectRunners;
   #state: EngineState;
   #queue: Action[] | null = null;
   #tabs = 0;
@@ -98,10 +99,10 @@ export class TokenEngine implements Engine {
     this.#mints = new MintTable(ctx, (flight) => attemptMint(flight, ctx, { mints: this.#mints, block: (key) => this.#reads.block(key), wanted }));
     this.#discovery = new SessionDiscovery(ctx, () => this.#refresher.ensureDefaultToken());
     this.#refresher = new Refresher(ctx, { mints: this.#mints, reads: this.#reads, discovery: this.#discovery });
+    const read = (request: TokenRequest, deadline: number) => this.#read(request, deadline);
+    this.#runners = { clock: deps.clock, origin: deps.origin, persister: this.#persister, discovery: this.#discovery, mints: this.#mints, poller: this.#poller, outage: this.#outage, read };
     this.ready = this.#start();
   }
-
-  // ─── Engine surface ──────────────────────────────────────────────────────────────────────────
 
   snapshot(): EngineSnapshot {
     return this.#feed.snapshot(this.#state);
@@ -128,7 +129,7 @@ export class TokenEngine implements Engine {
 
   noteReads(reads: readonly ReadReport[]): void {
     // The whole batch is validated before any of it is applied.
-    const valid = parseReadReports(reads, true);
+    const valid = parseReadReports(reads);
     const sessionId = activeSessionId(this.#state);
     if (this.#state.closed || sessionId === null) return;
     for (const { key, request } of valid) {
@@ -155,34 +156,55 @@ export class TokenEngine implements Engine {
     if (!this.#state.closed) this.#poller.setActive(count > 0);
   }
 
-  async setActiveSession(sessionId: string | null): Promise<void> {
-    const id = sessionId === null ? null : validateSessionId(sessionId);
+  async setActiveSession(sessionId: string | null): Promise<number> {
+    const id = sessionId === null ? null : checkSessionId(sessionId);
     await this.ready;
-    if (this.#state.closed) return;
     const current = activeSessionId(this.#state);
     if (id === null) {
       // Signed out here, without telling the origin: the session stays alive there, so discovery
       // must not pick it up again on the next poll.
-      if (current !== null) this.#dispatch({ type: 'signout', sessionId: current, dismiss: true });
-      else this.#dispatch({ type: 'no-session' });
-      return;
+      this.#dispatch(current !== null ? { type: 'signout', sessionId: current, dismiss: true } : { type: 'no-session' });
+    } else if (!this.#state.closed) {
+      // An id the origin does not list is refused before anything changes (SPEC 2).
+      const userId = await this.#discovery.confirm(id);
+      this.#adopt(id, userId);
     }
-    if (id === current) return;
-    this.#dispatch({ type: 'session', sessionId: id });
-    this.#refresher.ensureDefaultToken();
+    return this.#state.version;
   }
 
-  async signOut(): Promise<void> {
+  async useSession(sessionId: string): Promise<void> {
+    const id = checkSessionId(sessionId);
+    await this.ready;
+    this.#adopt(id, null);
+  }
+
+  async sync(): Promise<number> {
+    await this.ready;
+    await this.#discovery.sync();
+    return this.#state.version;
+  }
+
+  async signOut(): Promise<number> {
     await this.ready;
     const sessionId = activeSessionId(this.#state);
-    if (this.#state.closed || sessionId === null) return;
+    if (this.#state.closed || sessionId === null) return this.#state.version;
     // Locally first: from this moment no API returns the session's tokens, whatever the origin says.
     this.#dispatch({ type: 'signout', sessionId, dismiss: true });
+    const { version } = this.#state;
     try {
       await this.#origin.endSession(sessionId);
     } catch (error) {
       this.#feed.report(error);
     }
+    return version;
+  }
+
+  /** Makes `sessionId` the active session (its default token wanted at once), or names its user. */
+  #adopt(sessionId: string, userId: string | null): void {
+    if (this.#state.closed) return;
+    const switching = activeSessionId(this.#state) !== sessionId;
+    this.#dispatch({ type: 'session', sessionId, userId });
+    if (switching) this.#refresher.ensureDefaultToken();
   }
 
   stats(): EngineStats {
@@ -198,8 +220,6 @@ export class TokenEngine implements Engine {
   flush(): Promise<void> {
     return this.#persister.flush();
   }
-
-  // ─── Reads ──────────────────────────────────────────────────────────────────────────────────
 
   /**
    * The SWR table of SPEC 4. `deadline` bounds how long the caller waits in total (OUTAGE_WAIT_MS
@@ -226,11 +246,11 @@ export class TokenEngine implements Engine {
         return Promise.resolve(entry.jwt);
       }
     }
+    // What the caller needed of the origin, for the message should the wait run out.
+    const why = request.skipCache ? 'skipCache asked for a new token' : !entry ? 'no token is cached for this key' : entry.expiresAt <= this.#clock.now() ? 'the cached token has expired' : 'the cached token was too close to its expiry';
     // At least a second, so a caller whose session just became known is not failed by rounding.
-    return this.#mints.ensure(key, sessionId, request, false).wait(request, Math.max(1000, deadline - this.#clock.now()));
+    return this.#mints.ensure(key, sessionId, request, false).wait(request, Math.max(1000, deadline - this.#clock.now()), why);
   }
-
-  // ─── Transitions ────────────────────────────────────────────────────────────────────────────
 
   /** Runs one transition and its effects; actions dispatched meanwhile run after, in order. */
   #dispatch(action: Action): void {
@@ -243,37 +263,13 @@ export class TokenEngine implements Engine {
       for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
         const { state, changes, effects } = reduce(this.#state, next, this.#clock.now());
         this.#state = state;
-        for (const effect of effects) this.#run(effect);
+        for (const effect of effects) runEffect(effect, this.#runners);
         this.#feed.publish(changes);
       }
     } finally {
       this.#queue = null;
     }
   }
-
-  #run(effect: Effect): void {
-    switch (effect.type) {
-      case 'persist':
-        return this.#persister.write(effect.write);
-      case 'release-session-waiters':
-        return this.#discovery.release();
-      case 'stop': {
-        this.#poller.close();
-        this.#outage.close();
-        this.#origin.abortAll();
-        return this.#discovery.release(new ConnectionError('The token engine was closed'));
-      }
-      case 'settle': {
-        if (effect.flights === 'all') return this.#mints.settle(() => true, (f) => f.reject(new ConnectionError('The token engine was closed')));
-        const { sessionId } = effect;
-        if (effect.flights === 'of-session') return this.#mints.settle((f) => f.sessionId === sessionId, (f) => f.resolve(null));
-        const deadline = this.#clock.now() + OUTAGE_WAIT_MS;
-        return this.#mints.settle((f) => f.sessionId !== sessionId, (f) => f.redirect((request) => this.#read(request, deadline)));
-      }
-    }
-  }
-
-  // ─── Start ──────────────────────────────────────────────────────────────────────────────────
 
   async #start(): Promise<void> {
     try {

@@ -10,6 +10,7 @@
  * - sign-in by redirect creates and completes a grant (`signIn`, `completeSignIn`).
  */
 import type { FreshnessStamp } from '../protocol/freshness.ts';
+import type { Claims } from '../protocol/types.ts';
 
 /** What identifies a token at the origin (the non-session parts of a cache key). */
 export interface MintTarget {
@@ -25,7 +26,12 @@ export interface MintedToken extends FreshnessStamp {
   expiresAt: number;
   /** The token's whole lifetime in seconds: decides whether it may be persisted. */
   lifetimeS: number;
+  /** The token's payload (null for an opaque token); the default token's is the session's claims. */
+  claims: Claims | null;
 }
+
+/** What a stored token says about itself, read back without network. */
+export type TokenFacts = Pick<MintedToken, 'oiat' | 'iat' | 'lifetimeS' | 'claims'>;
 
 /** What the origin says about this browser's sessions. */
 export interface OriginSessions {
@@ -35,6 +41,8 @@ export interface OriginSessions {
   readonly lastActiveSessionId: string | null;
   /** When each listed session ends, on this machine's clock (ms), where the origin says. */
   readonly endsAt: ReadonlyMap<string, number>;
+  /** Each listed session's user, where the origin says. */
+  readonly users: ReadonlyMap<string, string>;
 }
 
 /** What a failed request means for the engine. */
@@ -73,7 +81,7 @@ export interface TokenOrigin {
   endSession(sessionId: string): Promise<void>;
   classify(error: unknown): FailureKind;
   /** A stored token of `sessionId` read back without network; null when it is not one. */
-  inspect(jwt: string, sessionId: string): FreshnessStamp & { lifetimeS: number } | null;
+  inspect(jwt: string, sessionId: string): TokenFacts | null;
   counters(): OriginCounters;
   /** Aborts every request in flight (the engine is closing). */
   abortAll(): void;

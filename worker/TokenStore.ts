@@ -11,6 +11,12 @@ export interface StoredToken {
   expiresAt: number;
 }
 
+/** The active session as it is persisted: a reload knows it, and its user, with no request. */
+export interface ActiveSession {
+  sessionId: string;
+  userId: string | null;
+}
+
 /**
  * @example
  * const store: TokenStore = new MemoryTokenStore();
@@ -22,9 +28,10 @@ export interface TokenStore {
   getTokens(sessionId: string): Promise<Map<string, StoredToken>>;
   setToken(key: string, token: StoredToken): Promise<void>;
   deleteToken(key: string): Promise<void>;
-  getActiveSessionId(): Promise<string | null>;
+  /** The active session and its user, as last set. */
+  getActiveSession(): Promise<ActiveSession | null>;
   /** null forgets the active session (signed out). */
-  setActiveSessionId(sessionId: string | null): Promise<void>;
+  setActiveSession(session: ActiveSession | null): Promise<void>;
   getLastActiveToken(sessionId: string): Promise<string | null>;
   setLastActiveToken(sessionId: string, jwt: string): Promise<void>;
   /** Drops the session's tokens and its lastActiveToken. */

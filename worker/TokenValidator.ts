@@ -11,6 +11,8 @@ export interface ValidToken {
   exp: number;
   /** Header `oiat`, null when absent or not a number. */
   oiat: number | null;
+  /** The whole payload, frozen. */
+  payload: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -51,7 +53,7 @@ export class TokenValidator {
     if (typeof alg !== 'string' || alg.toLowerCase() === 'none') throw invalid(`is unsigned (alg ${String(alg)})`);
     if (!isTime(exp) || !isTime(iat)) throw invalid('lacks a numeric exp or iat claim');
     if (exp <= iat) throw invalid(`expires (exp ${exp}) no later than it was issued (iat ${iat})`);
-    return { jwt, sid: typeof sid === 'string' ? sid : '', iat, exp, oiat: isTime(oiat) ? oiat : null };
+    return { jwt, sid: typeof sid === 'string' ? sid : '', iat, exp, oiat: isTime(oiat) ? oiat : null, payload: Object.freeze({ ...payload }) };
   }
 
   /**

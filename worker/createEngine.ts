@@ -4,7 +4,7 @@
  * itself imports no platform code and runs on fakes in unit tests.
  */
 import { systemClock } from '../protocol/clock.ts';
-import { parseEngineConfig } from '../protocol/options.ts';
+import { parseEngineConfig } from '../protocol/wire.ts';
 import type { EngineConfig } from '../protocol/types.ts';
 import { ClerkOrigin } from './ClerkOrigin.ts';
 import { IdbTokenStore } from './IdbTokenStore.ts';

@@ -4,7 +4,7 @@
  * effects are carried out by small runners after each transition (TokenEngine.ts).
  */
 import type { FreshnessStamp } from '../protocol/freshness.ts';
-import type { EngineChange, EngineSnapshot, SnapshotToken, Status, StorageKind } from '../protocol/types.ts';
+import type { Claims, EngineChange, EngineSnapshot, SnapshotToken, Status, StorageKind } from '../protocol/types.ts';
 import type { StoredToken } from './TokenStore.ts';
 
 /** One cached token. Times are milliseconds on this machine's clock; `iat`/`oiat` are the origin's seconds. */
@@ -16,13 +16,15 @@ export interface CacheEntry extends FreshnessStamp {
   readonly staleAt: number;
   /** `exp − iat`: decides whether the token may be persisted. */
   readonly lifetimeS: number;
+  /** The token's payload; the default token's is the session's `claims`. Null for an opaque token. */
+  readonly claims: Claims | null;
 }
 
 /** Where the engine stands with the session: one union, so no two flags can disagree. */
 export type SessionState =
   /** Not known yet: storage had none and the origin has not answered. */
   | { readonly kind: 'unknown' }
-  | { readonly kind: 'active'; readonly sessionId: string }
+  | { readonly kind: 'active'; readonly sessionId: string; readonly userId: string | null; readonly claims: Claims | null }
   /** The origin said nobody is signed in, or the session was signed out here. */
   | { readonly kind: 'signed-out' };
 
@@ -49,12 +51,15 @@ export interface EngineState {
 
 export type Action =
   /** Storage was read at start: the active session and its tokens. */
-  | { readonly type: 'restore'; readonly sessionId: string; readonly entries: readonly (readonly [string, CacheEntry])[]; readonly lastActive: CacheEntry | null }
+  | { readonly type: 'restore'; readonly sessionId: string; readonly userId: string | null; readonly entries: readonly (readonly [string, CacheEntry])[]; readonly lastActive: CacheEntry | null }
   /** A minted token for `key`, from a mint started under `epoch`. */
   | { readonly type: 'token'; readonly key: string; readonly entry: CacheEntry; readonly epoch: number }
   | { readonly type: 'evict'; readonly key: string }
-  /** The active session becomes `sessionId` (a switch or a discovery; not a sign-out). */
-  | { readonly type: 'session'; readonly sessionId: string }
+  /**
+   * The active session becomes `sessionId` (a switch or a discovery; not a sign-out). For the
+   * session already active it only names its user, when `userId` is given.
+   */
+  | { readonly type: 'session'; readonly sessionId: string; readonly userId: string | null }
   /** The session is gone: its tokens are dropped everywhere, its waiters get null. `dismiss`: signed out here. */
   | { readonly type: 'signout'; readonly sessionId: string; readonly dismiss: boolean }
   /** The origin answered that nobody is signed in. */
@@ -68,7 +73,7 @@ export type StoreWrite =
   | { readonly op: 'setToken'; readonly key: string; readonly token: StoredToken }
   | { readonly op: 'deleteToken'; readonly key: string }
   | { readonly op: 'setLastActive'; readonly sessionId: string; readonly jwt: string }
-  | { readonly op: 'setActiveSession'; readonly sessionId: string | null }
+  | { readonly op: 'setActiveSession'; readonly session: { readonly sessionId: string; readonly userId: string | null } | null }
   | { readonly op: 'clearSession'; readonly sessionId: string };
 
 /** Which mints in flight a transition settles, and how. */
@@ -132,6 +137,8 @@ export function snapshotOf(state: EngineState): EngineSnapshot {
     status: state.status,
     storage: state.storage,
     sessionId: activeSessionId(state),
+    userId: state.session.kind === 'active' ? state.session.userId : null,
+    claims: state.session.kind === 'active' ? state.session.claims : null,
     tokens: Object.freeze(tokens),
   });
 }

@@ -39,7 +39,7 @@ export async function attemptMint(flight: Flight, ctx: EngineContext, deps: Atte
   // would return a token of a session the user just left. (The reducer drops it as well.)
   if (isStale(flight, ctx)) return;
   ctx.originAnswered();
-  const entry = { jwt: minted.jwt, expiresAt: minted.expiresAt, staleAt: staleAt(minted.expiresAt), oiat: minted.oiat, iat: minted.iat, lifetimeS: minted.lifetimeS };
+  const entry = { ...minted, staleAt: staleAt(minted.expiresAt) };
   ctx.dispatch({ type: 'token', key: flight.key, entry, epoch: flight.epoch });
   deps.mints.finish(flight);
   // The waiters get the token the cache now holds: the one just minted, unless the cache already
@@ -60,7 +60,7 @@ async function mintWithOutageFallback(flight: Flight, ctx: EngineContext): Promi
   } catch (error) {
     if (ctx.origin.classify(error) !== 'missing-expired-token' || flight.epoch !== ctx.state().epoch) throw error;
     const last = ctx.state().lastActive.get(flight.sessionId);
-    if (!last) throw new MissingExpiredTokenError(undefined, { cause: error });
+    if (!last) throw new MissingExpiredTokenError('The origin is in outage mode and asked for the last token of the session, and none is known to re-mint with', { cause: error });
     return await ctx.origin.mint(flight.sessionId, flight.target, last.jwt);
   }
 }

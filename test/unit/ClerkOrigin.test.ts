@@ -70,7 +70,7 @@ describe('ClerkOrigin', () => {
   });
 
   it('GET {client} is validated defensively', () => {
-    expect(ClerkOrigin.parseClient({ response: null })).toEqual({ sessions: new Set(), lastActiveSessionId: null, endsAt: new Map() });
+    expect(ClerkOrigin.parseClient({ response: null })).toEqual({ sessions: new Set(), lastActiveSessionId: null, endsAt: new Map(), users: new Map() });
     const state = ClerkOrigin.parseClient({
       response: {
         sessions: [
@@ -87,6 +87,7 @@ describe('ClerkOrigin', () => {
     // expire_at placed on this machine's clock, which runs 5 s ahead; a malformed one is left out.
     expect([...state.endsAt]).toEqual([['sess_a', 1_005_000]]);
     expect(state.lastActiveSessionId).toBe('sess_a');
+    expect([...state.users]).toEqual([['sess_a', 'u'], ['sess_c', 'u']]);
     expect(ClerkOrigin.parseClient({ response: { sessions: [{ id: 'sess_a', status: 'active' }], last_active_session_id: 'sess_b' } }).lastActiveSessionId).toBeNull();
     expect(ClerkOrigin.parseClient({ response: { sessions: [], last_active_session_id: 'sess_a' } }).lastActiveSessionId).toBeNull();
     for (const junk of [null, 'x', {}, { response: 5 }, { response: { sessions: 'no' } }]) {

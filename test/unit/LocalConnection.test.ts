@@ -28,7 +28,7 @@ function standIn(instance: string): (config: unknown) => LocalHost {
   return () => ({
     instance,
     engine: { stats: () => STATS } as unknown as Engine,
-    hello: async () => ({ instance, snapshot: Object.freeze({ version: 0, status: 'ok', mode: 'local', storage: 'memory', sessionId: 'sess_1', tokens: {} }) }),
+    hello: async () => ({ instance, snapshot: Object.freeze({ version: 0, status: 'ok', mode: 'local', storage: 'memory', sessionId: 'sess_1', userId: null, claims: null, tokens: {} }) }),
     close: () => {},
   });
 }

@@ -408,8 +408,8 @@ describe('TokenEngine with crafted responses', () => {
     const origin = new ScriptedOrigin(clock);
     const never = () => new Promise<never>(() => undefined);
     const store: TokenStore = {
-      getTokens: never, setToken: never, deleteToken: never, getActiveSessionId: never,
-      setActiveSessionId: never, getLastActiveToken: never, setLastActiveToken: never, clearSession: never,
+      getTokens: never, setToken: never, deleteToken: never, getActiveSession: never,
+      setActiveSession: never, getLastActiveToken: never, setLastActiveToken: never, clearSession: never,
     };
     const engine = createEngine(engineConfig({ persist: true }), { clock, fetch: origin.fetch, store });
     let ready = false;

@@ -4,12 +4,12 @@ import { initialState, type CacheEntry, type EngineState } from '../../worker/en
 import { reduce } from '../../worker/reduce.ts';
 
 function entry(jwt: string, oiat: number | null, iat: number, expiresAt = 100_000): CacheEntry {
-  return { jwt, expiresAt, staleAt: staleAt(expiresAt), oiat, iat, lifetimeS: 60 };
+  return { jwt, expiresAt, staleAt: staleAt(expiresAt), oiat, iat, lifetimeS: 60, claims: null };
 }
 
 /** A cache of one key, fed through the engine's own transition. */
 function cacheOf() {
-  let state: EngineState = reduce(initialState('memory', 0), { type: 'session', sessionId: 's' }, 0).state;
+  let state: EngineState = reduce(initialState('memory', 0), { type: 'session', sessionId: 's', userId: null }, 0).state;
   return {
     offer(e: CacheEntry): boolean {
       const before = state.tokens.get('s|||');

@@ -14,7 +14,7 @@ describe('channel messages', () => {
     expect(isBroadcast({ ...envelope, type: 'token', key: 'sess_1|api|org_1|3600', jwt: 'a.b.c', expiresAt: 1, staleAt: 0 })).toBe(true);
     expect(isBroadcast({ ...envelope, type: 'evict', key: 'sess_1|||' })).toBe(true);
     expect(isBroadcast({ ...envelope, type: 'signout', sessionId: 'sess_1' })).toBe(true);
-    expect(isBroadcast({ ...envelope, type: 'status', status: 'degraded', since: 5, sessionId: null, storage: 'memory' })).toBe(true);
+    expect(isBroadcast({ ...envelope, type: 'status', status: 'degraded', since: 5, sessionId: null, userId: null, claims: null, storage: 'memory' })).toBe(true);
     expect(isBroadcast({ ...envelope, type: 'hello', snapshot: null })).toBe(true);
   });
 
@@ -29,8 +29,8 @@ describe('channel messages', () => {
     ['an empty jwt', { ...token, jwt: '' }],
     ['an expiry that is not a time', { ...token, expiresAt: '1000' }],
     ['an infinite staleness point', { ...token, staleAt: Infinity }],
-    ['an unknown status', { ...envelope, type: 'status', status: 'fine', since: 5, sessionId: null, storage: 'memory' }],
-    ['an unknown storage', { ...envelope, type: 'status', status: 'ok', since: 5, sessionId: null, storage: 'disk' }],
+    ['an unknown status', { ...envelope, type: 'status', status: 'fine', since: 5, sessionId: null, userId: null, claims: null, storage: 'memory' }],
+    ['an unknown storage', { ...envelope, type: 'status', status: 'ok', since: 5, sessionId: null, userId: null, claims: null, storage: 'disk' }],
     ['a sign-out of no session', { ...envelope, type: 'signout', sessionId: null }],
   ])('are refused with %s', (_, message) => {
     expect(isBroadcast(message)).toBe(false);
@@ -38,7 +38,7 @@ describe('channel messages', () => {
 });
 
 describe('snapshots', () => {
-  const snapshot = { version: 2, status: 'ok', mode: 'local', storage: 'indexeddb', sessionId: 'sess_1', tokens: { 'sess_1|||': { jwt: 'a.b.c', expiresAt: 2, staleAt: 1 } } };
+  const snapshot = { version: 2, status: 'ok', mode: 'local', storage: 'indexeddb', sessionId: 'sess_1', userId: 'user_1', claims: { sub: 'user_1' }, tokens: { 'sess_1|||': { jwt: 'a.b.c', expiresAt: 2, staleAt: 1 } } };
 
   it('are copied and frozen when well formed', () => {
     const parsed = parseSnapshot({ ...snapshot, extra: 'dropped' });

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../protocol/errors.ts';
-import { configMismatch, normalizeGetTokenOptions, parseEngineConfig, validateManagerOptions } from '../../protocol/options.ts';
+import { normalizeGetTokenOptions, validateManagerOptions } from '../../protocol/options.ts';
+import { configMismatch, parseEngineConfig } from '../../protocol/wire.ts';
 
 const PAGE = 'https://app.example.com';
 
@@ -68,6 +69,11 @@ describe('createTokenManager options', () => {
     ['createTokenManager options', 'not an object'],
     ['createTokenManager options', { pollInterval: 2000 }],
     ['frontendApi', { frontendApi: 'ftp://example.com' }],
+    // A host name without a scheme, or plain words, would otherwise resolve as paths of the page.
+    ['frontendApi', { frontendApi: 'clerk.example.com' }],
+    ['frontendApi', { frontendApi: 'not a url' }],
+    ['frontendApi', { frontendApi: '//evil.example' }],
+    ['frontendApi', { frontendApi: '/\\evil.example' }],
     ['frontendApi', { frontendApi: 42 }],
     ['frontendApi', { frontendApi: 'https://example.com/?q=1' }],
     ['frontendApi', { frontendApi: 'https://user:pw@example.com' }],

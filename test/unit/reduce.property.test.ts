@@ -25,8 +25,11 @@ const entryArb: fc.Arbitrary<CacheEntry> = fc
     expiresAt: fc.integer({ min: 0, max: 200_000 }),
     lifetimeS: fc.constantFrom(60, 3600, 7200),
     n: fc.nat(1_000_000),
+    opaque: fc.boolean(),
   })
-  .map(({ oiat, iat, expiresAt, lifetimeS, n }) => ({ jwt: `jwt.${n}.${oiat}.${iat}`, expiresAt, staleAt: staleAt(expiresAt), oiat, iat, lifetimeS }));
+  .map(({ oiat, iat, expiresAt, lifetimeS, n, opaque }) => ({ jwt: `jwt.${n}.${oiat}.${iat}`, expiresAt, staleAt: staleAt(expiresAt), oiat, iat, lifetimeS, claims: opaque ? null : { iat, n } }));
+
+const userArb = fc.constantFrom(null, 'user_1', 'user_2');
 
 const keyArb = fc.tuple(fc.constantFrom(...SESSIONS), fc.constantFrom(...KEY_TAILS)).map(([s, tail]) => `${s}|${tail}`);
 
@@ -35,9 +38,9 @@ type Step = { action: Action } | { token: { key: string; entry: CacheEntry; stal
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ key: keyArb, entry: entryArb, staleBy: fc.constantFrom(0, 0, 0, 1, 2) }).map((token) => ({ token })) },
-  { weight: 1, arbitrary: fc.record({ sessionId: fc.constantFrom(...SESSIONS), entries: fc.array(fc.tuple(keyArb, entryArb), { maxLength: 4 }), lastActive: fc.option(entryArb, { nil: null }) }).map((r) => ({ action: { type: 'restore' as const, ...r } })) },
+  { weight: 1, arbitrary: fc.record({ sessionId: fc.constantFrom(...SESSIONS), userId: userArb, entries: fc.array(fc.tuple(keyArb, entryArb), { maxLength: 4 }), lastActive: fc.option(entryArb, { nil: null }) }).map((r) => ({ action: { type: 'restore' as const, ...r } })) },
   { weight: 2, arbitrary: keyArb.map((key) => ({ action: { type: 'evict' as const, key } })) },
-  { weight: 2, arbitrary: fc.constantFrom(...SESSIONS).map((sessionId) => ({ action: { type: 'session' as const, sessionId } })) },
+  { weight: 2, arbitrary: fc.record({ sessionId: fc.constantFrom(...SESSIONS), userId: userArb }).map((r) => ({ action: { type: 'session' as const, ...r } })) },
   { weight: 2, arbitrary: fc.record({ sessionId: fc.constantFrom(...SESSIONS), dismiss: fc.boolean() }).map((r) => ({ action: { type: 'signout' as const, ...r } })) },
   { weight: 1, arbitrary: fc.constant({ action: { type: 'no-session' as const } }) },
   { weight: 2, arbitrary: fc.boolean().map((failing) => ({ action: { type: 'outage' as const, failing } })) },
@@ -49,12 +52,12 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 class StoreModel {
   tokens = new Map<string, string>();
   last = new Map<string, string>();
-  active: string | null = null;
+  active: { sessionId: string; userId: string | null } | null = null;
   apply(w: StoreWrite): void {
     if (w.op === 'setToken') this.tokens.set(w.key, w.token.jwt);
     else if (w.op === 'deleteToken') this.tokens.delete(w.key);
     else if (w.op === 'setLastActive') this.last.set(w.sessionId, w.jwt);
-    else if (w.op === 'setActiveSession') this.active = w.sessionId;
+    else if (w.op === 'setActiveSession') this.active = w.session;
     else {
       for (const key of [...this.tokens.keys()]) if (key.startsWith(`${w.sessionId}|`)) this.tokens.delete(key);
       this.last.delete(w.sessionId);
@@ -117,6 +120,14 @@ describe('reduce (model-based)', () => {
             for (const key of store.tokens.keys()) expect(sessionOfKey(key)).not.toBe(sessionId);
             expect(store.last.has(sessionId)).toBe(false);
             expect(after.lastActive.has(sessionId)).toBe(false);
+          }
+          // Storage names the active session and its user, so a reload needs no request.
+          if (after.session.kind === 'active' && effects.some((e) => e.type === 'persist' && e.write.op === 'setActiveSession')) {
+            expect(store.active).toEqual({ sessionId: after.session.sessionId, userId: after.session.userId });
+          }
+          // The claims are the default token's.
+          if (after.session.kind === 'active' && action.type === 'token' && after.tokens.get(`${active}|||`)?.claims) {
+            expect(after.session.claims).toBe(after.tokens.get(`${active}|||`)?.claims);
           }
           // Every persisted token is a cached one (storage never holds what the tabs cannot see).
           for (const [key, jwt] of store.tokens) if (sessionOfKey(key) === active && after.tokens.has(key)) expect(after.tokens.get(key)?.jwt).toBe(jwt);

@@ -14,7 +14,7 @@ import { flush } from './support/FakeClock.ts';
 import { FakeLocks } from './support/FakeLocks.ts';
 
 const hello: TabHello = { tabId: 'tab-1', config: engineConfig(), sessionId: null, visible: true };
-const snapshot = (mode: Mode, version = 3): Snapshot => Object.freeze({ version, status: 'ok', mode, storage: 'memory', sessionId: 'sess_1', tokens: {} });
+const snapshot = (mode: Mode, version = 3): Snapshot => Object.freeze({ version, status: 'ok', mode, storage: 'memory', sessionId: 'sess_1', userId: null, claims: null, tokens: {} });
 
 class StandIn implements LocalLink {
   readonly mode: Mode;

@@ -247,7 +247,7 @@ describe('drill 6: hostile BroadcastChannel', () => {
     // the probes above did reach the tabs' channel and a change would have been seen.
     const attacker = new BroadcastChannel(name);
     const current = list[0]!.api.manager.getSnapshot();
-    attacker.postMessage({ v: 1, instance, version: current.version + 1, type: 'status', status: current.status, since: 0, sessionId: current.sessionId, storage: current.storage });
+    attacker.postMessage({ v: 1, instance, version: current.version + 1, type: 'status', status: current.status, since: 0, sessionId: current.sessionId, userId: current.userId, claims: current.claims, storage: current.storage });
     await waitFor(() => list[0]!.api.manager.getSnapshot().version === current.version + 1, 2000, 'the control message to apply');
     attacker.close();
     console.info('[drill 6] shared', JSON.stringify({ posted, ms: Math.round(ms) }));
