@@ -28,7 +28,7 @@ export class SnapshotMirror extends EventTarget {
 
   constructor(mode: Mode) {
     super();
-    this.snapshot = Object.freeze({ version: -1, status: 'connecting', mode, storage: 'memory', sessionId: null, tokens: Object.freeze({}) });
+    this.snapshot = Object.freeze({ version: -1, status: 'connecting', mode, storage: 'memory', sessionId: null, userId: null, claims: null, tokens: Object.freeze({}) });
   }
 
   /** Takes a whole snapshot from the instance the tab is (now) connected to. */

@@ -7,6 +7,7 @@
  * const jwt = await tokens.getToken();
  */
 export { createTokenManager } from './createTokenManager.ts';
+export { cacheKey } from '../protocol/constants.ts';
 export type { TokenManager } from './createTokenManager.ts';
 export type { TokenManagerEvent, TokenManagerEvents } from './SnapshotMirror.ts';
 export {

@@ -83,16 +83,20 @@ export function workerLockName(instance: string): string {
 }
 
 /**
- * The cache key of one token: two reads that differ in any part never share an entry.
+ * The cache key of one token: two reads that differ in any part never share an entry. Public (the
+ * `tabtoken` entry exports it): the key of a token's entry in `snapshot.tokens`, absent parts empty.
  *
  * @example
- * cacheKey('sess_1', { template: null, organizationId: null, expiresInSeconds: null }) // 'sess_1|||'
+ * import { cacheKey } from 'tabtoken';
+ * cacheKey('sess_1');                                          // 'sess_1|||'
+ * cacheKey('sess_1', { template: 'api', expiresInSeconds: 3600 }); // 'sess_1|api||3600'
+ * const entry = tokens.getSnapshot().tokens[cacheKey('sess_1', { template: 'api' })];
  */
 export function cacheKey(
   sessionId: string,
-  k: { template: string | null; organizationId: string | null; expiresInSeconds: number | null },
+  k?: { template?: string | null; organizationId?: string | null; expiresInSeconds?: number | null },
 ): string {
-  return `${sessionId}|${k.template ?? ''}|${k.organizationId ?? ''}|${k.expiresInSeconds ?? ''}`;
+  return `${sessionId}|${k?.template ?? ''}|${k?.organizationId ?? ''}|${k?.expiresInSeconds ?? ''}`;
 }
 
 /**

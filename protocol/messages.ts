@@ -111,7 +111,7 @@ export function parseSnapshot(value: unknown): Snapshot | null {
     if (!isKey(key) || !isRecord(token) || !isShortString(token.jwt) || !isTime(token.expiresAt) || !isTime(token.staleAt)) return null;
     copy[key] = { jwt: token.jwt, expiresAt: token.expiresAt, staleAt: token.staleAt };
   }
-  return Object.freeze({ version, status: status as Status, mode, storage, sessionId, tokens: Object.freeze(copy) });
+  return Object.freeze({ version, status: status as Status, mode, storage, sessionId, userId: null, claims: null, tokens: Object.freeze(copy) });
 }
 
 /**

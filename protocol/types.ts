@@ -74,6 +74,10 @@ export interface Snapshot {
   readonly mode: Mode;
   readonly storage: StorageKind;
   readonly sessionId: string | null;
+  /** The session's user; null when signed out. */
+  readonly userId: string | null;
+  /** The default token's JWT payload; null when signed out. */
+  readonly claims: Readonly<Record<string, unknown>> | null;
   readonly tokens: Readonly<Record<string, SnapshotToken>>;
 }
 

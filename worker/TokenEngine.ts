@@ -161,6 +161,8 @@ export class TokenEngine implements Engine {
         status: this.#published.status,
         storage: this.#published.storage,
         sessionId: this.#published.sessionId,
+        userId: null,
+        claims: null,
         tokens: Object.freeze(tokens),
       });
     }
