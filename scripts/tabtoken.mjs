@@ -3,7 +3,7 @@
 // It uses only Node built-ins, because on a fresh machine node_modules does not exist yet:
 // it installs what is missing (node modules; Debian's chromium where the machine allows it),
 // or stops with one line that says what to install.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,23 +66,12 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 async function build() {
   rmSync(join(root, 'dist'), { recursive: true, force: true });
-  for (const mode of ['worker', 'client', 'node']) {
+  for (const mode of ['worker', 'client', 'bindings', 'node']) {
     if ((await run(bin('vite'), ['build', '--mode', mode, '--logLevel', 'warn'])) !== 0) return 1;
   }
+  // Declarations of the sources, then one bundled declaration file per public entry.
   if ((await run(bin('tsc'), ['-p', 'tsconfig.build.json'])) !== 0) return 1;
-  // The sources import with .ts extensions; the published declarations must name the .js files.
-  for (const file of readdirSync(join(root, 'dist', 'types'), { recursive: true })) {
-    const path = join(root, 'dist', 'types', String(file));
-    if (!path.endsWith('.d.ts')) continue;
-    const text = readFileSync(path, 'utf8');
-    const fixed = text.replace(/(from\s+['"]\.{1,2}\/[^'"]*?)\.ts(['"])/g, '$1.js$2').replace(/(import\(['"]\.{1,2}\/[^'"]*?)\.ts(['"]\))/g, '$1.js$2');
-    if (fixed !== text) writeFileSync(path, fixed);
-  }
-  // The exports map names dist/{index,worker,testing}.d.ts; the declarations keep the source layout.
-  writeFileSync(join(root, 'dist', 'index.d.ts'), "export * from './types/client/index.js';\n");
-  writeFileSync(join(root, 'dist', 'worker.d.ts'), 'export {};\n');
-  writeFileSync(join(root, 'dist', 'testing.d.ts'), "export * from './types/origin/testing.js';\n");
-  return 0;
+  return run(process.execPath, [join(root, 'scripts', 'bundleDeclarations.mjs')]);
 }
 
 await ensureNodeModules();
