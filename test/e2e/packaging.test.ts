@@ -179,8 +179,15 @@ describe('the packed package', () => {
     for (const file of DECLARATIONS) {
       expect(readFileSync(join(root, file), 'utf8'), file).not.toMatch(/^(?!\s*(\*|\/\/))[^\n]*(from\s+|import\()['"]\.{1,2}\//m);
     }
-    // The bindings reach the client through its public name, so an app has one copy of it.
-    for (const file of ['dist/react.js', 'dist/vue.js', 'dist/react.d.ts', 'dist/vue.d.ts']) {
+    // The bindings reach the client through its public name, so an app has one copy of it: their
+    // files import `tabtoken` and hold none of its code.
+    const bindings = packed.filter((f) => /^dist\/(react|vue|bindings-[\w-]+)\.js$/.test(f));
+    expect(bindings.length).toBeGreaterThanOrEqual(2);
+    expect(bindings.map((f) => readFileSync(join(root, f), 'utf8')).join('\n')).toMatch(/from ['"]tabtoken['"]/);
+    for (const file of [...bindings, 'dist/react.d.ts', 'dist/vue.d.ts']) {
+      expect(readFileSync(join(root, file), 'utf8'), file).not.toMatch(/new SharedWorker|comlink|function createTokenManager/);
+    }
+    for (const file of ['dist/react.d.ts', 'dist/vue.d.ts']) {
       expect(readFileSync(join(root, file), 'utf8'), file).toMatch(/from ['"]tabtoken['"]/);
     }
     expect(readFileSync(join(root, 'dist', 'index.js'), 'utf8')).not.toMatch(/useSyncExternalStore|shallowRef/);
