@@ -38,7 +38,7 @@ describe('channel messages', () => {
 });
 
 describe('snapshots', () => {
-  const snapshot = { version: 2, status: 'ok', mode: 'local', storage: 'indexeddb', sessionId: 'sess_1', tokens: { 'sess_1|||': { jwt: 'a.b.c', expiresAt: 2, staleAt: 1 } } };
+  const snapshot = { version: 2, status: 'ok', mode: 'local', storage: 'indexeddb', sessionId: 'sess_1', userId: null, claims: null, tokens: { 'sess_1|||': { jwt: 'a.b.c', expiresAt: 2, staleAt: 1 } } };
 
   it('are copied and frozen when well formed', () => {
     const parsed = parseSnapshot({ ...snapshot, extra: 'dropped' });
