@@ -5,10 +5,13 @@
  * - `vite build --mode client`: dist/index.js (the `tabtoken` entry) and dist/local.js (the
  *   local-mode engine, loaded on demand). Its dependencies stay imports for the app's bundler.
  * - `vite build --mode node`: dist/testing.js and dist/bin/tabtoken-origin.js.
+ * - `vite build --mode bindings`: dist/react.js and dist/vue.js (`tabtoken/react`, `tabtoken/vue`),
+ *   outside the client entry; `tabtoken`, react and vue stay imports.
  * - vitest: unit tests on Node, browser tests in Chromium (the development origin is mounted in
  *   the same Vite server, so tests reach it same-origin over real HTTP), end-to-end tests.
  */
 import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { playwright } from '@vitest/browser-playwright';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
@@ -64,6 +67,21 @@ export default defineConfig(({ mode }) => {
       },
     };
   }
+  if (mode === 'bindings') {
+    return {
+      build: {
+        outDir: 'dist',
+        emptyOutDir: false,
+        target: 'es2022',
+        minify: false,
+        lib: { entry: { react: 'bindings/react.ts', vue: 'bindings/vue.ts' } as Record<string, string>, formats: ['es'] },
+        rollupOptions: {
+          external: ['tabtoken', 'react', 'vue'],
+          output: { entryFileNames: '[name].js', chunkFileNames: 'bindings-[name].js' },
+        },
+      },
+    };
+  }
   if (mode === 'node') {
     return {
       build: {
@@ -81,6 +99,8 @@ export default defineConfig(({ mode }) => {
     };
   }
   return {
+    // The bindings import the public entry by name, as an app does; in the tests that is the source.
+    resolve: { alias: [{ find: /^tabtoken$/, replacement: fileURLToPath(new URL('./client/index.ts', import.meta.url)) }] },
     plugins: [
       devOrigin({
         faults: true,
@@ -92,7 +112,7 @@ export default defineConfig(({ mode }) => {
       }),
     ],
     // Scan only the test pages (the demo has its own config and its own `tabtoken` alias).
-    optimizeDeps: { entries: ['test/browser/fixtures/*.html'], include: ['comlink', 'idb-keyval', 'jose', 'fast-check'] },
+    optimizeDeps: { entries: ['test/browser/fixtures/*.html'], include: ['comlink', 'idb-keyval', 'jose', 'fast-check', 'react', 'react-dom/client', 'react/jsx-dev-runtime', 'vue'] },
     test: {
       projects: [
         {
@@ -100,14 +120,14 @@ export default defineConfig(({ mode }) => {
           test: {
             name: 'unit',
             environment: 'node',
-            include: ['test/unit/**/*.test.ts', 'test/origin/**/*.test.ts'],
+            include: ['test/unit/**/*.test.{ts,tsx}', 'test/origin/**/*.test.ts'],
           },
         },
         {
           extends: true,
           test: {
             name: 'browser',
-            include: ['test/browser/**/*.test.ts'],
+            include: ['test/browser/**/*.test.{ts,tsx}'],
             fileParallelism: false,
             testTimeout: 60_000,
             hookTimeout: 60_000,

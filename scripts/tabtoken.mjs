@@ -3,27 +3,25 @@
 // It uses only Node built-ins, because on a fresh machine node_modules does not exist yet:
 // it installs what is missing (node modules; Debian's chromium where the machine allows it),
 // or stops with one line that says what to install.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from './runCommand.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const [command, ...rest] = process.argv.slice(2);
 
-function run(cmd, args, opts = {}) {
-  const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
-  if (result.error) throw result.error;
-  return result.status ?? 1;
-}
+// Every command runs in a process group of its own that a signal to this script stops whole
+// (scripts/runCommand.mjs): `npm start` and `npm test` leave nothing running behind them.
+const run = (cmd, args, opts = {}) => runCommand(cmd, args, { cwd: root, ...opts });
 
 function stop(line) {
   console.error(`tabtoken: ${line}`);
   process.exit(1);
 }
 
-function ensureNodeModules() {
+async function ensureNodeModules() {
   const marker = join(root, 'node_modules', '.package-lock.json');
   const lock = join(root, 'package-lock.json');
   const fresh = existsSync(marker) && existsSync(join(root, 'node_modules', 'vitest')) &&
@@ -31,7 +29,7 @@ function ensureNodeModules() {
   if (fresh) return;
   console.log('tabtoken: installing node modules…');
   const args = existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
-  if (run('npm', args) !== 0) stop('npm could not install the node modules; run `npm install` and read its error.');
+  if ((await run('npm', args)) !== 0) stop('npm could not install the node modules; run `npm install` and read its error.');
 }
 
 function isExecutable(path) {
@@ -43,7 +41,7 @@ function isExecutable(path) {
 }
 
 /** CHROMIUM_PATH, then /usr/bin/chromium; installs Debian's chromium when root with apt-get. */
-function ensureChromium() {
+async function ensureChromium() {
   const wanted = process.env.CHROMIUM_PATH;
   if (wanted) {
     if (isExecutable(wanted)) return wanted;
@@ -56,7 +54,7 @@ function ensureChromium() {
   if (isRoot && hasApt) {
     console.log("tabtoken: installing Debian's chromium package for the browser tests…");
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    if (run('apt-get', ['update', '-qq'], { env }) === 0 && run('apt-get', ['install', '-y', '-qq', 'chromium'], { env }) === 0 && isExecutable(debian)) {
+    if ((await run('apt-get', ['update', '-qq'], { env })) === 0 && (await run('apt-get', ['install', '-y', '-qq', 'chromium'], { env })) === 0 && isExecutable(debian)) {
       return debian;
     }
     stop('installing chromium with apt-get failed; install Chromium (Debian: `apt-get install chromium`) or set CHROMIUM_PATH.');
@@ -66,42 +64,31 @@ function ensureChromium() {
 
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
-function build() {
+async function build() {
   rmSync(join(root, 'dist'), { recursive: true, force: true });
-  for (const mode of ['worker', 'client', 'node']) {
-    if (run(bin('vite'), ['build', '--mode', mode, '--logLevel', 'warn']) !== 0) return 1;
+  for (const mode of ['worker', 'client', 'bindings', 'node']) {
+    if ((await run(bin('vite'), ['build', '--mode', mode, '--logLevel', 'warn'])) !== 0) return 1;
   }
-  if (run(bin('tsc'), ['-p', 'tsconfig.build.json']) !== 0) return 1;
-  // The sources import with .ts extensions; the published declarations must name the .js files.
-  for (const file of readdirSync(join(root, 'dist', 'types'), { recursive: true })) {
-    const path = join(root, 'dist', 'types', String(file));
-    if (!path.endsWith('.d.ts')) continue;
-    const text = readFileSync(path, 'utf8');
-    const fixed = text.replace(/(from\s+['"]\.{1,2}\/[^'"]*?)\.ts(['"])/g, '$1.js$2').replace(/(import\(['"]\.{1,2}\/[^'"]*?)\.ts(['"]\))/g, '$1.js$2');
-    if (fixed !== text) writeFileSync(path, fixed);
-  }
-  // The exports map names dist/{index,worker,testing}.d.ts; the declarations keep the source layout.
-  writeFileSync(join(root, 'dist', 'index.d.ts'), "export * from './types/client/index.js';\n");
-  writeFileSync(join(root, 'dist', 'worker.d.ts'), 'export {};\n');
-  writeFileSync(join(root, 'dist', 'testing.d.ts'), "export * from './types/origin/testing.js';\n");
-  return 0;
+  // Declarations of the sources, then one bundled declaration file per public entry.
+  if ((await run(bin('tsc'), ['-p', 'tsconfig.build.json'])) !== 0) return 1;
+  return run(process.execPath, [join(root, 'scripts', 'bundleDeclarations.mjs')]);
 }
 
-ensureNodeModules();
+await ensureNodeModules();
 let status;
 switch (command) {
   case 'start':
     // Vite prints the URL; the port is Vite's default or the next free one.
-    status = run(bin('vite'), ['--config', 'demo/vite.config.ts', ...rest]);
+    status = await run(bin('vite'), ['--config', 'demo/vite.config.ts', ...rest]);
     break;
   case 'test': {
-    const chromium = ensureChromium();
+    const chromium = await ensureChromium();
     const env = { ...process.env, CHROMIUM_PATH: chromium };
-    status = run(bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
-    if (status === 0) status = build();
+    status = await run(bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+    if (status === 0) status = await build();
     if (status === 0) {
       const results = join(mkdtempSync(join(tmpdir(), 'tabtoken-results-')), 'vitest.json');
-      status = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...rest], { env });
+      status = await run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...rest], { env });
       if (existsSync(results)) {
         const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = JSON.parse(readFileSync(results, 'utf8'));
         // One plain closing line that any CI can read.
@@ -111,12 +98,12 @@ switch (command) {
     break;
   }
   case 'build':
-    status = build();
+    status = await build();
     break;
   case 'bench': {
-    const chromium = ensureChromium();
-    status = build();
-    if (status === 0) status = run(process.execPath, [join(root, 'bench', 'run.mjs'), ...rest], { env: { ...process.env, CHROMIUM_PATH: chromium } });
+    const chromium = await ensureChromium();
+    status = await build();
+    if (status === 0) status = await run(process.execPath, [join(root, 'bench', 'run.mjs'), ...rest], { env: { ...process.env, CHROMIUM_PATH: chromium } });
     break;
   }
   default:
