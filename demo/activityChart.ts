@@ -67,6 +67,19 @@ function axis(o: Partial<uPlot.Axis> = {}): uPlot.Axis {
   return { stroke: COLOR.axis, grid: { stroke: COLOR.grid, width: 1 }, ticks: { stroke: COLOR.grid, width: 1 }, font: font(11), labelFont: font(11), ...o };
 }
 
+/** The time axis: clock times only (uPlot's default adds a date line the window never needs). */
+function timeAxis(): uPlot.Axis {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return axis({
+    space: 64,
+    values: (_u, splits) =>
+      splits.map((s) => {
+        const d = new Date(s * 1000);
+        return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+      }),
+  });
+}
+
 /** The shaded periods, behind everything else. */
 function drawBands(u: uPlot, view: View, withLabels: boolean): void {
   const { ctx, bbox } = u;
@@ -78,10 +91,16 @@ function drawBands(u: uPlot, view: View, withLabels: boolean): void {
     ctx.fillStyle = band.status === 'degraded' ? COLOR.degraded : COLOR.signedOut;
     ctx.fillRect(left, bbox.top, right - left, bbox.height);
     if (withLabels && right - left > 40 * uPlot.pxRatio) {
-      ctx.fillStyle = band.status === 'degraded' ? COLOR.refused : COLOR.bandText;
+      const text = band.status === 'degraded' ? 'outage (degraded)' : 'signed out';
+      const px = uPlot.pxRatio;
       ctx.font = font(11);
       ctx.textBaseline = 'top';
-      ctx.fillText(band.status === 'degraded' ? 'outage (degraded)' : 'signed out', left + 5 * uPlot.pxRatio, bbox.top + 4 * uPlot.pxRatio, right - left - 8 * uPlot.pxRatio);
+      const w = Math.min(ctx.measureText(text).width, right - left - 10 * px);
+      // On a plate of the panel's colour, so grid lines do not run through the words.
+      ctx.fillStyle = '#171b21';
+      ctx.fillRect(left + 3 * px, bbox.top + 3 * px, w + 6 * px, 15 * px);
+      ctx.fillStyle = band.status === 'degraded' ? COLOR.refused : COLOR.bandText;
+      ctx.fillText(text, left + 6 * px, bbox.top + 5 * px, w);
     }
   }
   ctx.restore();
@@ -162,7 +181,7 @@ export class ActivityChart {
           mints: { auto: true, range: (_u, _min, max) => [0, Math.max(6, Math.ceil(max * 1.18))] },
         },
         // The right axis only keeps both panels' plot areas (and so their time axes) the same width.
-        axes: [axis(), axis({ scale: 'mints', label: 'mints in window', labelSize: 18, size: 44 }), axis({ scale: 'mints', side: 1, size: 62, stroke: 'transparent', grid: { show: false }, ticks: { show: false } })],
+        axes: [timeAxis(), axis({ scale: 'mints', label: 'mints in window', labelSize: 18, size: 44 }), axis({ scale: 'mints', side: 1, size: 62, stroke: 'transparent', grid: { show: false }, ticks: { show: false } })],
         series: [
           {},
           { label: 'tabtoken (measured at the origin)', scale: 'mints', stroke: COLOR.tabtoken, width: 2.5, paths: uPlot.paths.stepped!({ align: 1 }), points: { show: false } },
@@ -206,7 +225,7 @@ export class ActivityChart {
           reads: { auto: true, range: (_u, _min, max) => [0, Math.max(10, Math.ceil(max * 1.2))] },
         },
         axes: [
-          axis(),
+          timeAxis(),
           axis({ scale: 'tabs', label: 'tabs', labelSize: 18, size: 44, incrs: [1, 2, 5, 10, 20, 50] }),
           axis({ scale: 'reads', side: 1, label: 'reads / s', labelSize: 18, size: 44, grid: { show: false } }),
         ],

@@ -37,7 +37,8 @@ const originLog = new OriginLog();
 let origin: OriginWindow = { mints: [], refused: [] };
 let reads = 0;
 let readsPerSec = 0;
-let readsAt = loadedAt;
+/** This tab's read counts of the last few ticks: the rate is taken over about three seconds, so it does not jitter with the timers. */
+const readCounts: { t: number; total: number }[] = [{ t: Date.now(), total: 0 }];
 let tabsOpen = 0;
 
 function log(type: string, text: string): void {
@@ -127,9 +128,11 @@ async function tick(): Promise<void> {
     const stats = await tokens.stats();
     const now = Date.now();
     const total = stats.tab.hits + stats.tab.misses;
-    readsPerSec = now > readsAt ? Math.max(0, ((total - reads) * 1000) / (now - readsAt)) : 0;
+    readCounts.push({ t: now, total });
+    while (readCounts.length > 2 && now - readCounts[1]!.t >= 3000) readCounts.shift();
+    const oldest = readCounts[0]!;
+    readsPerSec = now > oldest.t ? Math.max(0, ((total - oldest.total) * 1000) / (now - oldest.t)) : 0;
     reads = total;
-    readsAt = now;
     tabsOpen = stats.tabs;
     $('tabs').textContent = String(stats.tabs);
     $('reads').textContent = `${stats.tab.hits} hits · ${stats.tab.misses} misses`;
