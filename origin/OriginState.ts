@@ -94,6 +94,8 @@ export interface MintRecord {
   expiredToken: boolean;
   /** The hostile answer sent instead of a token, if any. */
   hostile: HostileKind | null;
+  /** Whether it counted as a mint in `GET /__origin/stats` (a token was signed and answered). */
+  minted: boolean;
 }
 
 /** How many mint records `GET /__origin/log` keeps (the oldest are dropped). */
@@ -127,6 +129,8 @@ export interface OriginStats {
   requests: Record<string, number>;
   /** Frontend mints by session id. */
   sessions: Record<string, { mints: number }>;
+  /** The outage mode in force (added after the first three fields; readers of those are unaffected). */
+  outage: OutageMode;
 }
 
 function zeroRequests(): Record<string, number> {
@@ -319,9 +323,17 @@ export class OriginState {
     if (this.#mintLog.length > MAX_MINT_RECORDS) this.#mintLog.splice(0, this.#mintLog.length - MAX_MINT_RECORDS);
   }
 
-  /** The mint requests answered since the last reset, oldest first (a copy). */
-  mintLog(): MintRecord[] {
-    return this.#mintLog.map((r) => ({ ...r }));
+  /**
+   * The mint requests answered since the last reset, in the order they were answered (a copy); with
+   * `since`, only those that arrived at or after it (origin clock, ms).
+   */
+  mintLog(since = -Infinity): MintRecord[] {
+    return this.#mintLog.filter((r) => r.at >= since).map((r) => ({ ...r }));
+  }
+
+  /** The origin's clock, ms: what `at` in the mint log is measured on. */
+  now(): number {
+    return this.#now();
   }
 
   /** A copy of the counters. */
@@ -330,6 +342,7 @@ export class OriginState {
       mints: this.#mints,
       requests: { ...this.#requests },
       sessions: Object.fromEntries([...this.#sessionMints].map(([sid, mints]) => [sid, { mints }])),
+      outage: this.#outage,
     };
   }
 

@@ -4,6 +4,7 @@
  * routes is in `faultInjection.ts`.
  */
 import { readParams, sendJson } from './http.ts';
+import { integerParam } from './params.ts';
 import { isIntegerInRange, MAX_TOKEN_LIFETIME_S, MIN_TOKEN_LIFETIME_S } from './options.ts';
 import { HOSTILE_KINDS, NO_FAULTS, type Faults, type HostileKind, type OutageMode } from './OriginState.ts';
 import { OriginHttpError } from './OriginHttpError.ts';
@@ -103,7 +104,7 @@ const getConfig: Route = {
   },
 };
 
-/** `GET /__origin/stats` → `{ mints, requests, sessions }`. */
+/** `GET /__origin/stats` → `{ mints, requests, sessions, outage }` (`outage`: the mode in force). */
 const stats: Route = {
   method: 'GET',
   pattern: /^\/__origin\/stats$/,
@@ -115,18 +116,28 @@ const stats: Route = {
 };
 
 /**
- * `GET /__origin/log` → `{ mints: MintRecord[] }`: every request of the frontend token routes since
- * the last reset (at most the last 10 000), oldest first, with when it arrived, how long it took, its
- * answer and whether it carried an `expired_token` — what the reliability drills read to check
- * backoff, deduplication and the outage re-mint from outside the client.
+ * `GET /__origin/log[?since=ms]` → `{ mints: MintRecord[], now }`: every request of the frontend token
+ * routes since the last reset (at most the last 10 000), in the order they were answered, with when it
+ * arrived, how long it took, its answer, whether it carried an `expired_token` and whether it counted
+ * as a mint — what the reliability drills read to check backoff, deduplication and the outage re-mint
+ * from outside the client. `since` (an integer, the origin's clock in ms) keeps only the requests that
+ * arrived at or after it, so a live chart polls its window and not the whole log; `now` is the
+ * origin's clock when it answered, so a reader on another clock can place `at` on its own.
  */
 const log: Route = {
   method: 'GET',
   pattern: /^\/__origin\/log$/,
   name: null,
   control: true,
-  async handle(ctx, { res }) {
-    sendJson(res, 200, { mints: ctx.state.mintLog() });
+  async handle(ctx, { res, url }) {
+    const given = url.searchParams.getAll('since');
+    let since = -Infinity;
+    if (given.length > 0) {
+      const param = given.length === 1 ? integerParam({ since: given[0] }, 'since') : ({ present: true, invalid: true } as const);
+      if (!param.present || 'invalid' in param) throw invalid('since', 'must be one integer number of milliseconds on the origin\'s clock');
+      since = param.value;
+    }
+    sendJson(res, 200, { mints: ctx.state.mintLog(since), now: ctx.state.now() });
   },
 };
 

@@ -89,6 +89,7 @@ const mint: Route = {
   async handle(ctx, { req, res, url, captures, origin }) {
     const at = ctx.options.now();
     let hostile: HostileKind | null = null;
+    let minted = false;
     res.once('close', () => {
       ctx.state.logMint({
         at,
@@ -98,6 +99,7 @@ const mint: Route = {
         status: res.writableFinished ? res.statusCode : 0,
         expiredToken: url.searchParams.has('expired_token'),
         hostile,
+        minted,
       });
     });
     await injectFaults(ctx);
@@ -115,6 +117,7 @@ const mint: Route = {
     if (hostile !== null) return sendHostile(ctx, res, hostile, { session, issuer, azp });
     const jwt = await signSessionToken(ctx, { session, template, expiresInSeconds, organizationId, issuer, azp, ...(oiat === undefined ? {} : { oiat }) });
     ctx.state.countMint(session.id);
+    minted = true;
     sendJson(res, 200, { object: 'token', jwt });
   },
 };

@@ -2,7 +2,9 @@
  * The demo as a newcomer uses it, driven in Chromium against the server `npm start` runs (the
  * demo's Vite config with the development origin): sign in through a test session token, open
  * five more tabs, watch one mint per refresh, take the origin down and back, sign out from the
- * last tab. Leaves a screenshot in test/e2e/.artifacts/.
+ * last tab. What the page shows is checked against what the origin counted: the chart's mint
+ * marks, and the tab strip's tiles as every tab turns amber and then grey. Leaves a screenshot in
+ * test/e2e/.artifacts/.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -21,6 +23,11 @@ interface DemoWindow {
   tokens: {
     peekToken(): string | null;
     getSnapshot(): { status: string; sessionId: string | null; mode: string };
+  };
+  demo: {
+    tabId: string;
+    chart(): { mintMarks: number; refusedMarks: number; tabtokenMints: number; perTabSdkMints: number; bands: { status: string }[] };
+    tiles(): { id: string; status: string }[];
   };
 }
 
@@ -50,8 +57,43 @@ async function control(path: string, body: object): Promise<void> {
   expect(res.ok).toBe(true);
 }
 
+const originMints = async () => ((await (await fetch(`${base}/__origin/stats`)).json()) as { mints: number }).mints;
+const chart = (page: Page) => page.evaluate(() => (globalThis as unknown as DemoWindow).demo.chart());
+const tabIds = (pages: Page[]) => Promise.all(pages.map((p) => p.evaluate(() => (globalThis as unknown as DemoWindow).demo.tabId)));
+
+/** Waits until the page's tab strip shows exactly these tabs, every one in `status`. */
+async function waitTiles(page: Page, ids: string[], status: string): Promise<void> {
+  await page.waitForFunction(
+    ([wanted, s]) => {
+      const tiles = (globalThis as unknown as DemoWindow).demo.tiles();
+      return tiles.length === wanted.length && wanted.every((id) => tiles.some((t) => t.id === id && t.status === s));
+    },
+    [ids, status] as const,
+    { timeout: 15_000, polling: 100 },
+  );
+}
+
+/**
+ * Waits until the chart has drawn one mark for every mint the origin counted. The page draws what
+ * it polled up to a second ago, so the two are compared only while the origin's count holds still.
+ */
+async function waitChartMatchesOrigin(page: Page): Promise<{ marks: number; mints: number }> {
+  let last = { marks: -1, mints: -2 };
+  for (const until = Date.now() + 20_000; Date.now() < until; ) {
+    const before = await originMints();
+    const marks = (await chart(page)).mintMarks;
+    const after = await originMints();
+    last = { marks, mints: after };
+    if (before === after && marks === after) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return last;
+}
+
 describe('the demo', () => {
   it('signs in through a test session token, serves six tabs with one mint per refresh, rides out an outage and signs out everywhere', async () => {
+    // From here on the origin counts only this test's mints, all of them inside the chart's window.
+    await control('/__origin/reset', {});
     await control('/__origin/config', { tokenLifetimeSeconds: 20 });
     const first = await context.newPage();
     await first.goto(base);
@@ -87,6 +129,30 @@ describe('the demo', () => {
     // The shared panel shows the tab count from the worker.
     await first.waitForFunction(() => document.getElementById('tabs')?.textContent === '6');
 
+    // The tab strip of every tab shows all six, signed in, each holding the same token as this one.
+    const ids = await tabIds(pages);
+    expect(new Set(ids).size).toBe(6);
+    for (const page of pages) await waitTiles(page, ids, 'ok');
+    await first.waitForFunction(
+      () => {
+        const tail = ((globalThis as unknown as DemoWindow).tokens.peekToken() ?? '').slice(-4);
+        const tiles = [...document.querySelectorAll('#tab-strip .tile-token')].map((e) => e.textContent);
+        return tiles.length === 6 && tiles.every((t) => t === `…${tail}`);
+      },
+      undefined,
+      { timeout: 15_000 },
+    );
+
+    // The chart has drawn a mark for every mint the origin counted, and the per-tab SDK it computes
+    // for six tabs (six first tokens, six refreshes per lifetime) lies above tabtoken's measured line.
+    const matched = await waitChartMatchesOrigin(first);
+    expect(matched.marks).toBe(matched.mints);
+    expect(matched.mints).toBeGreaterThanOrEqual(2);
+    const drawn = await chart(first);
+    expect(drawn.tabtokenMints).toBe(drawn.mintMarks);
+    expect(drawn.perTabSdkMints).toBeGreaterThan(drawn.tabtokenMints);
+    expect(drawn.bands.map((b) => b.status)).toContain('signed-out'); // before the sign-in
+
     mkdirSync(artifacts, { recursive: true });
     await first.bringToFront();
     await first.screenshot({ path: resolve(artifacts, 'demo.png') });
@@ -97,8 +163,17 @@ describe('the demo', () => {
       await waitStatus(page, 'degraded');
       expect(await peek(page)).not.toBeNull();
     }
+    // Every tile turns amber, in the tab that took the origin down and in the others.
+    await waitTiles(first, ids, 'degraded');
+    await waitTiles(pages[3]!, ids, 'degraded');
+    await first.waitForFunction(() => (globalThis as unknown as DemoWindow).demo.chart().bands.some((b) => b.status === 'degraded'), undefined, { timeout: 10_000 });
     await first.click('input[name=outage][value=off]');
     for (const page of pages) await waitStatus(page, 'ok', 40_000);
+    await waitTiles(first, ids, 'ok');
+    // The refused requests are marked, and the marks still match the origin's mints.
+    expect((await chart(first)).refusedMarks).toBeGreaterThanOrEqual(1);
+    const afterOutage = await waitChartMatchesOrigin(first);
+    expect(afterOutage.marks).toBe(afterOutage.mints);
 
     // Sign out from the last tab: every tab is signed out and holds no token.
     await pages[5]!.click('#sign-out');
@@ -107,6 +182,17 @@ describe('the demo', () => {
       expect(await peek(page)).toBeNull();
     }
     expect(await status(first)).toBe('signed-out');
+    // The sign-out is seen reaching every tab: all six tiles grey, in every tab's strip.
+    for (const page of pages) await waitTiles(page, ids, 'signed-out');
+    await first.waitForFunction(
+      () => (globalThis as unknown as DemoWindow).demo.chart().bands.filter((b) => b.status === 'signed-out').length >= 2,
+      undefined,
+      { timeout: 10_000 },
+    );
+
+    // A closed tab's tile goes.
+    await pages[5]!.close();
+    await waitTiles(first, ids.slice(0, 5), 'signed-out');
     await control('/__origin/reset', {});
   });
 });
