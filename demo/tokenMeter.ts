@@ -4,11 +4,11 @@
  * read from the snapshot, and every other entry the snapshot holds.
  */
 import { decodeJwt } from 'jose';
-import type { Snapshot, SnapshotToken } from 'tabtoken';
+import { cacheKey, type Snapshot, type SnapshotToken } from 'tabtoken';
 
-/** The cache key of the default token (no template, organisation or `expiresInSeconds`), as the README documents it. */
+/** The cache key of the default token (no template, organisation or `expiresInSeconds`). */
 export function defaultKey(sessionId: string): string {
-  return `${sessionId}|||`;
+  return cacheKey(sessionId);
 }
 
 /** The default token's entry in the snapshot, with its key. */
