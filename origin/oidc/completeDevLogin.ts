@@ -43,16 +43,14 @@ export async function completeDevLogin(page: Page, o: DevLoginOptions): Promise<
       continue;
     }
     visited = true;
-    // Each interaction page is one form whose hidden `prompt` says what it asks for.
-    const form = page.locator('form:has(input[name="prompt"])');
-    await Promise.race([
-      form.first().waitFor({ state: 'attached', timeout: remaining() }),
-      page.waitForURL((url) => url.origin !== provider, { timeout: remaining() }),
-    ]).catch(() => {});
+    // The provider answers with redirects until a page with a form (or an error page): once a
+    // document of the provider has loaded, what it shows is all there is.
+    await page.waitForLoadState('domcontentloaded', { timeout: remaining() });
     if (!onProvider()) continue;
-    const prompt = await page.locator('input[name="prompt"]').first().getAttribute('value', { timeout: 1000 }).catch(() => null);
+    const prompts = page.locator('form input[name="prompt"]');
+    const prompt = (await prompts.count()) > 0 ? await prompts.first().getAttribute('value') : null;
     if (prompt === null) {
-      const text = (await page.locator('body').innerText({ timeout: 1000 }).catch(() => '')).trim().slice(0, 300);
+      const text = (await page.locator('body').innerText({ timeout: 1000 }).catch(() => '')).trim().replace(/\s+/g, ' ').slice(0, 300);
       throw new Error(`the provider shows no login or consent form at ${page.url()}: ${text}`);
     }
     const before = page.url();
@@ -63,7 +61,7 @@ export async function completeDevLogin(page: Page, o: DevLoginOptions): Promise<
       throw new Error(`the provider asks for an interaction this helper does not know: ${prompt}`);
     }
     await Promise.all([
-      page.waitForURL((url) => url.href !== before, { timeout: remaining() }),
+      page.waitForURL((url) => url.href !== before, { timeout: remaining(), waitUntil: 'commit' }),
       page.locator('form:has(input[name="prompt"]) button[type="submit"]').click({ timeout: remaining() }),
     ]);
   }

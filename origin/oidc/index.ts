@@ -8,5 +8,6 @@ export { ProviderEventLog, type ProviderEvent, type GrantRecord, type CodeEvent,
 export { ProviderStore, type StoredRefreshToken } from './ProviderStore.ts';
 export { startDpopResourceServer, type DpopResourceServer, type DpopResourceServerOptions, type Introspection, type ResourceRequest } from './DpopResourceServer.ts';
 export { createDpopKey, accessTokenHash, htuOf, type DpopKey, type DpopProofClaims } from './dpopKey.ts';
-export { CookieJar, discover, refreshGrant, signInWithCodeFlow, tokenRequest, type CodeFlowOptions, type CodeFlowResult, type ProviderMetadata, type TokenAnswer } from './nodeClient.ts';
+export { authorizationRequest, CookieJar, discover, redeemAuthorizationAnswer, refreshGrant, signInWithCodeFlow, tokenRequest, type AuthorizationRequest, type CodeFlowOptions, type CodeFlowResult, type ProviderMetadata, type TokenAnswer } from './nodeClient.ts';
 export { completeDevLogin, type DevLoginOptions } from './completeDevLogin.ts';
+export { oidcProviderPlugin, type DemoOidcConfig, type OidcProviderPlugin, type OidcProviderPluginOptions } from './oidcProviderPlugin.ts';

@@ -154,6 +154,66 @@ function formOf(html: string): { action: string; prompt: string } | null {
   return action && prompt ? { action: action.replace(/&amp;/g, '&'), prompt } : null;
 }
 
+/** An authorization request ready to be opened, with the secrets its answer is checked and redeemed with. */
+export interface AuthorizationRequest {
+  url: string;
+  verifier: string;
+  state: string;
+  nonce: string;
+}
+
+/**
+ * Builds an authorization request (code, PKCE S256, `state`, `nonce`) for the provider's
+ * authorization endpoint, for a test that opens it in a browser page.
+ *
+ * @example
+ * const request = authorizationRequest(metadata, { clientId, redirectUri });
+ * await page.goto(request.url);
+ */
+export function authorizationRequest(metadata: ProviderMetadata, o: Pick<CodeFlowOptions, 'clientId' | 'redirectUri' | 'scope' | 'prompt' | 'resource'>): AuthorizationRequest {
+  const verifier = b64url(randomBytes(32));
+  const state = b64url(randomBytes(16));
+  const nonce = b64url(randomBytes(16));
+  const url = new URL(metadata.authorization_endpoint);
+  url.search = new URLSearchParams({
+    client_id: o.clientId,
+    redirect_uri: o.redirectUri,
+    response_type: 'code',
+    scope: o.scope ?? 'openid offline_access',
+    code_challenge: b64url(createHash('sha256').update(verifier).digest()),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...(o.prompt ? { prompt: o.prompt } : {}),
+    ...(o.resource ? { resource: o.resource } : {}),
+  }).toString();
+  return { url: url.href, verifier, state, nonce };
+}
+
+/**
+ * Checks the authorization answer (the URL the browser came back to) against its request and
+ * redeems its code. Throws on an `error=` answer, another `state`, or a failed redemption.
+ */
+export async function redeemAuthorizationAnswer(metadata: ProviderMetadata, request: AuthorizationRequest, answerUrl: string, o: Pick<CodeFlowOptions, 'clientId' | 'redirectUri' | 'dpop' | 'resource'>): Promise<Omit<CodeFlowResult, 'jar'>> {
+  const answer = new URL(answerUrl);
+  if (!answerUrl.startsWith(o.redirectUri)) throw new Error(`the flow did not come back to ${o.redirectUri} (last URL ${answerUrl})`);
+  const error = answer.searchParams.get('error');
+  if (error) throw new Error(`the authorization answered error=${error}: ${answer.searchParams.get('error_description') ?? ''}`);
+  if (answer.searchParams.get('state') !== request.state) throw new Error('the authorization answer carries another state');
+  const code = answer.searchParams.get('code');
+  if (!code) throw new Error(`the authorization answer has no code: ${answerUrl}`);
+  const token = await tokenRequest(metadata.token_endpoint, {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: o.redirectUri,
+    client_id: o.clientId,
+    code_verifier: request.verifier,
+    ...(o.resource ? { resource: o.resource } : {}),
+  }, o.dpop ? { dpop: o.dpop } : {});
+  if (token.status !== 200) throw new Error(`the code redemption answered ${token.status}: ${JSON.stringify(token.body)}`);
+  return { metadata, iss: answer.searchParams.get('iss'), code, nonce: request.nonce, tokens: token.body as CodeFlowResult['tokens'] };
+}
+
 /**
  * The authorization-code flow with PKCE S256, `state` and `nonce`, as a browser would run it, with
  * the provider's development login (any login and password) and consent pages submitted by fetch.
@@ -166,24 +226,8 @@ function formOf(html: string): { action: string; prompt: string } | null {
 export async function signInWithCodeFlow(o: CodeFlowOptions): Promise<CodeFlowResult> {
   const metadata = await discover(o.issuer);
   const jar = o.jar ?? new CookieJar();
-  const verifier = b64url(randomBytes(32));
-  const state = b64url(randomBytes(16));
-  const nonce = b64url(randomBytes(16));
-  const auth = new URL(metadata.authorization_endpoint);
-  auth.search = new URLSearchParams({
-    client_id: o.clientId,
-    redirect_uri: o.redirectUri,
-    response_type: 'code',
-    scope: o.scope ?? 'openid offline_access',
-    code_challenge: b64url(createHash('sha256').update(verifier).digest()),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    ...(o.prompt ? { prompt: o.prompt } : {}),
-    ...(o.resource ? { resource: o.resource } : {}),
-  }).toString();
-
-  let url = auth.href;
+  const request = authorizationRequest(metadata, o);
+  let url = request.url;
   let res = await send(jar, url);
   for (let step = 0; step < 20; step++) {
     const location = res.headers.get('location');
@@ -200,24 +244,7 @@ export async function signInWithCodeFlow(o: CodeFlowOptions): Promise<CodeFlowRe
     url = new URL(form.action, url).href;
     res = await send(jar, url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
   }
-  const answer = new URL(url);
-  if (!url.startsWith(o.redirectUri)) throw new Error(`the flow did not come back to ${o.redirectUri} (last URL ${url})`);
-  const error = answer.searchParams.get('error');
-  if (error) throw new Error(`the authorization answered error=${error}: ${answer.searchParams.get('error_description') ?? ''}`);
-  if (answer.searchParams.get('state') !== state) throw new Error('the authorization answer carries another state');
-  const code = answer.searchParams.get('code');
-  if (!code) throw new Error(`the authorization answer has no code: ${url}`);
-
-  const token = await tokenRequest(metadata.token_endpoint, {
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: o.redirectUri,
-    client_id: o.clientId,
-    code_verifier: verifier,
-    ...(o.resource ? { resource: o.resource } : {}),
-  }, o.dpop ? { dpop: o.dpop } : {});
-  if (token.status !== 200) throw new Error(`the code redemption answered ${token.status}: ${JSON.stringify(token.body)}`);
-  return { metadata, iss: answer.searchParams.get('iss'), code, nonce, tokens: token.body as CodeFlowResult['tokens'], jar };
+  return { ...(await redeemAuthorizationAnswer(metadata, request, url, o)), jar };
 }
 
 /**

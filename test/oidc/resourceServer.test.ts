@@ -47,7 +47,7 @@ describe('the DPoP resource route', () => {
   });
 
   test.each([
-    ['another key', async (key: DpopKey, token: string, url: string) => ({ proof: await (await createDpopKey()).proof({ htm: 'GET', htu: url, accessToken: token }), error: 'invalid_token' })],
+    ['another key', async (_key: DpopKey, token: string, url: string) => ({ proof: await (await createDpopKey()).proof({ htm: 'GET', htu: url, accessToken: token }), error: 'invalid_token' })],
     ['a wrong ath', async (key: DpopKey, _token: string, url: string) => ({ proof: await key.proof({ htm: 'GET', htu: url, accessToken: 'another token' }), error: 'invalid_dpop_proof' })],
     ['no ath', async (key: DpopKey, _token: string, url: string) => ({ proof: await key.proof({ htm: 'GET', htu: url }), error: 'invalid_dpop_proof' })],
     ['a wrong htm', async (key: DpopKey, token: string, url: string) => ({ proof: await key.proof({ htm: 'POST', htu: url, accessToken: token }), error: 'invalid_dpop_proof' })],
