@@ -124,6 +124,16 @@ export default defineConfig(({ mode }) => {
           },
         },
         {
+          // The real OpenID provider (oidc-provider) and what is built around it, over real HTTP in Node.
+          extends: true,
+          test: {
+            name: 'oidc',
+            environment: 'node',
+            include: ['test/oidc/**/*.test.ts'],
+            testTimeout: 30_000,
+          },
+        },
+        {
           extends: true,
           test: {
             name: 'browser',

@@ -4,6 +4,7 @@
  * a missed budget is shown as missed, with what the run's own figures say it would take.
  */
 import { CONTENDERS } from './lib/tabs.mjs';
+import { oidcSummaryRow, renderOidcSection } from './oidc/report.mjs';
 
 const KB = 1024;
 
@@ -77,6 +78,7 @@ function summary(r, c) {
     ['Reload, all tabs closed, token in IndexedDB: requests before first token', '0', c.reload.row ? `${c.reload.row.reload.requests} in ${c.reload.row.reload.reps} reloads (first token ${ms(c.reload.row.reload.p50)} median)` : '—', verdict(c.reload.ok)],
     ['Client entry, min+gzip (comlink included)', `≤ ${kb(size?.client.budget)}`, kb(size?.client.gzip), verdict(c.client.ok)],
     ['Worker, min+gzip', `≤ ${kb(size?.worker.budget)}`, kb(size?.worker.gzip), verdict(c.worker.ok)],
+    oidcSummaryRow(r.oidc),
     ['Real peer at 200 s and at the tabtoken lifetime', 'both reported', r.mintsLong ? 'both (sections 1a and 1b)' : `only at ${r.settings.lifetimeS} s: ${r.mode} mode cannot fit 3 × 200 s`, r.mintsLong ? '**met**' : '**not run in quick mode**'],
   ];
   return table(['Budget (SPEC 10)', 'Limit', 'Measured', 'Verdict'], rows);
@@ -334,6 +336,7 @@ ${r.memory ? memorySection(r) : 'Not measured.'}
 
 How it was measured (while the runs of section 1 were counting${r.quietAlongsideMints ? ', beside sections 2–4' : ''}: heap sizes do not depend on timing, and it keeps the run short): per contender, a first tab and ${r.settings.memoryExtraTabs} more, each a page of its own (its own renderer process, so its own V8 heap); each page garbage-collected and its used JS heap read over the DevTools protocol (\`HeapProfiler.collectGarbage\`, \`Runtime.getHeapUsage\`). "Over an empty page" subtracts the heap of a bench page that loads no contender (${r.memory?.[0] ? kb(r.memory[0].blankPageBytes) : '—'}). The SharedWorker's heap is read the same way through the browser's DevTools session; it is paid once, not per tab.
 `);
+  parts.push(renderOidcSection(r.oidc));
   if (r.soak) {
     const scalars = Object.entries(r.soak).filter(([, value]) => typeof value !== 'object' || value === null);
     const nested = Object.fromEntries(Object.entries(r.soak).filter(([, value]) => typeof value === 'object' && value !== null));

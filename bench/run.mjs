@@ -10,11 +10,15 @@
  *
  * Modes:
  * - `--quick`: N = 1, 5, 20, three 20 s lifetimes, fewer repetitions, and the timed measurements
- *   made while the mints runs count; under 3 minutes on 2 cores. The peer's 200 s lifetime run
+ *   made while the mints runs count; under 3 minutes on 2 cores (section 7 adds about three). The peer's 200 s lifetime run
  *   (3 × 200 s) does not fit and is left out — the report says so.
  * - default (full): N = 1, 5, 20 and then 50, five 20 s lifetimes, and the peer also at 200 s
  *   (beside tabtoken) on a second origin with its own lifetime, during the rest of the run.
  * - `--soak`: also calls `runSoak()` from bench/soak.mjs when that file exists.
+ * - `--oidc-only`: runs only the OpenID Connect benchmark (section 7, `bench/oidc/`) in the mode
+ *   given, and puts it into the last run's bench/results.json and BENCHMARKS.md, keeping the rest.
+ * Every run ends with the OpenID Connect benchmark (section 7): the OIDC peer against the real
+ * provider, after everything else, so it does not load the timed parts.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +30,7 @@ import { measureLatency } from './measure/latency.mjs';
 import { measureMemory } from './measure/memory.mjs';
 import { measureMints } from './measure/mints.mjs';
 import { measureNewTab } from './measure/newTab.mjs';
+import { measureOidcPeers } from './oidc/measure.mjs';
 import { buildPages, startServer } from './lib/server.mjs';
 import { openSignedInRun } from './lib/tabs.mjs';
 import { renderReport } from './report.mjs';
@@ -33,8 +38,8 @@ import { renderReport } from './report.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = new Set(process.argv.slice(2));
 for (const arg of args) {
-  if (!['--quick', '--soak'].includes(arg)) {
-    console.error(`bench: unknown flag ${arg}; use --quick and/or --soak`);
+  if (!['--quick', '--soak', '--oidc-only'].includes(arg)) {
+    console.error(`bench: unknown flag ${arg}; use --quick, --soak and/or --oidc-only`);
     process.exit(2);
   }
 }
@@ -117,6 +122,34 @@ function machine(browserVersion) {
     commit: git('rev-parse', '--short', 'HEAD'),
     uncommittedChanges: (git('status', '--porcelain') ?? '') !== '',
   };
+}
+
+/** Section 7 in the given browser, with the date, mode and machine load it ran under. */
+async function runOidc(browser) {
+  const start = loadavg();
+  const date = new Date().toISOString();
+  const t = Date.now();
+  log('OpenID Connect (section 7)');
+  const oidc = await measureOidcPeers({ browser, mode, log });
+  return { ...oidc, date, durationS: (Date.now() - t) / 1000, load: { start, end: loadavg() } };
+}
+
+async function mainOidcOnly() {
+  const path = new URL('./results.json', import.meta.url);
+  if (!existsSync(path)) throw new Error('bench/results.json is missing: run `npm run bench` once before `--oidc-only`');
+  const results = JSON.parse(readFileSync(path, 'utf8'));
+  const { runnerImport } = await import('vite');
+  const { module: launch } = await runnerImport(fileURLToPath(new URL('../test/support/chromium.ts', import.meta.url)));
+  const browser = await chromium.launch(launch.chromiumLaunchOptions());
+  try {
+    log(`mode ${mode}, OpenID Connect only; Chromium ${browser.version()}`);
+    results.oidc = await runOidc(browser);
+  } finally {
+    await browser.close();
+  }
+  writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${root}/BENCHMARKS.md`, renderReport(results));
+  log(`done: section 7 of BENCHMARKS.md and bench/results.json rewritten, the rest kept from ${results.date}`);
 }
 
 async function main() {
@@ -209,6 +242,9 @@ async function main() {
     })());
     await Promise.all(jobs);
     results.phases.mintsS = (Date.now() - t) / 1000;
+    const tOidc = phase('OpenID Connect');
+    results.oidc = await runOidc(browser);
+    results.phases.oidcS = (Date.now() - tOidc) / 1000;
   } finally {
     await browser?.close();
     for (const server of servers) await server.close();
@@ -235,7 +271,7 @@ async function main() {
   log(`done in ${results.durationS.toFixed(0)} s: BENCHMARKS.md and bench/results.json written`);
 }
 
-main().catch((error) => {
+(args.has('--oidc-only') ? mainOidcOnly() : main()).catch((error) => {
   console.error(error);
   process.exit(1);
 });

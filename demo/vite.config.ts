@@ -1,12 +1,15 @@
 /**
  * `npm start`: the demo and the development origin on one port. The demo imports only the public
  * `tabtoken` entry (aliased to the sources here); the origin runs with its fault controls on.
+ * Beside it runs a real OpenID provider (oidc-provider, on its own port, printed at start) whose
+ * settings for the page are at `GET /demo/oidc-config`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vite';
 import { devOrigin } from '../origin/devOrigin.ts';
+import { oidcProviderPlugin } from '../origin/oidc/oidcProviderPlugin.ts';
 import { createTestSessionToken } from '../origin/testing.ts';
 
 const secretKey = process.env.TABTOKEN_SECRET_KEY || 'sk_test_tabtoken';
@@ -43,7 +46,7 @@ function demoRoutes(): Plugin {
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   resolve: { alias: { tabtoken: fileURLToPath(new URL('../client/index.ts', import.meta.url)) } },
-  plugins: [devOrigin({ secretKey, faults: true, templates: { api: { claims: { aud: 'api' } }, short: { lifetimeSeconds: 20 } } }), demoRoutes()],
+  plugins: [devOrigin({ secretKey, faults: true, templates: { api: { claims: { aud: 'api' } }, short: { lifetimeSeconds: 20 } } }), demoRoutes(), oidcProviderPlugin()],
   server: { host: '127.0.0.1', fs: { allow: ['..'] } },
   optimizeDeps: { include: ['comlink', 'idb-keyval', 'jose'] },
 });
