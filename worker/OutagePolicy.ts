@@ -84,6 +84,14 @@ export class OutagePolicy {
     this.#disarm();
   }
 
+  /** Resolves once a request may be sent (at once when the gate is open). */
+  whenOpen(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): unknown => (this.isOpen() ? resolve() : this.#clock.setTimeout(check, this.#notBefore - this.#clock.now()));
+      check();
+    });
+  }
+
   /** Someone is waiting for the gate: make sure the timer that reopens it is set. */
   wake(): void {
     if (!this.isOpen()) this.#arm();

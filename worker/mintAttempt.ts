@@ -60,6 +60,8 @@ async function mintWithOutageFallback(flight: Flight, ctx: EngineContext): Promi
   } catch (error) {
     if (ctx.origin.classify(error) !== 'missing-expired-token' || flight.epoch !== ctx.state().epoch) throw error;
     const last = ctx.state().lastActive.get(flight.sessionId);
+    // The re-mint is a request like any other: a Retry-After that another key met holds it too.
+    if (last) await ctx.outage.whenOpen();
     if (!last) throw new MissingExpiredTokenError('The origin is in outage mode and asked for the last token of the session, and none is known to re-mint with', { cause: error });
     return await ctx.origin.mint(flight.sessionId, flight.target, last.jwt);
   }
