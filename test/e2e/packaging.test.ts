@@ -5,49 +5,27 @@
  * that two tabs share one worker and get tokens. This proves the worker URL survives a consumer's
  * bundler. Also checks the packed files against the `exports` map.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumLaunchOptions } from '../support/chromium.ts';
+import { packagedApp, previewPackagedApp, type PackagedApp } from './support/packagedApp.ts';
 
 const root = resolve(import.meta.dirname, '../..');
-const work = mkdtempSync(join(tmpdir(), 'tabtoken-pack-'));
-const app = join(work, 'app');
-let tarball = '';
+let app: PackagedApp;
 let packed: string[] = [];
-let preview: ChildProcess | null = null;
+let preview: { close(): void } | null = null;
 let browser: Browser | null = null;
 
-function npm(args: string[], cwd: string): string {
-  return execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error' } });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
-
 beforeAll(() => {
-  // `npm test` builds before running the tests; dist/ must be there.
-  if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-  const [info] = JSON.parse(npm(['pack', '--json', '--pack-destination', work], root)) as [{ filename: string; files: { path: string }[] }];
-  tarball = join(work, info.filename);
-  packed = info.files.map((f) => f.path);
-}, 60_000);
+  app = packagedApp();
+  packed = app.packed;
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  preview?.kill();
-  rmSync(work, { recursive: true, force: true });
+  preview?.close();
 });
 
 describe('the packed package', () => {
@@ -82,24 +60,12 @@ describe('the packed package', () => {
   });
 
   it('installs into an app, survives its vite build, and two tabs share one worker and get tokens', async () => {
-    cpSync(join(import.meta.dirname, 'fixture-app'), app, { recursive: true });
-    const viteVersion = (JSON.parse(readFileSync(join(root, 'node_modules', 'vite', 'package.json'), 'utf8')) as { version: string }).version;
-    const manifest = readFileSync(join(app, 'package.json'), 'utf8').replace('__TARBALL__', tarball).replace('__VITE_VERSION__', viteVersion);
-    writeFileSync(join(app, 'package.json'), manifest);
-    npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
-    npm(['run', 'build'], app);
-    const built = readFileSync(join(app, 'dist', 'index.html'), 'utf8');
+    const built = readFileSync(join(app.dir, 'dist', 'index.html'), 'utf8');
     expect(built).toContain('<script type="module"');
 
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    preview = spawn(join(app, 'node_modules', '.bin', 'vite'), ['preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: app, stdio: 'ignore' });
-    for (let i = 0; ; i++) {
-      const up = await fetch(`${base}/v1/client`).then((r) => r.ok, () => false);
-      if (up) break;
-      if (i > 200) throw new Error('vite preview did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const server = await previewPackagedApp(app);
+    preview = server;
+    const base = server.base;
 
     browser = await chromium.launch(chromiumLaunchOptions());
     const context = await browser.newContext();
@@ -125,7 +91,7 @@ describe('the packed package', () => {
     const origin = (await (await fetch(`${base}/__origin/stats`)).json()) as { mints: number };
     expect(origin.mints).toBe(1);
     // The worker was emitted by the app's bundler into its own output.
-    const assets = readdirSync(join(app, 'dist', 'assets'));
+    const assets = readdirSync(join(app.dir, 'dist', 'assets'));
     expect(assets.some((f) => /^worker.*\.js$/.test(f))).toBe(true);
   });
 });
