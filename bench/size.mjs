@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Budgets in bytes (1 KB = 1024 bytes). */
 export const BUDGETS = {
-  client: 5 * 1024,
+  client: 7.5 * 1024,
   worker: 15 * 1024,
 };
 
