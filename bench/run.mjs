@@ -2,7 +2,9 @@
 /**
  * `npm run bench [-- --quick | --soak]`: the benchmarks of SPEC section 10, every contender side by
  * side in one run, written to BENCHMARKS.md (tables against the budgets) and bench/results.json
- * (raw figures). `scripts/tabtoken.mjs bench` builds the library first and sets CHROMIUM_PATH.
+ * (raw figures). `scripts/tabtoken.mjs bench` builds the library first and sets CHROMIUM_PATH,
+ * FIREFOX_PATH and WEBKIT_WEBDRIVER_PATH (installing the browsers where it can). Sections 1 and 6
+ * run in Chromium; sections 2–4 in every engine the machine has, through test/support/engines/.
  *
  * Plain JavaScript, because Node 20 cannot load TypeScript: the TypeScript parts (the bench pages,
  * the baselines, the development origin, the browser launch options) are built and loaded by Vite
@@ -10,7 +12,8 @@
  *
  * Modes:
  * - `--quick`: N = 1, 5, 20, three 20 s lifetimes, fewer repetitions, and the timed measurements
- *   made while the mints runs count; under 3 minutes on 2 cores. The peer's 200 s lifetime run
+ *   made while the mints runs count (their figures are provisional); about 10 minutes on 2 cores
+ *   with the three engines. The peer's 200 s lifetime run
  *   (3 × 200 s) does not fit and is left out — the report says so.
  * - default (full): N = 1, 5, 20 and then 50, five 20 s lifetimes, and the peer also at 200 s
  *   (beside tabtoken) on a second origin with its own lifetime, during the rest of the run.

@@ -34,8 +34,11 @@ export async function measureNewTab({ server, engine, kind, warmReps, reloadReps
       // Tab for tab in turn, so that whatever else loads the machine meanwhile falls on both alike.
       for (const which of paired ? (i % 2 === 0 ? ['echo', kind] : [kind, 'echo']) : [kind]) {
         const tab = await openEngineTab(profile, server.base, { kind: which, ns: id });
-        const { createdAt, firstTokenAt } = await engineTabTimes(tab);
-        (which === 'echo' ? bare : warm).push({ ms: firstTokenAt - createdAt, requests: requestsOf(createdAt, firstTokenAt).length });
+        const { createdAt, constructedAt, readyAt, firstTokenAt } = await engineTabTimes(tab);
+        const steps = { constructMs: constructedAt - createdAt, readyMs: readyAt - constructedAt, tokenMs: firstTokenAt - readyAt };
+        // The echo worker counts its ports: more than one means it was already running for this tab.
+        const alreadyRunning = which === 'echo' ? (await tab.evaluate(() => globalThis.echoConnections)) > 1 : null;
+        (which === 'echo' ? bare : warm).push({ ms: firstTokenAt - createdAt, requests: requestsOf(createdAt, firstTokenAt).length, alreadyRunning, ...steps });
         await tab.close();
       }
     }
@@ -58,10 +61,13 @@ export async function measureNewTab({ server, engine, kind, warmReps, reloadReps
       });
       await tab.close();
     }
+    // Where the time goes, median of each step: the constructor call, from its return to `ready`
+    // (the connection and the first exchange with the worker), and from `ready` to the token.
+    const stepsOf = (list) => ({ constructMsP50: median(list.map((x) => x.constructMs)), readyMsP50: median(list.map((x) => x.readyMs)), tokenMsP50: median(list.map((x) => x.tokenMs)) });
     const row = {
       kind,
-      warm: { ...summary(warm.map((w) => w.ms)), requests: warm.reduce((sum, w) => sum + w.requests, 0), reps: warm.length },
-      bare: paired ? { ...summary(bare.map((b) => b.ms)), reps: bare.length } : null,
+      warm: { ...summary(warm.map((w) => w.ms)), requests: warm.reduce((sum, w) => sum + w.requests, 0), reps: warm.length, ...stepsOf(warm) },
+      bare: paired ? { ...summary(bare.map((b) => b.ms)), reps: bare.length, onRunningWorker: bare.filter((b) => b.alreadyRunning).length, ...stepsOf(bare) } : null,
       ratio: paired ? median(warm.map((w) => w.ms)) / median(bare.map((b) => b.ms)) : null,
       reload: {
         ...summary(reload.map((r) => r.ms)),
@@ -71,7 +77,7 @@ export async function measureNewTab({ server, engine, kind, warmReps, reloadReps
         requestsAfterFirstToken: reload.flatMap((r) => r.requestsAfterFirstToken),
       },
     };
-    log(`  ${engine.name} ${CONTENDERS[kind].label}: warm p50 ${row.warm.p50.toFixed(1)} ms${paired ? ` vs bare ${row.bare.p50.toFixed(1)} ms (ratio ${row.ratio.toFixed(2)})` : ''} (${row.warm.requests} requests in ${warmReps}), reload p50 ${row.reload.p50.toFixed(1)} ms (${row.reload.requests} requests in ${reloadReps})`);
+    log(`  ${engine.name} ${CONTENDERS[kind].label}: warm p50 ${row.warm.p50.toFixed(1)} ms${paired ? ` vs bare ${row.bare.p50.toFixed(1)} ms (${row.bare.onRunningWorker}/${row.bare.reps} on the running echo worker; ratio ${row.ratio.toFixed(2)})` : ''} (${row.warm.requests} requests in ${warmReps}), reload p50 ${row.reload.p50.toFixed(1)} ms (${row.reload.requests} requests in ${reloadReps})`);
     return row;
   } finally {
     await profile.close();

@@ -3,7 +3,8 @@
  * app with its own package.json, build that app with `vite build`, serve the built output with
  * `vite preview` (the development origin mounted from `tabtoken/testing`), and check in Chromium
  * that two tabs share one worker and get tokens. This proves the worker URL survives a consumer's
- * bundler. Also checks the packed files against the `exports` map.
+ * bundler. Also checks the packed files against the `exports` map. The build is made once per
+ * content of dist/ (./support/packagedApp.ts) and opened in Firefox and WebKit too by test/e2e/engines/.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';

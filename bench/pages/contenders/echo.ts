@@ -11,7 +11,10 @@ export function createEcho(params: ContenderParams, echoUrl: string): Contender 
   let reply: string | null = null;
   const ready = new Promise<void>((resolve) => {
     worker.port.onmessage = (event: MessageEvent) => {
-      reply = String(event.data);
+      const { connections } = event.data as { connections: number };
+      // The page reads it after the timing: whether the worker was already running for this tab.
+      Object.assign(globalThis, { echoConnections: connections });
+      reply = String(connections);
       resolve();
     };
   });

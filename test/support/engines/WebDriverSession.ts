@@ -86,9 +86,9 @@ export class WebDriverSession {
     });
   }
 
-  /** A new top-level tab; answers its window handle. The current window stays where it was. */
-  newWindow(): Promise<string> {
-    return this.#exclusive(async () => (await this.#send<{ handle: string }>('POST', '/window/new', { type: 'tab' })).handle);
+  /** A new top-level browsing context (a window, or a tab of the current one); answers its handle. */
+  newWindow(type: 'window' | 'tab'): Promise<string> {
+    return this.#exclusive(async () => (await this.#send<{ handle: string }>('POST', '/window/new', { type })).handle);
   }
 
   /** Closes `window`, then goes back to the first window (closing the current one leaves none current). */

@@ -1,10 +1,11 @@
 /**
  * WebKitGTK through WebKitWebDriver (W3C WebDriver, classic) driving MiniBrowser in automation mode,
  * under xvfb-run: MiniBrowser has no headless switch and needs a display. A profile is a WebDriver
- * session (a MiniBrowser of its own, with its own ephemeral website data), a tab a window of it;
- * WebKitWebDriver holds one session at a time, so profiles open at once each have a driver. The session's first window stays open on about:blank, so
- * closing every tab of the app does not end the session; MiniBrowser reports only that first window
- * as visible. WebDriver gives a test no way to end a SharedWorker from outside.
+ * session (a MiniBrowser of its own, with its own ephemeral website data), a tab a window of it
+ * (each visible, as in headless Chromium); WebKitWebDriver holds one session at a time, so profiles
+ * open at once each have a driver. The session's first window stays open on about:blank, so
+ * closing every tab of the app does not end the session. WebDriver gives a test no way to end a
+ * SharedWorker from outside.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -86,7 +87,9 @@ function profileOf(session: WebDriverSession): EngineProfile {
   };
   return {
     async openTab(url) {
-      const window = await session.newWindow();
+      // A window of its own, not a tab: MiniBrowser shows only the selected tab of a window, and a
+      // hidden WebKit page has its timers throttled (20 zero-delay timeouts took 8 s instead of 50 ms).
+      const window = await session.newWindow('window');
       await session.inWindow(window, (send) => send('POST', '/url', { url }));
       return tabOf(window);
     },
