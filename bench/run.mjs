@@ -2,7 +2,9 @@
 /**
  * `npm run bench [-- --quick | --soak]`: the benchmarks of SPEC section 10, every contender side by
  * side in one run, written to BENCHMARKS.md (tables against the budgets) and bench/results.json
- * (raw figures). `scripts/tabtoken.mjs bench` builds the library first and sets CHROMIUM_PATH.
+ * (raw figures). `scripts/tabtoken.mjs bench` builds the library first and sets CHROMIUM_PATH,
+ * FIREFOX_PATH and WEBKIT_WEBDRIVER_PATH (installing the browsers where it can). Sections 1 and 6
+ * run in Chromium; sections 2–4 in every engine the machine has, through test/support/engines/.
  *
  * Plain JavaScript, because Node 20 cannot load TypeScript: the TypeScript parts (the bench pages,
  * the baselines, the development origin, the browser launch options) are built and loaded by Vite
@@ -10,7 +12,8 @@
  *
  * Modes:
  * - `--quick`: N = 1, 5, 20, three 20 s lifetimes, fewer repetitions, and the timed measurements
- *   made while the mints runs count; under 3 minutes on 2 cores (section 7 adds about three). The peer's 200 s lifetime run
+ *   made while the mints runs count (their figures are provisional); about 10 minutes on 2 cores
+ *   with the three engines, and section 7 (OpenID Connect) adds about six. The peer's 200 s lifetime run
  *   (3 × 200 s) does not fit and is left out — the report says so.
  * - default (full): N = 1, 5, 20 and then 50, five 20 s lifetimes, and the peer also at 200 s
  *   (beside tabtoken) on a second origin with its own lifetime, during the rest of the run.
@@ -32,7 +35,8 @@ import { measureMints } from './measure/mints.mjs';
 import { measureNewTab } from './measure/newTab.mjs';
 import { measureOidcPeers } from './oidc/measure.mjs';
 import { buildPages, startServer } from './lib/server.mjs';
-import { openSignedInRun } from './lib/tabs.mjs';
+import { openEngineTab } from './lib/engineTabs.mjs';
+import { runId } from './lib/tabs.mjs';
 import { renderReport } from './report.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -64,7 +68,7 @@ const MODES = {
     readMs: READ_EVERY_MS,
     latency: { batches: 100, calls: 10_000, warmup: 5, roundTripBatches: 100, roundTripCalls: 20 },
     slowCalls: 1000,
-    fanout: { changes: 50, gapMs: 60, layouts: ['own'] },
+    fanout: { changes: 50, gapMs: 60 },
     newTab: { warmReps: 5, reloadReps: 2, afterReloadMs: 100 },
     memoryExtraTabs: 2,
   },
@@ -78,7 +82,7 @@ const MODES = {
     readMs: READ_EVERY_MS,
     latency: { batches: 200, calls: 10_000, warmup: 10, roundTripBatches: 200, roundTripCalls: 20 },
     slowCalls: 1000,
-    fanout: { changes: 100, gapMs: 100, layouts: ['own', 'shared'] },
+    fanout: { changes: 100, gapMs: 100 },
     newTab: { warmReps: 30, reloadReps: 10, afterReloadMs: 300 },
     memoryExtraTabs: 5,
   },
@@ -116,6 +120,7 @@ function machine(browserVersion) {
     node: process.version,
     chromium: browserVersion,
     playwrightCore: packageVersion('playwright-core'),
+    puppeteerCore: packageVersion('puppeteer-core'),
     vite: packageVersion('vite'),
     supabaseAuthJs: packageVersion('@supabase/auth-js'),
     platform: `${process.platform} ${process.arch}`,
@@ -175,7 +180,7 @@ async function main() {
     results.machine = machine(browser.version());
     log(`server ${server.base}, Chromium ${browser.version()}`);
 
-    // Sections 2–4 and 6 run against an origin whose tokens outlive them (QUIET_LIFETIME_S), so no
+    // Sections 2–4 (in every engine) and 6 run against an origin whose tokens outlive them (QUIET_LIFETIME_S), so no
     // contender refreshes meanwhile; section 1 against one at the short lifetime. Full mode runs
     // 2–4 first, alone on the machine, and then section 1 with the peer's 200 s run on a second
     // origin beside it. Quick mode cannot spend that time: it runs 2–4 while the runs of section 1
@@ -187,27 +192,42 @@ async function main() {
     results.quietAlongsideMints = settings.quietAlongsideMints;
 
     const measureQuiet = async () => {
-      // Per contender, one signed-in tab serves the read latency (2) and then is the warm tab the
-      // new tabs (4) open from; then the fan-out (3).
-      let t = phase('read latency and new tab');
-      results.latency = [];
-      results.newTab = [];
-      for (const kind of KINDS) {
-        const { id, context, page } = await openSignedInRun(browser, quietServer.base, kind, 'quiet');
+      // Sections 2–4 in every engine the machine has, one engine at a time, through the
+      // engine-neutral driver: the same pages, the same way of opening tabs, side by side.
+      const t = phase('read latency, new tab and fan-out, per engine');
+      const { engines } = server.api;
+      results.engines = {};
+      for (const name of engines.ENGINE_NAMES) {
+        const label = engines.ENGINE_LABELS[name];
+        const missing = engines.engineMissing(name);
+        if (missing !== null) {
+          results.engines[name] = { label, skipped: missing };
+          log(`${label}: skipped (${missing})`);
+          continue;
+        }
+        const engine = await engines.launchEngine(name);
         try {
-          results.latency.push(await measureLatency({ page, kind, spec: settings.latency, slowCalls: settings.slowCalls, log }));
-          results.newTab.push(await measureNewTab({ server: quietServer, context, warmTab: page, id, kind, ...settings.newTab, log }));
+          const entry = { label, version: engine.version, latency: [], newTab: [], fanout: null, timer: null };
+          log(`${label} ${engine.version}`);
+          for (const kind of KINDS) {
+            const profile = await engine.newProfile();
+            try {
+              const tab = await openEngineTab(profile, quietServer.base, { kind, ns: runId(`latency-${name}-${kind}`), signIn: true });
+              entry.timer ??= await tab.evaluate(() => globalThis.bench.timer());
+              entry.latency.push(await measureLatency({ page: tab, kind, spec: settings.latency, slowCalls: settings.slowCalls, log: (line) => log(`  ${name}${line}`) }));
+            } finally {
+              await profile.close();
+            }
+          }
+          log(`  ${name} timer: cross-origin isolated ${entry.timer.crossOriginIsolated}, resolution ${entry.timer.resolutionUs.toFixed(1)} µs`);
+          for (const kind of KINDS) entry.newTab.push(await measureNewTab({ server: quietServer, engine, kind, ...settings.newTab, log }));
+          entry.fanout = await measureFanout({ engine, server: quietServer, tabs: 20, changes: settings.fanout.changes, gapMs: settings.fanout.gapMs, log });
+          results.engines[name] = entry;
         } finally {
-          await context.close();
+          await engine.close();
         }
       }
-      results.phases.latencyAndNewTabS = (Date.now() - t) / 1000;
-      t = phase('fan-out');
-      results.fanout = [];
-      for (const processes of settings.fanout.layouts) {
-        results.fanout.push(await measureFanout({ browser, server: quietServer, tabs: 20, changes: settings.fanout.changes, gapMs: settings.fanout.gapMs, processes, log }));
-      }
-      results.phases.fanoutS = (Date.now() - t) / 1000;
+      results.phases.enginesS = (Date.now() - t) / 1000;
     };
     const measureMemoryNow = async () => {
       const t = phase('memory (alongside the mints runs)');

@@ -10,6 +10,7 @@ import { defineConfig, type Plugin } from 'vite';
 import { createOriginWith } from '../origin/createDevOrigin.ts';
 import { supabaseRoutes } from './origin/supabaseRoutes.ts';
 import { chromiumLaunchOptions } from '../test/support/chromium.ts';
+import * as engines from '../test/support/engines/index.ts';
 
 /** One request to the token origin, as the benchmark sees it arrive. */
 export interface LoggedRequest {
@@ -31,6 +32,8 @@ export interface BenchApi {
   log: LoggedRequest[];
   clear(): void;
   chromiumLaunchOptions: typeof chromiumLaunchOptions;
+  /** The engine-neutral browser drivers (test/support/engines/), for the cross-engine measurements. */
+  engines: typeof engines;
 }
 
 /** Only the origin's API is logged; the pages and their assets are not requests to an auth server. */
@@ -68,6 +71,7 @@ function requestLog(): Plugin & { api: BenchApi } {
       api.log.length = 0;
     },
     chromiumLaunchOptions,
+    engines,
   };
   const record = (req: IncomingMessage, res: ServerResponse, next: () => void) => {
     const url = req.url ?? '/';
@@ -137,5 +141,11 @@ export default defineConfig({
   },
   // The library's worker is a module worker that loads its verification code on demand.
   worker: { format: 'es', plugins: () => [keepWorkerSideEffects()] },
-  preview: { host: '127.0.0.1', strictPort: false },
+  // Cross-origin isolated (SPEC section 10), so every engine gives the pages its finest timer. Every
+  // page, script and worker is served by this server, so nothing is blocked by the embedder policy.
+  preview: {
+    host: '127.0.0.1',
+    strictPort: false,
+    headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' },
+  },
 });

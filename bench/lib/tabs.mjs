@@ -38,7 +38,7 @@ export async function newRunContext(browser, base, id) {
   return context;
 }
 
-function contenderUrl(base, { kind, ns, signIn = false, readMs = 0, trace = false }) {
+export function contenderUrl(base, { kind, ns, signIn = false, readMs = 0, trace = false }) {
   const query = new URLSearchParams({ c: kind, ns });
   if (trace) query.set('trace', '1');
   if (signIn) query.set('signin', '1');

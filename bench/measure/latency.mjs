@@ -1,10 +1,11 @@
 /**
- * Measurement 2: read latency in a tab. One tab per contender, its token fresh, times the app's read
+ * Measurement 2: read latency in a tab, in any engine (`page` is a tab of the engine-neutral driver,
+ * whose `evaluate` has playwright's shape). One tab per contender, its token fresh, times the app's read
  * in batches (SPEC section 10: at least 100 batches of 10 000 calls; the figures are the median and
  * p99 of the per-call batch means), the synchronous read where there is one, and — for tabtoken in
  * shared mode — one comlink round trip to the worker (`tokens.stats()`), timed the same way in the
- * same page. Chromium's `performance.now()` is coarsened to 100 µs without cross-origin isolation;
- * a batch of 10 000 calls lasts milliseconds, so that is at most 0.01 µs per call.
+ * same page. The bench pages are cross-origin isolated, so each engine gives them its finest timer
+ * (5–20 µs); a batch of 10 000 calls lasts milliseconds, so even 100 µs is at most 0.01 µs per call.
  */
 import { percentile } from '../lib/stats.mjs';
 import { CONTENDERS } from '../lib/tabs.mjs';

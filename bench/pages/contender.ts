@@ -9,9 +9,10 @@
  */
 import type { Contender, ContenderParams } from './contenders/Contender.ts';
 import { isPublishStamp, PUBLISH_CHANNEL, type PublishStamp } from './publishStamp.ts';
+import echoWorkerUrl from './echoWorker.ts?worker&url';
 import instrumentedWorkerUrl from './instrumentedWorker.ts?worker&url';
 
-const KINDS = ['shared', 'local', 'perTab', 'broadcastLock', 'supabase', 'fanout', 'blank'] as const;
+const KINDS = ['shared', 'local', 'perTab', 'broadcastLock', 'supabase', 'fanout', 'blank', 'echo'] as const;
 type Kind = (typeof KINDS)[number];
 
 /** What continuous reading saw. */
@@ -85,6 +86,32 @@ export interface BenchPage {
   publishes: (PublishStamp & { receivedAt: number })[];
   /** With `trace=1`: when the tab's first Web Lock was asked for and granted, and its first worker reply. */
   trace: StartTrace;
+  /** The page's timer as this engine gives it here: whether it is cross-origin isolated, and the resolution seen. */
+  timer(): TimerFacts;
+}
+
+export interface TimerFacts {
+  crossOriginIsolated: boolean;
+  /** The smallest step between two different `performance.now()` readings, in µs. */
+  resolutionUs: number;
+  /** The median step between successive different readings, in µs (coarsened timers step evenly). */
+  medianStepUs: number;
+}
+
+/** Reads `performance.now()` in a tight loop for ~20 ms and looks at the steps between readings. */
+function timerFacts(): TimerFacts {
+  const steps: number[] = [];
+  let last = performance.now();
+  const end = last + 20;
+  while (last < end) {
+    const t = performance.now();
+    if (t !== last) {
+      steps.push(t - last);
+      last = t;
+    }
+  }
+  steps.sort((a, b) => a - b);
+  return { crossOriginIsolated: globalThis.crossOriginIsolated === true, resolutionUs: (steps[0] ?? NaN) * 1000, medianStepUs: (steps[Math.floor(steps.length / 2)] ?? NaN) * 1000 };
 }
 
 /** Browser-API timestamps of a tab's start (ms since the epoch), for the new-tab breakdown. */
@@ -160,6 +187,10 @@ async function load(kind: Kind, params: ContenderParams): Promise<() => Contende
       const { createSupabase } = await import('./contenders/supabase.ts');
       return () => createSupabase(params);
     }
+    case 'echo': {
+      const { createEcho } = await import('./contenders/echo.ts');
+      return () => createEcho(params, echoWorkerUrl);
+    }
     case 'blank':
       return () => ({ ready: Promise.resolve(), read: () => Promise.resolve(null), close: () => {} });
   }
@@ -196,6 +227,8 @@ async function main(): Promise<void> {
   const query = new URLSearchParams(location.search);
   const kind = kindOf(query.get('c'));
   const params: ContenderParams = { namespace: query.get('ns') ?? 'bench', signIn: query.get('signin') === '1' };
+  // Tags every request of this run in the server's log (drivers other than playwright set no cookies).
+  document.cookie = `bench_run=${encodeURIComponent(params.namespace)}; path=/; SameSite=Lax`;
   const readEveryMs = Number(query.get('read') ?? '0');
   if (query.get('trace') === '1') traceStart();
 
@@ -262,6 +295,7 @@ async function main(): Promise<void> {
     changes: [],
     publishes: [],
     trace: startTrace,
+    timer: timerFacts,
   };
   Object.assign(globalThis, { bench: page });
 
@@ -281,6 +315,7 @@ async function main(): Promise<void> {
     await contender.ready;
     page.readyAt = now();
     if (kind === 'blank') return;
+    // Every other contender's first read is timed below; the echo's reply is its first read.
     // Every read goes through here. A design may answer a signed-in tab with no token (Supabase does
     // while another tab's refresh lands): that is counted as a null read, and the first token is
     // the first read that had one.

@@ -11,13 +11,32 @@ import { chromiumLaunchOptions } from '../../support/chromium.ts';
 /** The default secret key of the origin in the test server. */
 export const SECRET_KEY = 'sk_test_tabtoken';
 
-export interface Harness {
+export interface TestServer {
   /** The test server as Node and the browser reach it: `http://127.0.0.1:{port}`. */
   base: string;
-  browser: Browser;
   /** The test server under another host name the browser resolves to it, such as `app.localhost`. */
   at(host: string): string;
   close(): Promise<void>;
+}
+
+export interface Harness extends TestServer {
+  browser: Browser;
+}
+
+/**
+ * The test server alone: Vite with the project's config (the development origin mounted, fault
+ * controls on), on a free port of 127.0.0.1. `hosts` are other names it answers to.
+ */
+export async function startTestServer(o: { hosts?: string[] } = {}): Promise<TestServer> {
+  const server: ViteDevServer = await createServer({ configFile: 'vite.config.ts', mode: 'development', server: { port: 0, host: '127.0.0.1', allowedHosts: o.hosts ?? [] }, logLevel: 'warn' });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('the Vite server has no address');
+  return {
+    base: `http://127.0.0.1:${address.port}`,
+    at: (host) => `http://${host}:${address.port}`,
+    close: () => server.close(),
+  };
 }
 
 /**
@@ -25,16 +44,12 @@ export interface Harness {
  * the server answers to; `browserArgs` are added to the launch flags (a host resolver rule).
  */
 export async function startHarness(o: { hosts?: string[]; browserArgs?: string[] } = {}): Promise<Harness> {
-  const server: ViteDevServer = await createServer({ configFile: 'vite.config.ts', mode: 'development', server: { port: 0, host: '127.0.0.1', allowedHosts: o.hosts ?? [] }, logLevel: 'warn' });
-  await server.listen();
-  const address = server.httpServer?.address();
-  if (!address || typeof address === 'string') throw new Error('the Vite server has no address');
+  const server = await startTestServer(o);
   const launch = chromiumLaunchOptions();
   const browser = await chromium.launch({ ...launch, args: [...launch.args, ...(o.browserArgs ?? [])] });
   return {
-    base: `http://127.0.0.1:${address.port}`,
+    ...server,
     browser,
-    at: (host) => `http://${host}:${address.port}`,
     async close() {
       await browser.close();
       await server.close();

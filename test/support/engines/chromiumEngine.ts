@@ -1,0 +1,59 @@
+/**
+ * Chromium through playwright-core (the machine's own Chromium, `executablePath`): a profile is a
+ * browser context, a tab a page. The only engine whose driver can end a SharedWorker from outside
+ * (DevTools `Target.closeTarget`, as a crash or memory pressure would).
+ */
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumLaunchOptions } from '../chromium.ts';
+import { evaluationScript, evaluationValue, type Engine, type EngineProfile, type EngineTab } from './Engine.ts';
+
+let nextTab = 0;
+
+function tabOf(page: Page, known: WeakMap<Page, EngineTab>): EngineTab {
+  const existing = known.get(page);
+  if (existing) return existing;
+  const id = `chromium-tab-${++nextTab}`;
+  const tab: EngineTab = {
+    id,
+    evaluate: async (fn, arg) => evaluationValue(await page.evaluate(evaluationScript(fn, arg)), id),
+    reload: async () => void (await page.reload()),
+    close: () => page.close(),
+  };
+  known.set(page, tab);
+  return tab;
+}
+
+function profileOf(context: BrowserContext): EngineProfile {
+  const known = new WeakMap<Page, EngineTab>();
+  return {
+    async openTab(url) {
+      const page = await context.newPage();
+      await page.goto(url);
+      return tabOf(page, known);
+    },
+    listTabs: async () => context.pages().filter((p) => !p.isClosed()).map((p) => tabOf(p, known)),
+    close: () => context.close(),
+  };
+}
+
+export async function launchChromium(o: { args?: string[] } = {}): Promise<Engine> {
+  const launch = chromiumLaunchOptions();
+  const browser = await chromium.launch({ ...launch, args: [...launch.args, ...(o.args ?? [])] });
+  return {
+    name: 'chromium',
+    version: browser.version(),
+    newProfile: async () => profileOf(await browser.newContext()),
+    async endSharedWorkers(urlPart) {
+      const cdp = await browser.newBrowserCDPSession();
+      try {
+        const { targetInfos } = await cdp.send('Target.getTargets');
+        const workers = targetInfos.filter((t) => t.type === 'shared_worker' && (t.url.includes(urlPart) || t.title.includes(urlPart)));
+        for (const worker of workers) await cdp.send('Target.closeTarget', { targetId: worker.targetId });
+        return workers.length;
+      } finally {
+        await cdp.detach();
+      }
+    },
+    close: () => browser.close(),
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Firefox through puppeteer-core over WebDriver BiDi (Firefox's own remote agent: no geckodriver),
+ * headless: a profile is a BiDi user context, a tab a page. BiDi gives a test no way to end a
+ * SharedWorker from outside. Puppeteer reports only the last-opened tab of a window as visible.
+ */
+import puppeteer, { type BrowserContext, type Page } from 'puppeteer-core';
+import { evaluationScript, evaluationValue, type Engine, type EngineProfile, type EngineTab } from './Engine.ts';
+
+let nextTab = 0;
+
+function profileOf(context: BrowserContext): EngineProfile {
+  const known = new WeakMap<Page, EngineTab>();
+  const tabOf = (page: Page): EngineTab => {
+    const existing = known.get(page);
+    if (existing) return existing;
+    const id = `firefox-tab-${++nextTab}`;
+    const tab: EngineTab = {
+      id,
+      evaluate: async (fn, arg) => evaluationValue(await page.evaluate(evaluationScript(fn, arg)), id),
+      reload: async () => void (await page.reload()),
+      close: () => page.close(),
+    };
+    known.set(page, tab);
+    return tab;
+  };
+  return {
+    async openTab(url) {
+      const page = await context.newPage();
+      await page.goto(url);
+      return tabOf(page);
+    },
+    listTabs: async () => (await context.pages()).filter((p) => !p.isClosed()).map(tabOf),
+    close: () => context.close(),
+  };
+}
+
+export async function launchFirefox(executablePath: string): Promise<Engine> {
+  const browser = await puppeteer.launch({ browser: 'firefox', executablePath, headless: true, protocolTimeout: 120_000 });
+  return {
+    name: 'firefox',
+    version: await browser.version(),
+    newProfile: async () => profileOf(await browser.createBrowserContext()),
+    endSharedWorkers: null,
+    close: () => browser.close(),
+  };
+}
