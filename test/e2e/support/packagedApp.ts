@@ -14,6 +14,8 @@ import { join, resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '../../..');
 const fixture = join(root, 'test', 'e2e', 'fixture-app');
 const artifacts = join(root, 'test', 'e2e', '.artifacts');
+/** The repository's own Vite, which builds and serves the app (only the tarball is installed into it). */
+const VITE = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
 
 export interface PackagedApp {
   /** The installed and built app (its dist/ is what `vite preview` serves). */
@@ -60,10 +62,10 @@ export function packagedApp(): PackagedApp {
   const tarball = join(dir, info.filename);
   const app = join(dir, 'app');
   cpSync(fixture, app, { recursive: true });
-  const viteVersion = (JSON.parse(readFileSync(join(root, 'node_modules', 'vite', 'package.json'), 'utf8')) as { version: string }).version;
-  writeFileSync(join(app, 'package.json'), readFileSync(join(app, 'package.json'), 'utf8').replace('__TARBALL__', tarball).replace('__VITE_VERSION__', viteVersion));
-  npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
-  npm(['run', 'build'], app);
+  writeFileSync(join(app, 'package.json'), readFileSync(join(app, 'package.json'), 'utf8').replace('__TARBALL__', tarball));
+  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], app);
+  // Only the tarball is installed; vite is the repository's own (as in the packaging test).
+  execFileSync(process.execPath, [VITE, 'build', '--logLevel', 'error'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
   const packed = info.files.map((f) => f.path);
   // Written last: a build cut off half-way is not taken for a finished one.
   writeFileSync(manifest, JSON.stringify(packed));
@@ -84,7 +86,7 @@ function freePort(): Promise<number> {
 export async function previewPackagedApp(app: PackagedApp): Promise<{ base: string; close(): void }> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const preview = spawn(join(app.dir, 'node_modules', '.bin', 'vite'), ['preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: app.dir, stdio: 'ignore' });
+  const preview = spawn(process.execPath, [VITE, 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: app.dir, stdio: 'ignore' });
   for (let i = 0; ; i++) {
     const up = await fetch(`${base}/v1/client`).then((r) => r.ok, () => false);
     if (up) break;
