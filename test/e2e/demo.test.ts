@@ -170,8 +170,9 @@ describe('the demo', () => {
     await first.click('input[name=outage][value=off]');
     for (const page of pages) await waitStatus(page, 'ok', 40_000);
     await waitTiles(first, ids, 'ok');
-    // The refused requests are marked, and the marks still match the origin's mints.
-    expect((await chart(first)).refusedMarks).toBeGreaterThanOrEqual(1);
+    // The refused requests are marked (the page draws the log it polled up to a second ago, so wait
+    // for it), and the marks still match the origin's mints.
+    await first.waitForFunction(() => (globalThis as unknown as DemoWindow).demo.chart().refusedMarks >= 1, undefined, { timeout: 10_000 });
     const afterOutage = await waitChartMatchesOrigin(first);
     expect(afterOutage.marks).toBe(afterOutage.mints);
 
