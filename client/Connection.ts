@@ -1,4 +1,4 @@
-import type { TokenError } from '../protocol/errors.ts';
+import { ConnectionError, type TokenError } from '../protocol/errors.ts';
 import type { Operation, Operations } from '../protocol/operations.ts';
 import type { Mode, TabHello, Welcome } from '../protocol/types.ts';
 
@@ -13,3 +13,6 @@ export interface Connection {
   call<K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]>;
   close(): void;
 }
+
+/** What every call of a closed manager, or of a connection it closed, rejects with. */
+export const closedError = (): ConnectionError => new ConnectionError('The token manager was closed');

@@ -9,12 +9,12 @@
  */
 import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, PROTOCOL_VERSION, leaderLockName, randomId, rpcChannelName } from '../protocol/constants.ts';
 import { systemClock, type Clock } from '../protocol/clock.ts';
-import { ConnectionError, deserializeError, isSerializedError, type SerializedError, type TokenError } from '../protocol/errors.ts';
-import { parseSnapshot, type BroadcastMessage, type RpcRequest } from '../protocol/messages.ts';
+import { ConnectionError, deserializeError, isRecord, isSerializedError, type SerializedError, type TokenError } from '../protocol/errors.ts';
+import { isBroadcast, parseSnapshot, type BroadcastMessage, type RpcRequest } from '../protocol/messages.ts';
 import { invoke, type Operation, type Operations } from '../protocol/operations.ts';
 import type { EngineConfig, TabHello, Welcome } from '../protocol/types.ts';
 import type { LocalHost, LocalHostOptions } from '../worker/localEngine.ts';
-import type { Connection } from './Connection.ts';
+import { closedError, type Connection } from './Connection.ts';
 import type { SnapshotMirror } from './SnapshotMirror.ts';
 
 type Op = RpcRequest['op'];
@@ -45,9 +45,21 @@ const platform = (): LocalDeps => ({
   loadHost: async () => (await import('../worker/localEngine.ts')).startLocalHost,
 });
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
+const isVersion = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/**
+ * What the leader's `result` must look like, by operation (the leader is another tab: its replies
+ * are checked like any message). Operations not listed resolve with nothing.
+ */
+const RESULTS: Partial<Record<Operation, (result: unknown) => boolean>> = {
+  stats: isRecord,
+  setActiveSession: isVersion,
+  sync: isVersion,
+  signOut: (r) => isRecord(r) && isVersion(r.version) && (r.redirect === null || typeof r.redirect === 'string'),
+  signIn: (r) => typeof r === 'string',
+  handleRedirect: (r) => isRecord(r) && isVersion(r.version) && typeof r.returnTo === 'string',
+  proof: (r) => typeof r === 'string',
+};
 
 export class LocalConnection implements Connection {
   readonly mode = 'local' as const;
@@ -65,12 +77,12 @@ export class LocalConnection implements Connection {
   #stopLeading: (() => void) | null = null;
   #closed = false;
 
-  constructor(config: EngineConfig, tabId: string, channelName: string, mirror: SnapshotMirror, deps: LocalDeps = platform()) {
+  /** `key`: the worker key, which names the channels and the leader lock. */
+  constructor(config: EngineConfig, tabId: string, key: string, mirror: SnapshotMirror, deps: LocalDeps = platform()) {
     this.#config = config;
     this.#tabId = tabId;
     this.#mirror = mirror;
     this.#deps = deps;
-    const origin = new URL(config.frontendApi).origin;
     if (!deps.locks) {
       // No Web Locks, no election: this tab refreshes for itself and tells no one.
       this.#publish = null;
@@ -78,10 +90,14 @@ export class LocalConnection implements Connection {
       this.#hosting = this.#lead(null);
       return;
     }
-    this.#publish = deps.channel(channelName);
-    this.#rpc = deps.channel(rpcChannelName(config.namespace, origin));
+    this.#publish = deps.channel(key);
+    // The tab's mirror ignores `hello`: a follower hears the leaders announce themselves here.
+    this.#publish.onmessage = ({ data }: MessageEvent) => {
+      if (isBroadcast(data) && data.type === 'hello') this.onLeaderHello(data.instance, data.snapshot);
+    };
+    this.#rpc = deps.channel(rpcChannelName(key));
     this.#rpc.onmessage = (event: MessageEvent) => this.#onReply(event.data);
-    this.#elect(deps.locks, leaderLockName(config.namespace, origin), rpcChannelName(config.namespace, origin));
+    this.#elect(deps.locks, leaderLockName(key), rpcChannelName(key));
   }
 
   /** Whether this tab runs the engine. */
@@ -146,7 +162,7 @@ export class LocalConnection implements Connection {
   }
 
   #request(op: Op, opts: unknown, timeoutMs = CALL_TIMEOUT_MS): Promise<unknown> {
-    if (this.#closed) return Promise.reject(new ConnectionError('The token manager was closed'));
+    if (this.#closed) return Promise.reject(closedError());
     if (this.#host) return this.#direct(this.#host, op, opts);
     if (!this.#rpc) return (this.#hosting ?? Promise.reject(new ConnectionError('No engine'))).then((host) => this.#direct(host, op, opts));
     const id = randomId();
@@ -205,11 +221,11 @@ export class LocalConnection implements Connection {
       case 'getToken':
         if (data.jwt === null || typeof data.jwt === 'string') return pending.resolve(data.jwt);
         return pending.reject(new ConnectionError('The leader tab sent a malformed token'));
-      case 'stats':
-        if (isRecord(data.result)) return pending.resolve(data.result);
-        return pending.reject(new ConnectionError('The leader tab sent malformed stats'));
-      default:
-        return pending.resolve(undefined);
+      default: {
+        const valid = RESULTS[pending.op];
+        if (!valid) return pending.resolve(undefined);
+        return valid(data.result) ? pending.resolve(data.result) : pending.reject(new ConnectionError(`The leader tab sent a malformed ${pending.op} result`));
+      }
     }
   }
 
@@ -232,7 +248,7 @@ export class LocalConnection implements Connection {
     this.#closed = true;
     for (const [id, pending] of [...this.#pending]) {
       this.#settle(id);
-      pending.reject(new ConnectionError('The token manager was closed'));
+      pending.reject(closedError());
     }
     this.#host?.close();
     this.#host = null;

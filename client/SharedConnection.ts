@@ -10,10 +10,10 @@ import { installErrorTransfer } from '../protocol/errorTransfer.ts';
 import type { TabHello, Welcome, WorkerApi } from '../protocol/types.ts';
 import { startBundledWorker } from './bundledWorker.ts';
 import type { Operation, Operations } from '../protocol/operations.ts';
-import type { Connection } from './Connection.ts';
+import { closedError, type Connection } from './Connection.ts';
 import { withTimeout } from './timeouts.ts';
 
-installErrorTransfer(Comlink.transferHandlers, undefined, deserializeError);
+installErrorTransfer(Comlink.transferHandlers, null, deserializeError);
 
 export class SharedConnection implements Connection {
   readonly mode = 'shared' as const;
@@ -30,7 +30,7 @@ export class SharedConnection implements Connection {
   constructor(name: string, workerUrl: URL | null, tabId: string, clock: Clock) {
     this.#tabId = tabId;
     this.#clock = clock;
-    const fail = (cause: unknown) => new ConnectionError(`Could not start the SharedWorker ${workerUrl ?? '(bundled)'}: ${(cause as Error)?.message || 'check workerUrl and CSP worker-src'}`, { cause });
+    const fail = (cause: unknown) => new ConnectionError(`The SharedWorker ${workerUrl ?? '(bundled)'} did not start: ${(cause as Error)?.message || 'check workerUrl and CSP worker-src'}`, { cause });
     try {
       this.#worker = workerUrl ? new SharedWorker(workerUrl, { type: 'module', name }) : startBundledWorker(name);
     } catch (cause) {
@@ -45,7 +45,7 @@ export class SharedConnection implements Connection {
   }
 
   hello(hello: TabHello, onError: (error: TokenError) => void): Promise<Welcome> {
-    return this.#settle(this.#remote.hello(hello, Comlink.proxy((wire: unknown) => onError(deserializeError(wire)))), CONNECT_TIMEOUT_MS, 'Connecting to the worker');
+    return this.#settle(this.#remote.hello(hello, Comlink.proxy((wire: unknown) => onError(deserializeError(wire)))), CONNECT_TIMEOUT_MS, 'hello (worker)');
   }
 
   call<K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]> {
@@ -62,7 +62,7 @@ export class SharedConnection implements Connection {
     // A released comlink proxy throws on any use: close only once.
     if (this.#closed) return;
     this.#closed = true;
-    this.#stop(new ConnectionError('The connection to the worker was closed'));
+    this.#stop(closedError());
     this.#remote.bye(this.#tabId).catch(() => {});
     this.#remote[Comlink.releaseProxy]();
     this.#worker.port.close();

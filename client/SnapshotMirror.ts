@@ -5,7 +5,8 @@
  * (`useSyncExternalStore` renders only when something changed). Listeners hang on an EventTarget,
  * which isolates them: one that throws is reported and the others still run.
  */
-import { InvalidArgumentError, type TokenError } from '../protocol/errors.ts';
+import type { TokenError } from '../protocol/errors.ts';
+import { fail } from '../protocol/options.ts';
 import type { BroadcastMessage } from '../protocol/messages.ts';
 import type { Mode, Snapshot, SnapshotToken, Status } from '../protocol/types.ts';
 
@@ -60,8 +61,8 @@ export class SnapshotMirror extends EventTarget {
     const next = { ...current, version: message.version };
     let tokens: Record<string, SnapshotToken> = { ...current.tokens };
     if (message.type === 'token') {
-      const { key, jwt, expiresAt, staleAt, claims } = message;
-      tokens[key] = Object.freeze({ jwt, expiresAt, staleAt });
+      const { key, jwt, expiresAt, staleAt, claims, scheme } = message;
+      tokens[key] = Object.freeze(scheme ? { jwt, expiresAt, staleAt, scheme } : { jwt, expiresAt, staleAt });
       if (claims) next.claims = frozen(claims);
       this.#set({ ...next, tokens: Object.freeze(tokens) });
       this.emit('token', { key, jwt, expiresAt, staleAt });
@@ -97,12 +98,12 @@ export class SnapshotMirror extends EventTarget {
 
   /** Throws `InvalidArgumentError` for an event name it does not know or a handler that is not a function. */
   on<E extends TokenManagerEvent>(event: E, handler: (payload: TokenManagerEvents[E]) => void): () => void {
-    if (!EVENTS.includes(event)) throw new InvalidArgumentError(`on() takes ${EVENTS.join(', ')}; got ${JSON.stringify(String(event))}`);
+    if (!EVENTS.includes(event)) fail('on() event', EVENTS.join(' or '), event);
     return this.#listen(event, handler);
   }
 
   #listen<E extends TokenManagerEvent>(event: E | 'change', handler: (payload: TokenManagerEvents[E]) => void): () => void {
-    if (typeof handler !== 'function') throw new InvalidArgumentError(`a listener must be a function; got ${typeof handler}`);
+    if (typeof handler !== 'function') fail('a listener', 'a function', handler);
     const listener = (e: Event) => handler((e as CustomEvent<TokenManagerEvents[E]>).detail);
     this.addEventListener(event, listener);
     return () => this.removeEventListener(event, listener);

@@ -1,16 +1,28 @@
 /**
- * `tokens.fetch`: `fetch` with `Authorization: Bearer <token>` for the page's own origin and the
- * `fetchOrigins` list only, and one retry with a freshly minted token on a 401.
+ * `tokens.fetch`: `fetch` with the token for the page's own origin and the `fetchOrigins` list only
+ * (never to any other origin), and one retry with a freshly minted token on a 401. A DPoP-bound
+ * token (OpenID Connect, SPEC 11) goes as `Authorization: DPoP <token>` with a proof the engine
+ * signs for this one request; a resource server's `use_dpop_nonce` is answered once with its nonce.
  */
-import type { GetTokenOptions } from '../protocol/types.ts';
+import type { GetTokenOptions, ProofRequest } from '../protocol/types.ts';
 
-interface TokenSource {
+/** What the helper needs of the manager. */
+export interface TokenSource {
   getToken(options?: GetTokenOptions): Promise<string | null>;
+  /** Whether `token` is DPoP-bound (its snapshot entry says so). */
+  isDpop(token: string): boolean;
+  /** A proof signed by the engine with the grant's key. */
+  proof(request: ProofRequest): Promise<string>;
 }
 
 function mayReplay(init: RequestInit | undefined, request: Request): boolean {
   // A stream body can be read once; everything else can be sent again.
   return request.body === null || !(init?.body instanceof ReadableStream);
+}
+
+/** The nonce of a `WWW-Authenticate: DPoP error="use_dpop_nonce"` answer, or null. */
+function nonceAsked(response: Response): string | null {
+  return response.status === 401 && /\bDPoP\b[^]*use_dpop_nonce/i.test(response.headers.get('www-authenticate') ?? '') ? response.headers.get('dpop-nonce') : null;
 }
 
 export async function authorizedFetch(source: TokenSource, fetchOrigins: readonly string[], input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
@@ -19,18 +31,25 @@ export async function authorizedFetch(source: TokenSource, fetchOrigins: readonl
   const allowed = (typeof location !== 'undefined' && target === location.origin) || fetchOrigins.includes(target);
   if (!allowed) return fetch(request);
   const replayable = mayReplay(init, request);
-  const spare = replayable ? request.clone() : null;
+  const spares = replayable ? [request.clone(), request.clone()] : [];
 
-  const send = async (req: Request, options?: GetTokenOptions): Promise<Response> => {
+  const send = async (req: Request, options?: GetTokenOptions, nonce: string | null = null): Promise<Response> => {
     const token = await source.getToken(options);
     const headers = new Headers(req.headers);
-    if (token !== null) headers.set('Authorization', `Bearer ${token}`);
+    if (token !== null && source.isDpop(token)) {
+      headers.set('Authorization', `DPoP ${token}`);
+      headers.set('DPoP', await source.proof({ htm: req.method, htu: req.url, token, nonce }));
+    } else if (token !== null) {
+      headers.set('Authorization', `Bearer ${token}`);
+    }
     return fetch(new Request(req, { headers }));
   };
 
-  const response = await send(request);
+  let response = await send(request);
+  const nonce = nonceAsked(response);
+  if (nonce !== null && spares[0]) response = await send(spares[0], undefined, nonce);
   // A 401 from the app's own server means "this token was not accepted": one retry with a new
   // token, never a sign-out (only the token origin decides that).
-  if (response.status !== 401 || !spare) return response;
-  return send(spare, { skipCache: true });
+  if (response.status !== 401 || !spares[1]) return response;
+  return send(spares[1], { skipCache: true }, nonceAsked(response));
 }

@@ -3,18 +3,20 @@
  * local mode), mirrors the broadcast snapshot, and answers reads from the mirror whenever the
  * token it holds is fresh, without a message to the engine.
  */
-import { cacheKey, channelName, randomId } from '../protocol/constants.ts';
+import { cacheKey, randomId, workerKey } from '../protocol/constants.ts';
 import { systemClock } from '../protocol/clock.ts';
 import { ConnectionError, TokenError } from '../protocol/errors.ts';
 import { classify } from '../protocol/freshness.ts';
 import { isBroadcast } from '../protocol/messages.ts';
-import { normalizeGetTokenOptions, validateManagerOptions, validateSessionId } from '../protocol/options.ts';
+import { normalizeGetTokenOptions, validateManagerOptions } from '../protocol/options.ts';
 import type { GetTokenOptions, Snapshot, Stats, TokenManagerOptions, TokenRequest } from '../protocol/types.ts';
 import type { Operation, Operations } from '../protocol/operations.ts';
 import { createReadTracker } from './ReadTracker.ts';
 import { SharedConnection } from './SharedConnection.ts';
 import { SnapshotMirror, type TokenManagerEvent, type TokenManagerEvents } from './SnapshotMirror.ts';
-import { closedError, superviseConnection, type Supervised } from './superviseConnection.ts';
+import type { ManagerCore, SignInOptions } from './managerActions.ts';
+import { closedError } from './Connection.ts';
+import { superviseConnection, type Supervised } from './superviseConnection.ts';
 import { holdTabLock } from './tabLock.ts';
 
 /** The object `createTokenManager` returns. */
@@ -41,8 +43,16 @@ export interface TokenManager {
    * after its own sign-in form succeeded. Resolves once this tab's snapshot shows it.
    */
   sync(): Promise<void>;
-  /** Ends the session at the origin and signs every tab out (locally even if the origin fails). */
+  /**
+   * Ends the session at the origin and signs every tab out (locally even if the origin fails).
+   * OpenID Connect: revokes the refresh token and, with `postLogoutRedirectUri`, sends this tab to
+   * the provider's logout.
+   */
   signOut(): Promise<void>;
+  /** OpenID Connect: sends this tab to the provider's sign-in (authorization code with PKCE). */
+  signIn(options?: SignInOptions): Promise<void>;
+  /** OpenID Connect: on the redirect page, completes the sign-in for every tab; resolves with where to go. */
+  handleRedirect(url?: string | URL): Promise<{ returnTo: string }>;
   /** `fetch` with `Authorization: Bearer <token>` for the page's origin and `fetchOrigins`. */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /** The engine's counters and this tab's reads. */
@@ -67,9 +77,9 @@ const visible = () => globalThis.document?.visibilityState !== 'hidden';
  */
 export function createTokenManager(options?: TokenManagerOptions): TokenManager {
   const { config, tab } = validateManagerOptions(options, globalThis.location?.origin ?? 'http://localhost');
-  const name = channelName(config.namespace, new URL(config.frontendApi).origin);
+  const name = workerKey(config);
   const tabId = randomId();
-  const defaultRequest: TokenRequest = Object.freeze({ template: null, organizationId: null, expiresInSeconds: null, skipCache: false, leewayInSeconds: tab.leewayInSeconds });
+  const defaultRequest: TokenRequest = Object.freeze(normalizeGetTokenOptions(null, tab.leewayInSeconds));
   const shared = tab.mode === 'shared' || (tab.mode === 'auto' && typeof SharedWorker !== 'undefined');
   const mirror = new SnapshotMirror(shared ? 'shared' : 'local');
   const counters = { hits: 0, misses: 0 };
@@ -79,11 +89,8 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   let closed = false;
 
   const channel = new BroadcastChannel(name);
-  channel.onmessage = ({ data }: MessageEvent) => {
-    if (!isBroadcast(data)) return;
-    if (data.type === 'hello') link?.leaderHello(data.instance, data.snapshot);
-    else mirror.apply(data);
-  };
+  // A local-mode leader's `hello` is for its followers' connections (LocalConnection), not the mirror.
+  channel.onmessage = ({ data }: MessageEvent) => isBroadcast(data) && mirror.apply(data);
 
   /** A call to the engine once connected (the link retries it on a replacement worker). */
   const call = <K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]> => ready.then(() => link!.call(op, arg));
@@ -97,9 +104,10 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     // engine would poll from the server, and an open channel would keep the process alive).
     if (!globalThis.document) {
       channel.close();
-      return Promise.reject(new ConnectionError('No document here: tabtoken runs in browser tabs (server-side rendering?); nothing was started'));
+      return Promise.reject(new ConnectionError('No document: tabtoken runs in browser tabs (not in server-side rendering)'));
     }
     link = superviseConnection({
+      key: name,
       hello: { tabId, config, sessionId: tab.sessionId, visible: visible() },
       mirror,
       shared,
@@ -107,6 +115,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       tabLock: lock,
       onError,
       locks: globalThis.navigator?.locks,
+      clock: systemClock,
       openShared: () => new SharedConnection(name, tab.workerUrl, tabId, systemClock),
       loadLocal: async () => {
         const { LocalConnection } = await import('./LocalConnection.ts');
@@ -124,8 +133,6 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       throw closed ? closedError() : typed(error);
     },
   );
-  // `ready`'s rejection is the caller's to read (and every later call rejects with it): never an `error` event.
-  ready.catch(() => {});
 
   const onVisibility = () => visible() && quiet('visible', null);
   globalThis.document?.addEventListener('visibilitychange', onVisibility);
@@ -153,7 +160,11 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       const timer = systemClock.setTimeout(done, ms);
       check();
     });
-  const atVersion = (version: number) => shown(undefined, (s) => s.version >= version, 2000);
+  const actions = () => import('./managerActions.ts');
+  // Loaded ahead of use once connected: a sign-out must not need the network to load its code.
+  // This also handles `ready`'s rejection, which is the caller's to read (and every later call
+  // rejects with it): never an `error` event, never an unhandled rejection.
+  ready.then(actions).catch(() => {});
 
   let defaultKey: [sessionId: string, key: string] = ['', ''];
 
@@ -178,7 +189,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   }
 
   function read(options: GetTokenOptions | undefined): [TokenRequest, string | null] {
-    const request = options === undefined ? defaultRequest : normalizeGetTokenOptions(options, tab.leewayInSeconds);
+    const request = options === undefined ? defaultRequest : normalizeGetTokenOptions(options, tab.leewayInSeconds, !!config.oidc);
     const jwt = fromMirror(request, options === undefined);
     counters[jwt === null ? 'misses' : 'hits']++;
     return [request, jwt];
@@ -186,6 +197,14 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
 
   const manager: TokenManager = {
     ready,
+    setActiveSession: (sessionId) => actions().then((m) => m.setActiveSession(core, sessionId)),
+    sync: () => actions().then((m) => m.sync(core)),
+    signOut: () => actions().then((m) => m.signOut(core)),
+    signIn: (options) => actions().then((m) => m.signIn(core, options)),
+    handleRedirect: (url) => actions().then((m) => m.handleRedirect(core, url)),
+    // Not on the path to the first token either (`tokens.fetch`'s helper comes with it).
+    fetch: (input, init) => actions().then((m) => m.fetch(core, input, init)),
+    stats: () => actions().then((m) => m.stats(core)),
     getToken(options) {
       // Before the welcome the mirror is empty: wait for it, then read it (a warm worker has the token).
       if (mirror.snapshot.version < 0 && !closed) return ready.then(() => manager.getToken(options));
@@ -215,12 +234,6 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     getSnapshot: () => mirror.snapshot,
     subscribe: (listener) => mirror.subscribe(listener),
     on: (event, handler) => mirror.on(event, handler),
-    setActiveSession: async (sessionId) => atVersion(await call('setActiveSession', sessionId === null ? null : validateSessionId(sessionId))),
-    sync: async () => atVersion(await call('sync', null)),
-    signOut: async () => atVersion(await call('signOut', null)),
-    // Loaded on first use: it is not on the path to the first token.
-    fetch: (input, init) => import('./authorizedFetch.ts').then((m) => m.authorizedFetch(manager, tab.fetchOrigins, input, init)),
-    stats: async () => ({ ...(await call('stats', null)), tab: { ...counters } }),
     close() {
       if (closed) return;
       closed = true;
@@ -230,6 +243,15 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       link?.close();
       void lock.then((release) => release());
     },
+  };
+  /** What the methods off the token path use (managerActions.ts, loaded on first use). */
+  const core: ManagerCore = {
+    config,
+    fetchOrigins: tab.fetchOrigins,
+    call,
+    atVersion: (version) => shown(undefined, (s) => s.version >= version, 2000),
+    tokens: manager,
+    reads: counters,
   };
   return manager;
 }

@@ -9,6 +9,7 @@
 export { createTokenManager } from './createTokenManager.ts';
 export { cacheKey } from '../protocol/constants.ts';
 export type { TokenManager } from './createTokenManager.ts';
+export type { SignInOptions } from './managerActions.ts';
 export type { TokenManagerEvent, TokenManagerEvents } from './SnapshotMirror.ts';
 export {
   TokenError,
@@ -32,4 +33,5 @@ export type {
   StorageKind,
   Endpoints,
   VerifyOptions,
+  OidcOptions,
 } from '../protocol/types.ts';

@@ -7,10 +7,11 @@
  *   tab     getToken ──► worker A ✕ (ended)   reattach ─► worker B ──► getToken ──► token
  */
 import { workerLockName } from '../protocol/constants.ts';
-import { ConnectionError, InvalidArgumentError, type TokenError } from '../protocol/errors.ts';
+import { InvalidArgumentError, type TokenError } from '../protocol/errors.ts';
+import type { Clock } from '../protocol/clock.ts';
 import type { Operation, Operations } from '../protocol/operations.ts';
 import type { TabHello } from '../protocol/types.ts';
-import type { Connection } from './Connection.ts';
+import { closedError, type Connection } from './Connection.ts';
 import type { SnapshotMirror } from './SnapshotMirror.ts';
 
 /** A shared-mode connection: a `Connection` that can tell the worker the tab holds its lock. */
@@ -18,12 +19,10 @@ export interface SharedLink extends Connection {
   held(): void;
 }
 
-/** A local-mode connection: it follows leaders as they announce themselves. */
-export interface LocalLink extends Connection {
-  onLeaderHello(instance: string, snapshot: unknown): void;
-}
 
 export interface SuperviseOptions {
+  /** The worker key: the worker's lock is named after it and its instance. */
+  key: string;
   hello: TabHello;
   mirror: SnapshotMirror;
   /** `shared`: try the SharedWorker first; `fallback`: go local when it cannot start (mode `auto`). */
@@ -34,23 +33,24 @@ export interface SuperviseOptions {
   onError(error: TokenError): void;
   /** Web Locks; the worker-death watch needs them. */
   locks: LockManager | undefined;
+  /** Times the retry of a reattach that failed. */
+  clock: Clock;
   /** Throws `ConnectionError` when the browser refuses to start the worker. */
   openShared(): SharedLink;
   /** Loads local mode (a separate chunk); what it resolves with connects through it. */
-  loadLocal(): Promise<() => LocalLink>;
+  loadLocal(): Promise<() => Connection>;
 }
 
 export interface Supervised {
   /** Resolves once connected with the whole snapshot in the mirror; rejects like `ready`. */
   readonly connected: Promise<void>;
   call<K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]>;
-  /** A leader announced itself on the channel (local mode). */
-  leaderHello(instance: string, snapshot: unknown): void;
   close(): void;
 }
 
-/** What every call of a closed manager rejects with. */
-export const closedError = () => new ConnectionError('The token manager was closed');
+/** How long a tab waits before it tries again to start a worker, after an attempt that failed. */
+export const REATTACH_DELAY_MS = 1000;
+
 
 /**
  * @example
@@ -60,7 +60,6 @@ export const closedError = () => new ConnectionError('The token manager was clos
  */
 export function superviseConnection(o: SuperviseOptions): Supervised {
   let connection: Connection | null = null;
-  let local: LocalLink | null = null;
   let closed = false;
   /** Settles once a connection is up: the first, or the next one after the worker died. */
   let attached: Promise<void> = Promise.resolve();
@@ -80,11 +79,25 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
     void o.tabLock.then(() => worker.held());
     // The worker holds a lock named after its instance while it runs: granted to this tab, it means
     // the worker died with the tab still open (ended by the browser, crashed): start anew.
-    void o.locks?.request(workerLockName(instance), () => {
+    void o.locks?.request(workerLockName(o.key, instance), () => {
       if (closed) return;
       worker.close();
-      attached = attach();
-      attached.catch(o.onError);
+      reattach();
+    });
+  };
+
+  /**
+   * A new worker after the one this tab used died. An attempt that fails (Firefox can hand a tab the
+   * worker that is still closing, which never answers) fails the calls waiting on it, and another
+   * starts a moment later, so the tab recovers once a new worker can start.
+   */
+  const reattach = (): void => {
+    const attempt = attach();
+    attached = attempt;
+    attempt.catch((error: unknown) => {
+      connection?.close();
+      o.onError(error as TokenError);
+      if (!closed) o.clock.setTimeout(reattach, REATTACH_DELAY_MS);
     });
   };
 
@@ -106,7 +119,7 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
     const [open] = await Promise.all([o.loadLocal(), o.tabLock]);
     if (closed) return;
     const link = open();
-    local = connection = link;
+    connection = link;
     await adopt(link);
   };
 
@@ -124,7 +137,6 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
         }
       }
     },
-    leaderHello: (instance, snapshot) => local?.onLeaderHello(instance, snapshot),
     close() {
       closed = true;
       connection?.close();

@@ -55,31 +55,33 @@ export const DEFAULT_ENDPOINTS = {
 } as const;
 
 /**
- * Name shared by the SharedWorker, the BroadcastChannel and the IndexedDB database of one
- * `{namespace, origin}`: `tabtoken:v1:{namespace}:{origin}`.
+ * The worker key (SPEC 2, 11): the name of the SharedWorker and the BroadcastChannel of one manager
+ * configuration, and the stem of every worker-level lock, the rpc channel and the IndexedDB
+ * databases, so that a Clerk and an OpenID Connect manager on one page never collide:
+ * `tabtoken:v1:{namespace}:{origin of frontendApi}`, or `tabtoken:v1:{namespace}:oidc:{issuer}|{clientId}`.
+ *
+ * @example
+ * workerKey({ namespace: '', frontendApi: 'https://clerk.example.com', oidc: null }) // 'tabtoken:v1::https://clerk.example.com'
  */
-export function channelName(namespace: string, origin: string): string {
-  return `tabtoken:v${PROTOCOL_VERSION}:${namespace}:${origin}`;
+export function workerKey(c: { namespace: string; frontendApi: string; oidc: { issuer: string; clientId: string } | null }): string {
+  return `tabtoken:v${PROTOCOL_VERSION}:${c.namespace}:${c.oidc ? `oidc:${c.oidc.issuer}|${c.oidc.clientId}` : new URL(c.frontendApi).origin}`;
 }
 
 /** Name of the request channel that followers use to reach the leader in local mode. */
-export function rpcChannelName(namespace: string, origin: string): string {
-  return `${channelName(namespace, origin)}:rpc`;
-}
+export const rpcChannelName = (key: string): string => `${key}:rpc`;
 
 /** Name of the Web Lock that elects the leader in local mode. */
-export function leaderLockName(namespace: string, origin: string): string {
-  return `${channelName(namespace, origin)}:leader`;
-}
+export const leaderLockName = (key: string): string => `${key}:leader`;
+
+/** Name of the Web Lock held around every token-endpoint request of an OpenID Connect grant. */
+export const grantLockName = (key: string): string => `${key}:grant`;
+
+/** Name of the Web Lock a SharedWorker holds for its lifetime so its tabs learn when it dies. */
+export const workerLockName = (key: string, instance: string): string => `${key}:worker:${instance}`;
 
 /** Name of the Web Lock a tab holds for its lifetime so the worker learns when it closes. */
 export function tabLockName(tabId: string): string {
   return `tabtoken:tab:${tabId}`;
-}
-
-/** Name of the Web Lock a SharedWorker holds for its lifetime so its tabs learn when it dies. */
-export function workerLockName(instance: string): string {
-  return `tabtoken:worker:${instance}`;
 }
 
 /**

@@ -6,13 +6,6 @@
  */
 import type { SerializedError } from './errors.ts';
 
-/**
- * Each side carries only the half it uses: the tab exposes nothing that throws, so it passes only
- * `deserializeError`; the worker is never thrown at, so it passes only `serializeError`.
- */
-const plain = (error: unknown): SerializedError => ({ name: 'ConnectionError', code: 'connection', message: String(error) });
-const rethrow = (wire: unknown): unknown => wire;
-
 /** The part of comlink's `TransferHandler` used here (structurally compatible). */
 interface ThrowHandler {
   canHandle(value: unknown): boolean;
@@ -21,22 +14,24 @@ interface ThrowHandler {
 }
 
 /**
- * Installs the error transfer handler on comlink's `transferHandlers` map.
+ * Installs the error transfer handler on comlink's `transferHandlers` map. Each side passes only
+ * the half it uses (null keeps comlink's own): the tab exposes nothing that throws, so it passes
+ * only `deserializeError`; the worker is never thrown at, so it passes only `serializeError`.
  *
  * @example
  * import * as Comlink from 'comlink';
- * installErrorTransfer(Comlink.transferHandlers, serializeError); // in the worker
- * installErrorTransfer(Comlink.transferHandlers, undefined, deserializeError); // in the tab
+ * installErrorTransfer(Comlink.transferHandlers, serializeError, null); // in the worker
+ * installErrorTransfer(Comlink.transferHandlers, null, deserializeError); // in the tab
  */
-export function installErrorTransfer(handlers: Map<string, ThrowHandler>, serialize: (error: unknown) => SerializedError = plain, revive: (wire: unknown) => unknown = rethrow): void {
+export function installErrorTransfer(handlers: Map<string, ThrowHandler>, serialize: ((error: unknown) => SerializedError) | null, revive: ((wire: unknown) => unknown) | null): void {
   const builtin = handlers.get('throw');
   if (!builtin) return;
   handlers.set('throw', {
     // comlink wraps a thrown value as `{ value, [throwMarker]: 0 }`; its own check recognises it.
     canHandle: (value: unknown) => builtin.canHandle(value),
-    serialize: (thrown: { value: unknown }) => [serialize(thrown.value), []],
+    serialize: (thrown: { value: unknown }) => (serialize ? [serialize(thrown.value), []] : builtin.serialize(thrown as never)),
     deserialize: (wire: unknown) => {
-      throw revive(wire);
+      throw revive ? revive(wire) : builtin.deserialize(wire as never);
     },
   });
 }

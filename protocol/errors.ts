@@ -156,7 +156,8 @@ export function serializeError(error: unknown): SerializedError {
   return { name: 'ConnectionError', code: 'connection', message: error instanceof Error ? error.message : String(error) };
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+/** A plain object (not null, not an array): what a structured clone of a record is. */
+export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Whether a value looks like a `SerializedError`; anything else is not trusted. */
 export function isSerializedError(value: unknown): value is SerializedError {
@@ -170,22 +171,14 @@ export function isSerializedError(value: unknown): value is SerializedError {
 export function deserializeError(value: unknown): TokenError {
   if (!isSerializedError(value)) return new ConnectionError('The other side sent a malformed error');
   const { code, message, status, errors, retryAfter } = value;
-  switch (code) {
-    case 'invalid_argument':
-      return new InvalidArgumentError(message);
-    case 'missing_expired_token':
-      return new MissingExpiredTokenError(message);
-    case 'origin_unavailable':
-      return new OriginUnavailableError(message);
-    case 'token_invalid':
-      return new TokenInvalidError(message);
-    case 'origin_response':
-      return new OriginResponseError(
-        typeof status === 'number' ? status : 0,
-        Array.isArray(errors) ? errors.filter((e): e is OriginErrorEntry => isRecord(e) && typeof e.code === 'string') : [],
-        typeof retryAfter === 'number' ? retryAfter : null,
-        message,
-      );
+  if (code === 'origin_response') {
+    return new OriginResponseError(
+      typeof status === 'number' ? status : 0,
+      Array.isArray(errors) ? errors.filter((e): e is OriginErrorEntry => isRecord(e) && typeof e.code === 'string') : [],
+      typeof retryAfter === 'number' ? retryAfter : null,
+      message,
+    );
   }
-  return new ConnectionError(message);
+  const Class = { invalid_argument: InvalidArgumentError, missing_expired_token: MissingExpiredTokenError, origin_unavailable: OriginUnavailableError, token_invalid: TokenInvalidError }[code];
+  return new (Class ?? ConnectionError)(message);
 }

@@ -3,9 +3,9 @@
  * trusted: `isBroadcast` refuses anything that is not exactly one of these shapes.
  */
 import { PROTOCOL_VERSION } from './constants.ts';
-import type { SerializedError } from './errors.ts';
+import { isRecord, type SerializedError } from './errors.ts';
 import type { Operation } from './operations.ts';
-import type { Claims, Snapshot, Status, StorageKind } from './types.ts';
+import type { Claims, Snapshot, SnapshotToken, Status, StorageKind } from './types.ts';
 
 interface Envelope {
   v: typeof PROTOCOL_VERSION;
@@ -21,6 +21,8 @@ export interface TokenMessage extends Envelope {
   staleAt: number;
   /** The session's new claims, with a token of the default key. */
   claims?: Claims;
+  /** Only for a DPoP-bound token. */
+  scheme?: 'DPoP';
 }
 export interface EvictMessage extends Envelope {
   type: 'evict';
@@ -81,9 +83,6 @@ export interface RpcEvent {
 
 const STATUSES: readonly unknown[] = ['connecting', 'ok', 'degraded', 'signed-out'];
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 function isShortString(value: unknown, max = 64 * 1024): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= max;
 }
@@ -107,6 +106,7 @@ function isStorage(value: unknown): value is StorageKind {
 function isUserIdOrNull(value: unknown): value is string | null {
   return value === null || isShortString(value, 256);
 }
+const isScheme = (value: unknown): value is 'DPoP' | undefined => value === undefined || value === 'DPoP';
 /** A JWT payload: a plain object (a structured clone carries no getters or prototypes). */
 function isClaimsOrNull(value: unknown): value is Claims | null {
   return value === null || isRecord(value);
@@ -118,10 +118,10 @@ export function parseSnapshot(value: unknown): Snapshot | null {
   const { version, status, mode, storage, sessionId, userId, claims, tokens } = value;
   if (!isVersion(version) || !STATUSES.includes(status) || (mode !== 'shared' && mode !== 'local')) return null;
   if (!isStorage(storage) || !isSessionIdOrNull(sessionId) || !isUserIdOrNull(userId) || !isClaimsOrNull(claims) || !isRecord(tokens)) return null;
-  const copy: Record<string, { jwt: string; expiresAt: number; staleAt: number }> = {};
+  const copy: Record<string, SnapshotToken> = {};
   for (const [key, token] of Object.entries(tokens)) {
-    if (!isKey(key) || !isRecord(token) || !isShortString(token.jwt) || !isTime(token.expiresAt) || !isTime(token.staleAt)) return null;
-    copy[key] = { jwt: token.jwt, expiresAt: token.expiresAt, staleAt: token.staleAt };
+    if (!isKey(key) || !isRecord(token) || !isShortString(token.jwt) || !isTime(token.expiresAt) || !isTime(token.staleAt) || !isScheme(token.scheme)) return null;
+    copy[key] = Object.freeze({ jwt: token.jwt, expiresAt: token.expiresAt, staleAt: token.staleAt, ...(token.scheme ? { scheme: token.scheme } : {}) });
   }
   return Object.freeze({ version, status: status as Status, mode, storage, sessionId, userId, claims: claims && Object.freeze({ ...claims }), tokens: Object.freeze(copy) });
 }
@@ -135,7 +135,7 @@ export function isBroadcast(data: unknown): data is BroadcastMessage {
   if (!isRecord(data) || data.v !== PROTOCOL_VERSION || !isShortString(data.instance, 128) || !isVersion(data.version)) return false;
   switch (data.type) {
     case 'token':
-      return isKey(data.key) && isShortString(data.jwt) && isTime(data.expiresAt) && isTime(data.staleAt) && (data.claims === undefined || isRecord(data.claims));
+      return isKey(data.key) && isShortString(data.jwt) && isTime(data.expiresAt) && isTime(data.staleAt) && (data.claims === undefined || isRecord(data.claims)) && isScheme(data.scheme);
     case 'evict':
       return isKey(data.key);
     case 'signout':

@@ -3,7 +3,7 @@
  * result and validation. The SharedWorker's comlink API, the local-mode rpc channel and the tab's
  * connections all go through it, so adding an operation is one line here.
  */
-import type { Engine, EngineStats, ReadReport, TokenRequest } from './types.ts';
+import type { Engine, EngineStats, ProofRequest, ReadReport, SignInRequest, SignedOut, TokenRequest } from './types.ts';
 import { checkSessionId, parseReadReports, parseTokenRequest } from './wire.ts';
 
 /** Argument and result of each operation. */
@@ -15,8 +15,11 @@ export interface Operations {
   /** Results that are numbers are the version of the snapshot that shows the outcome. */
   setActiveSession: [string | null, number];
   sync: [null, number];
-  signOut: [null, number];
+  signOut: [null, SignedOut];
   stats: [null, EngineStats];
+  signIn: [SignInRequest, string];
+  handleRedirect: [string, { returnTo: string; version: number }];
+  proof: [ProofRequest, string];
 }
 export type Operation = keyof Operations;
 
@@ -31,6 +34,10 @@ const HANDLERS: { [K in Operation]: Handler<K> } = {
   sync: (engine) => engine.sync(),
   signOut: (engine) => engine.signOut(),
   stats: (engine) => engine.stats(),
+  // Checked by the OpenID Connect adapter, whose chunk only such a manager loads.
+  signIn: (engine, arg) => engine.signIn(arg as SignInRequest),
+  handleRedirect: (engine, arg) => engine.handleRedirect(arg as string),
+  proof: (engine, arg) => engine.proof(arg as ProofRequest),
 };
 
 /** Every operation's name. */

@@ -4,7 +4,7 @@
  * `createTokenManager`) and again by the engine, which trusts no tab.
  *
  * Each rule is a pair `[test, what it must be]`, so the message is written once per kind of value
- * rather than once per option: this ships in the client entry, whose budget is 5 KB.
+ * rather than once per option: this ships in the client entry, whose budget is 7.5 KB.
  */
 import {
   DEFAULT_ENDPOINTS,
@@ -18,12 +18,13 @@ import {
   TEMPLATE_PATTERN,
 } from './constants.ts';
 import { InvalidArgumentError } from './errors.ts';
-import type { EngineConfig, Endpoints, TokenRequest, VerifyOptions } from './types.ts';
+import type { EngineConfig, Endpoints, OidcConfig, TokenRequest, VerifyOptions } from './types.ts';
 
 type Options = Record<string, unknown>;
 type Rule = [test: (value: unknown) => boolean, expected: string];
 
-function fail(option: string, expected: string, value: unknown): never {
+/** Throws the `InvalidArgumentError` "{option} must be {expected}; got {value}". */
+export function fail(option: string, expected: string, value: unknown): never {
   const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : value && typeof value === 'object' ? 'an object' : String(value);
   throw new InvalidArgumentError(`${option} must be ${expected}; got ${shown}`);
 }
@@ -34,12 +35,15 @@ function get<T>(o: Options, key: string, fallback: T, [test, expected]: Rule, op
   return value === undefined ? fallback : test(value) ? (value as T) : fail(option, expected, value);
 }
 
-/** The object itself, or `{}` when absent; anything else, or an unknown key, is refused. */
+/**
+ * A copy of the object without its undefined entries (`{ scope: undefined }` means the default), or
+ * `{}` when absent; anything else, or an unknown key, is refused.
+ */
 function object(value: unknown, option: string, keys: readonly string[]): Options {
   if (value === undefined) return {};
   if (!value || typeof value !== 'object' || Array.isArray(value)) fail(option, 'an object', value);
-  for (const key of Object.keys(value)) if (!keys.includes(key)) fail(option, `an object with only ${keys.join(', ')}`, key);
-  return value as Options;
+  const entries = Object.entries(value).filter(([key, v]) => (keys.includes(key) ? v !== undefined : fail(option, `an object with only ${keys.join(', ')}`, key)));
+  return Object.fromEntries(entries);
 }
 
 const matching = (pattern: RegExp): Rule => [(v) => typeof v === 'string' && pattern.test(v), `a string matching ${pattern}`];
@@ -49,6 +53,8 @@ const boolean = oneOf(true, false);
 // `typeof` first: '5' >= 0 is true. NaN fails both comparisons.
 const LEEWAY: Rule = [(v) => typeof v === 'number' && v >= 0 && v < Infinity, 'a finite number ≥ 0'];
 const SESSION_ID = matching(SESSION_ID_PATTERN);
+/** A path of the origin: one leading '/', not '//' or '/\\' (a URL of another host), no '\\'. */
+const PATH = matching(/^\/(?![/\\])[^\\]{0,511}$/);
 
 /** Raises a leeway to the 15 s floor; rejects anything that is not a finite number ≥ 0. */
 export function normalizeLeeway(value: unknown, option = 'leewayInSeconds'): number {
@@ -60,40 +66,36 @@ export function validateSessionId(value: unknown, option = 'sessionId'): string 
   return SESSION_ID[0](value) ? (value as string) : fail(option, SESSION_ID[1], value);
 }
 
-function url(value: unknown, option: string, base?: string): URL {
+/**
+ * `value` as an http(s) URL (relative to `base` when given) that also passes `ok`; else an error
+ * saying it must be an http(s) URL and then `more`. Only a string or a URL: anything else would be
+ * stringified into a URL by accident.
+ */
+function url(value: unknown, option: string, base?: string, ok: (u: URL) => unknown = () => true, more = ''): URL {
+  let u: URL | null = null;
   try {
-    const parsed = new URL(value as string, base);
-    // Only a string or a URL: anything else would be stringified into a URL by accident.
-    if ((typeof value === 'string' || value instanceof URL) && /^https?:$/.test(parsed.protocol)) return parsed;
+    u = new URL(value as string, base);
   } catch {
     // reported below
   }
-  return fail(option, 'an http(s) URL', value);
+  return u && (typeof value === 'string' || value instanceof URL) && /^https?:$/.test(u.protocol) && ok(u) ? u : fail(option, `an http(s) URL${more}`, value);
 }
 
+/**
+ * Paths under frontendApi, never URLs: the token must only ever go to frontendApi. The engine also
+ * checks that each keeps the placeholders of its default (`{sid}`, `{template}`) when it starts;
+ * a path without them rejects `ready`.
+ */
 function endpoints(value: unknown): Endpoints {
   const given = object(value, 'endpoints', Object.keys(DEFAULT_ENDPOINTS));
-  const out: Endpoints = { ...DEFAULT_ENDPOINTS };
-  for (const name of Object.keys(out) as (keyof Endpoints)[]) {
-    // The placeholders a path must keep are those of its default.
-    const needs = out[name].match(/\{\w+\}/g) ?? [];
-    // A path, never a URL: the token must only ever go to frontendApi.
-    out[name] = get(given, name, out[name], [(p) => typeof p === 'string' && /^\/(?![/\\])[^\\]{0,511}$/.test(p) && needs.every((n) => p.includes(n)),
-      `a path starting with a single "/"${needs.length ? ` containing ${needs.join(' and ')}` : ''}`], `endpoints.${name}`);
-  }
-  return out;
+  for (const name of Object.keys(given)) get(given, name, 0, PATH, `endpoints.${name}`);
+  return { ...DEFAULT_ENDPOINTS, ...given };
 }
 
+/** `verify`: its `issuer` and `algorithms` are checked by the engine when it starts (a bad one rejects `ready`). */
 function verify(value: unknown, base: string): VerifyOptions | null {
-  if (value === undefined) return null;
   const v = object(value, 'verify', ['jwksUrl', 'issuer', 'algorithms']);
-  const out: VerifyOptions = { jwksUrl: url(v.jwksUrl, 'verify.jwksUrl', base).href };
-  const issuer = get<string | undefined>(v, 'issuer', undefined, [(i) => typeof i === 'string' && i !== '', 'a non-empty string'], 'verify.issuer');
-  const algorithms = get<string[] | undefined>(v, 'algorithms', undefined, [(a) => Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === 'string' && x !== '' && x.toLowerCase() !== 'none'),
-    'a non-empty array of algorithm names (not "none")'], 'verify.algorithms');
-  if (issuer !== undefined) out.issuer = issuer;
-  if (algorithms) out.algorithms = [...algorithms];
-  return out;
+  return value === undefined ? null : { ...v, jwksUrl: url(v.jwksUrl, 'verify.jwksUrl', base).href };
 }
 
 /** The tab-level part of validated options. */
@@ -105,22 +107,45 @@ export interface TabOptions {
   fetchOrigins: string[];
 }
 
+/** Hosts where nothing but this machine can listen: the only ones an issuer may be plain http on. */
+const LOOPBACK = /^(localhost|.+\.localhost|127(\.\d+){3}|\[::1\])$/;
+
+/**
+ * `oidc` (SPEC 11), checked and kept as given: the issuer must equal its discovery document's byte
+ * for byte, and the redirect URIs the ones registered with the provider.
+ */
+function oidc(value: unknown, pageOrigin: string): OidcConfig {
+  const v = object(value, 'oidc', ['issuer', 'clientId', 'redirectUri', 'scope', 'resource', 'dpop', 'postLogoutRedirectUri']);
+  // issuer, clientId and redirectUri are required: undefined fails their checks.
+  const check = (key: string, ok: (u: URL) => unknown, more: string) => url(v[key], `oidc.${key}`, undefined, ok, more);
+  const onPage = (u: URL) => u.origin === pageOrigin;
+  check('issuer', (u) => (u.protocol === 'https:' || LOOPBACK.test(u.hostname)) && !u.search && !u.hash, ' (https unless on loopback) without query or fragment');
+  check('redirectUri', onPage, ` on ${pageOrigin}`);
+  if (v.postLogoutRedirectUri !== undefined) check('postLogoutRedirectUri', onPage, ` on ${pageOrigin}`);
+  get(v, 'clientId', '', matching(/^\S{1,512}$/), 'oidc.clientId') || fail('oidc.clientId', 'given', undefined);
+  return { scope: 'openid offline_access', resource: null, dpop: null, postLogoutRedirectUri: null, ...v } as OidcConfig;
+}
+
 /** The worker-level part of the options: what the engine is started with. */
 function engineOptions(o: Options, pageOrigin: string): EngineConfig {
-  // An absolute URL, or a path of the page's origin; 'clerk.example.com' would resolve as a path.
-  if (o.frontendApi !== undefined && !(typeof o.frontendApi === 'string' && /^(https?:\/\/|\/(?![/\\]))/i.test(o.frontendApi))) {
-    fail('frontendApi', 'an absolute http(s) URL or a path starting with a single "/"', o.frontendApi);
-  }
-  const api = url(o.frontendApi === undefined ? pageOrigin : o.frontendApi, 'frontendApi', pageOrigin);
-  if (api.search || api.hash || api.username || api.password) fail('frontendApi', 'a base URL without query, fragment or credentials', o.frontendApi);
+  const config = o.oidc === undefined ? null : oidc(o.oidc, pageOrigin);
+  const given = o.frontendApi ?? pageOrigin;
+  // An absolute URL, or a path of the page's origin ('clerk.example.com' would resolve as a path);
+  // stored without its trailing slashes. An OpenID Connect manager's is its issuer's origin.
+  const frontendApi = config
+    ? new URL(config.issuer).origin
+    : url(given, 'frontendApi', pageOrigin, (u) => /^(https?:\/\/|\/(?![/\\]))/i.test(String(given)) && !u.search && !u.hash && !u.username && !u.password,
+        ' or a path starting with a single "/", without query, fragment or credentials').href.replace(/\/+$/, '');
   return {
-    frontendApi: api.href.replace(/\/+$/, ''),
+    frontendApi,
     namespace: get(o, 'namespace', '', matching(NAMESPACE_PATTERN)),
     persist: get(o, 'persist', true, boolean),
     pollIntervalMs: get(o, 'pollIntervalMs', POLL_INTERVAL_MS, integer(MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS)),
     verify: verify(o.verify, pageOrigin),
     endpoints: endpoints(o.endpoints),
-    credentials: get<RequestCredentials>(o, 'credentials', 'include', oneOf('include', 'same-origin', 'omit')),
+    // OpenID Connect requests go without cookies: discovery and JWKS often answer `*`.
+    credentials: get<RequestCredentials>(o, 'credentials', config ? 'omit' : 'include', oneOf('include', 'same-origin', 'omit')),
+    oidc: config,
   };
 }
 
@@ -131,8 +156,10 @@ function engineOptions(o: Options, pageOrigin: string): EngineConfig {
  * const { config, tab } = validateManagerOptions({ pollIntervalMs: 2000 }, location.origin);
  */
 export function validateManagerOptions(options: unknown, pageOrigin: string): { config: EngineConfig; tab: TabOptions } {
-  const o = object(options, 'createTokenManager options', [
-    'frontendApi', 'sessionId', 'mode', 'namespace', 'workerUrl', 'persist', 'pollIntervalMs', 'leewayInSeconds', 'verify', 'endpoints', 'credentials', 'fetchOrigins',
+  // An OpenID Connect manager speaks only to its issuer: the Clerk Frontend API's options are refused.
+  const oidcSet = (options as Options | undefined)?.oidc !== undefined;
+  const o = object(options, oidcSet ? 'createTokenManager options with oidc' : 'createTokenManager options', [
+    'oidc', 'mode', 'namespace', 'workerUrl', 'persist', 'pollIntervalMs', 'leewayInSeconds', 'fetchOrigins', ...(oidcSet ? [] : ['frontendApi', 'sessionId', 'verify', 'endpoints', 'credentials']),
   ]);
   return {
     config: engineOptions(o, pageOrigin),
@@ -141,10 +168,9 @@ export function validateManagerOptions(options: unknown, pageOrigin: string): { 
       mode: get(o, 'mode', 'auto', oneOf('auto', 'shared', 'local')),
       workerUrl: o.workerUrl === undefined ? null : url(o.workerUrl, 'workerUrl', pageOrigin),
       leewayInSeconds: normalizeLeeway(o.leewayInSeconds),
-      fetchOrigins: get<unknown[]>(o, 'fetchOrigins', [], [Array.isArray, 'an array of origins']).map((entry, i) => {
-        const origin = url(entry, `fetchOrigins[${i}]`).origin;
-        return origin === String(entry).replace(/\/$/, '') ? origin : fail(`fetchOrigins[${i}]`, 'an origin (scheme, host and port only)', entry);
-      }),
+      fetchOrigins: get<unknown[]>(o, 'fetchOrigins', [], [Array.isArray, 'an array of origins']).map(
+        (entry, i) => url(entry, `fetchOrigins[${i}]`, undefined, (u) => u.origin === String(entry).replace(/\/$/, ''), ' of an origin only').origin,
+      ),
     },
   };
 }
@@ -155,9 +181,11 @@ export function validateManagerOptions(options: unknown, pageOrigin: string): { 
  *
  * @example
  * normalizeGetTokenOptions({ template: 'api' }, 15) // { template: 'api', organizationId: null, … }
+ * normalizeGetTokenOptions({ template: 'api' }, 15, true) // throws: an OpenID Connect manager has one token
  */
-export function normalizeGetTokenOptions(options: unknown, tabLeeway: number = MIN_LEEWAY_S): TokenRequest {
-  const o = options === null ? {} : object(options, 'getToken options', ['template', 'organizationId', 'expiresInSeconds', 'skipCache', 'leewayInSeconds']);
+export function normalizeGetTokenOptions(options: unknown, tabLeeway: number = MIN_LEEWAY_S, oneToken = false): TokenRequest {
+  // An OpenID Connect manager has one access token: none of the options that name another.
+  const o = options === null ? {} : object(options, oneToken ? 'getToken options (oidc)' : 'getToken options', ['skipCache', 'leewayInSeconds', ...(oneToken ? [] : ['template', 'organizationId', 'expiresInSeconds'])]);
   return {
     template: get(o, 'template', null, matching(TEMPLATE_PATTERN)),
     // null and undefined both mean "no organization".

@@ -20,10 +20,33 @@ export interface VerifyOptions {
   algorithms?: string[];
 }
 
+/**
+ * OpenID Connect instead of the Clerk Frontend API: the worker holds the grant (the only copy of
+ * the refresh token) and is the only caller of the token endpoint.
+ */
+export interface OidcOptions {
+  /** https URL (http only for loopback hosts); its discovery document's `issuer` must equal it byte for byte. */
+  issuer: string;
+  /** A public client (token_endpoint_auth_method `none`). */
+  clientId: string;
+  /** Absolute URL on the page's origin, where the provider sends the browser back (call `handleRedirect()` there). */
+  redirectUri: string;
+  /** Default `'openid offline_access'`; must contain `openid`. */
+  scope?: string;
+  /** RFC 8707 resource indicator, sent on every token request. */
+  resource?: string;
+  /** Default: on when the provider lists ES256 in `dpop_signing_alg_values_supported`. */
+  dpop?: boolean;
+  /** Absolute URL on the page's origin, where the provider's logout sends the browser after `signOut()`. */
+  postLogoutRedirectUri?: string;
+}
+
 /** Options of `createTokenManager`. */
 export interface TokenManagerOptions {
   /** Base URL of the token origin, same-site as the page; default `location.origin`. */
   frontendApi?: string;
+  /** Speak OpenID Connect with this provider (not combined with the Clerk options). */
+  oidc?: OidcOptions;
   /** The session to keep tokens for; otherwise discovered through `GET {client}`. */
   sessionId?: string;
   /** `auto`: SharedWorker when the browser has it, else `local`. */
@@ -59,9 +82,12 @@ export interface GetTokenOptions {
 
 /** One cached token as every tab sees it. `expiresAt` and `staleAt` are on this machine's clock (ms). */
 export interface SnapshotToken {
+  /** The token (an OpenID Connect access token may be opaque). */
   jwt: string;
   expiresAt: number;
   staleAt: number;
+  /** Present only for a DPoP-bound token: send it as `Authorization: DPoP` with a proof (`tokens.fetch` does). */
+  scheme?: 'DPoP';
 }
 
 export type Status = 'connecting' | 'ok' | 'degraded' | 'signed-out';
@@ -95,6 +121,13 @@ export interface Stats {
   tab: { hits: number; misses: number };
 }
 
+/** What `signOut` answers a tab. */
+export interface SignedOut {
+  version: number;
+  /** Where the calling tab goes next (an OpenID provider's end-session endpoint), or null. */
+  redirect: string | null;
+}
+
 /** The engine's part of `Stats`. */
 export type EngineStats = Omit<Stats, 'tab'>;
 
@@ -108,6 +141,36 @@ export interface EngineConfig {
   verify: VerifyOptions | null;
   endpoints: Endpoints;
   credentials: RequestCredentials;
+  /** OpenID Connect (SPEC 11); null for the Clerk Frontend API. */
+  oidc: OidcConfig | null;
+}
+
+/** `OidcOptions`, normalised. */
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  redirectUri: string;
+  scope: string;
+  resource: string | null;
+  /** null: on when the provider supports it. */
+  dpop: boolean | null;
+  postLogoutRedirectUri: string | null;
+}
+
+/** What `signIn()` asks of the engine. */
+export interface SignInRequest {
+  prompt: string | null;
+  loginHint: string | null;
+  /** A path of the app, starting with a single '/'. */
+  returnTo: string;
+}
+
+/** A DPoP proof for one request of `tokens.fetch`, for the token it carries. */
+export interface ProofRequest {
+  htm: string;
+  htu: string;
+  token: string;
+  nonce: string | null;
 }
 
 /** One normalised read: what identifies the token plus how it is asked for. */
@@ -132,7 +195,7 @@ export type EngineSnapshot = Omit<Snapshot, 'mode'>;
 /** A change the engine publishes; the transport stamps it with `v`, `instance` and sends it. */
 export type EngineChange =
   /** `claims` only for the default key: its payload is the session's claims. */
-  | { type: 'token'; version: number; key: string; jwt: string; expiresAt: number; staleAt: number; claims?: Claims }
+  | { type: 'token'; version: number; key: string; jwt: string; expiresAt: number; staleAt: number; claims?: Claims; scheme?: 'DPoP' }
   | { type: 'evict'; version: number; key: string }
   | { type: 'signout'; version: number; sessionId: string }
   | { type: 'status'; version: number; status: Status; since: number; sessionId: string | null; userId: string | null; claims: Claims | null; storage: StorageKind };
@@ -170,8 +233,17 @@ export interface Engine {
   useSession(sessionId: string): Promise<void>;
   /** Reads the session from the origin now, outside the backoff; resolves with the version that shows it. */
   sync(): Promise<number>;
-  /** Signs every tab out and ends the session at the origin; resolves with the version of the sign-out. */
-  signOut(): Promise<number>;
+  /**
+   * Signs every tab out and ends the session at the origin; resolves with the version of the
+   * sign-out and, for an OpenID provider's logout, the URL the calling tab goes to.
+   */
+  signOut(): Promise<SignedOut>;
+  /** OpenID Connect: a new authorization request; resolves with the URL to send the browser to. */
+  signIn(request: SignInRequest): Promise<string>;
+  /** OpenID Connect: redeems the provider's answer (the redirect URL); the new grant is every tab's. */
+  handleRedirect(url: string): Promise<{ returnTo: string; version: number }>;
+  /** OpenID Connect with DPoP: a proof for one request with the session's access token. */
+  proof(request: ProofRequest): Promise<string>;
   stats(): EngineStats;
   close(): void;
 }

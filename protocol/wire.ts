@@ -16,28 +16,28 @@ import {
   SESSION_ID_PATTERN,
   TEMPLATE_PATTERN,
 } from './constants.ts';
-import { InvalidArgumentError } from './errors.ts';
+import { InvalidArgumentError, isRecord } from './errors.ts';
 import type { EngineConfig, Endpoints, ReadReport, TokenRequest, VerifyOptions } from './types.ts';
 
-type Fields = Record<string, unknown>;
+export type Fields = Record<string, unknown>;
 
-const isFields = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isFields: (value: unknown) => value is Fields = isRecord;
 
-function refuse(field: string, value: unknown): never {
+export function refuse(field: string, value: unknown): never {
   const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : isFields(value) ? 'an object' : String(value);
-  throw new InvalidArgumentError(`${field} must be as createTokenManager accepts it; got ${shown}`);
+  throw new InvalidArgumentError(`${field} is not valid here; got ${shown}`);
 }
 
 /** `value` when `ok`, else an `InvalidArgumentError` naming `field`. */
-function check<T>(value: unknown, ok: boolean, field: string): T {
+export function check<T>(value: unknown, ok: boolean, field: string): T {
   return ok ? (value as T) : refuse(field, value);
 }
 
-const matches = (pattern: RegExp, value: unknown): value is string => typeof value === 'string' && pattern.test(value);
+export const matches = (pattern: RegExp, value: unknown): value is string => typeof value === 'string' && pattern.test(value);
 const between = (value: unknown, min: number, max: number): value is number => Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
 
 /** An absolute http(s) URL without query, fragment or credentials, as the tab normalised it. */
-function isBaseUrl(value: unknown, trailingSlash: boolean): boolean {
+export function isBaseUrl(value: unknown, trailingSlash: boolean): boolean {
   if (typeof value !== 'string') return false;
   try {
     const u = new URL(value);
@@ -83,12 +83,15 @@ export function parseEngineConfig(value: unknown): EngineConfig {
     verify: parseVerify(c.verify),
     endpoints,
     credentials: check(c.credentials, c.credentials === 'include' || c.credentials === 'same-origin' || c.credentials === 'omit', 'credentials'),
+    // Its fields are checked by the OpenID Connect adapter, loaded only for such a manager (before
+    // anything is asked of the provider).
+    oidc: c.oidc == null ? null : check(c.oidc, isFields(c.oidc), 'oidc'),
   };
 }
 
 /** Names the first worker-level option in which two configs differ, or null when they agree. */
 export function configMismatch(a: EngineConfig, b: EngineConfig): string | null {
-  for (const key of ['frontendApi', 'persist', 'pollIntervalMs', 'verify', 'endpoints', 'credentials'] as const) {
+  for (const key of ['frontendApi', 'oidc', 'persist', 'pollIntervalMs', 'verify', 'endpoints', 'credentials'] as const) {
     if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return key;
   }
   return null;
@@ -101,17 +104,18 @@ export function checkSessionId(value: unknown): string {
 
 /**
  * A `TokenRequest` that arrived from a tab, checked into a fresh copy, its leeway raised to the floor.
+ * `oneToken` (an OpenID Connect manager): template, organizationId and expiresInSeconds must be null.
  *
  * @example
  * parseTokenRequest({ template: 'api', organizationId: null, expiresInSeconds: null, skipCache: false, leewayInSeconds: 15 })
  */
-export function parseTokenRequest(value: unknown): TokenRequest {
+export function parseTokenRequest(value: unknown, oneToken = false): TokenRequest {
   const r = check<Fields>(value, isFields(value), 'request');
   const { template, organizationId, expiresInSeconds, skipCache, leewayInSeconds } = r;
   return {
-    template: check(template, template === null || matches(TEMPLATE_PATTERN, template), 'template'),
-    organizationId: check(organizationId, organizationId === null || matches(ORGANIZATION_ID_PATTERN, organizationId), 'organizationId'),
-    expiresInSeconds: check(expiresInSeconds, expiresInSeconds === null || between(expiresInSeconds, 1, MAX_EXPIRES_IN_SECONDS), 'expiresInSeconds'),
+    template: check(template, template === null || (!oneToken && matches(TEMPLATE_PATTERN, template)), 'template'),
+    organizationId: check(organizationId, organizationId === null || (!oneToken && matches(ORGANIZATION_ID_PATTERN, organizationId)), 'organizationId'),
+    expiresInSeconds: check(expiresInSeconds, expiresInSeconds === null || (!oneToken && between(expiresInSeconds, 1, MAX_EXPIRES_IN_SECONDS)), 'expiresInSeconds'),
     skipCache: check(skipCache, typeof skipCache === 'boolean', 'skipCache'),
     leewayInSeconds: Math.max(MIN_LEEWAY_S, check<number>(leewayInSeconds, typeof leewayInSeconds === 'number' && leewayInSeconds >= 0 && leewayInSeconds < Infinity, 'leewayInSeconds')),
   };
@@ -128,3 +132,4 @@ export function parseReadReports(value: unknown): ReadReport[] {
     return { key: r.key as string, request: parseTokenRequest(r.request) };
   });
 }
+

@@ -1,8 +1,8 @@
 import { SESSION_ID_PATTERN } from '../protocol/constants.ts';
 import type { Clock } from '../protocol/clock.ts';
-import { OriginResponseError, OriginUnavailableError, TokenInvalidError } from '../protocol/errors.ts';
+import { OriginResponseError, OriginUnavailableError, TokenInvalidError, isRecord } from '../protocol/errors.ts';
 import type { EngineConfig } from '../protocol/types.ts';
-import { HttpClient, MAX_BODY_BYTES, type Received } from './HttpClient.ts';
+import { HttpClient, MAX_BODY_BYTES, parseJsonObject, type Received } from './HttpClient.ts';
 import type { FailureKind, MintTarget, MintedToken, OriginCounters, OriginSessions, TokenFacts, TokenOrigin } from './TokenOrigin.ts';
 import { TokenValidator } from './TokenValidator.ts';
 
@@ -105,12 +105,12 @@ export class ClerkOrigin implements TokenOrigin {
 
   /** Reads the body of `GET {client}`; `skewMs` is how far this machine's clock is ahead of the origin's. */
   static parseClient(body: unknown, skewMs = 0): OriginSessions {
-    if (!isRecord(body) || !('response' in body)) throw malformed('it has no "response" field');
+    if (!isRecord(body) || !('response' in body)) throw malformed('no "response"');
     const response = body.response;
     const endsAt = new Map<string, number>();
     const users = new Map<string, string>();
     if (response === null) return { sessions: new Set(), lastActiveSessionId: null, endsAt, users };
-    if (!isRecord(response)) throw malformed('"response" is neither null nor an object');
+    if (!isRecord(response)) throw malformed('"response" is not null or an object');
     const list = response.sessions;
     if (!Array.isArray(list)) throw malformed('"response.sessions" is not an array');
     const sessions = new Set<string>();
@@ -141,22 +141,14 @@ export class ClerkOrigin implements TokenOrigin {
 
 /** `{ object: 'token', jwt }` or a `TokenInvalidError`. */
 function readTokenBody(text: string): string {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (cause) {
-    throw new TokenInvalidError('The origin answered the token request with a body that is not JSON', { cause });
-  }
-  if (!isRecord(body)) throw new TokenInvalidError('The origin answered the token request without a token object');
+  const body = parseJsonObject(text);
+  if (!body) throw new TokenInvalidError('The origin answered the token request with a body that is not a JSON object');
   const { object, jwt } = body;
   if (object !== 'token') throw new TokenInvalidError(`The origin answered the token request with object ${JSON.stringify(object ?? null)}, not "token"`);
   if (typeof jwt !== 'string' || jwt.length === 0) throw new TokenInvalidError('The origin answered the token request without a jwt string');
   return jwt;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function malformed(why: string): OriginResponseError {
   return new OriginResponseError(200, [], null, `GET client answered a body tabtoken cannot read: ${why}`);

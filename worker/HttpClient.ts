@@ -1,6 +1,6 @@
 import { REQUEST_TIMEOUT_MS } from '../protocol/constants.ts';
 import type { Clock } from '../protocol/clock.ts';
-import { OriginResponseError, OriginUnavailableError, type OriginErrorEntry } from '../protocol/errors.ts';
+import { OriginResponseError, OriginUnavailableError, isRecord, type OriginErrorEntry } from '../protocol/errors.ts';
 import { RetryPolicy } from './RetryPolicy.ts';
 
 /** Responses larger than this are refused unread: a token answer is a few kilobytes. */
@@ -103,7 +103,7 @@ export class HttpClient {
  */
 function corsHint(url: URL): string {
   const own = globalThis.location?.origin;
-  return own && own !== url.origin ? ` (if ${url.origin} is up, check that it allows ${own} with credentials: CORS)` : '';
+  return own && own !== url.origin ? ` (is it up, and does its CORS allow ${own} with credentials?)` : '';
 }
 
 /**
@@ -115,8 +115,8 @@ export function parseErrorBody(text: string | null): OriginErrorEntry[] {
   if (!Array.isArray(errors)) return [];
   const out: OriginErrorEntry[] = [];
   for (const e of errors.slice(0, 20)) {
-    if (typeof e !== 'object' || e === null) continue;
-    const { code, message, long_message } = e as Record<string, unknown>;
+    if (!isRecord(e)) continue;
+    const { code, message, long_message } = e;
     if (typeof code !== 'string') continue;
     const entry: OriginErrorEntry = { code };
     if (typeof message === 'string') entry.message = message;
@@ -131,7 +131,7 @@ export function parseJsonObject(text: string | null): Record<string, unknown> | 
   if (text === null || text.length === 0) return null;
   try {
     const body: unknown = JSON.parse(text);
-    return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
+    return isRecord(body) ? body : null;
   } catch {
     return null;
   }

@@ -1,11 +1,11 @@
 import { createStore, del, delMany, entries, get, keys, set, type UseStore } from 'idb-keyval';
-import { channelName } from '../protocol/constants.ts';
+import { workerKey } from '../protocol/constants.ts';
 import type { EngineConfig } from '../protocol/types.ts';
 import { STORE_KEYS, type ActiveSession, type StoredToken, type TokenStore } from './TokenStore.ts';
 
 /**
- * The browser `TokenStore`: one idb-keyval store per `{namespace, origin}`, in a database named
- * like the worker and the channel (`tabtoken:v1:{namespace}:{origin}`) with one object store
+ * The browser `TokenStore`: one idb-keyval store per manager configuration, in a database named
+ * after the worker key, like the worker and the channel (`tabtoken:v1:{namespace}:{origin}`), with one object store
  * `tokens`, so two namespaces or two origins never see each other's tokens.
  *
  * @example
@@ -15,8 +15,8 @@ export class IdbTokenStore implements TokenStore {
   readonly #dbName: string;
   #store: UseStore | null = null;
 
-  constructor(config: Pick<EngineConfig, 'namespace' | 'frontendApi'>) {
-    this.#dbName = channelName(config.namespace, new URL(config.frontendApi).origin);
+  constructor(config: Pick<EngineConfig, 'namespace' | 'frontendApi' | 'oidc'>) {
+    this.#dbName = workerKey(config);
   }
 
   /**

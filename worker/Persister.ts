@@ -123,7 +123,7 @@ export function restoreAction(stored: StoredSession, now: number, origin: Pick<T
   const { sessionId } = stored;
   const entryOf = (jwt: string, expiresAt: number): CacheEntry | null => {
     const facts = origin.inspect(jwt, sessionId);
-    return facts && Number.isFinite(expiresAt) ? { jwt, expiresAt, staleAt: staleAt(expiresAt), ...facts } : null;
+    return facts && Number.isFinite(expiresAt) ? { ...facts, jwt, expiresAt, staleAt: staleAt(expiresAt) } : null;
   };
   const entries: [string, CacheEntry][] = [];
   for (const [key, token] of stored.tokens) {

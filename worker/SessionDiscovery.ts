@@ -99,7 +99,7 @@ export class SessionDiscovery {
    */
   async confirm(sessionId: string): Promise<string | null> {
     const answer = await this.#readNow();
-    if (!answer.sessions.has(sessionId)) throw new InvalidArgumentError(`setActiveSession: ${sessionId} is not an active session of this browser at the token origin`);
+    if (!answer.sessions.has(sessionId)) throw new InvalidArgumentError(`setActiveSession: ${sessionId} is not a session of this browser at the origin`);
     this.#ctx.originAnswered();
     return answer.users.get(sessionId) ?? null;
   }

@@ -21,7 +21,7 @@ export function parseHello(value: unknown): TabHello {
 export function checkConfig(running: EngineConfig, asked: EngineConfig, startedBy: string): void {
   const option = configMismatch(running, asked);
   if (option) {
-    throw new InvalidArgumentError(`${option} differs from the value ${startedBy} was started with; every tab of one namespace and origin must pass the same ${option}`);
+    throw new InvalidArgumentError(`${option} differs from the one ${startedBy} was started with`);
   }
 }
 

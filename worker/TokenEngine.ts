@@ -1,9 +1,9 @@
 import { OUTAGE_WAIT_MS, cacheKey } from '../protocol/constants.ts';
 import type { Clock } from '../protocol/clock.ts';
 import { ConnectionError, InvalidArgumentError } from '../protocol/errors.ts';
-import { classify } from '../protocol/freshness.ts';
-import { checkSessionId, parseEngineConfig, parseReadReports, parseTokenRequest } from '../protocol/wire.ts';
-import type { Engine, EngineChange, EngineConfig, EngineSnapshot, EngineStats, ReadReport, TokenRequest } from '../protocol/types.ts';
+import { classify, staleAt } from '../protocol/freshness.ts';
+import { parseEngineConfig, parseReadReports, parseTokenRequest } from '../protocol/wire.ts';
+import type { Engine, EngineChange, EngineConfig, EngineSnapshot, EngineStats, ProofRequest, ReadReport, SignInRequest, SignedOut, TokenRequest } from '../protocol/types.ts';
 import { ChangeFeed } from './ChangeFeed.ts';
 import type { Flight } from './Flight.ts';
 import type { EngineContext } from './EngineContext.ts';
@@ -14,8 +14,9 @@ import { OutagePolicy } from './OutagePolicy.ts';
 import { Persister, restoreAction } from './Persister.ts';
 import { Poller } from './Poller.ts';
 import { ReadLog } from './ReadLog.ts';
-import { reduce } from './reduce.ts';
+import { defaultKeyOf, reduce } from './reduce.ts';
 import { Refresher } from './Refresher.ts';
+import { SessionActions } from './SessionActions.ts';
 import { runEffect, type EffectRunners } from './runEffect.ts';
 import { RetryPolicy } from './RetryPolicy.ts';
 import { SessionDiscovery } from './SessionDiscovery.ts';
@@ -61,6 +62,7 @@ export class TokenEngine implements Engine {
   readonly #discovery: SessionDiscovery;
   readonly #persister: Persister;
   readonly #refresher: Refresher;
+  readonly #sessions: SessionActions;
   readonly #runners: EffectRunners;
   #state: EngineState;
   #queue: Action[] | null = null;
@@ -99,6 +101,7 @@ export class TokenEngine implements Engine {
     this.#mints = new MintTable(ctx, (flight) => attemptMint(flight, ctx, { mints: this.#mints, block: (key) => this.#reads.block(key), wanted }));
     this.#discovery = new SessionDiscovery(ctx, () => this.#refresher.ensureDefaultToken());
     this.#refresher = new Refresher(ctx, { mints: this.#mints, reads: this.#reads, discovery: this.#discovery });
+    this.#sessions = new SessionActions(ctx, { discovery: this.#discovery, refresher: this.#refresher });
     const read = (request: TokenRequest, deadline: number) => this.#read(request, deadline);
     this.#runners = { clock: deps.clock, origin: deps.origin, persister: this.#persister, discovery: this.#discovery, mints: this.#mints, poller: this.#poller, outage: this.#outage, read };
     this.ready = this.#start();
@@ -118,13 +121,13 @@ export class TokenEngine implements Engine {
   }
 
   async getToken(request: TokenRequest): Promise<string | null> {
-    const valid = parseTokenRequest(request);
+    const valid = this.#request(request);
     await this.ready;
     return this.#read(valid, this.#clock.now() + OUTAGE_WAIT_MS);
   }
 
   refresh(request: TokenRequest): void {
-    this.#refresher.refresh(parseTokenRequest(request));
+    this.#refresher.refresh(this.#request(request));
   }
 
   noteReads(reads: readonly ReadReport[]): void {
@@ -151,60 +154,57 @@ export class TokenEngine implements Engine {
   }
 
   setTabCount(count: number): void {
-    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) throw new InvalidArgumentError(`tab count must be a non-negative integer; got ${String(count)}`);
     this.#tabs = count;
     if (!this.#state.closed) this.#poller.setActive(count > 0);
   }
 
   async setActiveSession(sessionId: string | null): Promise<number> {
-    const id = sessionId === null ? null : checkSessionId(sessionId);
-    await this.ready;
-    const current = activeSessionId(this.#state);
-    if (id === null) {
-      // Signed out here, without telling the origin: the session stays alive there, so discovery
-      // must not pick it up again on the next poll.
-      this.#dispatch(current !== null ? { type: 'signout', sessionId: current, dismiss: true } : { type: 'no-session' });
-    } else if (!this.#state.closed) {
-      // An id the origin does not list is refused before anything changes (SPEC 2).
-      const userId = await this.#discovery.confirm(id);
-      this.#adopt(id, userId);
-    }
-    return this.#state.version;
+    return this.#sessions.setActiveSession(sessionId, this.ready);
   }
 
   async useSession(sessionId: string): Promise<void> {
-    const id = checkSessionId(sessionId);
-    await this.ready;
-    this.#adopt(id, null);
+    return this.#sessions.useSession(sessionId, this.ready);
   }
 
   async sync(): Promise<number> {
     await this.ready;
-    await this.#discovery.sync();
-    return this.#state.version;
+    return this.#sessions.sync();
   }
 
-  async signOut(): Promise<number> {
+  async signOut(): Promise<SignedOut> {
     await this.ready;
-    const sessionId = activeSessionId(this.#state);
-    if (this.#state.closed || sessionId === null) return this.#state.version;
-    // Locally first: from this moment no API returns the session's tokens, whatever the origin says.
-    this.#dispatch({ type: 'signout', sessionId, dismiss: true });
-    const { version } = this.#state;
-    try {
-      await this.#origin.endSession(sessionId);
-    } catch (error) {
-      this.#feed.report(error);
-    }
-    return version;
+    return this.#sessions.signOut();
   }
 
-  /** Makes `sessionId` the active session (its default token wanted at once), or names its user. */
-  #adopt(sessionId: string, userId: string | null): void {
-    if (this.#state.closed) return;
-    const switching = activeSessionId(this.#state) !== sessionId;
+  /** OpenID Connect: the provider's sign-in URL for a new authorization request. */
+  async signIn(request: SignInRequest): Promise<string> {
+    return (await this.#redirects('signIn')).beginSignIn(request);
+  }
+
+  /** OpenID Connect: redeems the provider's answer; the new grant replaces the one before it (whose tokens go with it). */
+  async handleRedirect(url: string): Promise<{ returnTo: string; version: number }> {
+    const { sessionId, userId, token, returnTo } = await (await this.#redirects('handleRedirect')).completeSignIn(url);
+    this.#refresher.originAnswered();
     this.#dispatch({ type: 'session', sessionId, userId });
-    if (switching) this.#refresher.ensureDefaultToken();
+    this.#dispatch({ type: 'token', key: defaultKeyOf(sessionId), entry: { ...token, staleAt: staleAt(token.expiresAt) }, epoch: this.#state.epoch });
+    return { returnTo, version: this.#state.version };
+  }
+
+  /** OpenID Connect: a DPoP proof for one request of `tokens.fetch`. */
+  async proof(request: ProofRequest): Promise<string> {
+    return (await this.#redirects('proof')).proof(activeSessionId(this.#state) ?? '', request);
+  }
+
+  /** The origin, for what only one that signs in by redirect (OpenID Connect) does. */
+  async #redirects(what: string): Promise<Required<TokenOrigin>> {
+    await this.ready;
+    if (!this.#origin.completeSignIn) throw new InvalidArgumentError(`${what}() needs oidc`);
+    return this.#origin as Required<TokenOrigin>;
+  }
+
+  /** A tab's request, checked; an OpenID Connect manager has one token, asked for with no options. */
+  #request(value: unknown): TokenRequest {
+    return parseTokenRequest(value, this.#origin.oneToken);
   }
 
   stats(): EngineStats {
@@ -227,7 +227,7 @@ export class TokenEngine implements Engine {
    */
   #read(request: TokenRequest, deadline: number): Promise<string | null> {
     const state = this.#state;
-    if (state.closed) return Promise.reject(new ConnectionError('The token engine is closed'));
+    if (state.closed) return Promise.reject(new ConnectionError('The token engine was closed'));
     const sessionId = activeSessionId(state);
     if (sessionId === null) {
       if (state.session.kind === 'signed-out') return Promise.resolve(null);
@@ -247,7 +247,7 @@ export class TokenEngine implements Engine {
       }
     }
     // What the caller needed of the origin, for the message should the wait run out.
-    const why = request.skipCache ? 'skipCache asked for a new token' : !entry ? 'no token is cached for this key' : entry.expiresAt <= this.#clock.now() ? 'the cached token has expired' : 'the cached token was too close to its expiry';
+    const why = request.skipCache ? 'skipCache asks for a new token' : !entry ? 'none is cached' : entry.expiresAt <= this.#clock.now() ? 'the cached one expired' : 'the cached one is too close to its expiry';
     // At least a second, so a caller whose session just became known is not failed by rounding.
     return this.#mints.ensure(key, sessionId, request, false).wait(request, Math.max(1000, deadline - this.#clock.now()), why);
   }
@@ -272,6 +272,8 @@ export class TokenEngine implements Engine {
   }
 
   async #start(): Promise<void> {
+    // The origin's own set-up (OpenID Connect: its code and its stored grant); a refusal rejects ready.
+    await this.#origin.ready;
     try {
       const stored = await this.#persister.read();
       if (stored && !this.#state.closed) {

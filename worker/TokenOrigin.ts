@@ -10,7 +10,7 @@
  * - sign-in by redirect creates and completes a grant (`signIn`, `completeSignIn`).
  */
 import type { FreshnessStamp } from '../protocol/freshness.ts';
-import type { Claims } from '../protocol/types.ts';
+import type { Claims, ProofRequest, SignInRequest } from '../protocol/types.ts';
 
 /** What identifies a token at the origin (the non-session parts of a cache key). */
 export interface MintTarget {
@@ -28,10 +28,20 @@ export interface MintedToken extends FreshnessStamp {
   lifetimeS: number;
   /** The token's payload (null for an opaque token); the default token's is the session's claims. */
   claims: Claims | null;
+  /** Present only for a DPoP-bound token. */
+  scheme?: 'DPoP';
 }
 
 /** What a stored token says about itself, read back without network. */
-export type TokenFacts = Pick<MintedToken, 'oiat' | 'iat' | 'lifetimeS' | 'claims'>;
+export type TokenFacts = Pick<MintedToken, 'oiat' | 'iat' | 'lifetimeS' | 'claims' | 'scheme'>;
+
+/** A sign-in completed (OpenID Connect): a new grant, its session and its first token. */
+export interface SignInResult {
+  sessionId: string;
+  userId: string;
+  token: MintedToken;
+  returnTo: string;
+}
 
 /** What the origin says about this browser's sessions. */
 export interface OriginSessions {
@@ -73,6 +83,10 @@ export interface OriginCounters {
  * const { lastActiveSessionId } = await origin.readSessions();
  */
 export interface TokenOrigin {
+  /** Settles once the origin can be used (its code loaded, its stored grant read); a rejection rejects the engine's `ready`. */
+  readonly ready?: Promise<void>;
+  /** One token per session (OpenID Connect): a template, organization or `expiresInSeconds` is refused. */
+  readonly oneToken?: boolean;
   /** Which sessions exist now. Rejects with the error classes of protocol/errors.ts. */
   readSessions(): Promise<OriginSessions>;
   /** Mints one token; `expiredToken` is the last token, sent when the origin asked for it (outage mode). */
@@ -85,4 +99,14 @@ export interface TokenOrigin {
   counters(): OriginCounters;
   /** Aborts every request in flight (the engine is closing). */
   abortAll(): void;
+  /** Where the tab that signs out goes next (an end-session endpoint), read before the session ends. */
+  signOutRedirect?(sessionId: string): Promise<string | null>;
+  /** A new sign-in by redirect: the URL of the provider's authorization endpoint. */
+  beginSignIn?(request: SignInRequest): Promise<string>;
+  /** Redeems the provider's answer; a failure changes nothing. */
+  completeSignIn?(url: string): Promise<SignInResult>;
+  /** A DPoP proof for one request of `tokens.fetch` made with the session's access token. */
+  proof?(sessionId: string, request: ProofRequest): Promise<string>;
+  /** The session dropped here without telling the origin (`setActiveSession(null)`): what it holds of it goes. */
+  forget?(sessionId: string): Promise<void>;
 }

@@ -46,7 +46,7 @@ export class TokenValidator {
       header = decodeProtectedHeader(jwt);
       payload = decodeJwt(jwt);
     } catch (cause) {
-      throw new TokenInvalidError('The origin returned a token that is not a decodable JWT', { cause });
+      throw invalid('is not a decodable JWT', cause);
     }
     const { alg, oiat } = header;
     const { sid, iat, exp } = payload;
@@ -101,8 +101,8 @@ export class TokenValidator {
   }
 }
 
-function invalid(why: string): TokenInvalidError {
-  return new TokenInvalidError(`The origin returned a token that ${why}`);
+function invalid(why: string, cause?: unknown): TokenInvalidError {
+  return new TokenInvalidError(`The origin returned a token that ${why}`, { cause });
 }
 
 function isTime(value: unknown): value is number {

@@ -7,6 +7,7 @@ import { systemClock } from '../protocol/clock.ts';
 import { parseEngineConfig } from '../protocol/wire.ts';
 import type { EngineConfig } from '../protocol/types.ts';
 import { ClerkOrigin } from './ClerkOrigin.ts';
+import { lazyOrigin } from './lazyOrigin.ts';
 import { IdbTokenStore } from './IdbTokenStore.ts';
 import { TokenEngine, type TokenEngineDeps } from './TokenEngine.ts';
 
@@ -27,7 +28,11 @@ export function createEngine(untrusted: EngineConfig, overrides: EngineOverrides
   const fetchImpl = overrides.fetch ?? globalThis.fetch.bind(globalThis);
   return new TokenEngine(config, {
     clock,
-    origin: overrides.origin ?? new ClerkOrigin(config, { clock, fetch: fetchImpl }),
+    origin:
+      overrides.origin ??
+      (config.oidc
+        ? lazyOrigin(() => import('./oidc/OidcOrigin.ts').then(({ OidcOrigin }) => new OidcOrigin(config, { clock, fetch: fetchImpl, locks: navigator.locks })))
+        : new ClerkOrigin(config, { clock, fetch: fetchImpl })),
     store: overrides.store !== undefined ? overrides.store : config.persist ? new IdbTokenStore(config) : null,
     random: overrides.random ?? Math.random,
   });

@@ -18,6 +18,8 @@ export interface CacheEntry extends FreshnessStamp {
   readonly lifetimeS: number;
   /** The token's payload; the default token's is the session's `claims`. Null for an opaque token. */
   readonly claims: Claims | null;
+  /** Present only for a DPoP-bound token. */
+  readonly scheme?: 'DPoP';
 }
 
 /** Where the engine stands with the session: one union, so no two flags can disagree. */
@@ -131,7 +133,7 @@ export function statusOf(session: SessionState, failing: boolean): Status {
 /** The snapshot every tab mirrors (without `mode`, which the transport adds). */
 export function snapshotOf(state: EngineState): EngineSnapshot {
   const tokens: Record<string, SnapshotToken> = {};
-  for (const [key, e] of state.tokens) tokens[key] = Object.freeze({ jwt: e.jwt, expiresAt: e.expiresAt, staleAt: e.staleAt });
+  for (const [key, e] of state.tokens) tokens[key] = Object.freeze({ jwt: e.jwt, expiresAt: e.expiresAt, staleAt: e.staleAt, ...(e.scheme && { scheme: e.scheme }) });
   return Object.freeze({
     version: state.version,
     status: state.status,

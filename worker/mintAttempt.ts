@@ -62,7 +62,7 @@ async function mintWithOutageFallback(flight: Flight, ctx: EngineContext): Promi
     const last = ctx.state().lastActive.get(flight.sessionId);
     // The re-mint is a request like any other: a Retry-After that another key met holds it too.
     if (last) await ctx.outage.whenOpen();
-    if (!last) throw new MissingExpiredTokenError('The origin is in outage mode and asked for the last token of the session, and none is known to re-mint with', { cause: error });
+    if (!last) throw new MissingExpiredTokenError('The origin, in outage mode, asked for the last token of the session, and none is known', { cause: error });
     return await ctx.origin.mint(flight.sessionId, flight.target, last.jwt);
   }
 }

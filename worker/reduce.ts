@@ -44,11 +44,13 @@ export function reduce(state: EngineState, action: Action, now: number): Transit
     const change: EngineChange = { type: 'token', version: ++version, key, jwt: entry.jwt, expiresAt: entry.expiresAt, staleAt: entry.staleAt };
     // The default token's payload is the session's claims: it travels with the token.
     if (key === defaultKeyOf(sessionId) && entry.claims) change.claims = entry.claims;
+    if (entry.scheme) change.scheme = entry.scheme;
     changes.push(change);
   };
   const offer = (key: string, entry: CacheEntry, sessionId: string): boolean => {
     const current = tokens.get(key);
-    if (current && !isAtLeastAsFresh(entry, current)) return false;
+    // The same token again (an origin that answers with the token it already gave) changes nothing.
+    if (current && (current.jwt === entry.jwt || !isAtLeastAsFresh(entry, current))) return false;
     put(key, entry, sessionId);
     return true;
   };

@@ -4,7 +4,7 @@
  * mirrors it through the BroadcastChannel, where every change of the engine is published.
  */
 import * as Comlink from 'comlink';
-import { CONNECT_TIMEOUT_MS, PROTOCOL_VERSION, channelName, randomId, workerLockName } from '../protocol/constants.ts';
+import { CONNECT_TIMEOUT_MS, PROTOCOL_VERSION, randomId, workerKey, workerLockName } from '../protocol/constants.ts';
 import { InvalidArgumentError, serializeError, type SerializedError } from '../protocol/errors.ts';
 import { installErrorTransfer } from '../protocol/errorTransfer.ts';
 import type { BroadcastMessage } from '../protocol/messages.ts';
@@ -13,40 +13,42 @@ import type { Engine, EngineConfig, Snapshot, TabHello, Welcome, WorkerApi } fro
 import { createEngine } from './createEngine.ts';
 import { TabRegistry, checkConfig, parseHello } from './TabRegistry.ts';
 
-installErrorTransfer(Comlink.transferHandlers, serializeError);
+installErrorTransfer(Comlink.transferHandlers, serializeError, null);
 
 /** The engine, its channel and its tabs, created by the first tab's hello. */
 interface Host {
   config: EngineConfig;
   engine: Engine;
   tabs: TabRegistry;
+  /**
+   * Held for as long as this worker runs. A tab waits on it after its welcome: being granted it
+   * means the worker died with the tab still open (the browser ended it, it crashed), and the tab
+   * starts a new one. Every welcome waits until the lock is held, so no tab can wait on it too early.
+   */
+  alive: Promise<void>;
 }
 
 const instance = randomId();
-/**
- * Held for as long as this worker runs. A tab waits on it after its welcome: being granted it means
- * the worker died with the tab still open (the browser ended it, it crashed), and the tab starts a
- * new one. Every welcome waits until the lock is held, so no tab can wait on it too early.
- */
-const alive = new Promise<void>((held) => {
-  if (!navigator.locks) return held();
-  void navigator.locks.request(workerLockName(instance), () => {
-    held();
-    return new Promise<never>(() => {});
-  });
-});
 let host: Host | null = null;
 
 function startHost(config: EngineConfig): Host {
   const engine = createEngine(config);
-  const channel = new BroadcastChannel(channelName(config.namespace, new URL(config.frontendApi).origin));
+  const key = workerKey(config);
+  const channel = new BroadcastChannel(key);
+  const alive = new Promise<void>((held) => {
+    if (!navigator.locks) return held();
+    void navigator.locks.request(workerLockName(key, instance), () => {
+      held();
+      return new Promise<never>(() => {});
+    });
+  });
   engine.subscribe((change) => {
     const message: BroadcastMessage = { v: PROTOCOL_VERSION, instance, ...change };
     channel.postMessage(message);
   });
   const tabs = new TabRegistry(engine, navigator.locks);
   engine.onError((error) => tabs.notify(serializeError(error)));
-  return { config, engine, tabs };
+  return { config, engine, tabs, alive };
 }
 
 function currentSnapshot(engine: Engine): Snapshot {
@@ -54,7 +56,7 @@ function currentSnapshot(engine: Engine): Snapshot {
 }
 
 function requireHost(): Host {
-  if (!host) throw new InvalidArgumentError('This tab has not said hello to the worker yet');
+  if (!host) throw new InvalidArgumentError('No hello from this tab yet');
   return host;
 }
 
@@ -71,15 +73,15 @@ function tabApi(): WorkerApi {
     async hello(message: TabHello, onError?: (error: SerializedError) => void): Promise<Welcome> {
       const hello = parseHello(message);
       if (host) checkConfig(host.config, hello.config, 'the worker');
-      else host = startHost(hello.config);
+      const h = (host ??= startHost(hello.config));
       tabId = hello.tabId;
       // The tab asks for its lock as it says hello and reports `held` once it has it:
       //
       //   tab    request lock ─ hello ──────────────── granted ─ held ─────── (closes)
       //   worker             hello → welcome                      wait ──────► granted: drop tab
-      await host.tabs.admit(hello, held, typeof onError === 'function' ? onError : null);
-      await alive;
-      return { instance, snapshot: currentSnapshot(host.engine) };
+      await h.tabs.admit(hello, held, typeof onError === 'function' ? onError : null);
+      await h.alive;
+      return { instance, snapshot: currentSnapshot(h.engine) };
     },
     held: () => reportHeld(),
     bye(id: string) {

@@ -89,7 +89,7 @@ describe('a token origin on another origin of the same site', () => {
       // getToken waits out the outage (10 s), then rejects with the last failure in its message.
       const failure = await page.evaluate(() => drillTab().manager.getToken().then(() => null, (e: Error & { code: string }) => ({ code: e.code, message: e.message })));
       expect(failure?.code).toBe('origin_unavailable');
-      expect(failure?.message).toContain(`check that it allows ${otherApp} with credentials: CORS`);
+      expect(failure?.message).toContain(`does its CORS allow ${otherApp} with credentials?`);
     } finally {
       await context.close();
     }

@@ -4,7 +4,7 @@
  * Web Locks. Chromium resolves `app.test` to the test server, so the page is such an app.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getToken, mintLog, newContext, openTab, origin, signIn, snapshot, startHarness, type Harness } from './drills/support.ts';
+import { getToken, mintLog, newContext, openTab, origin, signIn, snapshot, startHarness, tabUrl, type Harness } from './drills/support.ts';
 
 let h: Harness;
 /** The test server as the browser reaches it, outside a secure context (Node reaches it as `h.base`). */
@@ -54,6 +54,21 @@ describe('a page outside a secure context', () => {
     } finally {
       await context.close();
       await origin(h.base, '/__origin/reset', {});
+    }
+  });
+
+  it('refuses OpenID Connect, which needs WebCrypto and Web Locks: ready rejects with ConnectionError saying so, and nothing is asked of the provider', async () => {
+    const context = await newContext(h.browser);
+    try {
+      const page = await context.newPage();
+      // A loopback issuer nobody listens on: a request to it would fail differently.
+      const options = { namespace: 'insecure-oidc', oidc: { issuer: 'http://127.0.0.1:9/', clientId: 'app', redirectUri: `${base}/cb` } };
+      await page.goto(tabUrl(base, options));
+      await page.waitForFunction(() => 'tabtoken' in globalThis);
+      const outcome = await page.evaluate(() => drillTab().manager.ready.then(() => 'ready', (e: { name: string; code: string; message: string }) => [e.name, e.code, e.message]));
+      expect(outcome).toEqual(['ConnectionError', 'connection', expect.stringMatching(/secure context/)]);
+    } finally {
+      await context.close();
     }
   });
 });

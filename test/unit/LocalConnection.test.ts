@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalConnection, type LocalDeps } from '../../client/LocalConnection.ts';
 import { SnapshotMirror } from '../../client/SnapshotMirror.ts';
-import { channelName, leaderLockName, rpcChannelName } from '../../protocol/constants.ts';
+import { leaderLockName, rpcChannelName, workerKey } from '../../protocol/constants.ts';
 import { ConnectionError } from '../../protocol/errors.ts';
 import type { Engine, EngineStats } from '../../protocol/types.ts';
 import type { LocalHost } from '../../worker/localEngine.ts';
@@ -14,9 +14,8 @@ import { FakeClock, flush } from './support/FakeClock.ts';
 import { FakeLocks } from './support/FakeLocks.ts';
 
 const config = engineConfig({ namespace: 'unit-local' });
-const origin = new URL(config.frontendApi).origin;
-const NAME = channelName(config.namespace, origin);
-const LEADER = leaderLockName(config.namespace, origin);
+const NAME = workerKey(config);
+const LEADER = leaderLockName(NAME);
 const STATS: EngineStats = { tabs: 1, mints: 7, requests: { mint: 7, client: 1, end: 0, failed: 0 }, refreshes: { background: 6, foreground: 1 } };
 
 const open: { close(): void }[] = [];
@@ -62,7 +61,7 @@ describe('LocalConnection (leader election and rpc)', () => {
     const clock = new FakeClock();
     const locks = new FakeLocks();
     await locks.hold(LEADER); // a leader that never answers
-    const requests = listen(rpcChannelName(config.namespace, origin));
+    const requests = listen(rpcChannelName(NAME));
     const conn = connection({ clock, locks });
     const outcome = conn.call('stats', null).catch((e: unknown) => e);
     await flush();
@@ -121,5 +120,22 @@ describe('LocalConnection (leader election and rpc)', () => {
     expect(follower.leading).toBe(true);
     expect(await stats).toEqual(STATS);
     expect(clock.pending).toBe(0);
+  });
+
+  it('checks every reply of the leader by its operation: well-formed results pass, a malformed one is a ConnectionError', async () => {
+    const clock = new FakeClock();
+    const locks = new FakeLocks();
+    await locks.hold(LEADER); // a leader in another tab, played by the channel below
+    const answers: Record<string, unknown> = { sync: 7, setActiveSession: 8, signOut: { version: 9, redirect: null }, signIn: 'https://op.example/authorize?state=s', handleRedirect: { returnTo: '/inbox', version: 10 }, proof: 'eyJ.proof.sig' };
+    let malformed = false;
+    const rpc = new BroadcastChannel(rpcChannelName(NAME));
+    open.push(rpc);
+    rpc.onmessage = ({ data }: MessageEvent) => {
+      if (data.type === 'request') rpc.postMessage({ v: 1, type: 'reply', id: data.id, instance: 'leader-elsewhere', result: malformed ? { version: 'x' } : answers[data.op] });
+    };
+    const conn = connection({ clock, locks });
+    for (const [op, result] of Object.entries(answers)) expect(await conn.call(op as 'sync', null)).toEqual(result);
+    malformed = true;
+    for (const op of Object.keys(answers)) await expect(conn.call(op as 'sync', null)).rejects.toBeInstanceOf(ConnectionError);
   });
 });

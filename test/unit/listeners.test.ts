@@ -16,3 +16,13 @@ describe('listener arguments', () => {
     tokens.close();
   });
 });
+
+describe('a Clerk manager', () => {
+  it('rejects signIn() and handleRedirect() with InvalidArgumentError', async () => {
+    const tokens = createTokenManager({ frontendApi: 'https://clerk.example.com' });
+    tokens.ready.catch(() => {});
+    await expect(tokens.signIn()).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(tokens.handleRedirect('https://app.example.com/cb?code=1&state=2')).rejects.toBeInstanceOf(InvalidArgumentError);
+    tokens.close();
+  });
+});

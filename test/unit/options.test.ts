@@ -36,6 +36,7 @@ describe('createTokenManager options', () => {
         endSession: '/v1/client/sessions/{sid}/end',
       },
       credentials: 'include',
+      oidc: null,
     });
     expect(tab).toEqual({ sessionId: null, mode: 'auto', workerUrl: null, leewayInSeconds: 15, fetchOrigins: [] });
   });
@@ -93,14 +94,10 @@ describe('createTokenManager options', () => {
     ['verify', { verify: 'https://example.com/jwks' }],
     ['verify', { verify: { jwksUrl: '/jwks', audience: 'x' } }],
     ['verify.jwksUrl', { verify: {} }],
-    ['verify.issuer', { verify: { jwksUrl: '/jwks', issuer: '' } }],
-    ['verify.algorithms', { verify: { jwksUrl: '/jwks', algorithms: ['none'] } }],
-    ['verify.algorithms', { verify: { jwksUrl: '/jwks', algorithms: [] } }],
     ['endpoints', { endpoints: { refresh: '/r' } }],
     ['endpoints.token', { endpoints: { token: 'https://evil.example/{sid}' } }],
     ['endpoints.token', { endpoints: { token: '//evil.example/{sid}' } }],
-    ['endpoints.token', { endpoints: { token: '/tokens' } }],
-    ['endpoints.templateToken', { endpoints: { templateToken: '/t/{sid}' } }],
+    ['endpoints.token', { endpoints: { token: '/t\\x/{sid}' } }],
     ['credentials', { credentials: 'always' }],
     ['fetchOrigins', { fetchOrigins: 'https://api.example.com' }],
     ['fetchOrigins[0]', { fetchOrigins: ['https://api.example.com/path'] }],
@@ -110,13 +107,70 @@ describe('createTokenManager options', () => {
     expect(error.message.startsWith(`${option} must be `)).toBe(true);
   });
 
+  it('take OpenID Connect options, the issuer as given, with the defaults of SPEC 11', () => {
+    const { config } = validateManagerOptions({ oidc: { issuer: 'https://login.example.com/tenant/v2.0', clientId: 'app', redirectUri: `${PAGE}/callback` } }, PAGE);
+    expect(config.oidc).toEqual({ issuer: 'https://login.example.com/tenant/v2.0', clientId: 'app', redirectUri: `${PAGE}/callback`, scope: 'openid offline_access', resource: null, dpop: null, postLogoutRedirectUri: null });
+    expect(config.credentials).toBe('omit');
+    // Plain http only on loopback hosts.
+    for (const issuer of ['http://localhost:8080', 'http://127.0.0.1:9000/', 'http://auth.localhost', 'http://[::1]:3000']) {
+      expect(validateManagerOptions({ oidc: { issuer, clientId: 'app', redirectUri: `${PAGE}/cb` } }, PAGE).config.oidc?.issuer).toBe(issuer);
+    }
+    expect(parseEngineConfig(JSON.parse(JSON.stringify(config)))).toEqual(config);
+  });
+
+  it.each([
+    ['frontendApi', { frontendApi: 'https://clerk.example.com' }],
+    ['sessionId', { sessionId: 'sess_1' }],
+    ['endpoints', { endpoints: { client: '/c' } }],
+    ['verify', { verify: { jwksUrl: '/jwks' } }],
+    ['credentials', { credentials: 'include' }],
+  ])('refuse oidc combined with %s', (option, extra) => {
+    const error = refusal(() => validateManagerOptions({ oidc: { issuer: 'https://op.example.com', clientId: 'app', redirectUri: `${PAGE}/cb` }, ...extra }, PAGE));
+    expect(error.message).toMatch(new RegExp(`^createTokenManager options with oidc must be an object with only .*; got "${option}"$`));
+  });
+
+  it.each([
+    ['oidc.issuer', { issuer: 'http://op.example.com', clientId: 'app', redirectUri: `${PAGE}/cb` }],
+    ['oidc.issuer', { issuer: 'https://op.example.com/?tenant=1', clientId: 'app', redirectUri: `${PAGE}/cb` }],
+    ['oidc.issuer', { issuer: 'not a url', clientId: 'app', redirectUri: `${PAGE}/cb` }],
+    ['oidc.clientId', { issuer: 'https://op.example.com', redirectUri: `${PAGE}/cb` }],
+    ['oidc.clientId', { issuer: 'https://op.example.com', clientId: 'has space', redirectUri: `${PAGE}/cb` }],
+    ['oidc.redirectUri', { issuer: 'https://op.example.com', clientId: 'app', redirectUri: '/cb' }],
+    ['oidc.redirectUri', { issuer: 'https://op.example.com', clientId: 'app', redirectUri: 'https://evil.example.com/cb' }],
+    ['oidc.postLogoutRedirectUri', { issuer: 'https://op.example.com', clientId: 'app', redirectUri: `${PAGE}/cb`, postLogoutRedirectUri: 'https://evil.example.com/' }],
+    ['oidc', { issuer: 'https://op.example.com', clientId: 'app', redirectUri: `${PAGE}/cb`, audience: 'x' }],
+  ])('refuse a bad %s', (option, oidc) => {
+    const error = refusal(() => validateManagerOptions({ oidc }, PAGE));
+    expect(error.message.startsWith(`${option} must be `)).toBe(true);
+  });
+
   it('are validated again in the worker, which names the option a tab got wrong', () => {
     const { config } = validateManagerOptions({ pollIntervalMs: 2000 }, PAGE);
     expect(parseEngineConfig(JSON.parse(JSON.stringify(config)))).toEqual(config);
-    expect(refusal(() => parseEngineConfig({ ...config, pollIntervalMs: 5 })).message).toMatch(/^pollIntervalMs must be/);
+    expect(refusal(() => parseEngineConfig({ ...config, pollIntervalMs: 5 })).message).toBe('pollIntervalMs is not valid here; got 5');
     refusal(() => parseEngineConfig(null));
     expect(configMismatch(config, { ...config, persist: false })).toBe('persist');
     expect(configMismatch(config, { ...config })).toBeNull();
+  });
+
+  it.each([
+    ['verify.issuer', { verify: { jwksUrl: '/jwks', issuer: '' } }],
+    ['verify.algorithms', { verify: { jwksUrl: '/jwks', algorithms: ['none'] } }],
+    ['verify.algorithms', { verify: { jwksUrl: '/jwks', algorithms: [] } }],
+    ['endpoints.token', { endpoints: { token: '/tokens' } }],
+    ['endpoints.templateToken', { endpoints: { templateToken: '/t/{sid}' } }],
+  ])('take %s as given, for the engine to refuse when it starts (ready rejects)', (option, options) => {
+    const { config } = validateManagerOptions(options, PAGE);
+    expect(refusal(() => parseEngineConfig(JSON.parse(JSON.stringify(config)))).message.startsWith(`${option} is not valid here; got `)).toBe(true);
+  });
+
+  it('read an option given as undefined as not given', () => {
+    const { config, tab } = validateManagerOptions({ pollIntervalMs: undefined, endpoints: { token: undefined }, oidc: undefined, mode: undefined }, PAGE);
+    expect(config.pollIntervalMs).toBe(5000);
+    expect(config.endpoints.token).toBe('/v1/client/sessions/{sid}/tokens');
+    expect(tab.mode).toBe('auto');
+    const oidc = validateManagerOptions({ oidc: { issuer: 'https://op.example.com', clientId: 'app', redirectUri: `${PAGE}/cb`, scope: undefined, dpop: undefined } }, PAGE).config.oidc;
+    expect(oidc).toMatchObject({ scope: 'openid offline_access', dpop: null, resource: null });
   });
 });
 

@@ -5,18 +5,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SnapshotMirror } from '../../client/SnapshotMirror.ts';
-import { superviseConnection, type LocalLink, type SharedLink, type SuperviseOptions } from '../../client/superviseConnection.ts';
+import { superviseConnection, type SharedLink, type SuperviseOptions } from '../../client/superviseConnection.ts';
 import { workerLockName } from '../../protocol/constants.ts';
 import { ConnectionError, InvalidArgumentError, type TokenError } from '../../protocol/errors.ts';
 import type { Mode, Snapshot, TabHello } from '../../protocol/types.ts';
 import { engineConfig } from './support/engine.ts';
-import { flush } from './support/FakeClock.ts';
+import { FakeClock, flush } from './support/FakeClock.ts';
 import { FakeLocks } from './support/FakeLocks.ts';
 
+const KEY = 'tabtoken:v1::https://origin.test';
 const hello: TabHello = { tabId: 'tab-1', config: engineConfig(), sessionId: null, visible: true };
 const snapshot = (mode: Mode, version = 3): Snapshot => Object.freeze({ version, status: 'ok', mode, storage: 'memory', sessionId: 'sess_1', userId: null, claims: null, tokens: {} });
 
-class StandIn implements LocalLink {
+class StandIn implements SharedLink {
   readonly mode: Mode;
   closed = false;
   heldCount = 0;
@@ -33,7 +34,6 @@ class StandIn implements LocalLink {
     this.closed = true;
     for (const w of this.waiting.splice(0)) w.reject(new ConnectionError('closed'));
   }
-  onLeaderHello(): void {}
   held(): void {
     this.heldCount++;
   }
@@ -48,9 +48,11 @@ function options(o: Partial<Omit<SuperviseOptions, 'locks'>> & { locks: FakeLock
     errors,
     mirror,
     opts: {
+      key: KEY,
       hello,
       mirror,
       shared: true,
+      clock: new FakeClock(),
       fallback: true,
       tabLock: Promise.resolve(),
       onError: (e) => errors.push(e),
@@ -69,8 +71,8 @@ function options(o: Partial<Omit<SuperviseOptions, 'locks'>> & { locks: FakeLock
 describe('superviseConnection', () => {
   it('a worker that dies is replaced, and the call it took with it is asked again of the new one', async () => {
     const locks = new FakeLocks();
-    const releaseA = await locks.hold(workerLockName('worker-a'));
-    await locks.hold(workerLockName('worker-b'));
+    const releaseA = await locks.hold(workerLockName(KEY, 'worker-a'));
+    await locks.hold(workerLockName(KEY, 'worker-b'));
     const a = new StandIn('worker-a', 'shared');
     const b = new StandIn('worker-b', 'shared');
     const { opts, mirror, errors } = options({ locks, workers: [a, b] });
@@ -92,6 +94,33 @@ describe('superviseConnection', () => {
     link.close();
     expect(b.closed).toBe(true);
     await expect(link.call('stats', null)).rejects.toBeInstanceOf(ConnectionError);
+  });
+
+  it('a reattach that fails (a closing worker that never answers) fails its calls and is tried again a moment later', async () => {
+    const locks = new FakeLocks();
+    const clock = new FakeClock();
+    const releaseA = await locks.hold(workerLockName(KEY, 'worker-a'));
+    await locks.hold(workerLockName(KEY, 'worker-b'));
+    const a = new StandIn('worker-a', 'shared');
+    const stuck = new StandIn('closing', 'shared', new ConnectionError('Connecting to the worker got no answer within 10 s'));
+    const b = new StandIn('worker-b', 'shared');
+    const { opts, mirror, errors } = options({ locks, workers: [a, stuck, b], clock });
+    const link = superviseConnection(opts);
+    await link.connected;
+    releaseA();
+    await flush();
+    expect(stuck.closed).toBe(true);
+    expect(errors.map((e) => e.code)).toEqual(['connection']);
+    await expect(link.call('stats', null)).rejects.toBeInstanceOf(ConnectionError);
+    await clock.advance(999);
+    expect(mirror.instance).toBe('worker-a');
+    await clock.advance(1);
+    expect(mirror.instance).toBe('worker-b');
+    const call = link.call('stats', null);
+    await flush();
+    b.waiting[0]!.resolve('recovered');
+    expect(await call).toBe('recovered');
+    link.close();
   });
 
   it('under auto, a worker that cannot start falls back to local mode and says so once', async () => {

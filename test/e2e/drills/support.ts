@@ -93,9 +93,12 @@ export interface PageManager {
   ready: Promise<void>;
   getToken(options?: object): Promise<string | null>;
   peekToken(options?: object): string | null;
-  getSnapshot(): { version: number; status: string; mode: string; storage: string; sessionId: string | null; tokens: Record<string, { jwt: string; expiresAt: number; staleAt: number }> };
+  getSnapshot(): { version: number; status: string; mode: string; storage: string; sessionId: string | null; userId: string | null; claims: Record<string, unknown> | null; tokens: Record<string, { jwt: string; expiresAt: number; staleAt: number; scheme?: 'DPoP' }> };
   stats(): Promise<{ tabs: number; mints: number; requests: { mint: number; client: number; end: number; failed: number } }>;
   signOut(): Promise<void>;
+  signIn(options?: object): Promise<void>;
+  setActiveSession(sessionId: string | null): Promise<void>;
+  fetch(input: string, init?: RequestInit): Promise<Response>;
 }
 export interface PageApi {
   manager: PageManager;

@@ -15,6 +15,7 @@ export function engineConfig(overrides: Partial<EngineConfig> = {}): EngineConfi
     verify: null,
     endpoints: { ...DEFAULT_ENDPOINTS },
     credentials: 'include',
+    oidc: null,
     ...overrides,
   };
 }
