@@ -2,6 +2,7 @@
  * The OpenID Connect adapter's refusals (SPEC 11), on fake time against a scripted provider: every
  * bad answer is a typed error and changes nothing — no grant is stored, the state is used up.
  */
+import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { ConnectionError, InvalidArgumentError, OriginResponseError, TokenInvalidError } from '../../protocol/errors.ts';
 import type { EngineConfig } from '../../protocol/types.ts';
@@ -45,9 +46,10 @@ class MemoryGrantStore extends GrantStore {
   }
 }
 
-function setup(o: { dpop?: boolean | null } = {}) {
+function setup(o: { dpop?: boolean | null; provider?: (p: ScriptedProvider) => void } = {}) {
   const clock = new FakeClock();
   const provider = new ScriptedProvider(clock);
+  o.provider?.(provider);
   const store = new MemoryGrantStore();
   const base = engineConfig();
   const config: EngineConfig = {
@@ -214,6 +216,32 @@ describe('OpenID Connect adapter', () => {
     await expect(a.origin.beginSignIn({ prompt: null, loginHint: null, returnTo: '/' })).rejects.toBeInstanceOf(InvalidArgumentError);
     const b = setup({ dpop: true });
     await expect(b.origin.ready).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it('a client clock an hour ahead: ID tokens are checked and DPoP proofs dated on the provider\'s clock, from its Date header', async () => {
+    const skewed = (p: ScriptedProvider) => {
+      p.skewMs = -3_600_000;
+      p.discovery = { ...p.discovery, dpop_signing_alg_values_supported: ['ES256'] };
+    };
+    const s = setup({ dpop: true, provider: skewed });
+    await s.origin.ready;
+    const { nonce, answer } = await started(s);
+    // The ID token expires in 5 minutes on the provider's clock: an hour ago on this one.
+    s.provider.queue.push(() => s.provider.answer({ nonce, refreshToken: 'rt-1', tokenType: 'DPoP' }));
+    const { sessionId } = await s.origin.completeSignIn(answer);
+    const proof = decodeJwt(s.provider.calls[0]!.dpop!);
+    expect(Math.abs((proof.iat ?? 0) - s.provider.nowS())).toBeLessThanOrEqual(2);
+    const resourceProof = decodeJwt(await s.origin.proof(sessionId, { htm: 'GET', htu: 'https://api.test/me', nonce: null, token: 'at' }));
+    expect(Math.abs((resourceProof.iat ?? 0) - s.provider.nowS())).toBeLessThanOrEqual(2);
+
+    // A provider whose CORS hides Date leaves only the local clock: the same ID token looks expired.
+    const hidden = setup({ provider: (p) => {
+      p.skewMs = -3_600_000;
+      p.sendDate = false;
+    } });
+    const refused = await started(hidden);
+    hidden.provider.queue.push(() => hidden.provider.answer({ nonce: refused.nonce }));
+    await expect(hidden.origin.completeSignIn(refused.answer)).rejects.toBeInstanceOf(TokenInvalidError);
   });
 
   it('sign-out revokes the refresh token and names the provider\'s logout with the ID token as a hint', async () => {

@@ -135,7 +135,7 @@ export class OidcOrigin implements TokenOrigin {
       let { idToken, claims } = grant;
       if (answer.body.id_token !== undefined) {
         // A new ID token keeps the grant's issuer, subject and audience (no nonce on a refresh).
-        const payload = await this.#provider.verifyIdToken(metadata, answer.body.id_token, { nowMs: answer.dateMs ?? this.#clock.now(), nonce: null });
+        const payload = await this.#provider.verifyIdToken(metadata, answer.body.id_token, { nowMs: this.#provider.now(), nonce: null });
         if (payload.sub !== grant.sub) throw new TokenInvalidError('A refreshed ID token names another subject than the grant');
         idToken = answer.body.id_token as string;
         claims = Object.freeze({ ...payload });
@@ -193,7 +193,7 @@ export class OidcOrigin implements TokenOrigin {
     const dpopKey = (await this.#dpopWanted(metadata)) ? await createDpopKey() : null;
     return this.#locked(async () => {
       const tokens = await this.#provider.token(metadata, { grant_type: 'authorization_code', code: param('code')!, redirect_uri: this.#oidc.redirectUri, code_verifier: pending.verifier }, dpopKey);
-      const payload = await this.#provider.verifyIdToken(metadata, tokens.body.id_token, { nowMs: tokens.dateMs ?? this.#clock.now(), nonce: pending.nonce });
+      const payload = await this.#provider.verifyIdToken(metadata, tokens.body.id_token, { nowMs: this.#provider.now(), nonce: pending.nonce });
       const access = this.#access(tokens);
       const claims: Claims = Object.freeze({ ...payload });
       const grant: Grant = {
@@ -246,7 +246,7 @@ export class OidcOrigin implements TokenOrigin {
     const request = parseProofRequest(untrusted);
     const grant = await this.#store.getGrant();
     if (grant?.sessionId !== sessionId || !grant.dpopKey) throw new InvalidArgumentError('proof: the session\'s token is not DPoP-bound');
-    return dpopProof(grant.dpopKey, { htm: request.htm, htu: request.htu, nowS: Math.floor(this.#clock.now() / 1000), nonce: request.nonce, accessToken: request.token });
+    return dpopProof(grant.dpopKey, { htm: request.htm, htu: request.htu, nowS: Math.floor(this.#provider.now() / 1000), nonce: request.nonce, accessToken: request.token });
   }
 
   /** The discovery document: from memory, from the store, else fetched once (and kept with the grant). */

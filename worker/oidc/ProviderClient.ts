@@ -66,6 +66,8 @@ export class ProviderClient {
   #jwks: ReturnType<typeof createRemoteJWKSet> | null = null;
   /** The last `DPoP-Nonce` the token endpoint gave: sent with the next proof. */
   #nonce: string | null = null;
+  /** The provider's clock minus this one, ms, from the last readable `Date` header (0 within 2 s). */
+  #offsetMs = 0;
 
   constructor(config: OidcConfig, deps: { clock: Clock; fetch: typeof fetch }) {
     this.#config = config;
@@ -83,13 +85,33 @@ export class ProviderClient {
   }
 
   /**
+   * Now on the provider's clock as estimated: this clock moved by the offset of the last `Date`
+   * header the provider let the page read (its CORS must expose `Date`). The times checked in ID
+   * tokens and the `iat` of DPoP proofs use it, so a client clock that is minutes off still signs in.
+   */
+  now(): number {
+    return this.#clock.now() + this.#offsetMs;
+  }
+
+  /** Sends one request and notes the provider's clock from its answer. */
+  async #send(url: URL, init: RequestInit): Promise<Received> {
+    const received = await this.#http.send(url, init);
+    if (received.dateMs !== null) {
+      // A Date header counts whole seconds: the provider's time lies in [Date, Date + 1 s).
+      const offset = received.dateMs + 500 - received.receivedAt;
+      this.#offsetMs = Math.abs(offset) > 2000 ? offset : 0;
+    }
+    return received;
+  }
+
+  /**
    * Fetches and checks the discovery document: its `issuer` must be the option byte for byte (a
    * provider answering for another issuer is refused), and its endpoints http(s) URLs.
    */
   async discover(): Promise<ProviderMetadata> {
     this.counts.client++;
     const url = new URL(`${this.#config.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
-    const received = await this.#http.send(url, { method: 'GET', headers: { accept: 'application/json' } });
+    const received = await this.#send(url, { method: 'GET', headers: { accept: 'application/json' } });
     if (!received.ok) throw this.#http.error(received, oauthErrors);
     const d = parseJsonObject(received.text);
     if (!d) throw new OriginResponseError(received.status, [], null, `The discovery document at ${url.href} is not a JSON object`);
@@ -111,8 +133,8 @@ export class ProviderClient {
     for (let attempt = 0; ; attempt++) {
       this.counts.mint++;
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-      if (key) headers.DPoP = await dpopProof(key, { htm: 'POST', htu: metadata.token_endpoint, nowS: Math.floor(this.#clock.now() / 1000), nonce: this.#nonce });
-      const received = await this.#http.send(new URL(metadata.token_endpoint), { method: 'POST', body, headers });
+      if (key) headers.DPoP = await dpopProof(key, { htm: 'POST', htu: metadata.token_endpoint, nowS: Math.floor(this.now() / 1000), nonce: this.#nonce });
+      const received = await this.#send(new URL(metadata.token_endpoint), { method: 'POST', body, headers });
       const nonce = received.headers.get('dpop-nonce');
       if (nonce) this.#nonce = nonce;
       if (received.ok) return { body: this.#json(received), receivedAt: received.receivedAt, dateMs: received.dateMs };
@@ -127,7 +149,7 @@ export class ProviderClient {
     if (!metadata.revocation_endpoint) return;
     this.counts.end++;
     const body = new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token', client_id: this.#config.clientId }).toString();
-    const received = await this.#http.send(new URL(metadata.revocation_endpoint), { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const received = await this.#send(new URL(metadata.revocation_endpoint), { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     if (!received.ok) throw this.#http.error(received, oauthErrors);
   }
 

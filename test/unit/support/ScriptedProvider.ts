@@ -37,6 +37,10 @@ export class ScriptedProvider {
   readonly queue: ((call: TokenCall) => Response | Promise<Response>)[] = [];
   tokenHandler: (call: TokenCall) => Response | Promise<Response> = () => this.json(400, { error: 'invalid_request' });
   revoked: string[] = [];
+  /** The provider's clock minus the client's, ms: what a skewed client clock looks like. */
+  skewMs = 0;
+  /** Whether answers carry a `Date` header the page can read (a CORS that exposes it). */
+  sendDate = true;
   readonly #clock: FakeClock;
 
   constructor(clock: FakeClock) {
@@ -44,11 +48,12 @@ export class ScriptedProvider {
   }
 
   nowS(): number {
-    return Math.floor(this.#clock.now() / 1000);
+    return Math.floor((this.#clock.now() + this.skewMs) / 1000);
   }
 
   json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-    return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+    const date: Record<string, string> = this.sendDate ? { date: new Date(this.#clock.now() + this.skewMs).toUTCString() } : {};
+    return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...date, ...headers } });
   }
 
   /** An ID token as the provider signs it; `claims` overrides, `key` signs with another key. */
@@ -59,8 +64,8 @@ export class ScriptedProvider {
   }
 
   /** A good token answer: an opaque access token, `expires_in`, a refresh token, the ID token. */
-  async answer(o: { nonce?: string; refreshToken?: string | null; idToken?: string | null; expiresIn?: number | null; accessToken?: string } = {}): Promise<Response> {
-    const body: Record<string, unknown> = { access_token: o.accessToken ?? `at-${Math.random().toString(36).slice(2)}`, token_type: 'Bearer' };
+  async answer(o: { nonce?: string; refreshToken?: string | null; idToken?: string | null; expiresIn?: number | null; accessToken?: string; tokenType?: string } = {}): Promise<Response> {
+    const body: Record<string, unknown> = { access_token: o.accessToken ?? `at-${Math.random().toString(36).slice(2)}`, token_type: o.tokenType ?? 'Bearer' };
     if (o.expiresIn !== null) body.expires_in = o.expiresIn ?? 60;
     if (o.refreshToken !== null) body.refresh_token = o.refreshToken ?? `rt-${Math.random().toString(36).slice(2)}`;
     const idToken = o.idToken === undefined ? await this.idToken(o.nonce ? { nonce: o.nonce } : {}) : o.idToken;
