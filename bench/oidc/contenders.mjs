@@ -5,7 +5,7 @@
  * sign-in); otherwise each tab has its own and tab 0's turns are the cycles.
  */
 export const OIDC_CONTENDERS = {
-  tabtoken: { label: 'tabtoken (OIDC, shared mode)', sharedCache: true, ready: false, pending: "tabtoken's OIDC manager (issue 12) is not merged yet" },
+  tabtoken: { label: 'tabtoken (OIDC, shared mode)', sharedCache: true, ready: true },
   oidcClientTsLocal: { label: 'oidc-client-ts, localStorage, reads its loaded user', sharedCache: true, ready: true },
   oidcClientTsSession: { label: 'oidc-client-ts, default sessionStorage, reads its loaded user', sharedCache: false, ready: true },
   oidcClientTsLocalGetUser: { label: 'oidc-client-ts, localStorage, `getUser()` at every read', sharedCache: true, ready: true },

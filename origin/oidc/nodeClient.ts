@@ -7,18 +7,12 @@
  * ID tokens for real.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { ProviderMetadata as LibraryMetadata } from '../../worker/oidc/ProviderClient.ts';
 import type { DpopKey } from './dpopKey.ts';
 
-/** The discovery fields these helpers read. */
-export interface ProviderMetadata {
-  issuer: string;
-  authorization_endpoint: string;
-  token_endpoint: string;
-  jwks_uri: string;
-  revocation_endpoint?: string;
+/** The discovery fields these helpers read: the library's own, and introspection. */
+export interface ProviderMetadata extends LibraryMetadata {
   introspection_endpoint?: string;
-  end_session_endpoint?: string;
-  dpop_signing_alg_values_supported?: string[];
   [key: string]: unknown;
 }
 

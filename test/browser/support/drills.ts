@@ -3,22 +3,15 @@
  * backend API, a browser whose only session is the drill's own, and a look into IndexedDB.
  */
 import type { TokenManagerOptions } from '../../../client/index.ts';
+import type { MintRecord } from '../../../origin/OriginState.ts';
 import { control } from './origin.ts';
 import { openTabs, type Tab, type TabFlags } from './tabs.ts';
 
 /** The secret key of the development origin mounted in the test server (its default). */
 export const SECRET_KEY = 'sk_test_tabtoken';
 
-/** One request of the frontend token routes, as `GET /__origin/log` lists it. */
-export interface MintRecord {
-  at: number;
-  ms: number;
-  sessionId: string | null;
-  template: string | null;
-  status: number;
-  expiredToken: boolean;
-  hostile: string | null;
-}
+/** One request of the frontend token routes, as `GET /__origin/log` lists it (the origin's own type). */
+export type { MintRecord } from '../../../origin/OriginState.ts';
 
 export async function mintLog(): Promise<MintRecord[]> {
   const res = await fetch('/__origin/log');

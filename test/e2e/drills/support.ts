@@ -7,6 +7,9 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { chromiumLaunchOptions } from '../../support/chromium.ts';
+import type { MintRecord } from '../../../origin/OriginState.ts';
+
+export type { MintRecord };
 
 /** The default secret key of the origin in the test server. */
 export const SECRET_KEY = 'sk_test_tabtoken';
@@ -148,15 +151,6 @@ export interface OriginStats {
   mints: number;
   requests: Record<string, number>;
   sessions: Record<string, { mints: number }>;
-}
-export interface MintRecord {
-  at: number;
-  ms: number;
-  sessionId: string | null;
-  template: string | null;
-  status: number;
-  expiredToken: boolean;
-  hostile: string | null;
 }
 
 export const stats = (base: string): Promise<OriginStats> => origin<OriginStats>(base, '/__origin/stats');
