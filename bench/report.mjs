@@ -294,7 +294,7 @@ function explanations(r, c) {
   if (c.client.ok === false) out.push(`- **Client size.** ${kb(r.size.client.gzip)} against ${kb(r.size.client.budget)}. Largest parts: ${r.size.client.inputs.slice(0, 5).map((i) => `${i.path.replace(/^node_modules\//, '')} ${kb(i.bytes)} minified`).join(', ')}.`);
   if (c.worker.ok === false) out.push(`- **Worker size.** ${kb(r.size.worker.gzip)} against ${kb(r.size.worker.budget)}.`);
   if (!r.mintsLong) out.push(`- **Peer at 200 s.** Not run in ${r.mode} mode: three 200 s lifetimes take 10 minutes. \`npm run bench\` (full mode) runs it on a second origin alongside the rest.`);
-  out.push('- **oidc-client-ts.** Not measured: the OpenID Connect origin of SPEC 11 is not part of this build, so there is no provider to run the peer against.');
+  if (!r.oidc?.phases?.length) out.push('- **OpenID Connect.** Not measured in this run: `npm run bench` (or `-- --oidc-only`) runs tabtoken and oidc-client-ts against the OpenID provider.');
   return out.join('\n');
 }
 
