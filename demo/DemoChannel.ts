@@ -6,6 +6,9 @@
  * Background tabs run their timers once a second at best (and Chromium slows long-hidden tabs to
  * once a minute), but they still receive messages at once. So a visible tab's report doubles as a
  * roll call that every tab answers, which keeps hidden tabs' tiles alive and current.
+ *
+ * Tabs of the two token origins use channels of their own (`name`), so a Clerk tab's tile never
+ * shows in the strip of an OpenID Connect tab.
  */
 import { DEMO_CHANNEL, MAX_SAMPLES, parseDemoMessage, type DemoMessage, type TabReport } from './demoMessages.ts';
 import type { ActivityHistory } from './ActivityHistory.ts';
@@ -16,19 +19,20 @@ const ANSWER_GAP_MS = 700;
 
 /**
  * @example
- * const channel = new DemoChannel({ roster, history, report: () => myReport(), onChange: redraw });
+ * const channel = new DemoChannel({ roster, history, report: () => myReport(), onChange: redraw, name: `${DEMO_CHANNEL}:oidc` });
  * channel.report();          // every second and whenever this tab's state changes
  * channel.requestHistory();  // once at start
  */
 export class DemoChannel {
-  readonly #channel = new BroadcastChannel(DEMO_CHANNEL);
+  readonly #channel: BroadcastChannel;
   readonly #roster: TabRoster;
   readonly #history: ActivityHistory;
   readonly #report: () => TabReport;
   readonly #onChange: () => void;
   #lastSent = 0;
 
-  constructor(o: { roster: TabRoster; history: ActivityHistory; report: () => TabReport; onChange: () => void }) {
+  constructor(o: { roster: TabRoster; history: ActivityHistory; report: () => TabReport; onChange: () => void; name?: string }) {
+    this.#channel = new BroadcastChannel(o.name ?? DEMO_CHANNEL);
     this.#roster = o.roster;
     this.#history = o.history;
     this.#report = o.report;

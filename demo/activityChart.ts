@@ -5,6 +5,8 @@
  *   same token lifetime (computed, dashed). Refused token requests are red marks.
  * - Tabs open (a step line) and reads per second across all tabs.
  * Periods of outage (`degraded`) are shaded amber and sign-outs grey in both.
+ * The measured line counts what the page's origin counts as a mint: the development origin's
+ * token mints, or the OpenID provider's refresh-token grants (`unit: 'refreshes'`).
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -155,7 +157,7 @@ function drawLineLabels(u: uPlot, labels: { text: string; value: number; color: 
  * Both panels, redrawn by `update`.
  *
  * @example
- * const chart = new ActivityChart(document.getElementById('chart-mints')!, document.getElementById('chart-tabs')!);
+ * const chart = new ActivityChart(document.getElementById('chart-mints')!, document.getElementById('chart-tabs')!, { unit: 'mints' });
  * chart.update({ now: Date.now(), samples, mints, refused });
  */
 export class ActivityChart {
@@ -166,7 +168,7 @@ export class ActivityChart {
   /** What was drawn last. */
   drawn: ChartDrawn = { from: 0, to: 0, mintMarks: 0, refusedMarks: 0, tabtokenMints: 0, perTabSdkMints: 0, bands: [] };
 
-  constructor(mintsRoot: HTMLElement, tabsRoot: HTMLElement) {
+  constructor(mintsRoot: HTMLElement, tabsRoot: HTMLElement, o: { unit?: 'mints' | 'refreshes' } = {}) {
     const xRange = (): uPlot.Range.MinMax => [this.#view.from / 1000, this.#view.to / 1000];
     const cursor: uPlot.Cursor = { sync: { key: 'tabtoken-demo' }, points: { size: 6 }, drag: { x: false, y: false } };
     const width = Math.max(320, mintsRoot.clientWidth);
@@ -181,7 +183,7 @@ export class ActivityChart {
           mints: { auto: true, range: (_u, _min, max) => [0, Math.max(6, Math.ceil(max * 1.18))] },
         },
         // The right axis only keeps both panels' plot areas (and so their time axes) the same width.
-        axes: [timeAxis(), axis({ scale: 'mints', label: 'mints in window', labelSize: 18, size: 44 }), axis({ scale: 'mints', side: 1, size: 62, stroke: 'transparent', grid: { show: false }, ticks: { show: false } })],
+        axes: [timeAxis(), axis({ scale: 'mints', label: `${o.unit ?? 'mints'} in window`, labelSize: 18, size: 44 }), axis({ scale: 'mints', side: 1, size: 62, stroke: 'transparent', grid: { show: false }, ticks: { show: false } })],
         series: [
           {},
           { label: 'tabtoken (measured at the origin)', scale: 'mints', stroke: COLOR.tabtoken, width: 2.5, paths: uPlot.paths.stepped!({ align: 1 }), points: { show: false } },

@@ -1,23 +1,53 @@
 /**
- * The demo: one tab's view of tabtoken, and a picture of all of them. Everything about tokens comes
- * from the public `tabtoken` entry; the tab strip and the chart's tabs and reads come from the
- * demo's own BroadcastChannel; the mints come from the development origin's log.
+ * The demo: one tab's view of tabtoken, and a picture of all of them, against the token origin the
+ * address chose — the Clerk-shaped development origin, or the OpenID provider (`?origin=oidc`).
+ * Everything about tokens comes from the public `tabtoken` entry; the tab strip and the chart's
+ * tabs and reads come from the demo's own BroadcastChannel; the mints come from the origin's own
+ * record (the development origin's mint log, or the provider's token answers).
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { createTokenManager, TokenError, type GetTokenOptions, type Snapshot } from 'tabtoken';
+import { TokenError, type GetTokenOptions, type Snapshot } from 'tabtoken';
 import { ActivityChart } from './activityChart.ts';
 import { ActivityHistory } from './ActivityHistory.ts';
+import type { ActivitySource } from './activitySource.ts';
 import { DemoChannel } from './DemoChannel.ts';
-import { HISTORY_WINDOW_MS, MAX_SAMPLES, type TabReport } from './demoMessages.ts';
-import { OriginLog, readOriginCounters, type OriginWindow } from './originActivity.ts';
+import { createDemoManager } from './demoManager.ts';
+import { DEMO_CHANNEL, HISTORY_WINDOW_MS, MAX_SAMPLES, type TabReport } from './demoMessages.ts';
+import { ClerkActivity, type OriginWindow } from './originActivity.ts';
+import { chosenOrigin, ORIGIN_TEXTS, renderOriginSwitch } from './originChoice.ts';
+import { ProviderActivity } from './providerActivity.ts';
 import { TabRoster } from './TabRoster.ts';
 import { loadTabMemory, saveTabMemory } from './tabMemory.ts';
 import { renderTabStrip } from './tabStrip.ts';
 import { defaultEntry, lifetimeSeconds, renderTokenMeter } from './tokenMeter.ts';
 
-const tokens = createTokenManager({ pollIntervalMs: 1000 });
-
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+const kind = chosenOrigin(location.search);
+const texts = ORIGIN_TEXTS[kind];
+renderOriginSwitch($('origin-switch'), kind, new URL(location.href));
+$('sign-in').textContent = texts.signIn;
+$('mints-label').textContent = texts.counter;
+$('legend-measured').textContent = texts.measuredLegend;
+$('legend-refused').textContent = texts.refusedLegend;
+$('outage-legend').textContent = texts.outageLegend;
+for (const [id, text] of [['outage-note', texts.outageNote], ['sign-out-note', texts.signOutNote]] as const) {
+  $(id).textContent = text;
+  $(id).hidden = text === '';
+}
+
+const { tokens, oidc } = await createDemoManager(kind).catch((error: unknown) => {
+  // Nothing works without a manager: say why where a person looks, and stop here (the switch still works).
+  $('problem').textContent = `The ${texts.name} is not available: ${error instanceof Error ? error.message : String(error)}`;
+  $('problem').hidden = false;
+  $('status').textContent = 'no manager';
+  throw error;
+});
+const source: ActivitySource = kind === 'oidc' ? new ProviderActivity() : new ClerkActivity();
+// The lifetime the origin's newest answer gave, for tokens that do not carry theirs (opaque ones).
+let answeredLifetimeS: number | null = null;
+const lifetimeOf = (token: string): number | null => lifetimeSeconds(token) ?? answeredLifetimeS;
+
 const seen = new Set<string>();
 
 /** Four base-36 characters: short enough for a tile, unlikely to repeat among a few dozen tabs. */
@@ -26,14 +56,15 @@ function shortId(): string {
   return Array.from(bytes, (b) => (b % 36).toString(36)).join('');
 }
 
-const memory = loadTabMemory();
+// Each origin has its own tab memory and its own demo channel: the two modes never mix their tabs.
+const scope = kind === 'oidc' ? 'oidc' : '';
+const memory = loadTabMemory(scope);
 const tabId = memory?.id ?? shortId();
 const loadedAt = memory?.since ?? Date.now();
 const roster = new TabRoster();
 const history = new ActivityHistory();
 if (memory) history.adopt(memory.samples);
-addEventListener('pagehide', () => saveTabMemory({ id: tabId, since: loadedAt, samples: [...history.samples()].slice(-MAX_SAMPLES) }));
-const originLog = new OriginLog();
+addEventListener('pagehide', () => saveTabMemory({ id: tabId, since: loadedAt, samples: [...history.samples()].slice(-MAX_SAMPLES) }, scope));
 let origin: OriginWindow = { mints: [], refused: [] };
 let reads = 0;
 let readsPerSec = 0;
@@ -88,11 +119,11 @@ function sample(): void {
     tabs: tabsOpen || roster.list().length,
     readsPerSec: roster.readsPerSec(),
     status: snapshot.status,
-    lifetimeS: found ? lifetimeSeconds(found.entry.jwt) : null,
+    lifetimeS: found ? lifetimeOf(found.entry.jwt) : null,
   });
 }
 
-const chart = new ActivityChart($('chart-mints'), $('chart-tabs'));
+const chart = new ActivityChart($('chart-mints'), $('chart-tabs'), { unit: kind === 'oidc' ? 'refreshes' : 'mints' });
 let drawQueued = false;
 /** Draws on the next frame, so a burst of reports is one redraw; a hidden tab draws nothing until seen. */
 function scheduleDraw(): void {
@@ -106,7 +137,14 @@ function scheduleDraw(): void {
   });
 }
 
-const channel = new DemoChannel({ roster, history, report: myReport, onChange: scheduleDraw });
+const channel = new DemoChannel({ roster, history, report: myReport, onChange: scheduleDraw, name: scope ? `${DEMO_CHANNEL}:${scope}` : DEMO_CHANNEL });
+
+/** OpenID Connect: the ID token's claims (the access token may be opaque). Clerk: the default token, decoded. */
+function claimsText(snapshot: Snapshot, token: string | null): string {
+  if (snapshot.status === 'signed-out') return 'signed out — sign in to see a token';
+  if (oidc) return snapshot.claims ? `ID token claims (snapshot.claims)\n${JSON.stringify(snapshot.claims, null, 2)}` : 'no ID token yet';
+  return token ? decode(token) : 'no token yet';
+}
 
 function render(): void {
   const snapshot: Snapshot = tokens.getSnapshot();
@@ -118,8 +156,8 @@ function render(): void {
   const found = defaultEntry(snapshot);
   if (found) seen.add(found.entry.jwt);
   $('tokens-seen').textContent = String(seen.size);
-  renderTokenMeter(snapshot, Date.now());
-  $('claims').textContent = found ? decode(found.entry.jwt) : snapshot.status === 'signed-out' ? 'signed out — sign in to see a token' : 'no token yet';
+  renderTokenMeter(snapshot, Date.now(), answeredLifetimeS);
+  $('claims').textContent = claimsText(snapshot, found?.entry.jwt ?? null);
 }
 
 /** Every second: this tab's counters, its report, a sample of the chart's history. */
@@ -145,16 +183,23 @@ async function tick(): Promise<void> {
   scheduleDraw();
 }
 
-const outageInputs = [...document.querySelectorAll<HTMLInputElement>('input[name=outage]')];
+// Only the outage modes this origin offers (the provider's proxy is up or down, nothing else).
+const outageInputs = [...document.querySelectorAll<HTMLInputElement>('input[name=outage]')].filter((input) => {
+  const offered = source.outages.some((mode) => mode === input.value);
+  if (!offered) input.closest('label')?.remove();
+  return offered;
+});
+if (oidc) $('outage-down').textContent = 'down (proxy stopped)';
 let outagePending = false;
 /** Every second: the origin's mints over the chart's window, its counter and its outage mode. */
 async function pollOrigin(): Promise<void> {
   try {
-    const [windowed, counters] = await Promise.all([originLog.read(Date.now() - HISTORY_WINDOW_MS - 5000), readOriginCounters()]);
-    origin = windowed;
-    $('mints').textContent = String(counters.mints);
+    const activity = await source.read(Date.now() - HISTORY_WINDOW_MS - 5000);
+    origin = activity.window;
+    answeredLifetimeS = activity.lifetimeS ?? answeredLifetimeS;
+    $('mints').textContent = String(activity.count);
     // Every tab's radio buttons show the mode in force, whichever tab set it.
-    if (!outagePending && counters.outage) for (const input of outageInputs) input.checked = input.value === counters.outage;
+    if (!outagePending && activity.outage) for (const input of outageInputs) input.checked = input.value === activity.outage;
     scheduleDraw();
   } catch (error) {
     $('mints').textContent = '?';
@@ -195,6 +240,11 @@ void tick();
 void pollOrigin();
 
 $('sign-in').addEventListener('click', async () => {
+  if (oidc) {
+    // To the provider's login page; the redirect page brings this tab back to this very address.
+    await tokens.signIn({ returnTo: location.pathname + location.search }).catch((error: unknown) => log('error', describeError(error)));
+    return;
+  }
   const res = await fetch('/demo/test-session', { method: 'POST' });
   const body: unknown = await res.json().catch(() => null);
   const url = typeof body === 'object' && body !== null && 'url' in body && typeof body.url === 'string' ? body.url : null;
@@ -202,7 +252,8 @@ $('sign-in').addEventListener('click', async () => {
   if (url && new URL(url, location.href).origin === location.origin) location.assign(url);
   else log('error', typeof body === 'object' && body !== null && 'error' in body ? String(body.error) : `sign-in failed (${res.status})`);
 });
-$('sign-out').addEventListener('click', () => void tokens.signOut());
+// OpenID Connect: every tab signs out at once, then this one goes to the provider's logout and back.
+$('sign-out').addEventListener('click', () => void tokens.signOut().catch((error: unknown) => log('error', describeError(error))));
 $('open-one').addEventListener('click', () => window.open(location.href, '_blank'));
 $('open-ten').addEventListener('click', () => {
   for (let i = 0; i < 10; i++) window.open(location.href, '_blank');
@@ -212,10 +263,14 @@ $('refresh').addEventListener('click', () => {
 });
 for (const input of outageInputs) {
   input.addEventListener('change', async () => {
+    const mode = source.outages.find((m) => m === input.value);
+    if (!mode) return;
     outagePending = true;
     try {
-      const res = await fetch('/__origin/outage', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: input.value }) });
-      log(res.ok ? 'status' : 'error', res.ok ? `origin outage → ${input.value}` : `origin outage: ${res.status}`);
+      await source.setOutage(mode);
+      log('status', `${oidc ? 'provider' : 'origin'} outage → ${mode}`);
+    } catch (error) {
+      log('error', describeError(error));
     } finally {
       outagePending = false;
     }
@@ -239,9 +294,36 @@ $<HTMLFormElement>('custom').addEventListener('submit', async (event) => {
   }
 });
 
+// The options of a Clerk token have no OpenID Connect counterpart (one access token per grant):
+// that mode tries the provider's DPoP-only API instead.
+$('options-card').hidden = oidc !== null;
+$('resource-card').hidden = oidc === null;
+$('call-resource').addEventListener('click', async () => {
+  const out = $('resource-result');
+  if (!oidc?.resourceUrl) {
+    out.textContent = 'the demo server runs no resource server';
+    return;
+  }
+  try {
+    const res = await tokens.fetch(oidc.resourceUrl);
+    const text = await res.text();
+    let shown = text.slice(0, 2000);
+    try {
+      shown = JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      // Not JSON: shown as the text it is.
+    }
+    out.textContent = `${res.status} ${res.statusText}\n${shown}`;
+  } catch (error) {
+    out.textContent = describeError(error);
+  }
+});
+
 /** For whoever drives the page (the end-to-end test, the screenshot script): what the demo shows. */
 const demo = {
   tabId,
+  /** The token origin the address chose. */
+  origin: kind,
   /** What the chart drew last. */
   chart: () => chart.drawn,
   /** The tiles of the tab strip, as shown. */

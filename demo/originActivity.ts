@@ -2,8 +2,10 @@
  * What the development origin measured, read by the demo: every mint (and every refused token
  * request) of the chart's window from `GET /__origin/log?since=`, and the counters and outage mode
  * from `GET /__origin/stats`. Both answers are checked before anything is drawn from them; the
- * origin's clock is mapped onto the page's with the `now` it answers.
+ * origin's clock is mapped onto the page's with the `now` it answers. `ClerkActivity` is the
+ * page's `ActivitySource` for this origin, with its outage switch (`POST /__origin/outage`).
  */
+import type { Activity, ActivitySource } from './activitySource.ts';
 
 /** The outage modes of `POST /__origin/outage`. */
 export type OutageMode = 'off' | 'missing_expired_token' | 'down';
@@ -92,4 +94,27 @@ export async function readOriginCounters(): Promise<OriginCounters> {
   }
   const outage = OUTAGES.find((m) => m === body.outage) ?? null;
   return { mints: body.mints as number, outage };
+}
+
+/**
+ * The development origin as the page's activity source.
+ *
+ * @example
+ * const source = new ClerkActivity();
+ * const { window, count } = await source.read(Date.now() - 300_000);
+ */
+export class ClerkActivity implements ActivitySource {
+  readonly outages: readonly OutageMode[] = OUTAGES;
+  readonly #log = new OriginLog();
+
+  async read(since: number): Promise<Activity> {
+    const [window, counters] = await Promise.all([this.#log.read(since), readOriginCounters()]);
+    // Its tokens are JWTs: each says its own lifetime.
+    return { window, count: counters.mints, outage: counters.outage, lifetimeS: null };
+  }
+
+  async setOutage(mode: OutageMode): Promise<void> {
+    const res = await fetch('/__origin/outage', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode }) });
+    if (!res.ok) throw new OriginDataError(`/__origin/outage answered ${res.status}`);
+  }
 }

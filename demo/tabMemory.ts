@@ -2,11 +2,13 @@
  * What a demo tab keeps across its own reloads (signing in navigates the tab away and back): its id,
  * when it first loaded and the chart's history — so the signed-out stretch before the sign-in stays
  * on the chart. It is kept in sessionStorage, which holds no token: the samples carry counts and
- * statuses only. What is read back is checked like a message from another tab.
+ * statuses only. What is read back is checked like a message from another tab. Each token origin
+ * has its own (`scope`): switching the tab to the other one starts its chart afresh.
  */
 import { parseDemoMessage, type Sample } from './demoMessages.ts';
 
 const KEY = 'tabtoken-demo:tab';
+const keyOf = (scope: string) => (scope ? `${KEY}:${scope}` : KEY);
 
 export interface TabMemory {
   id: string;
@@ -16,11 +18,11 @@ export interface TabMemory {
 
 /**
  * @example
- * const memory = loadTabMemory(); // null on a first load, or when what is there does not parse
+ * const memory = loadTabMemory('oidc'); // null on a first load, or when what is there does not parse
  */
-export function loadTabMemory(): TabMemory | null {
+export function loadTabMemory(scope = ''): TabMemory | null {
   try {
-    const raw: unknown = JSON.parse(sessionStorage.getItem(KEY) ?? 'null');
+    const raw: unknown = JSON.parse(sessionStorage.getItem(keyOf(scope)) ?? 'null');
     if (typeof raw !== 'object' || raw === null) return null;
     const { id, since, samples } = raw as Record<string, unknown>;
     const parsed = parseDemoMessage({ v: 1, type: 'history', to: id, samples });
@@ -32,9 +34,9 @@ export function loadTabMemory(): TabMemory | null {
 }
 
 /** Saves the tab's memory (on `pagehide`); a full or disabled storage only loses the chart's past. */
-export function saveTabMemory(memory: TabMemory): void {
+export function saveTabMemory(memory: TabMemory, scope = ''): void {
   try {
-    sessionStorage.setItem(KEY, JSON.stringify(memory));
+    sessionStorage.setItem(keyOf(scope), JSON.stringify(memory));
   } catch {
     // The chart starts afresh after the reload.
   }

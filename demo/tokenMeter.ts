@@ -1,7 +1,9 @@
 /**
  * The token meter of "This tab": how long the default token stays fresh (green), then stale but
  * served while a refresh runs (amber), then expired (red) — with its cache key and `expiresAt`,
- * read from the snapshot, and every other entry the snapshot holds.
+ * read from the snapshot, and every other entry the snapshot holds. An opaque access token (an
+ * OpenID provider's) says nothing of its lifetime: the meter is then drawn against the lifetime the
+ * origin's answer gave, and the token is shown by its last four characters only.
  */
 import { decodeJwt } from 'jose';
 import { cacheKey, type Snapshot, type SnapshotToken } from 'tabtoken';
@@ -47,9 +49,9 @@ const byId = (id: string) => document.getElementById(id) as HTMLElement;
  * Draws the meter and the cache rows.
  *
  * @example
- * renderTokenMeter(tokens.getSnapshot(), Date.now());
+ * renderTokenMeter(tokens.getSnapshot(), Date.now(), null);
  */
-export function renderTokenMeter(snapshot: Snapshot, now: number): void {
+export function renderTokenMeter(snapshot: Snapshot, now: number, answeredLifetimeS: number | null): void {
   const found = defaultEntry(snapshot);
   const fresh = byId('meter-fresh');
   const stale = byId('meter-stale');
@@ -57,7 +59,7 @@ export function renderTokenMeter(snapshot: Snapshot, now: number): void {
   const state = byId('freshness');
   if (found) {
     const { key, entry } = found;
-    const total = Math.max(1, (lifetimeSeconds(entry.jwt) ?? 60) * 1000);
+    const total = Math.max(1, (lifetimeSeconds(entry.jwt) ?? answeredLifetimeS ?? 60) * 1000);
     const kind = freshness(entry, now);
     const freshMs = Math.max(0, entry.staleAt - now);
     const staleMs = Math.max(0, entry.expiresAt - Math.max(now, entry.staleAt));
@@ -69,6 +71,7 @@ export function renderTokenMeter(snapshot: Snapshot, now: number): void {
     byId('stale-in').textContent = `${(freshMs / 1000).toFixed(1)} s`;
     byId('expires-in').textContent = `${(Math.max(0, entry.expiresAt - now) / 1000).toFixed(1)} s`;
     byId('cache-key').textContent = key;
+    byId('token-tail').textContent = `…${entry.jwt.slice(-4)} · ${entry.scheme ?? 'Bearer'}`;
     byId('expires-at').textContent = `${formatTime(entry.expiresAt)}  (${entry.expiresAt})`;
   } else {
     for (const bar of [fresh, stale, expired]) bar.style.width = '0';
@@ -77,6 +80,7 @@ export function renderTokenMeter(snapshot: Snapshot, now: number): void {
     byId('stale-in').textContent = '—';
     byId('expires-in').textContent = '—';
     byId('cache-key').textContent = snapshot.sessionId ? `${defaultKey(snapshot.sessionId)} (no entry yet)` : '—';
+    byId('token-tail').textContent = '—';
     byId('expires-at').textContent = '—';
   }
   renderOtherEntries(snapshot, found?.key ?? null, now);

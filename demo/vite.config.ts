@@ -2,7 +2,8 @@
  * `npm start`: the demo and the development origin on one port. The demo imports only the public
  * `tabtoken` entry (aliased to the sources here); the origin runs with its fault controls on.
  * Beside it runs a real OpenID provider (oidc-provider, on its own port, printed at start) whose
- * settings for the page are at `GET /demo/oidc-config`.
+ * settings for the page are at `GET /demo/oidc-config`, and whose token answers and outage switch
+ * the page (`/?origin=oidc`) reaches through `providerRoutes`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import { defineConfig } from 'vite';
 import { devOrigin } from '../origin/devOrigin.ts';
 import { oidcProviderPlugin } from '../origin/oidc/oidcProviderPlugin.ts';
 import { createTestSessionToken } from '../origin/testing.ts';
+import { providerRoutes } from './providerRoutes.ts';
 
 const secretKey = process.env.TABTOKEN_SECRET_KEY || 'sk_test_tabtoken';
 
@@ -43,10 +45,14 @@ function demoRoutes(): Plugin {
   };
 }
 
+// Signing out of the OpenID provider lands back on the demo in its OpenID Connect mode (the first
+// path is the one /demo/oidc-config gives the page); the bare page stays registered too.
+const provider = oidcProviderPlugin({ postLogoutPaths: ['/?origin=oidc', '/'] });
+
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   resolve: { alias: { tabtoken: fileURLToPath(new URL('../client/index.ts', import.meta.url)) } },
-  plugins: [devOrigin({ secretKey, faults: true, templates: { api: { claims: { aud: 'api' } }, short: { lifetimeSeconds: 20 } } }), demoRoutes(), oidcProviderPlugin()],
+  plugins: [devOrigin({ secretKey, faults: true, templates: { api: { claims: { aud: 'api' } }, short: { lifetimeSeconds: 20 } } }), demoRoutes(), provider, providerRoutes(() => provider.api.provider())],
   server: { host: '127.0.0.1', fs: { allow: ['..'] } },
   optimizeDeps: { include: ['comlink', 'idb-keyval', 'jose'] },
 });

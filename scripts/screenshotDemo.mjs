@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // Makes docs/demo.png: the demo as `npm start` serves it, driven in headless Chromium through
-// playwright-core. One tab signs in and runs alone for a while, nine more open (ten in all), the
-// origin goes down for a while and comes back, and the screenshot is taken of the first tab once
-// every tab is `ok` again — all inside the chart's five-minute window.
+// playwright-core. One tab signs in and runs alone for a while, nine more open (ten in all; --tabs
+// sets another count), the origin goes down for a while and comes back, and the screenshot is taken
+// of the first tab once every tab is `ok` again — all inside the chart's five-minute window.
 //
 //   node scripts/screenshotDemo.mjs            # the default 60 s token lifetime, about 3.5 minutes
 //   node scripts/screenshotDemo.mjs --quick    # 20 s tokens, about 1.5 minutes (to check the layout)
 //   node scripts/screenshotDemo.mjs --out /tmp/demo.png
+//   node scripts/screenshotDemo.mjs --oidc --tabs 3 --quick --out /tmp/demo-oidc.png
+//
+// With --oidc the page runs against the OpenID provider (`/?origin=oidc`): the first tab signs in
+// on the provider's login page, and the outage stops the proxy in front of the provider.
 //
 // Uses CHROMIUM_PATH, else /usr/bin/chromium; run `npm ci` first.
 import { resolve, dirname } from 'node:path';
@@ -16,9 +20,17 @@ import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string', default: resolve(root, 'docs/demo.png') } } });
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    oidc: { type: 'boolean', default: false },
+    tabs: { type: 'string', default: '10' },
+    out: { type: 'string', default: resolve(root, 'docs/demo.png') },
+  },
+});
 
-const TABS = 10;
+const TABS = Number(args.tabs);
+if (!Number.isInteger(TABS) || TABS < 1 || TABS > 20) throw new Error(`--tabs must be an integer 1..20, not ${args.tabs}`);
 // The outage lasts long enough for several refused retries and a wide amber band; after it, the
 // chart runs on for another stretch so the per-tab line keeps climbing past the band.
 const plan = args.quick
@@ -42,18 +54,36 @@ try {
   await server.listen();
   const { port } = server.httpServer.address();
   const base = `http://127.0.0.1:${port}`;
+  const home = args.oidc ? `${base}/?origin=oidc` : `${base}/`;
   const { chromiumLaunchOptions } = await server.ssrLoadModule(resolve(root, 'test/support/chromium.ts'));
   browser = await chromium.launch(chromiumLaunchOptions());
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-  await control(base, '/__origin/reset', {});
-  if (plan.lifetimeSeconds) await control(base, '/__origin/config', { tokenLifetimeSeconds: plan.lifetimeSeconds });
+  let provider = null;
+  if (args.oidc) {
+    // /demo/oidc-config answers once the provider runs; the plugin then hands it over.
+    const res = await fetch(`${base}/demo/oidc-config`);
+    if (!res.ok) throw new Error(`/demo/oidc-config answered ${res.status}`);
+    provider = server.config.plugins.find((p) => p.name === 'tabtoken:oidc-provider')?.api.provider() ?? null;
+    if (!provider) throw new Error('the demo server runs no OpenID provider');
+    if (plan.lifetimeSeconds) provider.settings.accessTokenTtlSeconds = plan.lifetimeSeconds;
+  } else {
+    await control(base, '/__origin/reset', {});
+    if (plan.lifetimeSeconds) await control(base, '/__origin/config', { tokenLifetimeSeconds: plan.lifetimeSeconds });
+  }
 
   say('first tab, signed out');
   const first = await context.newPage();
-  await first.goto(base);
+  await first.goto(home);
   await waitStatus(first, 'signed-out');
   await sleep(4000); // a few seconds signed out: the grey band at the left
-  await Promise.all([first.waitForURL(`${base}/`), first.click('#sign-in')]);
+  if (provider) {
+    const { completeDevLogin } = await server.ssrLoadModule(resolve(root, 'origin/oidc/completeDevLogin.ts'));
+    await first.click('#sign-in');
+    await completeDevLogin(first, { issuer: provider.issuer, login: 'alice' });
+    await first.waitForURL(home);
+  } else {
+    await Promise.all([first.waitForURL(home), first.click('#sign-in')]);
+  }
   await waitStatus(first, 'ok');
   await sleep(plan.beforeTabs);
 
@@ -62,7 +92,7 @@ try {
   const others = await Promise.all(
     Array.from({ length: TABS - 1 }, async () => {
       const page = await context.newPage();
-      await page.goto(base);
+      await page.goto(home);
       return page;
     }),
   );
@@ -72,7 +102,7 @@ try {
 
   // The tabs see an outage at their next refresh; "Force refresh" makes that now, so the script
   // need not wait up to a token lifetime for it.
-  say('origin down');
+  say(provider ? 'provider down (its proxy stopped)' : 'origin down');
   await first.bringToFront();
   await first.click('input[name=outage][value=down]');
   await first.waitForFunction(() => document.querySelector('input[name=outage][value=down]')?.checked === true);
@@ -80,7 +110,7 @@ try {
   await first.click('#refresh');
   for (const page of pages) await waitStatus(page, 'degraded');
   await sleep(plan.outage);
-  say('origin back');
+  say(provider ? 'provider back' : 'origin back');
   await first.click('input[name=outage][value=off]');
   for (const page of pages) await waitStatus(page, 'ok', 90_000);
   await sleep(plan.after);
@@ -89,9 +119,11 @@ try {
   // Every tab's tile, and the chart drawn with every mint the origin counted.
   await first.waitForFunction((n) => globalThis.demo.tiles().length === n, TABS, { timeout: 10_000 });
   const drawn = await first.evaluate(() => globalThis.demo.chart());
+  // Clicking the controls may have scrolled the page: the picture is of its top.
+  await first.evaluate(() => window.scrollTo(0, 0));
   await first.screenshot({ path: args.out });
   say(`${args.out}: ${drawn.mintMarks} mints drawn, per-tab SDK computed ${Math.round(drawn.perTabSdkMints)}, ${drawn.refusedMarks} refused, bands ${drawn.bands.map((b) => b.status).join(', ')}`);
-  await control(base, '/__origin/reset', {});
+  if (!provider) await control(base, '/__origin/reset', {});
 } finally {
   await browser?.close();
   await server.close();
