@@ -4,10 +4,9 @@
  * together — iat, nbf and exp, session expiry, the mint log and its `now`, the `Date` header — and
  * a reset puts it back.
  */
-import { networkInterfaces } from 'node:os';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect } from 'vitest';
-import { Browser, control, errorCode, it, startOrigin, type RunningOrigin } from './harness.ts';
+import { Browser, control, errorCode, it, lanAddress, startOrigin, type RunningOrigin } from './harness.ts';
 
 /** The origin's base clock: fixed, so every figure below is exact. */
 const START = 1_800_000_000_250;
@@ -156,10 +155,6 @@ describe('POST /__origin/clock refuses', () => {
     expect(await errorCode(res)).toBe('forbidden');
     expect(await (await advance(o.base, { advanceMs: 0 })).json()).toEqual({ offsetMs: 0, now: START });
   });
-
-  const lanAddress = Object.values(networkInterfaces())
-    .flat()
-    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
 
   it.skipIf(!lanAddress)('a caller that is not on loopback with 403', async ({ origins }) => {
     const lan = await origins.start({ faults: true }, [], lanAddress);

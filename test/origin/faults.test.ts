@@ -1,9 +1,8 @@
-import { networkInterfaces } from 'node:os';
 import { createLocalJWKSet, decodeProtectedHeader, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect } from 'vitest';
 import { isLoopbackAddress, isLoopbackHost } from '../../origin/loopback.ts';
 import { ROUTE_NAMES } from '../../origin/OriginState.ts';
-import { Browser, control, errorCode, it, startOrigin, stats, type RunningOrigin } from './harness.ts';
+import { Browser, control, errorCode, it, lanAddress, startOrigin, stats, type RunningOrigin } from './harness.ts';
 
 let clock = Date.now();
 let o: RunningOrigin;
@@ -274,10 +273,6 @@ describe('the fault controls refuse bad requests', () => {
     const same = await fetch(`${o.base}/__origin/stats`, { headers: { origin: o.base } });
     expect(same.status).toBe(200);
   });
-
-  const lanAddress = Object.values(networkInterfaces())
-    .flat()
-    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
 
   it.skipIf(!lanAddress)('answers 403 forbidden to a caller that is not on loopback', async ({ origins }) => {
     const lan = await origins.start({ faults: true }, [], lanAddress);

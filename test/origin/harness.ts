@@ -3,6 +3,7 @@
  * with fetch, with the `__client` cookie carried by hand the way a browser would.
  */
 import { request } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { test } from 'vitest';
 import type { Route } from '../../origin/routes.ts';
@@ -37,6 +38,11 @@ export const it = test.extend('origins', async ({}, { onCleanup }) => {
     },
   };
 });
+
+/** An IPv4 address of this machine that is not loopback, to call the origin from off loopback; none on some machines. */
+export const lanAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
 
 /** One error entry as the origin sends it. */
 export interface ErrorEntry {

@@ -1,24 +1,13 @@
 /**
- * Servers of the Node-side tests: a free port, and the development origin on a real HTTP server
- * of its own (the origin tests, the engine tests, a token origin beside the Vite test server).
+ * Servers of the Node-side tests: a handler on a free port, and the development origin on a real
+ * HTTP server of its own (the origin tests, the engine tests, a token origin beside the Vite test server).
  * The origin inside the Vite test server is started by test/e2e/drills/support.ts.
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createOriginWith, type DevOrigin } from '../../origin/createDevOrigin.ts';
 import type { DevOriginOptions } from '../../origin/options.ts';
 import type { Route } from '../../origin/routes.ts';
-
-/** A port of 127.0.0.1 that was free a moment ago (for a process that must be told its port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 export interface Listening {
   /** `http://{host}:{port}`. */
