@@ -161,6 +161,8 @@ export class OriginState {
   #requests = zeroRequests();
   #sessionMints = new Map<string, number>();
   #mintLog: MintRecord[] = [];
+  /** How far `POST /__origin/clock` has moved this origin's clock ahead of the one it was given (ms). */
+  #clockOffsetMs = 0;
 
   constructor(now: () => number, defaultLifetimeSeconds: number) {
     this.#now = now;
@@ -178,7 +180,7 @@ export class OriginState {
   ensureUser(userId: string): User {
     let user = this.#users.get(userId);
     if (!user) {
-      user = { id: userId, createdAt: this.#now() };
+      user = { id: userId, createdAt: this.now() };
       this.#users.set(userId, user);
     }
     return user;
@@ -200,7 +202,7 @@ export class OriginState {
 
   /** Starts a session on the client and makes it the client's last active one. */
   startSession(client: Client, userId: string, maxDurationSeconds: number): Session {
-    const now = this.#now();
+    const now = this.now();
     const session: Session = { id: randomId('sess'), clientId: client.id, userId, status: 'active', createdAt: now, expireAt: now + maxDurationSeconds * 1000 };
     this.#sessions.set(session.id, session);
     client.sessionIds.push(session.id);
@@ -209,7 +211,7 @@ export class OriginState {
   }
 
   isExpired(session: Session): boolean {
-    return this.#now() >= session.expireAt;
+    return this.now() >= session.expireAt;
   }
 
   /** The sessions `GET /v1/client` lists: active and within their max duration, oldest first. */
@@ -233,7 +235,7 @@ export class OriginState {
   // Test session tokens
 
   createTestSessionToken(input: { userId: string; sessionMaxDurationSeconds: number; redirectUrl: string; urlFor: (token: string) => string }): TestSessionTokenRecord {
-    const now = this.#now();
+    const now = this.now();
     const token = randomSecret();
     const record: TestSessionTokenRecord = {
       id: randomId('tst'),
@@ -266,7 +268,7 @@ export class OriginState {
     const session = this.startSession(client, record.userId, record.sessionMaxDurationSeconds);
     record.status = 'accepted';
     record.sessionId = session.id;
-    record.updatedAt = this.#now();
+    record.updatedAt = this.now();
     return session;
   }
 
@@ -274,7 +276,7 @@ export class OriginState {
   revokeTestSessionToken(record: TestSessionTokenRecord): void {
     if (record.status === 'revoked') return;
     record.status = 'revoked';
-    record.updatedAt = this.#now();
+    record.updatedAt = this.now();
     const session = record.sessionId === null ? null : this.session(record.sessionId);
     if (session) this.endSession(session);
   }
@@ -331,9 +333,23 @@ export class OriginState {
     return this.#mintLog.filter((r) => r.at >= since).map((r) => ({ ...r }));
   }
 
-  /** The origin's clock, ms: what `at` in the mint log is measured on. */
+  /**
+   * The origin's clock, ms: the clock it was given plus the offset of `POST /__origin/clock`. Every
+   * time the origin states or checks (iat, exp, nbf, session expiry, the mint log, `Date`) is read
+   * here, so moving the clock moves them all together.
+   */
   now(): number {
-    return this.#now();
+    return this.#now() + this.#clockOffsetMs;
+  }
+
+  /** How far the clock has been moved ahead since the last reset, ms. */
+  get clockOffsetMs(): number {
+    return this.#clockOffsetMs;
+  }
+
+  /** Moves the clock `ms` ahead (`POST /__origin/clock`), until the next reset. */
+  advanceClock(ms: number): void {
+    this.#clockOffsetMs += ms;
   }
 
   /** A copy of the counters. */
@@ -347,11 +363,13 @@ export class OriginState {
   }
 
   /**
-   * Clears the counters, the mint log, the outage mode, the faults and the lifetime override. Users,
-   * clients, sessions and test session tokens stay, so the cookies other tests hold keep working.
+   * Clears the counters, the mint log, the outage mode, the faults, the lifetime override and the
+   * clock offset. Users, clients, sessions and test session tokens stay, so the cookies other tests
+   * hold keep working.
    */
   reset(): void {
     this.#mintLog = [];
+    this.#clockOffsetMs = 0;
     this.#outage = 'off';
     this.#faults = { ...NO_FAULTS };
     this.#lifetimeOverride = null;

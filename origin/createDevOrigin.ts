@@ -31,7 +31,7 @@ export interface DevOrigin {
   jwks(): Promise<JsonWebKeySet>;
   /** The counters, as `GET /__origin/stats` answers them (available with or without `faults`). */
   stats(): OriginStats;
-  /** What `POST /__origin/reset` does: clears counters, outage, faults, lifetime override; keeps sessions. */
+  /** What `POST /__origin/reset` does: clears counters, outage, faults, lifetime override, clock offset; keeps sessions. */
   reset(): void;
 }
 
@@ -60,6 +60,8 @@ async function dispatch(ctx: OriginContext, routes: readonly Route[], req: Incom
   if (candidates.length === 0 && next) return next();
 
   res.setHeader('Cache-Control', 'no-store');
+  // Clients measure a token's life against `Date`: it states the clock `iat` and `exp` come from.
+  res.setHeader('Date', new Date(ctx.state.now()).toUTCString());
   const allowed = applyCors(req, res, ctx.options.allowedOrigins);
   const origin = requestOrigin(req);
   const page = candidates.some((c) => c.route.page === true);
@@ -112,7 +114,10 @@ export function createDevOrigin(options?: DevOriginOptions): DevOrigin {
  */
 export function createOriginWith(options: DevOriginOptions | undefined, extra: readonly Route[]): DevOrigin {
   const resolved = resolveOptions(options);
-  const ctx: OriginContext = { options: resolved, state: new OriginState(resolved.now, resolved.tokenLifetimeSeconds), signer: new TokenSigner() };
+  const state = new OriginState(resolved.now, resolved.tokenLifetimeSeconds);
+  // One clock for the whole origin: routes read `options.now`, which is the state's, so that
+  // `POST /__origin/clock` moves iat, exp, session expiry and the mint log together.
+  const ctx: OriginContext = { options: { ...resolved, now: () => state.now() }, state, signer: new TokenSigner() };
   const routes: readonly Route[] = [...frontendRoutes, ...backendRoutes, ...testSessionTokenRoutes, ...(resolved.faults ? [...faultRoutes, ...extra] : [])];
   const handler = (req: IncomingMessage, res: ServerResponse, next?: () => void): void => {
     void dispatch(ctx, routes, req, res, next);

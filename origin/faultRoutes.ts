@@ -13,6 +13,9 @@ import type { Route } from './routes.ts';
 /** Largest injected latency. */
 export const MAX_LATENCY_MS = 60_000;
 
+/** Largest step of one `POST /__origin/clock` (a day). */
+export const MAX_CLOCK_ADVANCE_MS = 86_400_000;
+
 const OUTAGE_MODES: readonly OutageMode[] = ['off', 'missing_expired_token', 'down'];
 
 function invalid(name: string, rule: string): OriginHttpError {
@@ -104,6 +107,28 @@ const getConfig: Route = {
   },
 };
 
+/**
+ * `POST /__origin/clock { advanceMs }` → `{ offsetMs, now }`: moves the origin's clock `advanceMs`
+ * ahead until the next reset, so the next token has a later `iat` without a test waiting a second
+ * for it. Sessions age with it and `Date` follows it. `offsetMs` is how far ahead it is in all,
+ * `now` the clock after the move. It moves only forward (a reset puts it back): a client drops a
+ * token whose `iat` is older than the one it holds, so a step back would go unseen.
+ */
+const clock: Route = {
+  method: 'POST',
+  pattern: /^\/__origin\/clock$/,
+  name: null,
+  control: true,
+  async handle(ctx, { req, res }) {
+    const { advanceMs } = await readParams(req, 'json');
+    if (typeof advanceMs !== 'number' || !Number.isFinite(advanceMs) || advanceMs < 0 || advanceMs > MAX_CLOCK_ADVANCE_MS) {
+      throw invalid('advanceMs', `must be a number of milliseconds from 0 to ${MAX_CLOCK_ADVANCE_MS}`);
+    }
+    ctx.state.advanceClock(advanceMs);
+    sendJson(res, 200, { offsetMs: ctx.state.clockOffsetMs, now: ctx.state.now() });
+  },
+};
+
 /** `GET /__origin/stats` → `{ mints, requests, sessions, outage }` (`outage`: the mode in force). */
 const stats: Route = {
   method: 'GET',
@@ -142,7 +167,8 @@ const log: Route = {
 };
 
 /**
- * `POST /__origin/reset` clears counters, the mint log, outage mode, faults and the lifetime override. Users,
+ * `POST /__origin/reset` clears counters, the mint log, outage mode, faults, the lifetime override and the
+ * clock offset (the clock is back on the one the origin was given). Users,
  * clients, sessions and test session tokens are kept, so cookies held by other tests keep working.
  */
 const reset: Route = {
@@ -158,4 +184,4 @@ const reset: Route = {
 };
 
 /** The fault control routes. */
-export const faultRoutes: readonly Route[] = [outage, faults, setConfig, getConfig, stats, log, reset];
+export const faultRoutes: readonly Route[] = [outage, faults, setConfig, getConfig, clock, stats, log, reset];

@@ -1,27 +1,21 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
-import { control, sessionMints, signIn } from './support/origin.ts';
-import { openTab, sleep, uniqueNamespace, waitFor, type Tab } from './support/tabs.ts';
+import { describe, expect } from 'vitest';
+import { readStore } from './support/drills.ts';
+import { it } from './support/fixtures.ts';
+import { advanceOriginClock, control, sessionMints, signIn } from './support/origin.ts';
+import { sleep, uniqueNamespace, waitFor, type Tab, type TabSet } from './support/tabs.ts';
 
-const opened: Tab[] = [];
-async function tab(namespace: string): Promise<Tab> {
-  const t = await openTab({ namespace });
-  opened.push(t);
-  await t.api.manager.ready;
-  return t;
+async function tab(tabs: TabSet, namespace: string): Promise<Tab> {
+  const [t] = await tabs.open(1, { namespace });
+  return t!;
 }
 
-afterEach(async () => {
-  for (const t of opened.splice(0)) t.close();
-  await control('/__origin/reset');
-});
-
-/** Closes every tab and reopens one until it is served by a new worker (whose mint count starts at 0). */
-async function restartWorker(namespace: string, tabs: Tab[]): Promise<Tab> {
-  for (const t of tabs) t.close();
+/** Closes `open` and reopens one tab until it is served by a new worker (whose mint count starts at 0). */
+async function restartWorker(tabs: TabSet, namespace: string, open: Tab[]): Promise<Tab> {
+  for (const t of open) t.close();
   return waitFor(async () => {
     await sleep(100);
-    const fresh = await tab(namespace);
+    const fresh = await tab(tabs, namespace);
     if ((await fresh.api.manager.stats()).mints === 0) return fresh;
     fresh.close();
     return null;
@@ -29,13 +23,13 @@ async function restartWorker(namespace: string, tabs: Tab[]): Promise<Tab> {
 }
 
 describe('persistence across a worker restart', () => {
-  it('the worker restores its tokens from IndexedDB after a restart without a request while they are fresh', async () => {
+  it('the worker restores its tokens from IndexedDB after a restart without a request while they are fresh', async ({ tabs }) => {
     const sessionId = await signIn();
     const namespace = uniqueNamespace('restore');
-    const first = await tab(namespace);
+    const first = await tab(tabs, namespace);
     const jwt = await first.api.manager.getToken();
     const mints = await sessionMints(sessionId);
-    const reopened = await restartWorker(namespace, [first]);
+    const reopened = await restartWorker(tabs, namespace, [first]);
     expect(reopened.api.manager.getSnapshot().sessionId).toBe(sessionId);
     expect(reopened.api.manager.getSnapshot().storage).toBe('indexeddb');
     expect(reopened.api.manager.peekToken()).toBe(jwt);
@@ -43,14 +37,14 @@ describe('persistence across a worker restart', () => {
     expect(await sessionMints(sessionId)).toBe(mints);
   });
 
-  it('the outage retry works with the lastActiveToken restored from IndexedDB', async () => {
+  it('the outage retry works with the lastActiveToken restored from IndexedDB', async ({ tabs }) => {
     const sessionId = await signIn();
     const namespace = uniqueNamespace('outage-idb');
-    const first = await tab(namespace);
+    const first = await tab(tabs, namespace);
     const original = (await first.api.manager.getToken()) as string;
-    const reopened = await restartWorker(namespace, [first]);
+    const reopened = await restartWorker(tabs, namespace, [first]);
     await control('/__origin/outage', { mode: 'missing_expired_token' });
-    await sleep(1100); // a new iat
+    await advanceOriginClock(1000); // a new iat
     const remint = (await reopened.api.manager.getToken({ skipCache: true })) as string;
     expect(remint).not.toBe(original);
     expect(decodeJwt(remint).sid).toBe(sessionId);
@@ -59,16 +53,13 @@ describe('persistence across a worker restart', () => {
     expect(reopened.api.manager.getSnapshot().status).toBe('ok');
   });
 
-  it('with persist off nothing is stored and the snapshot says memory', async () => {
+  it('with persist off nothing is stored and the snapshot says memory', async ({ tabs }) => {
     await signIn();
     const namespace = uniqueNamespace('memory');
-    const t = await openTab({ namespace, persist: false });
-    opened.push(t);
-    await t.api.manager.ready;
+    const [t] = (await tabs.open(1, { namespace, persist: false })) as [Tab];
     const jwt = (await t.api.manager.getToken()) as string;
     expect(t.api.manager.getSnapshot().storage).toBe('memory');
-    const { createStore, entries } = await import('idb-keyval');
-    const stored = JSON.stringify(await entries(createStore(`tabtoken:v1:${namespace}:${location.origin}`, 'tokens')));
+    const stored = await readStore(namespace);
     expect(stored).not.toContain(jwt);
   });
 });

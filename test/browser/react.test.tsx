@@ -8,50 +8,17 @@ import { decodeJwt } from 'jose';
 import { StrictMode, useState, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { createTokenManager, type GetTokenOptions, type Snapshot, type TokenManager } from 'tabtoken';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, onTestFinished } from 'vitest';
 import { useAuth, useToken, useTokenSnapshot, type AuthState } from '../../bindings/react.ts';
+import { counted } from './support/counted.ts';
 import { endAllSessions } from './support/drills.ts';
-import { control, signIn } from './support/origin.ts';
+import { it } from './support/fixtures.ts';
+import { advanceOriginClock, signIn } from './support/origin.ts';
 import { sleep, uniqueNamespace, waitFor } from './support/tabs.ts';
-
-interface Counts {
-  subscribed: number;
-  unsubscribed: number;
-  reads: number;
-}
-
-/** The manager as the hooks see it, counting subscriptions (and their release) and reads. */
-function counted(tokens: TokenManager): { manager: TokenManager; counts: Counts } {
-  const counts: Counts = { subscribed: 0, unsubscribed: 0, reads: 0 };
-  const manager: TokenManager = {
-    ...tokens,
-    subscribe(listener) {
-      counts.subscribed++;
-      const off = tokens.subscribe(listener);
-      let released = false;
-      return () => {
-        if (!released) counts.unsubscribed++;
-        released = true;
-        off();
-      };
-    },
-    getToken(options) {
-      counts.reads++;
-      return tokens.getToken(options);
-    },
-  };
-  return { manager, counts };
-}
-
-const cleanups: (() => void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-  await control('/__origin/reset');
-});
 
 function manager(options: Parameters<typeof createTokenManager>[0] = {}): TokenManager {
   const tokens = createTokenManager({ namespace: uniqueNamespace('react'), ...options });
-  cleanups.push(() => tokens.close());
+  onTestFinished(() => tokens.close());
   return tokens;
 }
 
@@ -60,7 +27,7 @@ function mount(node: ReactNode): { container: HTMLElement; root: Root } {
   document.body.append(container);
   const root = createRoot(container);
   root.render(node);
-  cleanups.push(() => {
+  onTestFinished(() => {
     root.unmount();
     container.remove();
   });
@@ -163,7 +130,7 @@ describe('tabtoken/react', () => {
     const before = { ...renders };
     // Two new tokens for the session: the snapshot changes twice, the status and session do not.
     for (let i = 0; i < 2; i++) {
-      await sleep(1100); // a later iat
+      await advanceOriginClock(1000); // a later iat
       const version = tokens.getSnapshot().version;
       await tokens.getToken({ skipCache: true });
       expect(tokens.getSnapshot().version).toBeGreaterThan(version);
@@ -207,7 +174,7 @@ describe('tabtoken/react', () => {
     expect(decodeJwt(api).aud).toBe('api');
 
     // A refresh of the default token, from anywhere, reaches the hook.
-    await sleep(1100);
+    await advanceOriginClock(1000);
     const refreshed = await tokens.getToken({ skipCache: true });
     expect(refreshed).not.toBe(first);
     await waitFor(() => text(container, 'token') === refreshed, 5_000, 'the refreshed token to render');

@@ -4,23 +4,10 @@
  * caller receives never arriving on the `error` event too.
  */
 import { decodeJwt } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
-import { control, signIn, stats } from './support/origin.ts';
-import { openTab, openTabs, sleep, uniqueNamespace, waitFor, type Tab } from './support/tabs.ts';
-
-const opened: Tab[] = [];
-async function tabs(count: number, options: Parameters<typeof openTabs>[1]): Promise<Tab[]> {
-  const list = await openTabs(count, options);
-  opened.push(...list);
-  await Promise.all(list.map((t) => t.api.manager.ready));
-  return list;
-}
-
-afterEach(async () => {
-  for (const tab of opened.splice(0)) tab.close();
-  await control('/__origin/outage', { mode: 'off' });
-  await control('/__origin/reset');
-});
+import { describe, expect } from 'vitest';
+import { it } from './support/fixtures.ts';
+import { signIn, stats } from './support/origin.ts';
+import { sleep, uniqueNamespace, waitFor } from './support/tabs.ts';
 
 /** A sign-in the app makes itself, with its own form: the origin answers the session and its user. */
 async function appSignIn(identifier: string): Promise<{ sessionId: string; userId: string }> {
@@ -30,9 +17,9 @@ async function appSignIn(identifier: string): Promise<{ sessionId: string; userI
 }
 
 describe('sessions the app changes', () => {
-  it('sync() right after the app signs in shows the session in every tab at once, without waiting for a poll', async () => {
+  it('sync() right after the app signs in shows the session in every tab at once, without waiting for a poll', async ({ tabs }) => {
     // A poll interval of a minute: without sync() the tabs would stay signed out that long.
-    const list = await tabs(3, { namespace: uniqueNamespace('sync'), pollIntervalMs: 60_000 });
+    const list = await tabs.open(3, { namespace: uniqueNamespace('sync'), pollIntervalMs: 60_000 });
     const before = list[0]!.api.manager.getSnapshot();
     const { sessionId, userId } = await appSignIn(`sync-${Math.random().toString(36).slice(2, 8)}`);
     expect(list[1]!.api.manager.getSnapshot().sessionId).toBe(before.sessionId);
@@ -43,9 +30,9 @@ describe('sessions the app changes', () => {
     expect(await list[2]!.api.manager.getToken()).toMatch(/^eyJ/);
   });
 
-  it('sync() adopts the origin’s last active session even after this worker dismissed it', async () => {
+  it('sync() adopts the origin’s last active session even after this worker dismissed it', async ({ tabs }) => {
     const sessionId = await signIn();
-    const [tab] = await tabs(1, { namespace: uniqueNamespace('sync-dismissed'), pollIntervalMs: 60_000 });
+    const [tab] = await tabs.open(1, { namespace: uniqueNamespace('sync-dismissed'), pollIntervalMs: 60_000 });
     await waitFor(() => tab!.api.manager.getSnapshot().sessionId === sessionId, 5000, 'the session');
     await tab!.api.manager.setActiveSession(null); // signed out here only: the session lives on at the origin
     expect(tab!.api.manager.getSnapshot()).toMatchObject({ status: 'signed-out', sessionId: null });
@@ -54,9 +41,9 @@ describe('sessions the app changes', () => {
 
   });
 
-  it('setActiveSession() with an id the origin does not list rejects and signs no tab out', async () => {
+  it('setActiveSession() with an id the origin does not list rejects and signs no tab out', async ({ tabs }) => {
     const sessionId = await signIn();
-    const list = await tabs(2, { namespace: uniqueNamespace('set-active') });
+    const list = await tabs.open(2, { namespace: uniqueNamespace('set-active') });
     await Promise.all(list.map((t) => t.api.manager.getToken()));
     const snapshots = list.map((t) => t.api.manager.getSnapshot());
     const error = await list[0]!.api.manager.setActiveSession('sess_doesnotexist').then(() => null, (e: unknown) => e);
@@ -77,10 +64,10 @@ describe('sessions the app changes', () => {
     await waitFor(() => list[0]!.api.manager.getSnapshot().sessionId === second.sessionId, 2000, 'the other tab');
   });
 
-  it('the snapshot carries the user and the default token’s claims, found with cacheKey(); a reload restores them with no request', async () => {
+  it('the snapshot carries the user and the default token’s claims, found with cacheKey(); a reload restores them with no request', async ({ tabs }) => {
     const { sessionId, userId } = await appSignIn(`claims-${Math.random().toString(36).slice(2, 8)}`);
     const namespace = uniqueNamespace('claims');
-    const [tab] = await tabs(1, { namespace });
+    const [tab] = await tabs.open(1, { namespace });
     const jwt = await tab!.api.manager.getToken();
     const snapshot = tab!.api.manager.getSnapshot();
     expect(snapshot).toMatchObject({ sessionId, userId });
@@ -90,19 +77,18 @@ describe('sessions the app changes', () => {
     expect(snapshot.claims).toEqual(decodeJwt(jwt as string));
     expect(Object.isFrozen(snapshot.claims)).toBe(true);
     tab!.close();
-    opened.splice(0);
 
     await sleep(300); // the worker notices the tab closed and ends with it
     const before = (await stats()).requests;
-    const [again] = await tabs(1, { namespace });
+    const [again] = await tabs.open(1, { namespace });
     expect(again!.api.manager.getSnapshot()).toMatchObject({ sessionId, userId, claims: decodeJwt(jwt as string) });
     const after = (await stats()).requests;
     expect(after.client).toBe(before.client);
   });
 
-  it('a failure the caller awaits is not also an error event; a background failure is', async () => {
+  it('a failure the caller awaits is not also an error event; a background failure is', async ({ tabs }) => {
     await signIn();
-    const [tab] = await tabs(1, { namespace: uniqueNamespace('error-once') });
+    const [tab] = await tabs.open(1, { namespace: uniqueNamespace('error-once') });
     await tab!.api.manager.getToken();
     const error = await tab!.api.manager.getToken({ template: 'nope' }).then(() => null, (e: unknown) => e);
     expect(error).toMatchObject({ code: 'origin_response', status: 404 });
@@ -114,9 +100,8 @@ describe('sessions the app changes', () => {
     await waitFor(() => tab!.api.events.some((e) => e.type === 'error'), 5000, 'the background failure');
   });
 
-  it('ready’s rejection is not an error event', async () => {
-    const tab = await openTab({ namespace: uniqueNamespace('ready-reject'), mode: 'shared', workerUrl: '/nowhere/worker.js' });
-    opened.push(tab);
+  it('ready’s rejection is not an error event', async ({ tabs }) => {
+    const tab = await tabs.openUnready({ namespace: uniqueNamespace('ready-reject'), mode: 'shared', workerUrl: '/nowhere/worker.js' });
     await expect(tab.api.manager.ready).rejects.toMatchObject({ code: 'connection' });
     await sleep(100);
     expect(tab.api.events.filter((e) => e.type === 'error')).toEqual([]);

@@ -1,40 +1,26 @@
 import { decodeJwt } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
-import { control, sessionMints, signIn, stats, totalRequests } from './support/origin.ts';
-import { openTab, openTabs, sleep, uniqueNamespace, waitFor, type Tab } from './support/tabs.ts';
-
-const opened: Tab[] = [];
-async function tabs(count: number, options: Parameters<typeof openTabs>[1], flags?: Parameters<typeof openTabs>[2]): Promise<Tab[]> {
-  const list = await openTabs(count, options, flags);
-  opened.push(...list);
-  await Promise.all(list.map((t) => t.api.manager.ready));
-  return list;
-}
-
-afterEach(async () => {
-  for (const tab of opened.splice(0)) tab.close();
-  await control('/__origin/reset');
-});
+import { describe, expect } from 'vitest';
+import { readStore } from './support/drills.ts';
+import { it } from './support/fixtures.ts';
+import { advanceOriginClock, control, sessionMints, signIn, stats, totalRequests } from './support/origin.ts';
+import { readAll, repeatUntil, sleep, uniqueNamespace, waitFor } from './support/tabs.ts';
 
 describe('shared mode, several tabs', () => {
-  it('ten tabs reading continuously through two refresh cycles cost one mint per cycle', async () => {
+  it('ten tabs reading continuously through two refresh cycles cost one mint per cycle', async ({ tabs }) => {
     await control('/__origin/config', { tokenLifetimeSeconds: 20 });
     const sessionId = await signIn();
     const namespace = uniqueNamespace('cycles');
-    const list = await tabs(10, { namespace, pollIntervalMs: 1000 });
+    const list = await tabs.open(10, { namespace, pollIntervalMs: 1000 });
     const seen = new Set<string>();
     const before = await sessionMints(sessionId);
     // 20 s tokens, 15 s leeway: a refresh about every 5 s; read for two cycles and a bit.
-    const until = Date.now() + 13_000;
-    while (Date.now() < until) {
-      const jwts = await Promise.all(list.map((t) => t.api.manager.getToken()));
-      for (const jwt of jwts) {
+    await repeatUntil(Date.now() + 13_000, 50, async () => {
+      for (const jwt of await readAll(list)) {
         expect(jwt).toBeTypeOf('string');
         seen.add(jwt as string);
         expect(decodeJwt(jwt as string).sid).toBe(sessionId);
       }
-      await sleep(50);
-    }
+    });
     const mints = (await sessionMints(sessionId)) - before;
     // Every token any tab saw came from exactly one mint, and no mint was wasted: one per cycle.
     expect(seen.size).toBeGreaterThanOrEqual(3);
@@ -42,11 +28,11 @@ describe('shared mode, several tabs', () => {
     expect(mints).toBeGreaterThanOrEqual(seen.size - 1);
   });
 
-  it('a token refreshed in one tab is read by every tab', async () => {
+  it('a token refreshed in one tab is read by every tab', async ({ tabs }) => {
     await signIn();
-    const list = await tabs(4, { namespace: uniqueNamespace('fanout') });
+    const list = await tabs.open(4, { namespace: uniqueNamespace('fanout') });
     const first = await list[0]!.api.manager.getToken();
-    await sleep(1100); // a new iat
+    await advanceOriginClock(1000); // a new iat
     const forced = await list[1]!.api.manager.getToken({ skipCache: true });
     expect(forced).not.toBe(first);
     for (const tab of list) {
@@ -54,10 +40,10 @@ describe('shared mode, several tabs', () => {
     }
   });
 
-  it('sign-out from one tab leaves no tab and no IndexedDB entry holding the session token', async () => {
+  it('sign-out from one tab leaves no tab and no IndexedDB entry holding the session token', async ({ tabs }) => {
     const sessionId = await signIn();
     const namespace = uniqueNamespace('signout');
-    const list = await tabs(3, { namespace });
+    const list = await tabs.open(3, { namespace });
     const jwt = await list[0]!.api.manager.getToken();
     expect(jwt).toBeTypeOf('string');
     await list[2]!.api.manager.signOut();
@@ -71,22 +57,22 @@ describe('shared mode, several tabs', () => {
     expect(stored).not.toContain(jwt as string);
   });
 
-  it('a tab opened while the worker is warm gets its first token with no request to the origin', async () => {
+  it('a tab opened while the worker is warm gets its first token with no request to the origin', async ({ tabs }) => {
     await signIn();
     const namespace = uniqueNamespace('warm');
-    const [first] = await tabs(1, { namespace });
+    const [first] = await tabs.open(1, { namespace });
     const jwt = await first!.api.manager.getToken();
     const before = await totalRequests();
-    const [late] = await tabs(1, { namespace });
+    const [late] = await tabs.open(1, { namespace });
     expect(await late!.api.manager.getToken()).toBe(jwt);
     // The fault-control routes (stats) are not counted: nothing may have reached the origin.
     expect((await totalRequests()) - before).toBe(0);
   });
 
-  it('the hot path sends no message to the worker', async () => {
+  it('the hot path sends no message to the worker', async ({ tabs }) => {
     await signIn();
     const namespace = uniqueNamespace('hot');
-    const [tab] = await tabs(1, { namespace }, { count: true });
+    const [tab] = await tabs.open(1, { namespace }, { count: true });
     const manager = tab!.api.manager;
     await manager.getToken();
     await sleep(50);
@@ -99,9 +85,9 @@ describe('shared mode, several tabs', () => {
     expect(tab!.api.posted.channel).toBe(before.channel);
   });
 
-  it('getSnapshot keeps its identity between changes and changes on every update', async () => {
+  it('getSnapshot keeps its identity between changes and changes on every update', async ({ tabs }) => {
     await signIn();
-    const [tab] = await tabs(1, { namespace: uniqueNamespace('snap') });
+    const [tab] = await tabs.open(1, { namespace: uniqueNamespace('snap') });
     const manager = tab!.api.manager;
     await manager.getToken();
     const a = manager.getSnapshot();
@@ -118,9 +104,9 @@ describe('shared mode, several tabs', () => {
     off();
   });
 
-  it('errors keep their class and code in the tab', async () => {
+  it('errors keep their class and code in the tab', async ({ tabs }) => {
     await signIn();
-    const [tab] = await tabs(1, { namespace: uniqueNamespace('errors') });
+    const [tab] = await tabs.open(1, { namespace: uniqueNamespace('errors') });
     const { manager, OriginResponseError, TokenError, InvalidArgumentError } = tab!.api;
     const missing = await manager.getToken({ template: 'no_such_template' }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(OriginResponseError);
@@ -135,35 +121,32 @@ describe('shared mode, several tabs', () => {
     expect(() => manager.peekToken({ expiresInSeconds: -1 })).toThrow(InvalidArgumentError);
   });
 
-  it('a later tab with a different worker-level option is refused with the option named', async () => {
+  it('a later tab with a different worker-level option is refused with the option named', async ({ tabs }) => {
     await signIn();
     const namespace = uniqueNamespace('mismatch');
-    await tabs(1, { namespace, pollIntervalMs: 2000 });
-    const other = await openTab({ namespace, pollIntervalMs: 3000 });
-    opened.push(other);
+    await tabs.open(1, { namespace, pollIntervalMs: 2000 });
+    const other = await tabs.openUnready({ namespace, pollIntervalMs: 3000 });
     const error = await other.api.manager.ready.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(other.api.InvalidArgumentError);
     expect(String((error as Error).message)).toContain('pollIntervalMs');
   });
 
-  it('a worker that cannot start rejects ready with ConnectionError, or falls back to local mode under auto', async () => {
+  it('a worker that cannot start rejects ready with ConnectionError, or falls back to local mode under auto', async ({ tabs }) => {
     await signIn();
-    const broken = await openTab({ namespace: uniqueNamespace('broken'), mode: 'shared', workerUrl: '/no/such/worker.js' });
-    opened.push(broken);
+    const broken = await tabs.openUnready({ namespace: uniqueNamespace('broken'), mode: 'shared', workerUrl: '/no/such/worker.js' });
     const error = await broken.api.manager.ready.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(broken.api.ConnectionError);
     expect(String((error as Error).message)).toContain('/no/such/worker.js');
 
-    const fallback = await openTab({ namespace: uniqueNamespace('fallback'), mode: 'auto', workerUrl: '/no/such/worker.js' });
-    opened.push(fallback);
+    const fallback = await tabs.openUnready({ namespace: uniqueNamespace('fallback'), mode: 'auto', workerUrl: '/no/such/worker.js' });
     await fallback.api.manager.ready;
     expect(fallback.api.manager.getSnapshot().mode).toBe('local');
     expect(await fallback.api.manager.getToken()).toBeTypeOf('string');
   });
 
-  it('a manager closed before it is ready starts nothing, and one created after it works (React StrictMode)', async () => {
+  it('a manager closed before it is ready starts nothing, and one created after it works (React StrictMode)', async ({ tabs }) => {
     await signIn();
-    const [tab] = await tabs(1, { namespace: uniqueNamespace('host') });
+    const [tab] = await tabs.open(1, { namespace: uniqueNamespace('host') });
     const namespace = uniqueNamespace('strict');
     const first = tab!.api.createTokenManager({ namespace, mode: 'auto' });
     first.close();
@@ -189,9 +172,9 @@ describe('shared mode, several tabs', () => {
     expect(tab!.api.uncaught).toEqual([]);
   });
 
-  it('after getToken resolves, the snapshot and peekToken already hold its token', async () => {
+  it('after getToken resolves, the snapshot and peekToken already hold its token', async ({ tabs }) => {
     const sessionId = await signIn();
-    const [tab, other] = await tabs(2, { namespace: uniqueNamespace('ordered') });
+    const [tab, other] = await tabs.open(2, { namespace: uniqueNamespace('ordered') });
     for (let i = 0; i < 30; i++) {
       const manager = (i % 2 === 0 ? tab : other)!.api.manager;
       const jwt = await manager.getToken({ template: 'api', skipCache: true });
@@ -200,9 +183,9 @@ describe('shared mode, several tabs', () => {
     }
   });
 
-  it('a failure no call awaits reaches every tab as an error event', async () => {
+  it('a failure no call awaits reaches every tab as an error event', async ({ tabs }) => {
     await signIn();
-    const list = await tabs(2, { namespace: uniqueNamespace('events') });
+    const list = await tabs.open(2, { namespace: uniqueNamespace('events') });
     await list[0]!.api.manager.getToken();
     const second = await signIn();
     await control('/__origin/faults', { errorRate: 1, status: 403 });
@@ -215,10 +198,10 @@ describe('shared mode, several tabs', () => {
     }
   });
 
-  it('stats count live tabs, mints and this tab\'s hits', async () => {
+  it('stats count live tabs, mints and this tab\'s hits', async ({ tabs }) => {
     await signIn();
     const namespace = uniqueNamespace('stats');
-    const list = await tabs(3, { namespace });
+    const list = await tabs.open(3, { namespace });
     await list[0]!.api.manager.getToken();
     // The token reaches the mirror over the channel, which may land after the call's own reply.
     await waitFor(() => list[0]!.api.manager.getSnapshot().sessionId !== null && Object.keys(list[0]!.api.manager.getSnapshot().tokens).length > 0, 2000, 'the mirror');
@@ -232,10 +215,3 @@ describe('shared mode, several tabs', () => {
     expect((await stats()).mints).toBeGreaterThanOrEqual(1);
   });
 });
-
-/** Every value in the namespace's IndexedDB store, serialised, to search for a token. */
-async function readStore(namespace: string): Promise<string> {
-  const { createStore, entries } = await import('idb-keyval');
-  const store = createStore(`tabtoken:v1:${namespace}:${location.origin}`, 'tokens');
-  return JSON.stringify(await entries(store));
-}

@@ -5,57 +5,25 @@
  */
 import { decodeJwt } from 'jose';
 import { createTokenManager, type TokenManager } from 'tabtoken';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, onTestFinished } from 'vitest';
 import { createApp, effectScope, h, isReadonly, isRef, ref, type EffectScope } from 'vue';
 import { useToken, useTokenSnapshot } from '../../bindings/vue.ts';
-import { control, signIn } from './support/origin.ts';
+import { counted, type Counts } from './support/counted.ts';
+import { it } from './support/fixtures.ts';
+import { advanceOriginClock, signIn } from './support/origin.ts';
 import { sleep, uniqueNamespace, waitFor } from './support/tabs.ts';
-
-interface Counts {
-  subscribed: number;
-  unsubscribed: number;
-  reads: number;
-}
-
-function counted(tokens: TokenManager): { manager: TokenManager; counts: Counts } {
-  const counts: Counts = { subscribed: 0, unsubscribed: 0, reads: 0 };
-  const manager: TokenManager = {
-    ...tokens,
-    subscribe(listener) {
-      counts.subscribed++;
-      const off = tokens.subscribe(listener);
-      let released = false;
-      return () => {
-        if (!released) counts.unsubscribed++;
-        released = true;
-        off();
-      };
-    },
-    getToken(options) {
-      counts.reads++;
-      return tokens.getToken(options);
-    },
-  };
-  return { manager, counts };
-}
-
-const cleanups: (() => void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-  await control('/__origin/reset');
-});
 
 async function signedInManager(): Promise<{ tokens: TokenManager; manager: TokenManager; counts: Counts }> {
   await signIn();
   const tokens = createTokenManager({ namespace: uniqueNamespace('vue') });
-  cleanups.push(() => tokens.close());
+  onTestFinished(() => tokens.close());
   await tokens.ready;
   return { tokens, ...counted(tokens) };
 }
 
 function scope(): EffectScope {
   const s = effectScope();
-  cleanups.push(() => s.stop());
+  onTestFinished(() => s.stop());
   return s;
 }
 
@@ -68,7 +36,7 @@ describe('tabtoken/vue', () => {
     expect(isReadonly(snapshot)).toBe(true);
     expect(snapshot.value).toBe(tokens.getSnapshot());
     await tokens.getToken();
-    await sleep(1100);
+    await advanceOriginClock(1000);
     await tokens.getToken({ skipCache: true });
     // The very object the manager holds, not a copy or a proxy.
     expect(snapshot.value).toBe(tokens.getSnapshot());
@@ -78,7 +46,7 @@ describe('tabtoken/vue', () => {
     s.stop();
     expect(counts.subscribed - counts.unsubscribed).toBe(0);
     const kept = snapshot.value;
-    await sleep(1100);
+    await advanceOriginClock(1000);
     await tokens.getToken({ skipCache: true });
     expect(tokens.getSnapshot()).not.toBe(kept);
     expect(snapshot.value).toBe(kept);
@@ -88,7 +56,7 @@ describe('tabtoken/vue', () => {
     const { tokens, manager, counts } = await signedInManager();
     const el = document.createElement('div');
     document.body.append(el);
-    cleanups.push(() => el.remove());
+    onTestFinished(() => el.remove());
     const app = createApp({
       setup() {
         const snapshot = useTokenSnapshot(manager);
@@ -100,7 +68,7 @@ describe('tabtoken/vue', () => {
     const first = await waitFor(() => el.textContent || null, 20_000, 'the token to render');
     expect(first).toBe(await tokens.getToken());
     expect(el.querySelector('p')!.dataset.status).toBe('ok');
-    await sleep(1100);
+    await advanceOriginClock(1000);
     const refreshed = await tokens.getToken({ skipCache: true });
     await waitFor(() => el.textContent === refreshed, 5_000, 'the refreshed token to render');
     expect(el.querySelector('p')!.dataset.version).toBe(String(tokens.getSnapshot().version));

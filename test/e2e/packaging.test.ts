@@ -11,12 +11,12 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumLaunchOptions } from '../support/chromium.ts';
+import { freePort } from '../support/ports.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'tabtoken-pack-'));
@@ -38,16 +38,6 @@ function exec(file: string, args: string[], cwd: string): string {
 }
 const npm = (args: string[], cwd: string) => exec('npm', args, cwd);
 const bin = (name: string, args: string[], cwd: string) => exec(join(root, 'node_modules', '.bin', name), args, cwd);
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
 
 /** What the repository lends every app instead of installing it. */
 const LINKED = ['vite', 'typescript', 'react', 'react-dom', 'vue', '@types/react', '@types/react-dom', '@types/node'];

@@ -8,21 +8,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../support/ports.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const script = join(root, 'scripts', 'tabtoken.mjs');
 const started: ChildProcess[] = [];
 const seen = new Set<number>();
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((done) => {

@@ -3,9 +3,9 @@
  * the real, unmodified `@supabase/auth-js` client and by hand. The shipped origin never speaks it.
  */
 import { GoTrueClient } from '@supabase/auth-js';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect } from 'vitest';
 import { supabaseRoutes } from '../../bench/origin/supabaseRoutes.ts';
-import { control, startOrigin, stats, verifyWithOrigin, type RunningOrigin } from './harness.ts';
+import { control, it, startOrigin, stats, verifyWithOrigin, type RunningOrigin } from './harness.ts';
 
 let o: RunningOrigin;
 
@@ -27,15 +27,11 @@ function token(body: object, grant: string): Promise<Response> {
 }
 
 describe('the Supabase Auth protocol', () => {
-  it('is not served by the shipped origin, even with faults', async () => {
-    const plain = await startOrigin({ faults: true });
-    try {
-      const res = await fetch(`${plain.base}/auth/v1/token?grant_type=password`, { method: 'POST', body: '{}' });
-      expect(res.status).toBe(404);
-      expect(await (await fetch(`${plain.base}/auth/v1/user`)).json()).toMatchObject({ errors: [{ code: 'not_found' }] });
-    } finally {
-      await plain.close();
-    }
+  it('is not served by the shipped origin, even with faults', async ({ origins }) => {
+    const plain = await origins.start({ faults: true });
+    const res = await fetch(`${plain.base}/auth/v1/token?grant_type=password`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(404);
+    expect(await (await fetch(`${plain.base}/auth/v1/user`)).json()).toMatchObject({ errors: [{ code: 'not_found' }] });
   });
 
   it('signs the real client in and refreshes its session, counted apart from tabtoken mints', async () => {

@@ -1,12 +1,8 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { createLocalJWKSet, decodeProtectedHeader, generateKeyPair, jwtVerify, SignJWT } from 'jose';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDevOrigin } from '../../origin/createDevOrigin.ts';
+import { afterAll, beforeAll, beforeEach, describe, expect } from 'vitest';
 import { isLoopbackAddress, isLoopbackHost } from '../../origin/loopback.ts';
 import { ROUTE_NAMES } from '../../origin/OriginState.ts';
-import { Browser, control, errorCode, startOrigin, stats, type RunningOrigin } from './harness.ts';
+import { Browser, control, errorCode, it, lanAddress, startOrigin, stats, type RunningOrigin } from './harness.ts';
 
 let clock = Date.now();
 let o: RunningOrigin;
@@ -278,24 +274,12 @@ describe('the fault controls refuse bad requests', () => {
     expect(same.status).toBe(200);
   });
 
-  const lanAddress = Object.values(networkInterfaces())
-    .flat()
-    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
-
-  it.skipIf(!lanAddress)('answers 403 forbidden to a caller that is not on loopback', async () => {
-    const origin = createDevOrigin({ faults: true });
-    const server = createServer(origin);
-    await new Promise<void>((resolve) => server.listen(0, lanAddress, resolve));
-    const { port } = server.address() as AddressInfo;
-    try {
-      const res = await fetch(`http://${lanAddress}:${port}/__origin/stats`);
-      expect(res.status).toBe(403);
-      expect(await errorCode(res)).toBe('forbidden');
-      expect((await fetch(`http://${lanAddress}:${port}/v1/client`)).status).toBe(200);
-    } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+  it.skipIf(!lanAddress)('answers 403 forbidden to a caller that is not on loopback', async ({ origins }) => {
+    const lan = await origins.start({ faults: true }, [], lanAddress);
+    const res = await fetch(`${lan.base}/__origin/stats`);
+    expect(res.status).toBe(403);
+    expect(await errorCode(res)).toBe('forbidden');
+    expect((await fetch(`${lan.base}/v1/client`)).status).toBe(200);
   });
 });
 
@@ -334,20 +318,16 @@ describe('the loopback predicates', () => {
 });
 
 describe('without faults', () => {
-  it('serves none of the /__origin routes: 404 not_found, or the next handler', async () => {
-    const plain = await startOrigin();
-    try {
-      for (const [method, path] of [['GET', '/__origin/stats'], ['POST', '/__origin/outage'], ['POST', '/__origin/reset'], ['POST', '/__origin/config']] as const) {
-        const res = await fetch(`${plain.base}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(method === 'POST' ? { body: '{"mode":"down"}' } : {}) });
-        expect(res.status).toBe(404);
-        expect(await errorCode(res)).toBe('not_found');
-      }
-      const browser = new Browser(plain.base);
-      expect((await browser.mint(await browser.signIn())).status).toBe(200);
-      expect(plain.origin.faults).toBe(false);
-      expect(plain.origin.stats().mints).toBe(1);
-    } finally {
-      await plain.close();
+  it('serves none of the /__origin routes: 404 not_found, or the next handler', async ({ origins }) => {
+    const plain = await origins.start();
+    for (const [method, path] of [['GET', '/__origin/stats'], ['POST', '/__origin/outage'], ['POST', '/__origin/reset'], ['POST', '/__origin/config']] as const) {
+      const res = await fetch(`${plain.base}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(method === 'POST' ? { body: '{"mode":"down"}' } : {}) });
+      expect(res.status).toBe(404);
+      expect(await errorCode(res)).toBe('not_found');
     }
+    const browser = new Browser(plain.base);
+    expect((await browser.mint(await browser.signIn())).status).toBe(200);
+    expect(plain.origin.faults).toBe(false);
+    expect(plain.origin.stats().mints).toBe(1);
   });
 });

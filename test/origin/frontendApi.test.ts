@@ -1,6 +1,6 @@
-import { createServer } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, errorCode, rawRequest, startOrigin, stats, verifyWithOrigin, type RunningOrigin } from './harness.ts';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { listen } from '../support/servers.ts';
+import { Browser, errorCode, it, rawRequest, startOrigin, stats, verifyWithOrigin, type RunningOrigin } from './harness.ts';
 
 let o: RunningOrigin;
 
@@ -200,20 +200,17 @@ describe('requests the origin does not serve', () => {
 
   it('passes an unknown path to the next handler when one is given', async () => {
     let passed = false;
-    const server = createServer((req, res) => o.origin(req, res, () => {
+    const server = await listen((req, res) => o.origin(req, res, () => {
       passed = true;
       res.statusCode = 299;
       res.end();
     }));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    const res = await fetch(`http://127.0.0.1:${port}/app/page`);
+    const res = await fetch(`${server.base}/app/page`);
     expect(res.status).toBe(299);
     expect(passed).toBe(true);
-    const served = await fetch(`http://127.0.0.1:${port}/v1/client`);
+    const served = await fetch(`${server.base}/v1/client`);
     expect(await served.json()).toEqual({ response: null });
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   });
 
   it('answers 405 method_not_allowed with an Allow header to a wrong method on a known path', async () => {
@@ -249,16 +246,12 @@ describe('requests the origin does not serve', () => {
 });
 
 describe('the issuer option', () => {
-  it('sets iss (and the default azp) to the configured issuer', async () => {
-    const other = await startOrigin({ issuer: 'https://clerk.example.test' });
-    try {
-      const browser = new Browser(other.base);
-      const sid = await browser.signIn();
-      const { payload } = await verifyWithOrigin(other.base, await browser.mintJwt(sid));
-      expect(payload.iss).toBe('https://clerk.example.test');
-      expect(payload.azp).toBe('https://clerk.example.test');
-    } finally {
-      await other.close();
-    }
+  it('sets iss (and the default azp) to the configured issuer', async ({ origins }) => {
+    const other = await origins.start({ issuer: 'https://clerk.example.test' });
+    const browser = new Browser(other.base);
+    const sid = await browser.signIn();
+    const { payload } = await verifyWithOrigin(other.base, await browser.mintJwt(sid));
+    expect(payload.iss).toBe('https://clerk.example.test');
+    expect(payload.azp).toBe('https://clerk.example.test');
   });
 });

@@ -2,38 +2,47 @@
  * The development origin as the origin tests reach it: a real HTTP server on 127.0.0.1, spoken to
  * with fetch, with the `__client` cookie carried by hand the way a browser would.
  */
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
-import { createOriginWith, type DevOrigin } from '../../origin/createDevOrigin.ts';
+import { test } from 'vitest';
 import type { Route } from '../../origin/routes.ts';
 import type { DevOriginOptions } from '../../origin/options.ts';
-import type { OriginStats } from '../../origin/OriginState.ts';
+import { serveOrigin, type RunningOrigin } from '../support/servers.ts';
 
-export interface RunningOrigin {
-  base: string;
-  origin: DevOrigin;
-  server: Server;
-  close(): Promise<void>;
+export type { RunningOrigin } from '../support/servers.ts';
+export { stats } from '../support/originApi.ts';
+
+/**
+ * Starts `createDevOrigin(options)` (with `extra` routes, as the benchmarks mount them) on a free
+ * port of `host`, 127.0.0.1 unless said otherwise.
+ */
+export function startOrigin(options: DevOriginOptions = {}, extra: readonly Route[] = [], host?: string): Promise<RunningOrigin> {
+  return serveOrigin({ secretKey: 'sk_test_harness', ...options }, { extra, ...(host === undefined ? {} : { host }) });
 }
 
-/** Starts `createDevOrigin(options)` (with `extra` routes, as the benchmarks mount them) on a free port of 127.0.0.1. */
-export async function startOrigin(options: DevOriginOptions = {}, extra: readonly Route[] = []): Promise<RunningOrigin> {
-  const origin = createOriginWith({ secretKey: 'sk_test_harness', ...options }, extra);
-  const server = createServer(origin);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+/**
+ * `it` with `origins`: the origins a test starts for itself (`origins.start(options)`, as
+ * `startOrigin`), closed after it whatever its outcome.
+ */
+export const it = test.extend('origins', async ({}, { onCleanup }) => {
+  const started: RunningOrigin[] = [];
+  onCleanup(async () => {
+    await Promise.all(started.splice(0).map((o) => o.close()));
+  });
   return {
-    base: `http://127.0.0.1:${port}`,
-    origin,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    async start(options: DevOriginOptions = {}, extra: readonly Route[] = [], host?: string): Promise<RunningOrigin> {
+      const o = await startOrigin(options, extra, host);
+      started.push(o);
+      return o;
+    },
   };
-}
+});
+
+/** An IPv4 address of this machine that is not loopback, to call the origin from off loopback; none on some machines. */
+export const lanAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
 
 /** One error entry as the origin sends it. */
 export interface ErrorEntry {
@@ -90,10 +99,6 @@ export function control(base: string, path: string, body: unknown = {}): Promise
   return fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
 
-export async function stats(base: string): Promise<OriginStats> {
-  return (await (await fetch(`${base}/__origin/stats`)).json()) as OriginStats;
-}
-
 /** A request with a path sent exactly as written (fetch would normalise `..` and dot segments). */
 export function rawRequest(base: string, o: { method: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   const url = new URL(base);
@@ -115,5 +120,3 @@ export async function verifyWithOrigin(base: string, jwt: string): Promise<{ pay
   const { payload } = await jwtVerify(jwt, createLocalJWKSet(jwks), { algorithms: ['ES256'] });
   return { payload, header: decodeProtectedHeader(jwt) };
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,7 +5,8 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HUGE_BODY_BYTES } from '../../origin/faultInjection.ts';
-import { HOSTILE_KINDS, type MintRecord } from '../../origin/OriginState.ts';
+import { HOSTILE_KINDS } from '../../origin/OriginState.ts';
+import { mintLog as mintLogAt } from '../support/originApi.ts';
 import { Browser, control, errorCode, startOrigin, stats, type RunningOrigin } from './harness.ts';
 
 let o: RunningOrigin;
@@ -18,9 +19,7 @@ beforeEach(async () => {
   expect((await control(o.base, '/__origin/reset')).status).toBe(200);
 });
 
-async function mintLog(): Promise<MintRecord[]> {
-  return ((await (await fetch(`${o.base}/__origin/log`)).json()) as { mints: MintRecord[] }).mints;
-}
+const mintLog = () => mintLogAt(o.base);
 
 async function verifies(jwt: string): Promise<boolean> {
   const jwks = (await (await fetch(`${o.base}/.well-known/jwks.json`)).json()) as Parameters<typeof createLocalJWKSet>[0];

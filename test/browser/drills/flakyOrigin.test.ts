@@ -4,17 +4,12 @@
  * holds a valid token; retries must follow the backoff (one request per key at a time, each retry
  * within the ceiling of its attempt, not at once), and each token still costs one mint.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { GetTokenOptions } from '../../../client/index.ts';
 import { control, signIn } from '../support/origin.ts';
-import { faults, mintLog, TabSet, type MintRecord } from '../support/drills.ts';
-import { sleep, uniqueNamespace, waitFor } from '../support/tabs.ts';
-
-const tabs = new TabSet();
-afterEach(async () => {
-  tabs.closeAll();
-  await control('/__origin/reset');
-});
+import { faults, mintLog, type MintRecord } from '../support/drills.ts';
+import { it } from '../support/fixtures.ts';
+import { repeatUntil, uniqueNamespace, waitFor } from '../support/tabs.ts';
 
 /** The ceiling of backoff attempt n (SPEC 5: first 1 s, factor 2, cap 30 s). */
 const ceilingMs = (attempt: number): number => Math.min(30_000, 1000 * 2 ** attempt);
@@ -26,7 +21,7 @@ const READS: { name: string; options: GetTokenOptions | undefined; template: str
 ];
 
 describe('drill 5: flaky origin', () => {
-  it('with 30 % of mints failing and 0–2 s of latency, no read fails while a valid token is held and retries follow the backoff', { timeout: 120_000 }, async () => {
+  it('with 30 % of mints failing and 0–2 s of latency, no read fails while a valid token is held and retries follow the backoff', { timeout: 120_000 }, async ({ tabs }) => {
     await control('/__origin/config', { tokenLifetimeSeconds: 20 });
     const sessionId = await signIn();
     const list = await tabs.open(5, { namespace: uniqueNamespace('flaky'), pollIntervalMs: 1000 });
@@ -39,8 +34,8 @@ describe('drill 5: flaky origin', () => {
     const failures: { name: string; heldValid: boolean; error: unknown }[] = [];
     // At least 25 s (five refresh cycles of a 20 s token), and until the origin has refused at least three mints.
     const failedMints = async () => (await mintLog()).filter((r) => r.status === 503).length;
-    while (Date.now() - startedAt < 25_000 || ((await failedMints()) < 3 && Date.now() - startedAt < 60_000)) {
-      await Promise.all(list.flatMap((tab) => READS.map(async (read) => {
+    const more = async () => Date.now() - startedAt < 25_000 || ((await failedMints()) < 3 && Date.now() - startedAt < 60_000);
+    await repeatUntil(more, 100, () => Promise.all(list.flatMap((tab) => READS.map(async (read) => {
         const held = tab.api.manager.getSnapshot().tokens[read.key(sessionId)];
         const heldValid = held !== undefined && held.expiresAt > Date.now();
         calls++;
@@ -51,9 +46,7 @@ describe('drill 5: flaky origin', () => {
         } catch (error) {
           failures.push({ name: read.name, heldValid, error });
         }
-      })));
-      await sleep(100);
-    }
+      }))));
     await faults({});
     // The retries of the last refused mints are still waiting out their backoff: let them land, so
     // every refusal has the request that followed it.

@@ -9,16 +9,11 @@
  * the main channel (2 000), where the followers also listen for a new leader's `hello`.
  */
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
-import { control, signIn } from '../support/origin.ts';
-import { defaultKey, TabSet } from '../support/drills.ts';
+import { describe, expect } from 'vitest';
+import { advanceOriginClock, control, signIn } from '../support/origin.ts';
+import { defaultKey } from '../support/drills.ts';
+import { it } from '../support/fixtures.ts';
 import { sleep, uniqueNamespace, waitFor, type Tab } from '../support/tabs.ts';
-
-const tabs = new TabSet();
-afterEach(async () => {
-  tabs.closeAll();
-  await control('/__origin/reset');
-});
 
 /** Messages per property run: each run posts a batch, waits until every tab has read it, then checks. */
 const PER_RUN = 500;
@@ -220,7 +215,7 @@ async function drill(list: Tab[], o: { name: string; instance: string; sessionId
 }
 
 describe('drill 6: hostile BroadcastChannel', () => {
-  it('10 000 random and near-valid messages on the channel change no snapshot in shared mode, throw nothing, and tokens keep flowing', { timeout: 120_000 }, async () => {
+  it('10 000 random and near-valid messages on the channel change no snapshot in shared mode, throw nothing, and tokens keep flowing', { timeout: 120_000 }, async ({ tabs }) => {
     // Hour-long tokens: no legitimate change may land while the hostile traffic runs.
     await control('/__origin/config', { tokenLifetimeSeconds: 3600 });
     const sessionId = await signIn();
@@ -229,7 +224,7 @@ describe('drill 6: hostile BroadcastChannel', () => {
     const list = await tabs.open(3, { namespace });
     await list[0]!.api.manager.getToken();
     const { instance } = await learnInstance(name, async () => {
-      await sleep(1100);
+      await advanceOriginClock(1000);
       await list[0]!.api.manager.getToken({ skipCache: true });
     });
     const token = await waitFor(() => list[2]!.api.manager.getSnapshot().tokens[defaultKey(sessionId)]?.jwt, 2000, 'the token in every tab');
@@ -239,7 +234,7 @@ describe('drill 6: hostile BroadcastChannel', () => {
 
     // Tokens keep flowing: every tab still reads, and a new token reaches every tab.
     for (const tab of list) expect(await tab.api.manager.getToken()).toBe(token);
-    await sleep(1100);
+    await advanceOriginClock(1000);
     const next = await list[1]!.api.manager.getToken({ skipCache: true });
     for (const tab of list) await waitFor(() => tab.api.manager.peekToken() === next, 3000, 'the new token in every tab');
 
@@ -253,7 +248,7 @@ describe('drill 6: hostile BroadcastChannel', () => {
     console.info('[drill 6] shared', JSON.stringify({ posted, ms: Math.round(ms) }));
   });
 
-  it('in local mode 5 000 hostile messages on the rpc channel and 2 000 on the channel leave leader and followers unchanged and serving', { timeout: 120_000 }, async () => {
+  it('in local mode 5 000 hostile messages on the rpc channel and 2 000 on the channel leave leader and followers unchanged and serving', { timeout: 120_000 }, async ({ tabs }) => {
     await control('/__origin/config', { tokenLifetimeSeconds: 3600 });
     const sessionId = await signIn();
     const namespace = uniqueNamespace('hostile-rpc');
@@ -262,7 +257,7 @@ describe('drill 6: hostile BroadcastChannel', () => {
     list.push(...(await tabs.open(2, { namespace, pollIntervalMs: 1000 }, { nosw: true })));
     await list[2]!.api.manager.getToken();
     const { instance } = await learnInstance(name, async () => {
-      await sleep(1100);
+      await advanceOriginClock(1000);
       await list[2]!.api.manager.getToken({ skipCache: true });
     });
     const token = await waitFor(() => list[0]!.api.manager.getSnapshot().tokens[defaultKey(sessionId)]?.jwt, 2000, 'the token in every tab');
@@ -276,7 +271,7 @@ describe('drill 6: hostile BroadcastChannel', () => {
     // Followers still reach the leader over rpc, and the leader's new token reaches every tab.
     for (const tab of list) expect(await tab.api.manager.getToken()).toBe(token);
     expect((await list[1]!.api.manager.stats()).tabs).toBe(3);
-    await sleep(1100);
+    await advanceOriginClock(1000);
     const next = await list[2]!.api.manager.getToken({ skipCache: true });
     expect(next).not.toBe(token);
     for (const tab of list) await waitFor(() => tab.api.manager.peekToken() === next, 3000, 'the new token in every tab');

@@ -5,16 +5,11 @@
  * (with `verify` on), a 5 MB body. Each must be a typed error for the caller, nothing of it may be
  * cached or stored, and the previous token must stay in every tab.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { control, signIn } from '../support/origin.ts';
-import { defaultKey, faults, mintLog, readStore, TabSet } from '../support/drills.ts';
-import { uniqueNamespace, waitFor } from '../support/tabs.ts';
-
-const tabs = new TabSet();
-afterEach(async () => {
-  tabs.closeAll();
-  await control('/__origin/reset');
-});
+import { describe, expect } from 'vitest';
+import { advanceOriginClock, control, signIn } from '../support/origin.ts';
+import { defaultKey, faults, mintLog, readStore } from '../support/drills.ts';
+import { it } from '../support/fixtures.ts';
+import { repeatUntil, uniqueNamespace, waitFor } from '../support/tabs.ts';
 
 const CASES = [
   ['html', 'token_invalid'],
@@ -29,7 +24,7 @@ const CASES = [
 ] as const;
 
 describe('drill 7: hostile origin responses', () => {
-  it('every hostile answer is a typed error, nothing of it is cached or stored, and the previous token stays in every tab', async () => {
+  it('every hostile answer is a typed error, nothing of it is cached or stored, and the previous token stays in every tab', async ({ tabs }) => {
     const sessionId = await signIn();
     const namespace = uniqueNamespace('hostile');
     const list = await tabs.open(3, { namespace, pollIntervalMs: 1000, verify: { jwksUrl: '/.well-known/jwks.json' } });
@@ -76,14 +71,14 @@ describe('drill 7: hostile origin responses', () => {
 
     // The errors of background refreshes do not leak either: once the origin is sane, a fresh token flows to every tab.
     await faults({});
-    await new Promise((r) => setTimeout(r, 1100)); // a new iat
+    await advanceOriginClock(1000); // a new iat
     const next = (await others[0]!.api.manager.getToken({ skipCache: true })) as string;
     expect(next).not.toBe(good);
     for (const tab of list) await waitFor(() => tab.api.manager.getSnapshot().tokens[key]?.jwt === next, 3000, 'the fresh token in every tab');
     console.info('[drill 7]', JSON.stringify(observed));
   });
 
-  it('a hostile answer to a background refresh keeps the stale token in every tab, is reported, and the next sane answer refreshes it', async () => {
+  it('a hostile answer to a background refresh keeps the stale token in every tab, is reported, and the next sane answer refreshes it', async ({ tabs }) => {
     await control('/__origin/config', { tokenLifetimeSeconds: 20 });
     const sessionId = await signIn();
     const namespace = uniqueNamespace('hostile-bg');
@@ -94,10 +89,9 @@ describe('drill 7: hostile origin responses', () => {
     await faults({ hostile: 'alg_none' });
     // 20 s tokens with a 15 s leeway: stale after 5 s; read it stale for 3 s more while every refresh gets an unsigned token.
     const staleUntil = expiresAt - 15_000 + 3000;
-    while (Date.now() < staleUntil) {
+    await repeatUntil(staleUntil, 100, async () => {
       for (const tab of list) expect(await tab.api.manager.getToken()).toBe(good);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    });
     const refused = (await mintLog()).filter((r) => r.hostile === 'alg_none');
     expect(refused.length).toBeGreaterThanOrEqual(1);
     for (const tab of list) {

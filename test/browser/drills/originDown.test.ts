@@ -4,19 +4,14 @@
  * no longer applies), every tab says `degraded`; past the expiry every tab gets `origin_unavailable`
  * — never `null`, which would mean signed out. When the origin is back: one mint, `ok` everywhere.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { control, sessionMints, signIn } from '../support/origin.ts';
-import { defaultKey, hasCode, mintLog, TabSet } from '../support/drills.ts';
-import { sleep, uniqueNamespace, waitFor } from '../support/tabs.ts';
-
-const tabs = new TabSet();
-afterEach(async () => {
-  tabs.closeAll();
-  await control('/__origin/reset');
-});
+import { defaultKey, hasCode, mintLog } from '../support/drills.ts';
+import { it } from '../support/fixtures.ts';
+import { readAll, repeatUntil, sleep, uniqueNamespace, waitFor } from '../support/tabs.ts';
 
 describe('drill 1: origin down', () => {
-  it('ten tabs serve the cached token until its real expiry, then origin_unavailable, never null; the origin back costs one mint', { timeout: 150_000 }, async () => {
+  it('ten tabs serve the cached token until its real expiry, then origin_unavailable, never null; the origin back costs one mint', { timeout: 150_000 }, async ({ tabs }) => {
     await control('/__origin/config', { tokenLifetimeSeconds: 20 });
     const sessionId = await signIn();
     const namespace = uniqueNamespace('down');
@@ -32,17 +27,16 @@ describe('drill 1: origin down', () => {
     let reads = 0;
     let lastServedAt = 0;
     let degradedAt: number | null = null;
-    while (Date.now() < expiresAt - 150) {
+    await repeatUntil(expiresAt - 150, 100, async () => {
       const at = Date.now();
-      const jwts = await Promise.all(list.map((t) => t.api.manager.getToken()));
+      const jwts = await readAll(list);
       for (const jwt of jwts) expect(jwt).toBe(token);
       reads += jwts.length;
       lastServedAt = at;
       const statuses = new Set(list.map((t) => t.api.manager.getSnapshot().status));
       if (degradedAt === null && statuses.size === 1 && statuses.has('degraded')) degradedAt = Date.now();
       if (degradedAt !== null) expect([...statuses]).toEqual(['degraded']);
-      await sleep(100);
-    }
+    });
     expect(degradedAt).not.toBeNull();
     // Served later than the hard cutoff (one poll interval before expiry) would have allowed.
     expect(expiresAt - lastServedAt).toBeLessThan(1000);

@@ -9,16 +9,11 @@
  * on the same cookie), so that the sign-out leaves the browser signed out rather than switched to an
  * older session — which the engine would pick up from `GET /v1/client`, as it should.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { control, signIn } from '../support/origin.ts';
-import { backend, endAllSessions, faults, readStore, TabSet } from '../support/drills.ts';
+import { backend, endAllSessions, faults, readStore } from '../support/drills.ts';
+import { it } from '../support/fixtures.ts';
 import { sleep, uniqueNamespace, waitFor, type Tab } from '../support/tabs.ts';
-
-const tabs = new TabSet();
-afterEach(async () => {
-  tabs.closeAll();
-  await control('/__origin/reset');
-});
 
 const JWT = /eyJ[\w-]*\.eyJ[\w-]*\.[\w-]*/g;
 
@@ -76,7 +71,7 @@ async function assertStoreClean(namespace: string, sessionId: string, jwts: Read
 }
 
 describe('drill 8: sign-out propagation', () => {
-  it('a sign-out from the last of four tabs, while a mint is in flight, reaches every tab and leaves nothing of the session anywhere', async () => {
+  it('a sign-out from the last of four tabs, while a mint is in flight, reaches every tab and leaves nothing of the session anywhere', async ({ tabs }) => {
     await endAllSessions();
     const sessionId = await signIn();
     const namespace = uniqueNamespace('so-shared');
@@ -100,7 +95,7 @@ describe('drill 8: sign-out propagation', () => {
     console.info('[drill 8] shared sign-out reached 4 tabs in', reachedIn, 'ms');
   });
 
-  it('a sign-out from a follower in local mode reaches the leader and every follower', async () => {
+  it('a sign-out from a follower in local mode reaches the leader and every follower', async ({ tabs }) => {
     await endAllSessions();
     const sessionId = await signIn();
     const namespace = uniqueNamespace('so-local');
@@ -116,7 +111,7 @@ describe('drill 8: sign-out propagation', () => {
     console.info('[drill 8] local sign-out reached 3 tabs in', reachedIn, 'ms');
   });
 
-  it('a session ended at the origin by someone else signs every tab out at the next refresh', async () => {
+  it('a session ended at the origin by someone else signs every tab out at the next refresh', async ({ tabs }) => {
     await control('/__origin/config', { tokenLifetimeSeconds: 20 });
     await endAllSessions();
     const sessionId = await signIn();
@@ -136,7 +131,7 @@ describe('drill 8: sign-out propagation', () => {
     console.info('[drill 8] ended at the origin: every tab signed out', detectedIn, 'ms later (the token was stale', Math.max(0, staleAt - endedAt), 'ms after the end)');
   });
 
-  it('revoking the test session token that signed the browser in signs every tab out', async () => {
+  it('revoking the test session token that signed the browser in signs every tab out', async ({ tabs }) => {
     await control('/__origin/config', { tokenLifetimeSeconds: 20 });
     await endAllSessions();
     const created = await backend<{ id: string; url: string; status: string }>('/v1/test_session_tokens', { user_id: 'user_drill8', redirect_url: '/v1/client' });

@@ -5,18 +5,11 @@
  * throwing on every transaction, an open blocked forever, or no `indexedDB` at all — the manager
  * still works, in memory, and says so in its snapshot (`storage: 'memory'`) and with an error event.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { control, signIn } from '../support/origin.ts';
-import { defaultKey, endAllSessions, TabSet } from '../support/drills.ts';
-import { sleep, uniqueNamespace, waitFor, type Tab } from '../support/tabs.ts';
-
-const tabs = new TabSet();
-const cleanups: (() => void)[] = [];
-afterEach(async () => {
-  tabs.closeAll();
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  await control('/__origin/reset');
-});
+import { describe, expect, onTestFinished } from 'vitest';
+import { advanceOriginClock, control, signIn } from '../support/origin.ts';
+import { defaultKey, endAllSessions } from '../support/drills.ts';
+import { it } from '../support/fixtures.ts';
+import { repeatUntil, uniqueNamespace, waitFor, type Tab } from '../support/tabs.ts';
 
 const JWT = /eyJ[\w-]*\.eyJ[\w-]*\.[\w-]*/;
 
@@ -48,7 +41,7 @@ async function expectMemoryAndWorking(list: Tab[], sessionId: string): Promise<v
 }
 
 describe('drill 9: storage', () => {
-  it('a whole session of use writes nothing of a token to localStorage, sessionStorage or document.cookie in any tab realm', { timeout: 60_000 }, async () => {
+  it('a whole session of use writes nothing of a token to localStorage, sessionStorage or document.cookie in any tab realm', { timeout: 60_000 }, async ({ tabs }) => {
     await control('/__origin/config', { tokenLifetimeSeconds: 20 });
     await endAllSessions();
     const sessionId = await signIn();
@@ -67,16 +60,12 @@ describe('drill 9: storage', () => {
     };
     await read();
     // A refresh cycle (20 s tokens are stale after 5 s), a forced refresh, a short outage.
-    const until = Date.now() + 6500;
-    while (Date.now() < until) {
-      await read();
-      await sleep(250);
-    }
+    await repeatUntil(Date.now() + 6500, 250, read);
     await shared[0]!.api.manager.getToken({ skipCache: true });
     await control('/__origin/outage', { mode: 'down' });
     await read();
     await control('/__origin/outage', { mode: 'missing_expired_token' });
-    await sleep(1100);
+    await advanceOriginClock(1000);
     const remint = await local[1]!.api.manager.getToken({ skipCache: true });
     if (remint) seen.add(remint);
     await control('/__origin/outage', { mode: 'off' });
@@ -113,14 +102,14 @@ describe('drill 9: storage', () => {
     }
   });
 
-  it('a database whose object store is missing makes every transaction throw: the tabs work in memory and say so', async () => {
+  it('a database whose object store is missing makes every transaction throw: the tabs work in memory and say so', async ({ tabs }) => {
     await endAllSessions();
     const sessionId = await signIn();
     const namespace = uniqueNamespace('st-broken');
     // Version 1 of the library's database, without the `tokens` store idb-keyval expects.
     const db = await openDb(dbName(namespace), 1, (d) => d.createObjectStore('other'));
     db.close();
-    cleanups.push(() => indexedDB.deleteDatabase(dbName(namespace)));
+    onTestFinished(() => void indexedDB.deleteDatabase(dbName(namespace)));
     const list = await tabs.open(3, { namespace, pollIntervalMs: 1000 });
     await expectMemoryAndWorking(list, sessionId);
     for (const tab of list) {
@@ -134,7 +123,7 @@ describe('drill 9: storage', () => {
     for (const tab of list) await waitFor(() => tab.api.manager.getSnapshot().status === 'signed-out', 2000, 'signed out');
   });
 
-  it('an IndexedDB open that stays blocked does not hold ready: the worker gives up on it and works in memory', async () => {
+  it('an IndexedDB open that stays blocked does not hold ready: the worker gives up on it and works in memory', async ({ tabs }) => {
     await endAllSessions();
     const sessionId = await signIn();
     const namespace = uniqueNamespace('st-blocked');
@@ -143,7 +132,7 @@ describe('drill 9: storage', () => {
     const holder = await openDb(name, 1, (d) => d.createObjectStore('tokens'));
     holder.onversionchange = null;
     const deletion = indexedDB.deleteDatabase(name);
-    cleanups.push(() => holder.close());
+    onTestFinished(() => holder.close());
     const started = Date.now();
     const list = await tabs.open(2, { namespace, pollIntervalMs: 1000 });
     const readyIn = Date.now() - started;
@@ -157,7 +146,7 @@ describe('drill 9: storage', () => {
     console.info('[drill 9] blocked IndexedDB: ready in', readyIn, 'ms, in memory');
   });
 
-  it('without indexedDB at all, local-mode tabs elect a leader that works in memory and says so', async () => {
+  it('without indexedDB at all, local-mode tabs elect a leader that works in memory and says so', async ({ tabs }) => {
     await endAllSessions();
     const sessionId = await signIn();
     const namespace = uniqueNamespace('st-noidb');
@@ -171,7 +160,7 @@ describe('drill 9: storage', () => {
     expect(list[0]!.api.manager.getSnapshot().tokens[defaultKey(sessionId)]?.jwt).toBe(next);
     // The leader leaves: the next one starts without IndexedDB too, and says so.
     list[0]!.close();
-    await sleep(1100);
+    await advanceOriginClock(1000);
     const after = await list[1]!.api.manager.getToken({ skipCache: true });
     expect(after).toMatch(JWT);
     for (const tab of list.slice(1)) await waitFor(() => tab.api.manager.getSnapshot().storage === 'memory' && tab.api.manager.peekToken() === after, 3000, 'the new leader in memory');

@@ -2,21 +2,14 @@
  * What the reliability drills need beyond `tabs.ts` and `origin.ts`: the origin's mint log, the
  * backend API, a browser whose only session is the drill's own, and a look into IndexedDB.
  */
-import type { TokenManagerOptions } from '../../../client/index.ts';
-import type { MintRecord } from '../../../origin/OriginState.ts';
+import { backend as backendAt, mintLog as mintLogAt, type MintRecord } from '../../support/originApi.ts';
 import { control } from './origin.ts';
-import { openTabs, type Tab, type TabFlags } from './tabs.ts';
-
-/** The secret key of the development origin mounted in the test server (its default). */
-export const SECRET_KEY = 'sk_test_tabtoken';
 
 /** One request of the frontend token routes, as `GET /__origin/log` lists it (the origin's own type). */
-export type { MintRecord } from '../../../origin/OriginState.ts';
+export type { MintRecord } from '../../support/originApi.ts';
 
-export async function mintLog(): Promise<MintRecord[]> {
-  const res = await fetch('/__origin/log');
-  if (!res.ok) throw new Error(`/__origin/log answered ${res.status}`);
-  return ((await res.json()) as { mints: MintRecord[] }).mints;
+export function mintLog(): Promise<MintRecord[]> {
+  return mintLogAt('');
 }
 
 /** `POST /__origin/faults` with any of its fields (the support's `control` names the path). */
@@ -25,13 +18,8 @@ export function faults(body: { latencyMs?: number; jitterMs?: number; errorRate?
 }
 
 /** A call to the backend API with the secret key. */
-export async function backend<T>(path: string, body?: object): Promise<{ status: number; body: T }> {
-  const res = await fetch(path, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${SECRET_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as T };
+export function backend<T>(path: string, body?: object): Promise<{ status: number; body: T }> {
+  return backendAt<T>('', path, body);
 }
 
 /** Ends every session this browser's client holds, so a sign-out leaves the browser signed out. */
@@ -48,22 +36,6 @@ export async function readStore(namespace: string): Promise<string> {
   const { createStore, entries } = await import('idb-keyval');
   const store = createStore(`tabtoken:v1:${namespace}:${location.origin}`, 'tokens');
   return JSON.stringify(await entries(store));
-}
-
-/** The tabs a test opened, closed after it. */
-export class TabSet {
-  readonly list: Tab[] = [];
-
-  async open(count: number, options: TokenManagerOptions, flags: TabFlags = {}): Promise<Tab[]> {
-    const tabs = await openTabs(count, options, flags);
-    this.list.push(...tabs);
-    await Promise.all(tabs.map((t) => t.api.manager.ready));
-    return tabs;
-  }
-
-  closeAll(): void {
-    for (const tab of this.list.splice(0)) tab.close();
-  }
 }
 
 /** The default token's cache key of a session. */

@@ -1,12 +1,10 @@
 /**
  * The development origin as a browser test reaches it: same-origin, over real HTTP, with the
- * browser's own `__client` cookie.
+ * browser's own `__client` cookie (test/support/originApi.ts, with the page's own origin).
  */
-export interface OriginStats {
-  mints: number;
-  requests: Record<string, number>;
-  sessions: Record<string, { mints: number }>;
-}
+import { advanceClock, origin, stats as statsAt, totalRequests as totalRequestsAt, type OriginStats } from '../../support/originApi.ts';
+
+export type { OriginStats } from '../../support/originApi.ts';
 
 /** Signs in (a new session on this browser's client, now the last active one) and returns its id. */
 export async function signIn(identifier = `user-${Math.random().toString(36).slice(2, 8)}`): Promise<string> {
@@ -16,14 +14,22 @@ export async function signIn(identifier = `user-${Math.random().toString(36).sli
   return body.response.id;
 }
 
-export async function control(path: '/__origin/outage' | '/__origin/faults' | '/__origin/config' | '/__origin/reset', body: object = {}): Promise<void> {
-  const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`${path} failed: ${res.status} ${await res.text()}`);
+export async function control(path: '/__origin/outage' | '/__origin/faults' | '/__origin/config' | '/__origin/clock' | '/__origin/reset', body: object = {}): Promise<void> {
+  await origin('', path, body);
 }
 
-export async function stats(): Promise<OriginStats> {
-  const res = await fetch('/__origin/stats');
-  return (await res.json()) as OriginStats;
+/**
+ * Moves the origin's clock `ms` ahead, so the next token has a later `iat` (1000: one second)
+ * without waiting; the origin's `Date` moves with it, so the token's life as the client measures
+ * it stays its lifetime. The `it` of `./fixtures.ts` resets the origin, and with it the clock,
+ * after every test.
+ */
+export function advanceOriginClock(ms: number): Promise<void> {
+  return advanceClock('', ms);
+}
+
+export function stats(): Promise<OriginStats> {
+  return statsAt('');
 }
 
 export async function sessionMints(sessionId: string): Promise<number> {
@@ -31,6 +37,6 @@ export async function sessionMints(sessionId: string): Promise<number> {
 }
 
 /** Total requests of every route the origin counted. */
-export async function totalRequests(): Promise<number> {
-  return Object.values((await stats()).requests).reduce((a, b) => a + b, 0);
+export function totalRequests(): Promise<number> {
+  return totalRequestsAt('');
 }

@@ -2,8 +2,11 @@
  * Several "tabs" in one browser-mode test: same-origin iframes, each a separate JavaScript realm
  * running its own client and sharing the SharedWorker, channel and IndexedDB with the others.
  */
-import type { TokenManagerOptions } from '../../../client/index.ts';
+import type { GetTokenOptions, TokenManagerOptions } from '../../../client/index.ts';
+import { waitFor } from '../../support/wait.ts';
 import type { TabApi } from '../fixtures/tab.ts';
+
+export { repeatUntil, sleep, waitFor } from '../../support/wait.ts';
 
 export interface Tab {
   readonly api: TabApi;
@@ -39,22 +42,36 @@ export async function openTabs(count: number, options: TokenManagerOptions = {},
   return Promise.all(Array.from({ length: count }, () => openTab(options, flags)));
 }
 
-/** Polls `probe` until it returns something other than undefined/null/false. */
-export async function waitFor<T>(probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== null && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** A namespace of its own per test, so workers, channels and stores never mix between tests. */
 export function uniqueNamespace(label = 't'): string {
   return `${label}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** One read of every tab, side by side. */
+export function readAll(tabs: readonly Tab[], options?: GetTokenOptions): Promise<(string | null)[]> {
+  return Promise.all(tabs.map((t) => t.api.manager.getToken(options)));
+}
+
+/** The tabs a test opened, closed after it (the `tabs` fixture of `./fixtures.ts`). */
+export class TabSet {
+  readonly list: Tab[] = [];
+
+  /** Opens `count` tabs side by side and waits until every manager is ready. */
+  async open(count: number, options: TokenManagerOptions, flags: TabFlags = {}): Promise<Tab[]> {
+    const tabs = await openTabs(count, options, flags);
+    this.list.push(...tabs);
+    await Promise.all(tabs.map((t) => t.api.manager.ready));
+    return tabs;
+  }
+
+  /** Opens one tab without waiting for its manager, whose `ready` may be what the test is about. */
+  async openUnready(options: TokenManagerOptions, flags: TabFlags = {}): Promise<Tab> {
+    const tab = await openTab(options, flags);
+    this.list.push(tab);
+    return tab;
+  }
+
+  closeAll(): void {
+    for (const tab of this.list.splice(0)) tab.close();
+  }
 }

@@ -7,12 +7,9 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { chromiumLaunchOptions } from '../../support/chromium.ts';
-import type { MintRecord } from '../../../origin/OriginState.ts';
 
-export type { MintRecord };
-
-/** The default secret key of the origin in the test server. */
-export const SECRET_KEY = 'sk_test_tabtoken';
+export { advanceClock, backend, mintLog, origin, SECRET_KEY, stats, totalRequests, type MintRecord, type OriginStats } from '../../support/originApi.ts';
+export { repeatUntil, sleep, waitFor } from '../../support/wait.ts';
 
 export interface TestServer {
   /** The test server as Node and the browser reach it: `http://127.0.0.1:{port}`. */
@@ -130,33 +127,6 @@ export function snapshot(page: Page): Promise<ReturnType<PageManager['getSnapsho
   return page.evaluate(() => drillTab().manager.getSnapshot());
 }
 
-/** A control or stats request to the origin's fault controls. */
-export async function origin<T>(base: string, path: string, body?: object): Promise<T> {
-  const res = await fetch(`${base}${path}`, body ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {});
-  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-/** A call to the backend API with the secret key; answers the status and the JSON body. */
-export async function backend<T>(base: string, path: string, body?: object): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${base}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${SECRET_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
-
-export interface OriginStats {
-  mints: number;
-  requests: Record<string, number>;
-  sessions: Record<string, { mints: number }>;
-}
-
-export const stats = (base: string): Promise<OriginStats> => origin<OriginStats>(base, '/__origin/stats');
-export const mintLog = async (base: string): Promise<MintRecord[]> => (await origin<{ mints: MintRecord[] }>(base, '/__origin/log')).mints;
-export const totalRequests = async (base: string): Promise<number> => Object.values((await stats(base)).requests).reduce((a, b) => a + b, 0);
-
 /** Signs the context's browser in (a page of the origin posts the form); returns the session id. */
 export async function signIn(context: BrowserContext, base: string, identifier = `drill-${Math.random().toString(36).slice(2, 8)}`): Promise<string> {
   const page = await context.newPage();
@@ -167,18 +137,6 @@ export async function signIn(context: BrowserContext, base: string, identifier =
   }, identifier);
   await page.close();
   return id;
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-export async function waitFor<T>(probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null && value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 /**

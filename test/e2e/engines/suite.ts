@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ENGINE_LABELS, engineMissing, launchEngine, waitInTab, type Engine, type EngineName, type EngineProfile, type EngineTab } from '../../support/engines/index.ts';
-import { mintLog, origin, stats, startTestServer, totalRequests, type TestServer } from '../drills/support.ts';
+import { mintLog, origin, stats, startTestServer, totalRequests, waitFor, type TestServer } from '../drills/support.ts';
 import { packagedApp, previewPackagedApp } from '../support/packagedApp.ts';
 import { getToken, openAppTab, peekToken, reloadAppTab, signIn, snapshotOf, statsOf, storedValues } from './appTabs.ts';
 
@@ -431,13 +431,4 @@ export function describeEngine(name: EngineName): void {
       });
     });
   });
-}
-
-async function waitFor<T>(probe: () => Promise<T | null>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-  }
 }

@@ -8,8 +8,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { freePort } from '../../support/ports.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 const fixture = join(root, 'test', 'e2e', 'fixture-app');
@@ -70,16 +70,6 @@ export function packagedApp(): PackagedApp {
   // Written last: a build cut off half-way is not taken for a finished one.
   writeFileSync(manifest, JSON.stringify(packed));
   return { dir: app, packed };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))));
-    });
-  });
 }
 
 /** Serves the built app with `vite preview` on a free port of 127.0.0.1. */

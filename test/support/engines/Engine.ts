@@ -82,6 +82,36 @@ export function evaluationValue<R>(result: unknown, where: string): R {
   return (ok === null || ok === undefined ? undefined : JSON.parse(ok)) as R;
 }
 
+/** A driver's page that runs a script given as a string: playwright's and puppeteer's alike. */
+export interface ScriptPage {
+  evaluate(script: string): Promise<unknown>;
+  reload(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+const tabsOpened: Record<EngineName, number> = { chromium: 0, firefox: 0, webkit: 0 };
+
+/**
+ * The tabs of one profile over a driver's pages: one `EngineTab` per page, the same object each
+ * time the page comes back (opened, then listed), named `{engine}-tab-{n}`.
+ */
+export function pageTabs<P extends ScriptPage>(engine: EngineName): (page: P) => EngineTab {
+  const known = new WeakMap<P, EngineTab>();
+  return (page) => {
+    const existing = known.get(page);
+    if (existing) return existing;
+    const id = `${engine}-tab-${++tabsOpened[engine]}`;
+    const tab: EngineTab = {
+      id,
+      evaluate: async (fn, arg) => evaluationValue(await page.evaluate(evaluationScript(fn, arg)), id),
+      reload: async () => void (await page.reload()),
+      close: () => page.close(),
+    };
+    known.set(page, tab);
+    return tab;
+  };
+}
+
 /**
  * Polls `fn(arg)` in the tab every `everyMs` until it answers something other than
  * `false`/`null`/`undefined`, and answers that. Pages are polled rather than awaited so that no

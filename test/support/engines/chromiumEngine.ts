@@ -5,33 +5,17 @@
  */
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { chromiumLaunchOptions } from '../chromium.ts';
-import { evaluationScript, evaluationValue, type Engine, type EngineProfile, type EngineTab } from './Engine.ts';
-
-let nextTab = 0;
-
-function tabOf(page: Page, known: WeakMap<Page, EngineTab>): EngineTab {
-  const existing = known.get(page);
-  if (existing) return existing;
-  const id = `chromium-tab-${++nextTab}`;
-  const tab: EngineTab = {
-    id,
-    evaluate: async (fn, arg) => evaluationValue(await page.evaluate(evaluationScript(fn, arg)), id),
-    reload: async () => void (await page.reload()),
-    close: () => page.close(),
-  };
-  known.set(page, tab);
-  return tab;
-}
+import { pageTabs, type Engine, type EngineProfile } from './Engine.ts';
 
 function profileOf(context: BrowserContext): EngineProfile {
-  const known = new WeakMap<Page, EngineTab>();
+  const tabOf = pageTabs<Page>('chromium');
   return {
     async openTab(url) {
       const page = await context.newPage();
       await page.goto(url);
-      return tabOf(page, known);
+      return tabOf(page);
     },
-    listTabs: async () => context.pages().filter((p) => !p.isClosed()).map((p) => tabOf(p, known)),
+    listTabs: async () => context.pages().filter((p) => !p.isClosed()).map(tabOf),
     close: () => context.close(),
   };
 }

@@ -4,25 +4,10 @@
  * SharedWorker from outside. Puppeteer reports only the last-opened tab of a window as visible.
  */
 import puppeteer, { type BrowserContext, type Page } from 'puppeteer-core';
-import { evaluationScript, evaluationValue, type Engine, type EngineProfile, type EngineTab } from './Engine.ts';
-
-let nextTab = 0;
+import { pageTabs, type Engine, type EngineProfile } from './Engine.ts';
 
 function profileOf(context: BrowserContext): EngineProfile {
-  const known = new WeakMap<Page, EngineTab>();
-  const tabOf = (page: Page): EngineTab => {
-    const existing = known.get(page);
-    if (existing) return existing;
-    const id = `firefox-tab-${++nextTab}`;
-    const tab: EngineTab = {
-      id,
-      evaluate: async (fn, arg) => evaluationValue(await page.evaluate(evaluationScript(fn, arg)), id),
-      reload: async () => void (await page.reload()),
-      close: () => page.close(),
-    };
-    known.set(page, tab);
-    return tab;
-  };
+  const tabOf = pageTabs<Page>('firefox');
   return {
     async openTab(url) {
       const page = await context.newPage();

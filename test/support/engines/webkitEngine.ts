@@ -8,20 +8,10 @@
  * SharedWorker from outside.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { evaluationScript, evaluationValue, type Engine, type EngineProfile, type EngineTab } from './Engine.ts';
+import { freePort } from '../ports.ts';
 import { miniBrowserPath, webkitWebDriverPath, xvfbRunPath } from './paths.ts';
 import { webDriverCommand, WebDriverSession } from './WebDriverSession.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 /** Starts WebKitWebDriver (under xvfb-run unless there is a display) and waits for its /status. */
 async function startDriver(): Promise<{ base: string; process: ChildProcess; output: () => string }> {

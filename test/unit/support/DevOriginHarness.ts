@@ -1,7 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createDevOrigin, type DevOrigin } from '../../../origin/createDevOrigin.ts';
+import type { DevOrigin } from '../../../origin/createDevOrigin.ts';
 import type { DevOriginOptions } from '../../../origin/options.ts';
+import { origin as control } from '../../support/originApi.ts';
+import { serveOrigin, type RunningOrigin } from '../../support/servers.ts';
 import type { FakeClock } from './FakeClock.ts';
 
 export interface BrowserCall {
@@ -19,24 +19,21 @@ export interface BrowserCall {
  */
 export class DevOriginHarness {
   readonly origin: DevOrigin;
-  readonly #server: Server;
-  base = '';
+  readonly base: string;
+  readonly #served: RunningOrigin;
 
-  private constructor(options: DevOriginOptions) {
-    this.origin = createDevOrigin({ faults: true, ...options });
-    this.#server = createServer(this.origin);
+  private constructor(served: RunningOrigin) {
+    this.#served = served;
+    this.origin = served.origin;
+    this.base = served.base;
   }
 
   static async start(options: DevOriginOptions = {}): Promise<DevOriginHarness> {
-    const harness = new DevOriginHarness(options);
-    await new Promise<void>((resolve) => harness.#server.listen(0, '127.0.0.1', resolve));
-    harness.base = `http://127.0.0.1:${(harness.#server.address() as AddressInfo).port}`;
-    return harness;
+    return new DevOriginHarness(await serveOrigin({ faults: true, ...options }));
   }
 
-  async close(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.#served.close();
   }
 
   /** A browser with its own cookie jar. */
@@ -44,9 +41,8 @@ export class DevOriginHarness {
     return new Browser(this, clock);
   }
 
-  async control(path: 'outage' | 'faults' | 'reset' | 'config', body: unknown = {}): Promise<void> {
-    const res = await fetch(`${this.base}/__origin/${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-    if (!res.ok) throw new Error(`/__origin/${path} answered ${res.status}: ${await res.text()}`);
+  async control(path: 'outage' | 'faults' | 'reset' | 'config', body: object = {}): Promise<void> {
+    await control(this.base, `/__origin/${path}`, body);
   }
 
   outage(mode: 'off' | 'missing_expired_token' | 'down'): Promise<void> {
