@@ -8,7 +8,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect } from 'vitest';
 import { drillTest } from './fixtures.ts';
-import { mintLog, openTab, origin, signIn, sleep, stats, tabUrl, waitFor, waitReady } from './support.ts';
+import { advanceClock, mintLog, openTab, origin, signIn, sleep, stats, tabUrl, waitFor, waitReady } from './support.ts';
 
 const it = drillTest();
 
@@ -38,7 +38,7 @@ describe('drill 4: leader death in local mode', () => {
     for (const page of pages) expect(await page.evaluate(() => drillTab().manager.getSnapshot().mode)).toBe('local');
     const first = await last.evaluate(() => drillTab().manager.getToken());
     expect(first).toMatch(/^eyJ/);
-    await sleep(1100); // a new iat for the next token
+    await advanceClock(h.base, 1000); // a new iat for the next token
 
     // Hold the next mint at the origin, and ask for it from the last follower (through the leader).
     await origin(h.base, '/__origin/faults', { latencyMs: 2500 });
@@ -97,7 +97,7 @@ describe('drill 4: leader death in local mode', () => {
     for (const page of [next, last]) expect(await page.evaluate(() => drillTab().manager.getToken())).toBe(token);
     expect(await next.evaluate(() => drillTab().manager.stats().then((s) => s.tabs))).toBe(2);
     await context.setOffline(false);
-    await sleep(1100);
+    await advanceClock(h.base, 1000); // a new iat
     const fresh = await last.evaluate(() => drillTab().manager.getToken({ skipCache: true }));
     expect(fresh).toMatch(/^eyJ/);
     expect(fresh).not.toBe(token);
@@ -123,7 +123,7 @@ describe('drill 4: leader death in local mode', () => {
     expect(takeoverMs).toBeLessThanOrEqual(POLL_MS);
     // The tab that cannot lead still follows the one that does.
     for (const page of [broken, last]) expect(await page.evaluate(() => drillTab().manager.getToken())).toBe(token);
-    await sleep(1100);
+    await advanceClock(h.base, 1000); // a new iat
     const fresh = await broken.evaluate(() => drillTab().manager.getToken({ skipCache: true }));
     expect(fresh).not.toBe(token);
     await last.waitForFunction((jwt) => drillTab().manager.peekToken() === jwt, fresh, { timeout: 3000 });

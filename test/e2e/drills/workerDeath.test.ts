@@ -8,7 +8,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect } from 'vitest';
 import { drillTest } from './fixtures.ts';
-import { getToken, openTab, origin, signIn, sleep, stats, totalRequests, waitFor } from './support.ts';
+import { advanceClock, getToken, openTab, origin, signIn, sleep, stats, totalRequests, waitFor } from './support.ts';
 
 const it = drillTest();
 
@@ -108,7 +108,7 @@ describe('drill 3: worker death', () => {
       expect(await page.evaluate(() => drillTab().manager.getSnapshot().sessionId)).toBe(sessionId);
     }
     // The new worker mints and every tab hears it: the mirrors follow the new instance.
-    await sleep(1100);
+    await advanceClock(h.base, 1000); // a new iat
     const fresh = await pages[4]!.evaluate(() => drillTab().manager.getToken({ skipCache: true }));
     expect(fresh).not.toBe(token);
     for (const page of pages) await page.waitForFunction((jwt) => drillTab().manager.peekToken() === jwt, fresh, { timeout: 3000 });
