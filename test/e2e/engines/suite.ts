@@ -129,10 +129,17 @@ export function describeEngine(name: EngineName): void {
           const minted = end.mints - start.mints;
           expect(minted, `mints at ${end.log.map((r) => r.at % 100_000).join(' ')} ms; tokens seen with iat ${iats.join(' ')} s`).toBe(seen.size - 1);
           // One worker: every tab counts the same three tabs and the same mints, the origin's count.
+          // (The next refresh may fall between the settled moment and these reads: then both count it.)
+          const counts: number[] = [];
           for (const tab of tabs) {
             const s = await statsOf(tab);
             expect(s.tabs).toBe(3);
-            expect(s.mints).toBe(end.mints);
+            counts.push(s.mints);
+          }
+          const after = (await mintLog(server.base)).filter((r) => r.sessionId === sessionId && r.status === 200).length;
+          for (const count of counts) {
+            expect(count).toBeGreaterThanOrEqual(end.mints);
+            expect(count).toBeLessThanOrEqual(after);
           }
           report(name, 'shared', { tabs: 3, rounds, tokens: seen.size, mintsPerCycle: minted / (seen.size - 1) });
         } finally {
