@@ -8,49 +8,22 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumLaunchOptions } from '../support/chromium.ts';
+import { chart, peek, startDemo, status, waitChartMatches, waitStatus, waitTiles, type DemoHarness, type DemoWindow } from './support/demoPage.ts';
 
 const artifacts = resolve(import.meta.dirname, '.artifacts');
-let server: ViteDevServer;
-let browser: Browser;
-let context: BrowserContext;
+let demo: DemoHarness;
 let base: string;
 
-interface DemoWindow {
-  tokens: {
-    peekToken(): string | null;
-    getSnapshot(): { status: string; sessionId: string | null; mode: string };
-  };
-  demo: {
-    tabId: string;
-    chart(): { mintMarks: number; refusedMarks: number; tabtokenMints: number; perTabSdkMints: number; bands: { status: string }[] };
-    tiles(): { id: string; status: string }[];
-  };
-}
-
 beforeAll(async () => {
-  server = await createServer({ configFile: resolve(import.meta.dirname, '../../demo/vite.config.ts'), server: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
-  await server.listen();
-  const address = server.httpServer?.address();
-  if (!address || typeof address === 'string') throw new Error('no address');
-  base = `http://127.0.0.1:${address.port}`;
-  browser = await chromium.launch(chromiumLaunchOptions());
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  demo = await startDemo();
+  base = demo.base;
 });
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.close();
+  await demo?.close();
 });
-
-const status = (page: Page) => page.evaluate(() => (globalThis as unknown as DemoWindow).tokens.getSnapshot().status);
-const peek = (page: Page) => page.evaluate(() => (globalThis as unknown as DemoWindow).tokens.peekToken());
-const waitStatus = (page: Page, wanted: string, timeout = 15_000) =>
-  page.waitForFunction((s) => (globalThis as unknown as Partial<DemoWindow>).tokens?.getSnapshot().status === s, wanted, { timeout });
 
 async function control(path: string, body: object): Promise<void> {
   const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -58,44 +31,14 @@ async function control(path: string, body: object): Promise<void> {
 }
 
 const originMints = async () => ((await (await fetch(`${base}/__origin/stats`)).json()) as { mints: number }).mints;
-const chart = (page: Page) => page.evaluate(() => (globalThis as unknown as DemoWindow).demo.chart());
 const tabIds = (pages: Page[]) => Promise.all(pages.map((p) => p.evaluate(() => (globalThis as unknown as DemoWindow).demo.tabId)));
-
-/** Waits until the page's tab strip shows exactly these tabs, every one in `status`. */
-async function waitTiles(page: Page, ids: string[], status: string): Promise<void> {
-  await page.waitForFunction(
-    ([wanted, s]) => {
-      const tiles = (globalThis as unknown as DemoWindow).demo.tiles();
-      return tiles.length === wanted.length && wanted.every((id) => tiles.some((t) => t.id === id && t.status === s));
-    },
-    [ids, status] as const,
-    { timeout: 15_000, polling: 100 },
-  );
-}
-
-/**
- * Waits until the chart has drawn one mark for every mint the origin counted. The page draws what
- * it polled up to a second ago, so the two are compared only while the origin's count holds still.
- */
-async function waitChartMatchesOrigin(page: Page): Promise<{ marks: number; mints: number }> {
-  let last = { marks: -1, mints: -2 };
-  for (const until = Date.now() + 20_000; Date.now() < until; ) {
-    const before = await originMints();
-    const marks = (await chart(page)).mintMarks;
-    const after = await originMints();
-    last = { marks, mints: after };
-    if (before === after && marks === after) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return last;
-}
 
 describe('the demo', () => {
   it('signs in through a test session token, serves six tabs with one mint per refresh, rides out an outage and signs out everywhere', async () => {
     // From here on the origin counts only this test's mints, all of them inside the chart's window.
     await control('/__origin/reset', {});
     await control('/__origin/config', { tokenLifetimeSeconds: 20 });
-    const first = await context.newPage();
+    const first = await demo.context.newPage();
     await first.goto(base);
     await waitStatus(first, 'signed-out');
     // The demo's server creates a test session token; the page opens its url, which signs in and
@@ -107,7 +50,7 @@ describe('the demo', () => {
 
     const pages = [first];
     for (let i = 0; i < 5; i++) {
-      const page = await context.newPage();
+      const page = await demo.context.newPage();
       await page.goto(base);
       await waitStatus(page, 'ok');
       pages.push(page);
@@ -145,9 +88,9 @@ describe('the demo', () => {
 
     // The chart has drawn a mark for every mint the origin counted, and the per-tab SDK it computes
     // for six tabs (six first tokens, six refreshes per lifetime) lies above tabtoken's measured line.
-    const matched = await waitChartMatchesOrigin(first);
-    expect(matched.marks).toBe(matched.mints);
-    expect(matched.mints).toBeGreaterThanOrEqual(2);
+    const matched = await waitChartMatches(first, originMints);
+    expect(matched.marks).toBe(matched.count);
+    expect(matched.count).toBeGreaterThanOrEqual(2);
     const drawn = await chart(first);
     expect(drawn.tabtokenMints).toBe(drawn.mintMarks);
     expect(drawn.perTabSdkMints).toBeGreaterThan(drawn.tabtokenMints);
@@ -173,8 +116,8 @@ describe('the demo', () => {
     // The refused requests are marked (the page draws the log it polled up to a second ago, so wait
     // for it), and the marks still match the origin's mints.
     await first.waitForFunction(() => (globalThis as unknown as DemoWindow).demo.chart().refusedMarks >= 1, undefined, { timeout: 10_000 });
-    const afterOutage = await waitChartMatchesOrigin(first);
-    expect(afterOutage.marks).toBe(afterOutage.mints);
+    const afterOutage = await waitChartMatches(first, originMints);
+    expect(afterOutage.marks).toBe(afterOutage.count);
 
     // Sign out from the last tab: every tab is signed out and holds no token.
     await pages[5]!.click('#sign-out');

@@ -6,109 +6,49 @@
  * against what the provider itself recorded: the chart's marks against its refresh answers, the
  * tab strip's tiles as every tab signs in and out.
  */
-import { resolve } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeDevLogin } from '../../origin/oidc/completeDevLogin.ts';
 import type { OidcProviderPlugin } from '../../origin/oidc/oidcProviderPlugin.ts';
 import type { RunningOidcProvider } from '../../origin/oidc/startOidcProvider.ts';
-import { chromiumLaunchOptions } from '../support/chromium.ts';
+import { chart, peek, startDemo, status, waitChartMatches, waitStatus, waitTiles, type DemoHarness, type DemoWindow } from './support/demoPage.ts';
 
-let server: ViteDevServer;
-let browser: Browser;
-let context: BrowserContext;
+let demo: DemoHarness;
 let base: string;
 let op: RunningOidcProvider;
 
-interface DemoWindow {
-  tokens: {
-    peekToken(): string | null;
-    getSnapshot(): { status: string; sessionId: string | null; mode: string; userId: string | null; claims: Record<string, unknown> | null; tokens: Record<string, { jwt: string; scheme?: string }> };
-    stats(): Promise<{ tabs: number }>;
-  };
-  demo: {
-    tabId: string;
-    origin: string;
-    chart(): { mintMarks: number; refusedMarks: number; tabtokenMints: number; perTabSdkMints: number; bands: { status: string }[] };
-    tiles(): { id: string; status: string }[];
-  };
-}
-
-
 beforeAll(async () => {
-  server = await createServer({ configFile: resolve(import.meta.dirname, '../../demo/vite.config.ts'), server: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
-  await server.listen();
-  const address = server.httpServer?.address();
-  if (!address || typeof address === 'string') throw new Error('no address');
-  base = `http://127.0.0.1:${address.port}`;
+  demo = await startDemo();
+  base = demo.base;
   // The page's settings are answered once the provider runs: then the plugin hands it over.
   expect((await fetch(`${base}/demo/oidc-config`)).status).toBe(200);
-  const plugin = server.config.plugins.find((p) => p.name === 'tabtoken:oidc-provider') as OidcProviderPlugin | undefined;
+  const plugin = demo.server.config.plugins.find((p) => p.name === 'tabtoken:oidc-provider') as OidcProviderPlugin | undefined;
   const running = plugin?.api.provider();
   if (!running) throw new Error('the demo server runs no OpenID provider');
   op = running;
   // 20 s access tokens (the demo's 60 s is for people): a refresh every few seconds.
   op.settings.accessTokenTtlSeconds = 20;
-  browser = await chromium.launch(chromiumLaunchOptions());
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
 });
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.close();
+  await demo?.close();
 });
 
 const home = () => `${base}/?origin=oidc`;
-const status = (page: Page) => page.evaluate(() => (globalThis as unknown as DemoWindow).tokens.getSnapshot().status);
-const peek = (page: Page) => page.evaluate(() => (globalThis as unknown as DemoWindow).tokens.peekToken());
-const waitStatus = (page: Page, wanted: string, timeout = 15_000) =>
-  page.waitForFunction((s) => (globalThis as unknown as Partial<DemoWindow>).tokens?.getSnapshot().status === s, wanted, { timeout, polling: 100 });
-const chart = (page: Page) => page.evaluate(() => (globalThis as unknown as DemoWindow).demo.chart());
 
 /** The refresh-token grants the provider answered, from its own event log. */
 const providerRefreshes = () => op.events.events.filter((e) => e.type === 'refresh').length;
 
 async function openDemo(): Promise<Page> {
-  const page = await context.newPage();
+  const page = await demo.context.newPage();
   await page.goto(home());
   await page.waitForFunction(() => (globalThis as unknown as Partial<DemoWindow>).demo !== undefined, undefined, { timeout: 15_000 });
   return page;
 }
 
-/** Waits until the page's tab strip shows exactly these tabs, every one in `status`. */
-async function waitTiles(page: Page, ids: string[], wanted: string): Promise<void> {
-  await page.waitForFunction(
-    ([all, s]) => {
-      const tiles = (globalThis as unknown as DemoWindow).demo.tiles();
-      return tiles.length === all.length && all.every((id) => tiles.some((t) => t.id === id && t.status === s));
-    },
-    [ids, wanted] as const,
-    { timeout: 15_000, polling: 100 },
-  );
-}
-
-/**
- * Waits until the chart has drawn one mark for every refresh the provider answered. The page draws
- * what it polled up to a second ago, so the two are compared only while the provider's count holds still.
- */
-async function waitChartMatchesProvider(page: Page): Promise<{ marks: number; refreshes: number }> {
-  let last = { marks: -1, refreshes: -2 };
-  for (const until = Date.now() + 20_000; Date.now() < until; ) {
-    const before = providerRefreshes();
-    const marks = (await chart(page)).mintMarks;
-    const after = providerRefreshes();
-    last = { marks, refreshes: after };
-    if (before === after && marks === after) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return last;
-}
-
 /** Shared workers the browser runs now (Chromium's own list of targets). */
 async function sharedWorkers(): Promise<string[]> {
-  const cdp = await browser.newBrowserCDPSession();
+  const cdp = await demo.browser.newBrowserCDPSession();
   try {
     const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { type: string; url: string }[] };
     return targetInfos.filter((t) => t.type === 'shared_worker').map((t) => t.url);
@@ -189,14 +129,14 @@ describe('the demo against the OpenID provider', () => {
     }
 
     // The chart drew a mark for every refresh the provider answered; the counter shows its count.
-    const matched = await waitChartMatchesProvider(first);
-    expect(matched.marks).toBe(matched.refreshes);
-    expect(matched.refreshes).toBeGreaterThanOrEqual(2);
+    const matched = await waitChartMatches(first, providerRefreshes);
+    expect(matched.marks).toBe(matched.count);
+    expect(matched.count).toBeGreaterThanOrEqual(2);
     const drawn = await chart(first);
     expect(drawn.tabtokenMints).toBe(drawn.mintMarks);
     expect(drawn.perTabSdkMints).toBeGreaterThan(drawn.tabtokenMints);
     expect(drawn.bands.map((b) => b.status)).toContain('signed-out'); // before the sign-in
-    await first.waitForFunction((n) => Number(document.getElementById('mints')?.textContent) >= n, matched.refreshes, { timeout: 5000 });
+    await first.waitForFunction((n) => Number(document.getElementById('mints')?.textContent) >= n, matched.count, { timeout: 5000 });
 
     // The resource card: tokens.fetch sends the DPoP-bound token with a proof to the provider's API.
     expect(await first.locator('#options-card').isHidden()).toBe(true);
@@ -219,8 +159,8 @@ describe('the demo against the OpenID provider', () => {
     await expect.poll(() => op.proxy.running, { timeout: 5000 }).toBe(true);
     for (const page of pages) await waitStatus(page, 'ok', 40_000);
     await waitTiles(first, ids, 'ok');
-    const afterOutage = await waitChartMatchesProvider(first);
-    expect(afterOutage.marks).toBe(afterOutage.refreshes);
+    const afterOutage = await waitChartMatches(first, providerRefreshes);
+    expect(afterOutage.marks).toBe(afterOutage.count);
     expect(op.events.grants()[0]!.invalidGrants).toBe(0);
 
     // Sign out from the last tab: every other tab at once, that one after the provider's logout page.
@@ -241,7 +181,7 @@ describe('the demo against the OpenID provider', () => {
     for (const page of pages) await waitTiles(page, ids, 'signed-out');
 
     // The redirect page shows a failed sign-in in words, with a way back.
-    const stray = await context.newPage();
+    const stray = await demo.context.newPage();
     await stray.goto(`${base}/oidc/callback?code=made-up&state=made-up&iss=${encodeURIComponent(op.issuer)}`);
     await stray.locator('#callback-error').waitFor({ state: 'visible', timeout: 15_000 });
     expect(await stray.locator('#callback-error').textContent()).toContain('(token_invalid)');
