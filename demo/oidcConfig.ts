@@ -4,6 +4,8 @@
  * from it: the issuer an http(s) URL, the redirect URIs on this page's own origin.
  */
 
+import { isObject } from './originActivity.ts';
+
 /** What the page needs to create its OpenID Connect manager, and the resource route to try `tokens.fetch` on. */
 export interface DemoOidcSettings {
   issuer: string;
@@ -20,8 +22,6 @@ export class OidcConfigError extends Error {
   readonly code = 'oidc_config';
 }
 
-type Fields = Record<string, unknown>;
-const isObject = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function httpUrl(value: unknown, field: string): URL {
   const parsed = typeof value === 'string' ? URL.parse(value) : null;

@@ -33,10 +33,11 @@ export class OriginDataError extends Error {
 const OUTAGES: readonly OutageMode[] = ['off', 'missing_expired_token', 'down'];
 
 type Fields = Record<string, unknown>;
-const isObject = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+export const isObject = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
-async function getJson(path: string): Promise<{ body: unknown; sentAt: number; receivedAt: number }> {
+/** A JSON answer of the demo's server, with when it was asked and answered (page clock). */
+export async function getJson(path: string): Promise<{ body: unknown; sentAt: number; receivedAt: number }> {
   const sentAt = Date.now();
   const res = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' });
   if (!res.ok) throw new OriginDataError(`${path} answered ${res.status}`);

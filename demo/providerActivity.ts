@@ -7,11 +7,7 @@
  * the `now` it answers, as for the development origin.
  */
 import type { Activity, ActivitySource } from './activitySource.ts';
-import { OriginDataError, type OutageMode } from './originActivity.ts';
-
-type Fields = Record<string, unknown>;
-const isObject = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+import { getJson, isObject, isTime, OriginDataError, type OutageMode } from './originActivity.ts';
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const GRANTS = ['authorization_code', 'refresh_token'];
 
@@ -31,14 +27,7 @@ export class ProviderActivity implements ActivitySource {
   #offset = 0;
 
   async read(since: number): Promise<Activity> {
-    const path = `/demo/oidc-log?since=${Math.max(0, Math.floor(since + this.#offset))}`;
-    const sentAt = Date.now();
-    const res = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' });
-    if (!res.ok) throw new OriginDataError(`/demo/oidc-log answered ${res.status}`);
-    const body: unknown = await res.json().catch(() => {
-      throw new OriginDataError('/demo/oidc-log answered something that is not JSON');
-    });
-    const receivedAt = Date.now();
+    const { body, sentAt, receivedAt } = await getJson(`/demo/oidc-log?since=${Math.max(0, Math.floor(since + this.#offset))}`);
     if (!isObject(body) || !isTime(body.now) || !isCount(body.refreshes) || !Array.isArray(body.answers)) {
       throw new OriginDataError('/demo/oidc-log answered without `now`, `refreshes` and `answers`');
     }
