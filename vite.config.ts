@@ -16,7 +16,7 @@ import { playwright } from '@vitest/browser-playwright';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { devOrigin } from './origin/devOrigin.ts';
-import { chromiumLaunchOptions } from './test/support/chromium.ts';
+import { chromiumLaunchOptions } from './dev/browsers/chromium.ts';
 
 /**
  * The built client must say `new SharedWorker(new URL('./worker.js', import.meta.url))` so the app's
@@ -62,7 +62,7 @@ export default defineConfig(({ mode }) => {
         emptyOutDir: false,
         target: 'es2022',
         minify: false,
-        lib: { entry: { index: 'client/index.ts', local: 'worker/localEngine.ts' }, formats: ['es'] },
+        lib: { entry: { index: 'client/index.ts', local: 'worker/localHost.ts' }, formats: ['es'] },
         rollupOptions: { external, output: { entryFileNames: '[name].js', chunkFileNames: 'chunk-[name].js' } },
       },
     };

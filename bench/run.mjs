@@ -4,7 +4,7 @@
  * side in one run, written to BENCHMARKS.md (tables against the budgets) and bench/results.json
  * (raw figures). `scripts/tabtoken.mjs bench` builds the library first and sets CHROMIUM_PATH,
  * FIREFOX_PATH and WEBKIT_WEBDRIVER_PATH (installing the browsers where it can). Sections 1 and 6
- * run in Chromium; sections 2–4 in every engine the machine has, through test/support/engines/.
+ * run in Chromium; sections 2–4 in every engine the machine has, through dev/browsers/.
  *
  * Plain JavaScript, because Node 20 cannot load TypeScript: the TypeScript parts (the bench pages,
  * the baselines, the development origin, the browser launch options) are built and loaded by Vite
@@ -144,7 +144,7 @@ async function mainOidcOnly() {
   if (!existsSync(path)) throw new Error('bench/results.json is missing: run `npm run bench` once before `--oidc-only`');
   const results = JSON.parse(readFileSync(path, 'utf8'));
   const { runnerImport } = await import('vite');
-  const { module: launch } = await runnerImport(fileURLToPath(new URL('../test/support/chromium.ts', import.meta.url)));
+  const { module: launch } = await runnerImport(fileURLToPath(new URL('../dev/browsers/chromium.ts', import.meta.url)));
   const browser = await chromium.launch(launch.chromiumLaunchOptions());
   try {
     log(`mode ${mode}, OpenID Connect only; Chromium ${browser.version()}`);

@@ -21,8 +21,8 @@ const ENTRIES = {
   client: { entry: 'client/index.ts', lazy: /LocalConnection|managerActions/ },
   worker: { entry: 'worker/sharedWorker.ts', lazy: /JwksVerifier|OidcOrigin/ },
   localEngine: { entry: 'client/LocalConnection.ts', lazy: /JwksVerifier|OidcOrigin/ },
-  verifier: { entry: 'worker/JwksVerifier.ts', lazy: null },
-  oidc: { entry: 'worker/oidc/OidcOrigin.ts', lazy: null },
+  verifier: { entry: 'origins/JwksVerifier.ts', lazy: null },
+  oidc: { entry: 'origins/oidc/OidcOrigin.ts', lazy: null },
 };
 
 /**
@@ -32,7 +32,7 @@ const ENTRIES = {
  */
 const CLIENT_FLOOR = `
 export { wrap, proxy, releaseProxy, transferHandlers } from 'comlink';
-export { validateManagerOptions, normalizeGetTokenOptions } from './protocol/options.ts';
+export { validateManagerOptions, normalizeGetTokenOptions } from './client/options.ts';
 export { TokenError, InvalidArgumentError, MissingExpiredTokenError, OriginUnavailableError, TokenInvalidError, OriginResponseError, ConnectionError, deserializeError } from './protocol/errors.ts';
 export { isBroadcast } from './protocol/messages.ts';
 `;

@@ -42,7 +42,7 @@ export async function runSoak(options = {}) {
     const address = server.httpServer?.address();
     if (!address || typeof address === 'string') throw new Error('the soak server has no address');
     const base = `http://127.0.0.1:${address.port}`;
-    const { chromiumLaunchOptions } = await server.ssrLoadModule('/test/support/chromium.ts');
+    const { chromiumLaunchOptions } = await server.ssrLoadModule('/dev/browsers/chromium.ts');
     browser = await chromium.launch(chromiumLaunchOptions());
     const context = await browser.newContext();
     const originJson = async (path, body) => {

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import { createOriginWith } from '../origin/createDevOrigin.ts';
 import { supabaseRoutes } from './origin/supabaseRoutes.ts';
-import { chromiumLaunchOptions } from '../test/support/chromium.ts';
-import * as engines from '../test/support/engines/index.ts';
+import { chromiumLaunchOptions } from '../dev/browsers/chromium.ts';
+import * as engines from '../dev/browsers/index.ts';
 
 /** One request to the token origin, as the benchmark sees it arrive. */
 export interface LoggedRequest {
@@ -32,7 +32,7 @@ export interface BenchApi {
   log: LoggedRequest[];
   clear(): void;
   chromiumLaunchOptions: typeof chromiumLaunchOptions;
-  /** The engine-neutral browser drivers (test/support/engines/), for the cross-engine measurements. */
+  /** The engine-neutral browser drivers (dev/browsers/), for the cross-engine measurements. */
   engines: typeof engines;
 }
 

@@ -7,9 +7,9 @@
  */
 import { useMemo, useSyncExternalStore } from 'react';
 import type { GetTokenOptions, Snapshot, TokenManager } from 'tabtoken';
-import { createTokenStore, optionsKey, type TokenState } from './tokenStore.ts';
+import { createTokenStore, optionsKey, type TokenState } from './tokenState.ts';
 
-export type { TokenState } from './tokenStore.ts';
+export type { TokenState } from './tokenState.ts';
 
 /**
  * The manager's snapshot, re-rendering on every change; or, with `select`, the slice it picks,

@@ -5,7 +5,7 @@
  */
 import { computed, getCurrentScope, onScopeDispose, shallowReadonly, shallowRef, toValue, watch, type MaybeRefOrGetter, type ShallowRef } from 'vue';
 import type { GetTokenOptions, Snapshot, Status, TokenError, TokenManager } from 'tabtoken';
-import { createTokenStore, optionsKey } from './tokenStore.ts';
+import { createTokenStore, optionsKey } from './tokenState.ts';
 
 /**
  * The manager's snapshot as a readonly shallow ref, replaced on every change and released with

@@ -7,13 +7,15 @@
  *
  * This file is loaded with `import()` only when local mode is used.
  */
-import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, PROTOCOL_VERSION, leaderLockName, randomId, rpcChannelName } from '../protocol/constants.ts';
+import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS, PROTOCOL_VERSION } from '../protocol/constants.ts';
+import { randomId } from '../protocol/randomId.ts';
+import { leaderLockName, rpcChannelName } from '../protocol/names.ts';
 import { systemClock, type Clock } from '../protocol/clock.ts';
 import { ConnectionError, deserializeError, isRecord, isSerializedError, type SerializedError, type TokenError } from '../protocol/errors.ts';
 import { isBroadcast, parseSnapshot, type BroadcastMessage, type RpcRequest } from '../protocol/messages.ts';
 import { invoke, type Operation, type Operations } from '../protocol/operations.ts';
 import type { EngineConfig, TabHello, Welcome } from '../protocol/types.ts';
-import type { LocalHost, LocalHostOptions } from '../worker/localEngine.ts';
+import type { LocalHost, LocalHostOptions } from '../worker/localHost.ts';
 import { closedError, type Connection } from './Connection.ts';
 import type { SnapshotMirror } from './SnapshotMirror.ts';
 
@@ -42,7 +44,7 @@ const platform = (): LocalDeps => ({
   clock: systemClock,
   locks: typeof navigator !== 'undefined' ? navigator.locks : undefined,
   channel: (name) => new BroadcastChannel(name),
-  loadHost: async () => (await import('../worker/localEngine.ts')).startLocalHost,
+  loadHost: async () => (await import('../worker/localHost.ts')).startLocalHost,
 });
 
 const isVersion = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;

@@ -6,7 +6,7 @@
  * which isolates them: one that throws is reported and the others still run.
  */
 import type { TokenError } from '../protocol/errors.ts';
-import { fail } from '../protocol/options.ts';
+import { fail } from '../protocol/checks.ts';
 import type { BroadcastMessage } from '../protocol/messages.ts';
 import type { Mode, Snapshot, SnapshotToken, Status } from '../protocol/types.ts';
 

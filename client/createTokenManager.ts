@@ -3,63 +3,23 @@
  * local mode), mirrors the broadcast snapshot, and answers reads from the mirror whenever the
  * token it holds is fresh, without a message to the engine.
  */
-import { cacheKey, randomId, workerKey } from '../protocol/constants.ts';
+import { randomId } from '../protocol/randomId.ts';
+import { cacheKey, workerKey } from '../protocol/names.ts';
 import { systemClock } from '../protocol/clock.ts';
 import { ConnectionError, TokenError } from '../protocol/errors.ts';
 import { classify } from '../protocol/freshness.ts';
 import { isBroadcast } from '../protocol/messages.ts';
-import { normalizeGetTokenOptions, validateManagerOptions } from '../protocol/options.ts';
-import type { GetTokenOptions, Snapshot, Stats, TokenManagerOptions, TokenRequest } from '../protocol/types.ts';
+import { normalizeGetTokenOptions, validateManagerOptions } from './options.ts';
+import type { GetTokenOptions, Snapshot, TokenManagerOptions, TokenRequest } from '../protocol/types.ts';
 import type { Operation, Operations } from '../protocol/operations.ts';
 import { createReadTracker } from './ReadTracker.ts';
 import { SharedConnection } from './SharedConnection.ts';
-import { SnapshotMirror, type TokenManagerEvent, type TokenManagerEvents } from './SnapshotMirror.ts';
-import type { ManagerCore, SignInOptions } from './managerActions.ts';
+import { SnapshotMirror } from './SnapshotMirror.ts';
+import type { ManagerCore } from './managerActions.ts';
+import type { TokenManager } from './TokenManager.ts';
 import { closedError } from './Connection.ts';
 import { superviseConnection, type Supervised } from './superviseConnection.ts';
 import { holdTabLock } from './tabLock.ts';
-
-/** The object `createTokenManager` returns. */
-export interface TokenManager {
-  /** Resolves once this tab holds the whole snapshot and the session is known (or known absent). */
-  readonly ready: Promise<void>;
-  /** A token for the active session; `null` only when signed out. Rejects, never throws. */
-  getToken(options?: GetTokenOptions): Promise<string | null>;
-  /** The cached token if it is usable now, else `null` (and a mint starts in the background). */
-  peekToken(options?: GetTokenOptions): string | null;
-  /** The mirrored state; the same object until something changes. */
-  getSnapshot(): Snapshot;
-  /** Calls `listener` after every snapshot change; returns the unsubscribe function. */
-  subscribe(listener: () => void): () => void;
-  /** Listens to `token`, `signout`, `status` or `error`; returns the unsubscribe function. */
-  on<E extends TokenManagerEvent>(event: E, handler: (payload: TokenManagerEvents[E]) => void): () => void;
-  /**
-   * Makes `sessionId` the active session of every tab, once the origin confirms it is one (else
-   * `InvalidArgumentError`, and nothing changes); `null` signs every tab out here only.
-   */
-  setActiveSession(sessionId: string | null): Promise<void>;
-  /**
-   * Re-reads the session from the origin now and applies it in every tab: what an app calls right
-   * after its own sign-in form succeeded. Resolves once this tab's snapshot shows it.
-   */
-  sync(): Promise<void>;
-  /**
-   * Ends the session at the origin and signs every tab out (locally even if the origin fails).
-   * OpenID Connect: revokes the refresh token and, with `postLogoutRedirectUri`, sends this tab to
-   * the provider's logout.
-   */
-  signOut(): Promise<void>;
-  /** OpenID Connect: sends this tab to the provider's sign-in (authorization code with PKCE). */
-  signIn(options?: SignInOptions): Promise<void>;
-  /** OpenID Connect: on the redirect page, completes the sign-in for every tab; resolves with where to go. */
-  handleRedirect(url?: string | URL): Promise<{ returnTo: string }>;
-  /** `fetch` with `Authorization: Bearer <token>` for the page's origin and `fetchOrigins`. */
-  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
-  /** The engine's counters and this tab's reads. */
-  stats(): Promise<Stats>;
-  /** Disconnects this tab; the engine forgets it. */
-  close(): void;
-}
 
 const typed = (error: unknown): TokenError => (error instanceof TokenError ? error : new ConnectionError(String(error), { cause: error }));
 const visible = () => globalThis.document?.visibilityState !== 'hidden';

@@ -7,9 +7,8 @@
  * const jwt = await tokens.getToken();
  */
 export { createTokenManager } from './createTokenManager.ts';
-export { cacheKey } from '../protocol/constants.ts';
-export type { TokenManager } from './createTokenManager.ts';
-export type { SignInOptions } from './managerActions.ts';
+export { cacheKey } from '../protocol/names.ts';
+export type { TokenManager, SignInOptions } from './TokenManager.ts';
 export type { TokenManagerEvent, TokenManagerEvents } from './SnapshotMirror.ts';
 export {
   TokenError,

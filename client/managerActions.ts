@@ -5,9 +5,9 @@
  */
 import { InvalidArgumentError } from '../protocol/errors.ts';
 import type { Operation, Operations } from '../protocol/operations.ts';
-import { validateSessionId } from '../protocol/options.ts';
+import { validateSessionId } from './options.ts';
 import type { EngineConfig, Stats } from '../protocol/types.ts';
-import type { TokenManager } from './createTokenManager.ts';
+import type { TokenManager } from './TokenManager.ts';
 import { authorizedFetch } from './authorizedFetch.ts';
 
 /** What the actions need of the manager that loaded them. */
@@ -20,16 +20,6 @@ export interface ManagerCore {
   /** The manager's token path (`getToken`, `getSnapshot`). */
   tokens: Pick<TokenManager, 'getToken' | 'getSnapshot'>;
   reads: { hits: number; misses: number };
-}
-
-/** Options of `signIn()`. */
-export interface SignInOptions {
-  /** The provider's `prompt` (`login`, `consent`, `select_account`, `none`). */
-  prompt?: string;
-  /** `login_hint`: the user's identifier, when the app knows it. */
-  loginHint?: string;
-  /** Where `handleRedirect()` says to go afterwards: a path of the app; default the current one. */
-  returnTo?: string;
 }
 
 const PARAMS_OF_THE_ANSWER = ['code', 'state', 'iss', 'session_state', 'error', 'error_description', 'error_uri'];

@@ -6,7 +6,7 @@
  *
  *   tab     getToken ──► worker A ✕ (ended)   reattach ─► worker B ──► getToken ──► token
  */
-import { workerLockName } from '../protocol/constants.ts';
+import { workerLockName } from '../protocol/names.ts';
 import { InvalidArgumentError, type TokenError } from '../protocol/errors.ts';
 import type { Clock } from '../protocol/clock.ts';
 import type { Operation, Operations } from '../protocol/operations.ts';

@@ -1,4 +1,4 @@
-import { tabLockName } from '../protocol/constants.ts';
+import { tabLockName } from '../protocol/names.ts';
 
 /**
  * Takes the Web Lock `tabtoken:tab:{id}` and holds it until `release()` or until the tab closes;

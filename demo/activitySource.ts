@@ -3,7 +3,17 @@
  * is: the development origin's mint log, or the OpenID provider's token answers. Each source checks
  * what its server answers and maps the server's clock onto the page's before handing it over.
  */
-import type { OriginWindow, OutageMode } from './originActivity.ts';
+/** The outage modes of `POST /__origin/outage`. */
+export type OutageMode = 'off' | 'missing_expired_token' | 'down';
+
+/** The token requests of a window, on the page's clock (ms), in time order. */
+export interface OriginWindow {
+  /** When each mint was answered. */
+  mints: number[];
+  /** When each refused or failed token request was answered (an outage, a 4xx, a dropped connection). */
+  refused: number[];
+}
+
 
 /** One reading of the origin's activity. */
 export interface Activity {

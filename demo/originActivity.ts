@@ -5,18 +5,7 @@
  * origin's clock is mapped onto the page's with the `now` it answers. `ClerkActivity` is the
  * page's `ActivitySource` for this origin, with its outage switch (`POST /__origin/outage`).
  */
-import type { Activity, ActivitySource } from './activitySource.ts';
-
-/** The outage modes of `POST /__origin/outage`. */
-export type OutageMode = 'off' | 'missing_expired_token' | 'down';
-
-/** The token requests of a window, on the page's clock (ms), in time order. */
-export interface OriginWindow {
-  /** When each mint was answered. */
-  mints: number[];
-  /** When each refused or failed token request was answered (an outage, a 4xx, a dropped connection). */
-  refused: number[];
-}
+import type { Activity, ActivitySource, OriginWindow, OutageMode } from './activitySource.ts';
 
 export interface OriginCounters {
   /** `stats.mints`: every mint since the origin's last reset. */

@@ -11,8 +11,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'vite';
-import type { ProviderEvent } from '../origin/oidc/ProviderEventLog.ts';
-import type { RunningOidcProvider } from '../origin/oidc/startOidcProvider.ts';
+import type { ProviderEvent } from '../dev/oidc/ProviderEventLog.ts';
+import type { RunningOidcProvider } from '../dev/oidc/startOidcProvider.ts';
 
 /** One answer of the token endpoint, as `/demo/oidc-log` gives it. */
 export interface ProviderAnswer {

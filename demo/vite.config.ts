@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vite';
 import { devOrigin } from '../origin/devOrigin.ts';
-import { oidcProviderPlugin } from '../origin/oidc/oidcProviderPlugin.ts';
+import { oidcProviderPlugin } from '../dev/oidc/oidcProviderPlugin.ts';
 import { createTestSessionToken } from '../origin/testing.ts';
 import { providerRoutes } from './providerRoutes.ts';
 

@@ -3,8 +3,9 @@
  * result and validation. The SharedWorker's comlink API, the local-mode rpc channel and the tab's
  * connections all go through it, so adding an operation is one line here.
  */
-import type { Engine, EngineStats, ProofRequest, ReadReport, SignInRequest, SignedOut, TokenRequest } from './types.ts';
-import { checkSessionId, parseReadReports, parseTokenRequest } from './wire.ts';
+import type { SerializedError } from './errors.ts';
+import type { Engine, EngineStats, TabHello, Welcome, ProofRequest, ReadReport, SignInRequest, SignedOut, TokenRequest } from './types.ts';
+import { checkSessionId, parseReadReports, parseTokenRequest } from './checks.ts';
 
 /** Argument and result of each operation. */
 export interface Operations {
@@ -56,3 +57,12 @@ export function isOperation(value: unknown): value is Operation {
 export async function invoke<K extends Operation>(engine: Engine, op: K, arg: unknown): Promise<Operations[K][1]> {
   return (HANDLERS[op] as Handler<K>)(engine, arg);
 }
+
+/** The worker's surface as a tab sees it through comlink (one port per tab): hello, then the operations. */
+export type WorkerApi = {
+  /** `onError` hears the engine's failures that no call of this tab awaits (a background refresh, sign-out's end request). */
+  hello(hello: TabHello, onError?: (error: SerializedError) => void): Promise<Welcome>;
+  /** The tab now holds its Web Lock `tabtoken:tab:{id}`: the worker may wait on it (shared mode). */
+  held(): void;
+  bye(tabId: string): void;
+} & { [K in Operation]: (arg: Operations[K][0]) => Promise<Operations[K][1]> };

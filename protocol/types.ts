@@ -1,5 +1,3 @@
-import type { SerializedError } from './errors.ts';
-import type { Operation, Operations } from './operations.ts';
 
 /**
  * Public types and the contract between a tab and the engine. Types only.
@@ -261,12 +259,3 @@ export interface Welcome {
   instance: string;
   snapshot: Snapshot;
 }
-
-/** The worker's surface as a tab sees it through comlink (one port per tab): hello, then the operations. */
-export type WorkerApi = {
-  /** `onError` hears the engine's failures that no call of this tab awaits (a background refresh, sign-out's end request). */
-  hello(hello: TabHello, onError?: (error: SerializedError) => void): Promise<Welcome>;
-  /** The tab now holds its Web Lock `tabtoken:tab:{id}`: the worker may wait on it (shared mode). */
-  held(): void;
-  bye(tabId: string): void;
-} & { [K in Operation]: (arg: Operations[K][0]) => Promise<Operations[K][1]> };

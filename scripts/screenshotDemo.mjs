@@ -55,7 +55,7 @@ try {
   const { port } = server.httpServer.address();
   const base = `http://127.0.0.1:${port}`;
   const home = args.oidc ? `${base}/?origin=oidc` : `${base}/`;
-  const { chromiumLaunchOptions } = await server.ssrLoadModule(resolve(root, 'test/support/chromium.ts'));
+  const { chromiumLaunchOptions } = await server.ssrLoadModule(resolve(root, 'dev/browsers/chromium.ts'));
   browser = await chromium.launch(chromiumLaunchOptions());
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
   let provider = null;
@@ -77,7 +77,7 @@ try {
   await waitStatus(first, 'signed-out');
   await sleep(4000); // a few seconds signed out: the grey band at the left
   if (provider) {
-    const { completeDevLogin } = await server.ssrLoadModule(resolve(root, 'origin/oidc/completeDevLogin.ts'));
+    const { completeDevLogin } = await server.ssrLoadModule(resolve(root, 'dev/oidc/completeDevLogin.ts'));
     await first.click('#sign-in');
     await completeDevLogin(first, { issuer: provider.issuer, login: 'alice' });
     await first.waitForURL(home);

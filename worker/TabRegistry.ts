@@ -1,6 +1,7 @@
-import { tabLockName } from '../protocol/constants.ts';
+import { tabLockName } from '../protocol/names.ts';
 import { InvalidArgumentError, type SerializedError } from '../protocol/errors.ts';
-import { checkSessionId, configMismatch, parseEngineConfig } from '../protocol/wire.ts';
+import { checkSessionId } from '../protocol/checks.ts';
+import { configMismatch, parseEngineConfig } from './engineConfig.ts';
 import type { Engine, EngineConfig, TabHello } from '../protocol/types.ts';
 
 const TAB_ID = /^[A-Za-z0-9-]{1,64}$/;

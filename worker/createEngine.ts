@@ -4,12 +4,12 @@
  * itself imports no platform code and runs on fakes in unit tests.
  */
 import { systemClock } from '../protocol/clock.ts';
-import { parseEngineConfig } from '../protocol/wire.ts';
+import { parseEngineConfig } from './engineConfig.ts';
 import type { EngineConfig } from '../protocol/types.ts';
-import { ClerkOrigin } from './ClerkOrigin.ts';
+import { ClerkOrigin } from '../origins/clerk/ClerkOrigin.ts';
 import { lazyOrigin } from './lazyOrigin.ts';
-import { IdbTokenStore } from './IdbTokenStore.ts';
-import { TokenEngine, type TokenEngineDeps } from './TokenEngine.ts';
+import { IdbTokenStore } from '../storage/IdbTokenStore.ts';
+import { TokenEngine, type TokenEngineDeps } from '../engine/TokenEngine.ts';
 
 /** What a caller may replace; `fetch` is what the default origin uses. */
 export interface EngineOverrides extends Partial<TokenEngineDeps> {
@@ -31,7 +31,7 @@ export function createEngine(untrusted: EngineConfig, overrides: EngineOverrides
     origin:
       overrides.origin ??
       (config.oidc
-        ? lazyOrigin(() => import('./oidc/OidcOrigin.ts').then(({ OidcOrigin }) => new OidcOrigin(config, { clock, fetch: fetchImpl, locks: navigator.locks })))
+        ? lazyOrigin(() => import('../origins/oidc/OidcOrigin.ts').then(({ OidcOrigin }) => new OidcOrigin(config, { clock, fetch: fetchImpl, locks: navigator.locks })))
         : new ClerkOrigin(config, { clock, fetch: fetchImpl })),
     store: overrides.store !== undefined ? overrides.store : config.persist ? new IdbTokenStore(config) : null,
     random: overrides.random ?? Math.random,

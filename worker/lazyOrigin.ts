@@ -1,4 +1,4 @@
-import type { TokenOrigin } from './TokenOrigin.ts';
+import type { TokenOrigin } from '../engine/TokenOrigin.ts';
 
 /**
  * A token origin whose code is loaded on first use (the OpenID Connect adapter: a chunk of its own,
@@ -8,7 +8,7 @@ import type { TokenOrigin } from './TokenOrigin.ts';
  * loaded), which does nothing; anything else reads as absent (so the proxy is not a thenable).
  *
  * @example
- * const origin = lazyOrigin(() => import('./oidc/OidcOrigin.ts').then((m) => new m.OidcOrigin(config, deps)));
+ * const origin = lazyOrigin(() => import('../origins/oidc/OidcOrigin.ts').then((m) => new m.OidcOrigin(config, deps)));
  * await origin.ready;
  */
 export function lazyOrigin(load: () => Promise<TokenOrigin>): TokenOrigin {

@@ -4,12 +4,15 @@
  * mirrors it through the BroadcastChannel, where every change of the engine is published.
  */
 import * as Comlink from 'comlink';
-import { CONNECT_TIMEOUT_MS, PROTOCOL_VERSION, randomId, workerKey, workerLockName } from '../protocol/constants.ts';
+import { CONNECT_TIMEOUT_MS, PROTOCOL_VERSION } from '../protocol/constants.ts';
+import { randomId } from '../protocol/randomId.ts';
+import { workerKey, workerLockName } from '../protocol/names.ts';
 import { InvalidArgumentError, serializeError, type SerializedError } from '../protocol/errors.ts';
 import { installErrorTransfer } from '../protocol/errorTransfer.ts';
 import type { BroadcastMessage } from '../protocol/messages.ts';
 import { OPERATIONS, invoke } from '../protocol/operations.ts';
-import type { Engine, EngineConfig, Snapshot, TabHello, Welcome, WorkerApi } from '../protocol/types.ts';
+import type { Engine, EngineConfig, Snapshot, TabHello, Welcome } from '../protocol/types.ts';
+import type { WorkerApi } from '../protocol/operations.ts';
 import { createEngine } from './createEngine.ts';
 import { TabRegistry, checkConfig, parseHello } from './TabRegistry.ts';
 

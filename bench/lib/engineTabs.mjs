@@ -1,5 +1,5 @@
 /**
- * Bench tabs in any engine, through the engine-neutral driver of test/support/engines/ (reached
+ * Bench tabs in any engine, through the engine-neutral driver of dev/browsers/ (reached
  * through the bench plugin's api, since it is TypeScript): a profile per run, tabs opened the same
  * way in every engine (a new top-level tab of the profile), and their figures read with `evaluate`.
  * The page tags its own requests with the run's id (its namespace) in a `bench_run` cookie.

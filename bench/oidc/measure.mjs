@@ -1,6 +1,6 @@
 /**
  * The OpenID Connect benchmark (SPEC 10, "the real peers"): OpenID clients in N real tabs against
- * the real provider (oidc-provider, `origin/oidc/`) with refresh-token rotation on and DPoP off,
+ * the real provider (oidc-provider, `dev/oidc/`) with refresh-token rotation on and DPoP off,
  * everything counted from the provider's own events — refreshes per cycle, `invalid_grant` answers,
  * whether the provider revoked the grant, and how many tabs end up signed out.
  *
@@ -166,7 +166,7 @@ export async function measureOidcPeers({ browser, mode, log }) {
   const settings = OIDC_MODES[mode];
   const kinds = Object.entries(OIDC_CONTENDERS).filter(([, c]) => c.ready).map(([kind]) => kind);
   const pending = Object.entries(OIDC_CONTENDERS).filter(([, c]) => !c.ready).map(([kind, c]) => ({ kind, reason: c.pending }));
-  const { module: oidc } = await runnerImport(fileURLToPath(new URL('../../origin/oidc/index.ts', import.meta.url)));
+  const { module: oidc } = await runnerImport(fileURLToPath(new URL('../../dev/oidc/index.ts', import.meta.url)));
   const outDir = mkdtempSync(join(tmpdir(), 'tabtoken-bench-oidc-'));
   let server;
   let op;

@@ -8,9 +8,9 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completeDevLogin } from '../../origin/oidc/completeDevLogin.ts';
-import type { OidcProviderPlugin } from '../../origin/oidc/oidcProviderPlugin.ts';
-import type { RunningOidcProvider } from '../../origin/oidc/startOidcProvider.ts';
+import { completeDevLogin } from '../../dev/oidc/completeDevLogin.ts';
+import type { OidcProviderPlugin } from '../../dev/oidc/oidcProviderPlugin.ts';
+import type { RunningOidcProvider } from '../../dev/oidc/startOidcProvider.ts';
 import { chart, peek, startDemo, status, waitChartMatches, waitStatus, waitTiles, type DemoHarness, type DemoWindow } from './support/demoPage.ts';
 
 let demo: DemoHarness;

@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumLaunchOptions } from '../support/chromium.ts';
-import { freePort } from '../support/ports.ts';
+import { chromiumLaunchOptions } from '../../dev/browsers/chromium.ts';
+import { freePort } from '../../dev/ports.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'tabtoken-pack-'));

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../support/ports.ts';
+import { freePort } from '../../dev/ports.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const script = join(root, 'scripts', 'tabtoken.mjs');

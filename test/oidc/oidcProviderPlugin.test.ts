@@ -6,7 +6,7 @@ import { get } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'vite';
 import { expect, test } from 'vitest';
-import { oidcProviderPlugin, signInWithCodeFlow, type DemoOidcConfig } from '../../origin/oidc/index.ts';
+import { oidcProviderPlugin, signInWithCodeFlow, type DemoOidcConfig } from '../../dev/oidc/index.ts';
 
 test('the plugin serves /demo/oidc-config, and its redirect URI completes a sign-in', async () => {
   const plugin = oidcProviderPlugin({ accessTokenTtlSeconds: 20 });

@@ -4,7 +4,7 @@
  */
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { describe, expect, test } from 'vitest';
-import { CookieJar, discover, refreshGrant, signInWithCodeFlow } from '../../origin/oidc/index.ts';
+import { CookieJar, discover, refreshGrant, signInWithCodeFlow } from '../../dev/oidc/index.ts';
 import { APP, LOGGED_OUT, provider, REDIRECT, signIn } from './support.ts';
 
 describe('discovery', () => {

@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
-import { refreshGrant, startProxy } from '../../origin/oidc/index.ts';
+import { refreshGrant, startProxy } from '../../dev/oidc/index.ts';
 import { provider, signIn } from './support.ts';
 
 async function failureOf(url: string, timeoutMs = 2000): Promise<string> {

@@ -3,7 +3,7 @@
  * proof checked, nonces demanded on request, and CORS for the app's origins only.
  */
 import { describe, expect, test } from 'vitest';
-import { createDpopKey, type DpopKey, type RunningOidcProvider } from '../../origin/oidc/index.ts';
+import { createDpopKey, type DpopKey, type RunningOidcProvider } from '../../dev/oidc/index.ts';
 import { APP, provider, signIn } from './support.ts';
 
 async function boundSignIn(): Promise<{ op: RunningOidcProvider; key: DpopKey; token: string; url: string }> {

@@ -5,7 +5,7 @@
  * DPoP-bound tokens).
  */
 import { describe, expect, test } from 'vitest';
-import { createDpopKey, refreshGrant, tokenRequest } from '../../origin/oidc/index.ts';
+import { createDpopKey, refreshGrant, tokenRequest } from '../../dev/oidc/index.ts';
 import { provider, signIn } from './support.ts';
 
 describe('rotation (DPoP off)', () => {

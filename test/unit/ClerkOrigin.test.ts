@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OriginResponseError, OriginUnavailableError } from '../../protocol/errors.ts';
-import { ClerkOrigin } from '../../worker/ClerkOrigin.ts';
+import { ClerkOrigin } from '../../origins/clerk/ClerkOrigin.ts';
 import { engineConfig } from './support/engine.ts';
 import { FakeClock, until } from './support/FakeClock.ts';
 import { signToken } from './support/tokens.ts';

@@ -5,10 +5,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalConnection, type LocalDeps } from '../../client/LocalConnection.ts';
 import { SnapshotMirror } from '../../client/SnapshotMirror.ts';
-import { leaderLockName, rpcChannelName, workerKey } from '../../protocol/constants.ts';
+import { leaderLockName, rpcChannelName, workerKey } from '../../protocol/names.ts';
 import { ConnectionError } from '../../protocol/errors.ts';
 import type { Engine, EngineStats } from '../../protocol/types.ts';
-import type { LocalHost } from '../../worker/localEngine.ts';
+import type { LocalHost } from '../../worker/localHost.ts';
 import { engineConfig } from './support/engine.ts';
 import { FakeClock, flush } from './support/FakeClock.ts';
 import { FakeLocks } from './support/FakeLocks.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BACKOFF_CAP_MS, RETRY_AFTER_MAX_MS } from '../../protocol/constants.ts';
-import { RetryPolicy } from '../../worker/RetryPolicy.ts';
+import { RetryPolicy } from '../../engine/RetryPolicy.ts';
 
 describe('RetryPolicy', () => {
   it('backoff delays follow full jitter within bounds: random · min(30 s, 1 s · 2^attempt)', () => {

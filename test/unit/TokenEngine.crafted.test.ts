@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../protocol/errors.ts';
 import type { EngineChange, TokenRequest } from '../../protocol/types.ts';
-import { MemoryTokenStore } from '../../worker/MemoryTokenStore.ts';
+import { MemoryTokenStore } from './support/MemoryTokenStore.ts';
 import { createEngine } from '../../worker/createEngine.ts';
-import type { TokenStore } from '../../worker/TokenStore.ts';
+import type { TokenStore } from '../../engine/TokenStore.ts';
 import { engineConfig, req, scripted } from './support/engine.ts';
 import { FakeClock, flush, until } from './support/FakeClock.ts';
 import { ScriptedOrigin } from './support/ScriptedOrigin.ts';

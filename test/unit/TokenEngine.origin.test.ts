@@ -7,7 +7,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineChange } from '../../protocol/types.ts';
-import { MemoryTokenStore } from '../../worker/MemoryTokenStore.ts';
+import { MemoryTokenStore } from './support/MemoryTokenStore.ts';
 import { DevOriginHarness } from './support/DevOriginHarness.ts';
 import { req, withOrigin } from './support/engine.ts';
 import { FakeClock, flush, until } from './support/FakeClock.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classify, staleAt } from '../../protocol/freshness.ts';
-import { initialState, type CacheEntry, type EngineState } from '../../worker/engineState.ts';
-import { reduce } from '../../worker/reduce.ts';
+import { initialState, type CacheEntry, type EngineState } from '../../engine/engineState.ts';
+import { reduce } from '../../engine/reduce.ts';
 
 function entry(jwt: string, oiat: number | null, iat: number, expiresAt = 100_000): CacheEntry {
   return { jwt, expiresAt, staleAt: staleAt(expiresAt), oiat, iat, lifetimeS: 60, claims: null };

@@ -4,7 +4,7 @@
  * returns it), and once loaded every method runs on the adapter itself (its private fields).
  */
 import { describe, expect, it } from 'vitest';
-import type { TokenOrigin } from '../../worker/TokenOrigin.ts';
+import type { TokenOrigin } from '../../engine/TokenOrigin.ts';
 import { lazyOrigin } from '../../worker/lazyOrigin.ts';
 
 class Adapter {

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../protocol/errors.ts';
-import { normalizeGetTokenOptions, validateManagerOptions } from '../../protocol/options.ts';
-import { configMismatch, parseEngineConfig } from '../../protocol/wire.ts';
+import { normalizeGetTokenOptions, validateManagerOptions } from '../../client/options.ts';
+import { configMismatch, parseEngineConfig } from '../../worker/engineConfig.ts';
 
 const PAGE = 'https://app.example.com';
 

@@ -11,8 +11,8 @@ import { PROTOCOL_VERSION } from '../../protocol/constants.ts';
 import { isAtLeastAsFresh, staleAt } from '../../protocol/freshness.ts';
 import type { EngineChange } from '../../protocol/types.ts';
 import { SnapshotMirror } from '../../client/SnapshotMirror.ts';
-import { activeSessionId, initialState, snapshotOf, statusOf, type Action, type CacheEntry, type EngineState, type StoreWrite } from '../../worker/engineState.ts';
-import { reduce } from '../../worker/reduce.ts';
+import { activeSessionId, initialState, snapshotOf, statusOf, type Action, type CacheEntry, type EngineState, type StoreWrite } from '../../engine/engineState.ts';
+import { reduce } from '../../engine/reduce.ts';
 import { seeded } from './support/seeded.ts';
 
 const SESSIONS = ['sess_a', 'sess_b', 'sess_c'] as const;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { SnapshotMirror } from '../../client/SnapshotMirror.ts';
 import { superviseConnection, type SharedLink, type SuperviseOptions } from '../../client/superviseConnection.ts';
-import { workerLockName } from '../../protocol/constants.ts';
+import { workerLockName } from '../../protocol/names.ts';
 import { ConnectionError, InvalidArgumentError, type TokenError } from '../../protocol/errors.ts';
 import type { Mode, Snapshot, TabHello } from '../../protocol/types.ts';
 import { engineConfig } from './support/engine.ts';

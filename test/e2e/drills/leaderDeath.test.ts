@@ -111,7 +111,7 @@ describe('drill 4: leader death in local mode', () => {
     const leader = await openTab(context, h.base, options, { nosw: true });
     // The second tab's engine code never loads (a failed deploy, a blocked chunk).
     const broken = await context.newPage();
-    await broken.route('**/worker/localEngine.ts*', (route) => route.abort());
+    await broken.route('**/worker/localHost.ts*', (route) => route.abort());
     await broken.goto(tabUrl(h.base, options, { nosw: true }));
     await waitReady(broken);
     const last = await openTab(context, h.base, options, { nosw: true });

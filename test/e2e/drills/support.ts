@@ -6,7 +6,7 @@
  */
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
-import { chromiumLaunchOptions } from '../../support/chromium.ts';
+import { chromiumLaunchOptions } from '../../../dev/browsers/chromium.ts';
 
 export { advanceClock, backend, mintLog, origin, SECRET_KEY, stats, totalRequests, type MintRecord, type OriginStats } from '../../support/originApi.ts';
 export { repeatUntil, sleep, waitFor } from '../../support/wait.ts';

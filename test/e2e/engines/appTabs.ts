@@ -2,7 +2,7 @@
  * Tabs of the app in any engine: the test page of test/browser/fixtures/tab.html opened through the
  * engine-neutral driver, and what the suite asks of them and of the origin.
  */
-import { waitInTab, type EngineProfile, type EngineTab } from '../../support/engines/index.ts';
+import { waitInTab, type EngineProfile, type EngineTab } from '../../../dev/browsers/index.ts';
 import { tabUrl, type TabFlags, type TabOptions } from '../drills/support.ts';
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The cross-engine suite, written once over the engine-neutral driver (test/support/engines/) and
+ * The cross-engine suite, written once over the engine-neutral driver (dev/browsers/) and
  * run in Chromium, Firefox and WebKit by the three files beside it. One browser per engine for the
  * whole file, a profile of its own per test (its own cookie jar, so its own session at the origin,
  * and its own storage and workers), 20 s tokens and `pollIntervalMs: 1000` so that a refresh cycle
@@ -11,7 +11,7 @@
  * test/browser/fixtures/closableWorker.ts), since Firefox and WebKit give a test no other way.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { ENGINE_LABELS, engineMissing, launchEngine, waitInTab, type Engine, type EngineName, type EngineProfile, type EngineTab } from '../../support/engines/index.ts';
+import { ENGINE_LABELS, engineMissing, launchEngine, waitInTab, type Engine, type EngineName, type EngineProfile, type EngineTab } from '../../../dev/browsers/index.ts';
 import { mintLog, origin, stats, startTestServer, totalRequests, waitFor, type TestServer } from '../drills/support.ts';
 import { packagedApp, previewPackagedApp } from '../support/packagedApp.ts';
 import { getToken, openAppTab, peekToken, reloadAppTab, signIn, snapshotOf, statsOf, storedValues } from './appTabs.ts';

@@ -4,7 +4,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDpopKey, refreshGrant } from '../../../origin/oidc/index.ts';
+import { createDpopKey, refreshGrant } from '../../../dev/oidc/index.ts';
 import { snapshot } from '../drills/support.ts';
 import { grantOf, oidcContext, openOidcTab, signInThrough, startOidcHarness, type OidcHarness } from './support.ts';
 

@@ -6,7 +6,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refreshGrant } from '../../../origin/oidc/index.ts';
+import { refreshGrant } from '../../../dev/oidc/index.ts';
 import { snapshot, waitReady } from '../drills/support.ts';
 import { grantOf, oidcContext, openOidcTab, signInThrough, startOidcHarness, type OidcHarness } from './support.ts';
 

@@ -3,7 +3,7 @@
  * redirect, the user and claims in every tab, and the redirect page's answers checked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completeDevLogin } from '../../../origin/oidc/index.ts';
+import { completeDevLogin } from '../../../dev/oidc/index.ts';
 import { snapshot } from '../drills/support.ts';
 import { grantOf, oidcContext, openOidcTab, signInThrough, startOidcHarness, type OidcHarness } from './support.ts';
 

@@ -4,7 +4,7 @@
  * Chromium through playwright-core, and the sign-in through the provider's own pages.
  */
 import type { BrowserContext, Page } from 'playwright-core';
-import { completeDevLogin, startOidcProvider, type OidcProviderOptions, type RunningOidcProvider } from '../../../origin/oidc/index.ts';
+import { completeDevLogin, startOidcProvider, type OidcProviderOptions, type RunningOidcProvider } from '../../../dev/oidc/index.ts';
 import { newContext, startHarness, tabUrl, waitReady, type Harness, type TabFlags } from '../drills/support.ts';
 
 export interface OidcHarness extends Harness {

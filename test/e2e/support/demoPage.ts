@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
-import { chromiumLaunchOptions } from '../../support/chromium.ts';
+import { chromiumLaunchOptions } from '../../../dev/browsers/chromium.ts';
 
 /** What a demo page exposes to the tests. */
 export interface DemoWindow {

@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { freePort } from '../../support/ports.ts';
+import { freePort } from '../../../dev/ports.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 const fixture = join(root, 'test', 'e2e', 'fixture-app');

@@ -1,7 +1,7 @@
 import { DEFAULT_ENDPOINTS, MIN_LEEWAY_S } from '../../../protocol/constants.ts';
 import type { EngineConfig, TokenRequest } from '../../../protocol/types.ts';
 import { createEngine, type EngineOverrides } from '../../../worker/createEngine.ts';
-import type { TokenStore } from '../../../worker/TokenStore.ts';
+import type { TokenStore } from '../../../engine/TokenStore.ts';
 import { FakeClock, flush, until } from './FakeClock.ts';
 import type { Browser, DevOriginHarness } from './DevOriginHarness.ts';
 import { ScriptedOrigin } from './ScriptedOrigin.ts';

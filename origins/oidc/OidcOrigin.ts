@@ -12,14 +12,15 @@
  *   worker A  lock ── read RT1 ── POST refresh ── store RT2 ── unlock
  *   worker B         (waits)                                  lock ── read RT2 ── …
  */
-import { grantLockName, randomId, workerKey } from '../../protocol/constants.ts';
+import { randomId } from '../../protocol/randomId.ts';
+import { grantLockName, workerKey } from '../../protocol/names.ts';
 import type { Clock } from '../../protocol/clock.ts';
 import { ConnectionError, InvalidArgumentError, OriginResponseError, OriginUnavailableError, TokenInvalidError } from '../../protocol/errors.ts';
 import { decodeJwt } from 'jose';
 import type { Claims, EngineConfig, OidcConfig, ProofRequest, SignInRequest } from '../../protocol/types.ts';
-import type { FailureKind, MintTarget, MintedToken, OriginCounters, OriginSessions, SignInResult, TokenFacts, TokenOrigin } from '../TokenOrigin.ts';
+import type { FailureKind, MintTarget, MintedToken, OriginCounters, OriginSessions, SignInResult, TokenFacts, TokenOrigin } from '../../engine/TokenOrigin.ts';
 import { createDpopKey, dpopProof, randomToken, sha256 } from './dpop.ts';
-import { GrantStore, type Grant, type GrantAccess } from './GrantStore.ts';
+import { GrantStore, type Grant, type GrantAccess } from '../../storage/GrantStore.ts';
 import { parseOidc, parseProofRequest, parseSignInRequest, parseUrl } from './oidcChecks.ts';
 import { ProviderClient, type ProviderMetadata, type TokenAnswer } from './ProviderClient.ts';
 

@@ -5,7 +5,8 @@
  * answers followers' requests on the `:rpc` channel. Without Web Locks every tab runs its own
  * engine and publishes only to itself.
  */
-import { PROTOCOL_VERSION, randomId } from '../protocol/constants.ts';
+import { PROTOCOL_VERSION } from '../protocol/constants.ts';
+import { randomId } from '../protocol/randomId.ts';
 import { InvalidArgumentError, serializeError, type SerializedError } from '../protocol/errors.ts';
 import type { BroadcastMessage, RpcEvent, RpcReply, RpcRequest } from '../protocol/messages.ts';
 import { invoke, isOperation } from '../protocol/operations.ts';

@@ -1,5 +1,5 @@
 import { createStore, del, delMany, entries, get, set, type UseStore } from 'idb-keyval';
-import type { Claims } from '../../protocol/types.ts';
+import type { Claims } from '../protocol/types.ts';
 
 /** The access token the grant last got, as the engine caches it. */
 export interface GrantAccess {

@@ -1,5 +1,5 @@
 import type { SignedOut } from '../protocol/types.ts';
-import { checkSessionId } from '../protocol/wire.ts';
+import { checkSessionId } from '../protocol/checks.ts';
 import type { EngineContext } from './EngineContext.ts';
 import { activeSessionId } from './engineState.ts';
 import type { Refresher } from './Refresher.ts';

@@ -7,7 +7,7 @@
  * ID tokens for real.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { ProviderMetadata as LibraryMetadata } from '../../worker/oidc/ProviderClient.ts';
+import type { ProviderMetadata as LibraryMetadata } from '../../origins/oidc/ProviderClient.ts';
 import type { DpopKey } from './dpopKey.ts';
 
 /** The discovery fields these helpers read: the library's own, and introspection. */

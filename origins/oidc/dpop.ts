@@ -4,7 +4,7 @@
  * storage (a script injected into the app's origin can still use it while it runs: SPEC 11).
  */
 import { SignJWT, base64url, exportJWK } from 'jose';
-import { randomId } from '../../protocol/constants.ts';
+import { randomId } from '../../protocol/randomId.ts';
 
 /** A new key pair; the private key cannot be exported, the public one travels in every proof. */
 export function createDpopKey(): Promise<CryptoKeyPair> {

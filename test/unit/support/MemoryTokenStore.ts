@@ -1,4 +1,4 @@
-import type { ActiveSession, StoredToken, TokenStore } from './TokenStore.ts';
+import type { ActiveSession, StoredToken, TokenStore } from '../../../engine/TokenStore.ts';
 
 /**
  * A `TokenStore` in a Map: for unit tests, and a model of what IndexedDB keeps. Values are copied

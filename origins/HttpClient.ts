@@ -1,7 +1,7 @@
 import { REQUEST_TIMEOUT_MS } from '../protocol/constants.ts';
 import type { Clock } from '../protocol/clock.ts';
 import { OriginResponseError, OriginUnavailableError, isRecord, type OriginErrorEntry } from '../protocol/errors.ts';
-import { RetryPolicy } from './RetryPolicy.ts';
+import { RetryPolicy } from '../engine/RetryPolicy.ts';
 
 /** Responses larger than this are refused unread: a token answer is a few kilobytes. */
 export const MAX_BODY_BYTES = 1024 * 1024;

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromiumPath } from '../chromium.ts';
+import { chromiumPath } from './chromium.ts';
 import type { EngineName } from './Engine.ts';
 
 function isFile(path: string): boolean {

@@ -1,7 +1,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { TokenInvalidError } from '../protocol/errors.ts';
-import type { VerifyOptions } from '../protocol/types.ts';
-import type { JwksVerifier } from './JwksVerifier.ts';
+import { TokenInvalidError } from '../../protocol/errors.ts';
+import type { VerifyOptions } from '../../protocol/types.ts';
+import type { JwksVerifier } from '../JwksVerifier.ts';
 
 /** What a valid token says about itself (seconds, origin time). */
 export interface ValidToken {
@@ -80,7 +80,7 @@ export class TokenValidator {
     if (token.sid !== o.sessionId) throw invalid(`belongs to another session than ${o.sessionId}`);
     if (this.#verify) {
       try {
-        this.#verifier ??= import('./JwksVerifier.ts').then(({ JwksVerifier }) => new JwksVerifier(this.#verify!, this.#fetch));
+        this.#verifier ??= import('../JwksVerifier.ts').then(({ JwksVerifier }) => new JwksVerifier(this.#verify!, this.#fetch));
         await (await this.#verifier).verify(jwt, originNow);
       } catch (cause) {
         // A failed chunk load must not poison every later token.

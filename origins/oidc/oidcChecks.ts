@@ -3,8 +3,7 @@
  * proof requests), in the adapter's own chunk: a Clerk manager's worker never carries them.
  */
 import type { OidcConfig, ProofRequest, SignInRequest } from '../../protocol/types.ts';
-import { fail } from '../../protocol/options.ts';
-import { check, isBaseUrl, isFields, matches, type Fields } from '../../protocol/wire.ts';
+import { check, fail, isBaseUrl, isFields, matches, type Fields } from '../../protocol/checks.ts';
 
 const isUrl = (value: unknown): value is string => isBaseUrl(value, true);
 const orNull = <T>(value: unknown, ok: (v: unknown) => boolean, field: string): T | null => (value === null ? null : check<T>(value, ok(value), field));

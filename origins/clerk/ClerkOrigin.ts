@@ -1,9 +1,9 @@
-import { SESSION_ID_PATTERN } from '../protocol/constants.ts';
-import type { Clock } from '../protocol/clock.ts';
-import { OriginResponseError, OriginUnavailableError, TokenInvalidError, isRecord } from '../protocol/errors.ts';
-import type { EngineConfig } from '../protocol/types.ts';
-import { HttpClient, MAX_BODY_BYTES, parseJsonObject, type Received } from './HttpClient.ts';
-import type { FailureKind, MintTarget, MintedToken, OriginCounters, OriginSessions, TokenFacts, TokenOrigin } from './TokenOrigin.ts';
+import { SESSION_ID_PATTERN } from '../../protocol/constants.ts';
+import type { Clock } from '../../protocol/clock.ts';
+import { OriginResponseError, OriginUnavailableError, TokenInvalidError, isRecord } from '../../protocol/errors.ts';
+import type { EngineConfig } from '../../protocol/types.ts';
+import { HttpClient, MAX_BODY_BYTES, parseJsonObject, type Received } from '../HttpClient.ts';
+import type { FailureKind, MintTarget, MintedToken, OriginCounters, OriginSessions, TokenFacts, TokenOrigin } from '../../engine/TokenOrigin.ts';
 import { TokenValidator } from './TokenValidator.ts';
 
 /**

@@ -1,4 +1,5 @@
-import { MIN_LEEWAY_S, cacheKey } from '../protocol/constants.ts';
+import { MIN_LEEWAY_S } from '../protocol/constants.ts';
+import { cacheKey } from '../protocol/names.ts';
 import type { TokenRequest } from '../protocol/types.ts';
 import type { EngineContext } from './EngineContext.ts';
 import { activeSessionId } from './engineState.ts';

@@ -4,7 +4,7 @@
  * (DevTools `Target.closeTarget`, as a crash or memory pressure would).
  */
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { chromiumLaunchOptions } from '../chromium.ts';
+import { chromiumLaunchOptions } from './chromium.ts';
 import { pageTabs, type Engine, type EngineProfile } from './Engine.ts';
 
 function profileOf(context: BrowserContext): EngineProfile {

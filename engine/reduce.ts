@@ -3,7 +3,8 @@
  * publish and the effects to run. Pure: it reads no clock (`now` is given), does no I/O, creates
  * no promise and never dispatches; the same inputs always give the same output.
  */
-import { MAX_PERSISTED_LIFETIME_S, cacheKey } from '../protocol/constants.ts';
+import { MAX_PERSISTED_LIFETIME_S } from '../protocol/constants.ts';
+import { cacheKey } from '../protocol/names.ts';
 import { isAtLeastAsFresh } from '../protocol/freshness.ts';
 import type { EngineChange } from '../protocol/types.ts';
 import { activeSessionId, statusOf, type Action, type CacheEntry, type Effect, type EngineState, type Transition } from './engineState.ts';

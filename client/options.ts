@@ -16,18 +16,13 @@ import {
   POLL_INTERVAL_MS,
   SESSION_ID_PATTERN,
   TEMPLATE_PATTERN,
-} from './constants.ts';
-import { InvalidArgumentError } from './errors.ts';
-import type { EngineConfig, Endpoints, OidcConfig, TokenRequest, VerifyOptions } from './types.ts';
+} from '../protocol/constants.ts';
+import { fail } from '../protocol/checks.ts';
+import type { EngineConfig, Endpoints, OidcConfig, TokenRequest, VerifyOptions } from '../protocol/types.ts';
 
 type Options = Record<string, unknown>;
 type Rule = [test: (value: unknown) => boolean, expected: string];
 
-/** Throws the `InvalidArgumentError` "{option} must be {expected}; got {value}". */
-export function fail(option: string, expected: string, value: unknown): never {
-  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : value && typeof value === 'object' ? 'an object' : String(value);
-  throw new InvalidArgumentError(`${option} must be ${expected}; got ${shown}`);
-}
 
 /** `o[key]` when it passes the rule, `fallback` when it is undefined; else an error naming `option`. */
 function get<T>(o: Options, key: string, fallback: T, [test, expected]: Rule, option = key): T {

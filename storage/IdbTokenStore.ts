@@ -1,7 +1,7 @@
 import { createStore, del, delMany, entries, get, keys, set, type UseStore } from 'idb-keyval';
-import { workerKey } from '../protocol/constants.ts';
+import { workerKey } from '../protocol/names.ts';
 import type { EngineConfig } from '../protocol/types.ts';
-import { STORE_KEYS, type ActiveSession, type StoredToken, type TokenStore } from './TokenStore.ts';
+import { STORE_KEYS, type ActiveSession, type StoredToken, type TokenStore } from '../engine/TokenStore.ts';
 
 /**
  * The browser `TokenStore`: one idb-keyval store per manager configuration, in a database named

@@ -1,8 +1,10 @@
-import { OUTAGE_WAIT_MS, cacheKey } from '../protocol/constants.ts';
+import { OUTAGE_WAIT_MS } from '../protocol/constants.ts';
+import { cacheKey } from '../protocol/names.ts';
 import type { Clock } from '../protocol/clock.ts';
 import { ConnectionError, InvalidArgumentError } from '../protocol/errors.ts';
 import { classify, staleAt } from '../protocol/freshness.ts';
-import { parseEngineConfig, parseReadReports, parseTokenRequest } from '../protocol/wire.ts';
+import { parseReadReports, parseTokenRequest } from '../protocol/checks.ts';
+import { parseEngineConfig } from '../worker/engineConfig.ts';
 import type { Engine, EngineChange, EngineConfig, EngineSnapshot, EngineStats, ProofRequest, ReadReport, SignInRequest, SignedOut, TokenRequest } from '../protocol/types.ts';
 import { ChangeFeed } from './ChangeFeed.ts';
 import type { Flight } from './Flight.ts';

@@ -1,0 +1,51 @@
+/**
+ * The names tabtoken gives to what tabs and workers share: the worker key that names the
+ * SharedWorker, its channels, locks and databases; the Web Locks; the cache key of a token.
+ */
+import { PROTOCOL_VERSION } from './constants.ts';
+
+/**
+ * The worker key (SPEC 2, 11): the name of the SharedWorker and the BroadcastChannel of one manager
+ * configuration, and the stem of every worker-level lock, the rpc channel and the IndexedDB
+ * databases, so that a Clerk and an OpenID Connect manager on one page never collide:
+ * `tabtoken:v1:{namespace}:{origin of frontendApi}`, or `tabtoken:v1:{namespace}:oidc:{issuer}|{clientId}`.
+ *
+ * @example
+ * workerKey({ namespace: '', frontendApi: 'https://clerk.example.com', oidc: null }) // 'tabtoken:v1::https://clerk.example.com'
+ */
+export function workerKey(c: { namespace: string; frontendApi: string; oidc: { issuer: string; clientId: string } | null }): string {
+  return `tabtoken:v${PROTOCOL_VERSION}:${c.namespace}:${c.oidc ? `oidc:${c.oidc.issuer}|${c.oidc.clientId}` : new URL(c.frontendApi).origin}`;
+}
+
+/** Name of the request channel that followers use to reach the leader in local mode. */
+export const rpcChannelName = (key: string): string => `${key}:rpc`;
+
+/** Name of the Web Lock that elects the leader in local mode. */
+export const leaderLockName = (key: string): string => `${key}:leader`;
+
+/** Name of the Web Lock held around every token-endpoint request of an OpenID Connect grant. */
+export const grantLockName = (key: string): string => `${key}:grant`;
+
+/** Name of the Web Lock a SharedWorker holds for its lifetime so its tabs learn when it dies. */
+export const workerLockName = (key: string, instance: string): string => `${key}:worker:${instance}`;
+
+/** Name of the Web Lock a tab holds for its lifetime so the worker learns when it closes. */
+export function tabLockName(tabId: string): string {
+  return `tabtoken:tab:${tabId}`;
+}
+
+/**
+ * The cache key of one token in `snapshot.tokens`: `${sessionId}|${template}|${organizationId}|${expiresInSeconds}`,
+ * an absent part empty. Two reads that differ in any part never share an entry.
+ *
+ * @example
+ * cacheKey('sess_1')                                   // 'sess_1|||'
+ * cacheKey('sess_1', { template: 'api', expiresInSeconds: 3600 }) // 'sess_1|api||3600'
+ * tokens.getSnapshot().tokens[cacheKey(sessionId)]?.expiresAt
+ */
+export function cacheKey(
+  sessionId: string,
+  k: { template?: string | null; organizationId?: string | null; expiresInSeconds?: number | null } = {},
+): string {
+  return `${sessionId}|${k.template ?? ''}|${k.organizationId ?? ''}|${k.expiresInSeconds ?? ''}`;
+}
