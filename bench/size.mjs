@@ -19,10 +19,10 @@ export const BUDGETS = {
 /** Entries measured; `lazy` names the dynamic imports that are counted separately. */
 const ENTRIES = {
   client: { entry: 'client/index.ts', lazy: /LocalConnection|managerActions/ },
-  worker: { entry: 'worker/sharedWorker.ts', lazy: /JwksVerifier|OidcOrigin/ },
-  localEngine: { entry: 'client/LocalConnection.ts', lazy: /JwksVerifier|OidcOrigin/ },
+  worker: { entry: 'worker/sharedWorker.ts', lazy: /JwksVerifier|oidcOrigin/ },
+  localEngine: { entry: 'client/LocalConnection.ts', lazy: /JwksVerifier|oidcOrigin/ },
   verifier: { entry: 'origins/JwksVerifier.ts', lazy: null },
-  oidc: { entry: 'origins/oidc/OidcOrigin.ts', lazy: null },
+  oidc: { entry: 'worker/oidcOrigin.ts', lazy: /JwksVerifier/ },
 };
 
 /**

@@ -36,18 +36,4 @@ export class RetryPolicy {
     const asked = Math.min(Math.max(0, retryAfterSeconds * 1000), RETRY_AFTER_MAX_MS);
     return Math.max(asked, jitter);
   }
-
-  /**
-   * Parses a `Retry-After` value, delta-seconds or an HTTP date, into seconds from `originNowMs`
-   * (the response's own `Date`, so a client clock that is off does not skew an HTTP date).
-   * Returns null for a missing or unreadable header.
-   */
-  static parseRetryAfter(value: string | null, originNowMs: number): number | null {
-    if (value === null) return null;
-    const trimmed = value.trim();
-    if (/^\d+$/.test(trimmed)) return Number(trimmed);
-    const at = Date.parse(trimmed);
-    if (Number.isNaN(at)) return null;
-    return Math.max(0, Math.ceil((at - originNowMs) / 1000));
-  }
 }

@@ -4,7 +4,6 @@ import type { Clock } from '../protocol/clock.ts';
 import { ConnectionError, InvalidArgumentError } from '../protocol/errors.ts';
 import { classify, staleAt } from '../protocol/freshness.ts';
 import { parseReadReports, parseTokenRequest } from '../protocol/checks.ts';
-import { parseEngineConfig } from '../worker/engineConfig.ts';
 import type { Engine, EngineChange, EngineConfig, EngineSnapshot, EngineStats, ProofRequest, ReadReport, SignInRequest, SignedOut, TokenRequest } from '../protocol/types.ts';
 import { ChangeFeed } from './ChangeFeed.ts';
 import type { Flight } from './Flight.ts';
@@ -71,7 +70,7 @@ export class TokenEngine implements Engine {
   #tabs = 0;
 
   constructor(config: EngineConfig, deps: TokenEngineDeps) {
-    this.#config = parseEngineConfig(config);
+    this.#config = config;
     this.#clock = deps.clock;
     this.#origin = deps.origin;
     this.#reads = new ReadLog(deps.clock);

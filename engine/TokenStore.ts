@@ -37,10 +37,3 @@ export interface TokenStore {
   /** Drops the session's tokens and its lastActiveToken. */
   clearSession(sessionId: string): Promise<void>;
 }
-
-/** Key prefixes inside one store; a cache key never starts with these because session ids have no `:`. */
-export const STORE_KEYS = {
-  token: (key: string) => `token:${key}`,
-  lastActive: (sessionId: string) => `last:${sessionId}`,
-  activeSession: 'session:active',
-} as const;

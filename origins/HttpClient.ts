@@ -1,7 +1,6 @@
 import { REQUEST_TIMEOUT_MS } from '../protocol/constants.ts';
 import type { Clock } from '../protocol/clock.ts';
 import { OriginResponseError, OriginUnavailableError, isRecord, type OriginErrorEntry } from '../protocol/errors.ts';
-import { RetryPolicy } from '../engine/RetryPolicy.ts';
 
 /** Responses larger than this are refused unread: a token answer is a few kilobytes. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -87,7 +86,7 @@ export class HttpClient {
   /** The `OriginResponseError` of an answer that is not a 2xx; `parse` reads the error body. */
   error(received: Received, parse: (text: string | null) => OriginErrorEntry[] = parseErrorBody): OriginResponseError {
     const originNowMs = received.dateMs ?? this.#clock.now();
-    const retryAfter = RetryPolicy.parseRetryAfter(received.headers.get('retry-after'), originNowMs);
+    const retryAfter = parseRetryAfter(received.headers.get('retry-after'), originNowMs);
     return new OriginResponseError(received.status, parse(received.text), retryAfter);
   }
 
@@ -162,4 +161,18 @@ async function readCapped(response: Response, max: number): Promise<string | nul
     }
     text += decoder.decode(value, { stream: true });
   }
+}
+
+/**
+ * Parses a `Retry-After` value, delta-seconds or an HTTP date, into seconds from `originNowMs`
+ * (the response's own `Date`, so a client clock that is off does not skew an HTTP date).
+ * Returns null for a missing or unreadable header.
+ */
+export function parseRetryAfter(value: string | null, originNowMs: number): number | null {
+  if (value === null) return null;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return null;
+  return Math.max(0, Math.ceil((at - originNowMs) / 1000));
 }

@@ -1,42 +1,4 @@
 import { createStore, del, delMany, entries, get, set, type UseStore } from 'idb-keyval';
-import type { Claims } from '../protocol/types.ts';
-
-/** The access token the grant last got, as the engine caches it. */
-export interface GrantAccess {
-  token: string;
-  expiresAt: number;
-  /** Local seconds it arrived: its freshness stamp. */
-  iat: number;
-  lifetimeS: number;
-  scheme?: 'DPoP';
-}
-
-/**
- * One OpenID Connect grant: the only holder of the refresh token (SPEC 11). Never in a snapshot, a
- * message or a reply: only here and in the worker's memory.
- */
-export interface Grant {
-  /** A random id made for the grant: the cache key's session part. */
-  sessionId: string;
-  sub: string;
-  /** null: the provider issued none (no `offline_access` consent); the access token is served until it expires. */
-  refreshToken: string | null;
-  /** The raw ID token, for `id_token_hint` at logout. */
-  idToken: string;
-  claims: Claims;
-  /** The grant's DPoP key (non-extractable), or null without DPoP. */
-  dpopKey: CryptoKeyPair | null;
-  access: GrantAccess | null;
-}
-
-/** A sign-in started and not yet completed, keyed by its `state`. */
-export interface PendingSignIn {
-  state: string;
-  verifier: string;
-  nonce: string;
-  returnTo: string;
-  createdAt: number;
-}
 
 /**
  * Where the grant, the provider's discovery document and the pending sign-ins are kept: IndexedDB
@@ -48,7 +10,7 @@ export interface PendingSignIn {
  * const store = new GrantStore(`${workerKey(config)}:oidc`, config.persist);
  * await store.setGrant(grant);
  */
-export class GrantStore {
+export class GrantStore<Grant, SignIn extends { state: string; createdAt: number }> {
   readonly #name: string;
   readonly #persist: boolean;
   readonly #memory = new Map<string, unknown>();
@@ -82,10 +44,10 @@ export class GrantStore {
   }
 
   /** Keeps a new sign-in and forgets those started before `expiredBefore`. */
-  async putSignIn(request: PendingSignIn, expiredBefore: number): Promise<void> {
+  async putSignIn(request: SignIn, expiredBefore: number): Promise<void> {
     const old: string[] = [];
     try {
-      for (const [key, value] of await entries<IDBValidKey, PendingSignIn>(this.#use())) {
+      for (const [key, value] of await entries<IDBValidKey, SignIn>(this.#use())) {
         if (typeof key === 'string' && key.startsWith('signin:') && !(value?.createdAt >= expiredBefore)) old.push(key);
       }
       if (old.length > 0) await delMany(old, this.#use());
@@ -96,8 +58,8 @@ export class GrantStore {
   }
 
   /** The sign-in of `state`, used up: a second call for the same state finds nothing. */
-  async takeSignIn(state: string): Promise<PendingSignIn | null> {
-    const request = await this.#get<PendingSignIn>(`signin:${state}`, true);
+  async takeSignIn(state: string): Promise<SignIn | null> {
+    const request = await this.#get<SignIn>(`signin:${state}`, true);
     await this.#del(`signin:${state}`, true);
     return request;
   }

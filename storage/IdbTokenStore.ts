@@ -1,7 +1,25 @@
 import { createStore, del, delMany, entries, get, keys, set, type UseStore } from 'idb-keyval';
 import { workerKey } from '../protocol/names.ts';
 import type { EngineConfig } from '../protocol/types.ts';
-import { STORE_KEYS, type ActiveSession, type StoredToken, type TokenStore } from '../engine/TokenStore.ts';
+
+/** A token as it is persisted (the engine's `StoredToken`). */
+interface StoredToken {
+  jwt: string;
+  expiresAt: number;
+}
+
+/** The active session as it is persisted (the engine's `ActiveSession`). */
+interface ActiveSession {
+  sessionId: string;
+  userId: string | null;
+}
+
+/** Key prefixes inside one store; a cache key never starts with these because session ids have no `:`. */
+export const STORE_KEYS = {
+  token: (key: string) => `token:${key}`,
+  lastActive: (sessionId: string) => `last:${sessionId}`,
+  activeSession: 'session:active',
+} as const;
 
 /**
  * The browser `TokenStore`: one idb-keyval store per manager configuration, in a database named
@@ -11,7 +29,7 @@ import { STORE_KEYS, type ActiveSession, type StoredToken, type TokenStore } fro
  * @example
  * const store = new IdbTokenStore({ namespace: '', frontendApi: 'https://app.example.com' });
  */
-export class IdbTokenStore implements TokenStore {
+export class IdbTokenStore {
   readonly #dbName: string;
   #store: UseStore | null = null;
 

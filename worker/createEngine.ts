@@ -31,7 +31,7 @@ export function createEngine(untrusted: EngineConfig, overrides: EngineOverrides
     origin:
       overrides.origin ??
       (config.oidc
-        ? lazyOrigin(() => import('../origins/oidc/OidcOrigin.ts').then(({ OidcOrigin }) => new OidcOrigin(config, { clock, fetch: fetchImpl, locks: navigator.locks })))
+        ? lazyOrigin(() => import('./oidcOrigin.ts').then(({ createOidcOrigin }) => createOidcOrigin(config, { clock, fetch: fetchImpl })))
         : new ClerkOrigin(config, { clock, fetch: fetchImpl })),
     store: overrides.store !== undefined ? overrides.store : config.persist ? new IdbTokenStore(config) : null,
     random: overrides.random ?? Math.random,

@@ -20,7 +20,7 @@ import { decodeJwt } from 'jose';
 import type { Claims, EngineConfig, OidcConfig, ProofRequest, SignInRequest } from '../../protocol/types.ts';
 import type { FailureKind, MintTarget, MintedToken, OriginCounters, OriginSessions, SignInResult, TokenFacts, TokenOrigin } from '../../engine/TokenOrigin.ts';
 import { createDpopKey, dpopProof, randomToken, sha256 } from './dpop.ts';
-import { GrantStore, type Grant, type GrantAccess } from '../../storage/GrantStore.ts';
+import type { Grant, GrantAccess, GrantKeeper } from './grant.ts';
 import { parseOidc, parseProofRequest, parseSignInRequest, parseUrl } from './oidcChecks.ts';
 import { ProviderClient, type ProviderMetadata, type TokenAnswer } from './ProviderClient.ts';
 
@@ -33,8 +33,8 @@ export interface OidcDeps {
   fetch: typeof fetch;
   /** Web Locks (OpenID Connect needs them: the grant lock); undefined outside a secure context. */
   locks: LockManager | undefined;
-  /** Where the grant lives; default IndexedDB under the worker key. */
-  store?: GrantStore;
+  /** Where the grant lives (the worker gives IndexedDB under the worker key: storage/GrantStore.ts). */
+  store: GrantKeeper;
 }
 
 /** The provider says the grant is gone (or this worker has none): every tab signs out. */
@@ -53,7 +53,7 @@ export class OidcOrigin implements TokenOrigin {
   readonly #clock: Clock;
   readonly #locks: LockManager;
   readonly #lockName: string;
-  readonly #store: GrantStore;
+  readonly #store: GrantKeeper;
   readonly #provider: ProviderClient;
   #metadata: ProviderMetadata | null = null;
   /** The grant as this worker last read or wrote it: what `inspect` answers from. */
@@ -70,7 +70,7 @@ export class OidcOrigin implements TokenOrigin {
     this.#locks = deps.locks;
     const key = workerKey(config);
     this.#lockName = grantLockName(key);
-    this.#store = deps.store ?? new GrantStore(`${key}:oidc`, config.persist);
+    this.#store = deps.store;
     this.#provider = new ProviderClient(config.oidc, deps);
     this.ready = this.#start();
   }

@@ -6,7 +6,7 @@ import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { ConnectionError, InvalidArgumentError, OriginResponseError, TokenInvalidError } from '../../protocol/errors.ts';
 import type { EngineConfig } from '../../protocol/types.ts';
-import { GrantStore, type Grant, type PendingSignIn } from '../../storage/GrantStore.ts';
+import type { Grant, GrantKeeper, PendingSignIn } from '../../origins/oidc/grant.ts';
 import { OidcOrigin } from '../../origins/oidc/OidcOrigin.ts';
 import { engineConfig } from './support/engine.ts';
 import { FakeClock } from './support/FakeClock.ts';
@@ -14,32 +14,29 @@ import { FakeLocks } from './support/FakeLocks.ts';
 import { ScriptedProvider } from './support/ScriptedProvider.ts';
 
 /** The grant store in memory (Node has no IndexedDB). */
-class MemoryGrantStore extends GrantStore {
+class MemoryGrantStore implements GrantKeeper {
   grant: Grant | null = null;
   discovery: Record<string, unknown> | null = null;
   readonly signIns = new Map<string, PendingSignIn>();
-  constructor() {
-    super('unit', false);
-  }
-  override async getGrant() {
+  async getGrant() {
     return this.grant;
   }
-  override async setGrant(grant: Grant) {
+  async setGrant(grant: Grant) {
     this.grant = grant;
   }
-  override async deleteGrant() {
+  async deleteGrant() {
     this.grant = null;
   }
-  override async getDiscovery() {
+  async getDiscovery() {
     return this.discovery;
   }
-  override async setDiscovery(d: Record<string, unknown>) {
+  async setDiscovery(d: Record<string, unknown>) {
     this.discovery = d;
   }
-  override async putSignIn(request: PendingSignIn) {
+  async putSignIn(request: PendingSignIn) {
     this.signIns.set(request.state, request);
   }
-  override async takeSignIn(state: string) {
+  async takeSignIn(state: string) {
     const request = this.signIns.get(state) ?? null;
     this.signIns.delete(state);
     return request;

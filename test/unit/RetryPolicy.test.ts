@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BACKOFF_CAP_MS, RETRY_AFTER_MAX_MS } from '../../protocol/constants.ts';
 import { RetryPolicy } from '../../engine/RetryPolicy.ts';
+import { parseRetryAfter } from '../../origins/HttpClient.ts';
 
 describe('RetryPolicy', () => {
   it('backoff delays follow full jitter within bounds: random · min(30 s, 1 s · 2^attempt)', () => {
@@ -32,10 +33,10 @@ describe('RetryPolicy', () => {
 
   it('parses Retry-After as seconds or as an HTTP date against the origin clock', () => {
     const originNow = Date.UTC(2020, 5, 1, 10, 0, 0);
-    expect(RetryPolicy.parseRetryAfter('12', originNow)).toBe(12);
-    expect(RetryPolicy.parseRetryAfter(new Date(originNow + 9000).toUTCString(), originNow)).toBe(9);
-    expect(RetryPolicy.parseRetryAfter(new Date(originNow - 9000).toUTCString(), originNow)).toBe(0);
-    expect(RetryPolicy.parseRetryAfter('soon', originNow)).toBeNull();
-    expect(RetryPolicy.parseRetryAfter(null, originNow)).toBeNull();
+    expect(parseRetryAfter('12', originNow)).toBe(12);
+    expect(parseRetryAfter(new Date(originNow + 9000).toUTCString(), originNow)).toBe(9);
+    expect(parseRetryAfter(new Date(originNow - 9000).toUTCString(), originNow)).toBe(0);
+    expect(parseRetryAfter('soon', originNow)).toBeNull();
+    expect(parseRetryAfter(null, originNow)).toBeNull();
   });
 });
