@@ -120,7 +120,7 @@ export default defineConfig(({ mode }) => {
           test: {
             name: 'unit',
             environment: 'node',
-            include: ['test/unit/**/*.test.{ts,tsx}', 'test/origin/**/*.test.ts'],
+            include: ['test/unit/**/*.test.{ts,tsx}', 'test/origin/**/*.test.ts', 'test/dev/**/*.test.ts'],
           },
         },
         {
