@@ -77,8 +77,12 @@ export class SnapshotMirror extends EventTarget {
         next.sessionId = message.sessionId;
         next.userId = message.userId;
         next.claims = message.claims && frozen(message.claims);
+        // A status carries the whole view: its tokens are the tokens.
+        if (message.tokens) tokens = Object.fromEntries(Object.entries(message.tokens).map(([key, t]) => [key, frozen(t)]));
       } else if (current.sessionId === message.sessionId) {
         next.sessionId = next.userId = next.claims = null;
+        if (message.status) next.status = message.status;
+        if (message.storage) next.storage = message.storage;
       }
       // Only the active session's tokens stay: a sign-out or a switch leaves none of the old one.
       tokens = Object.fromEntries(Object.entries(tokens).filter(([key]) => next.sessionId !== null && key.startsWith(`${next.sessionId}|`)));

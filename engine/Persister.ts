@@ -1,9 +1,8 @@
 import { SESSION_ID_PATTERN } from '../protocol/constants.ts';
 import type { Clock } from '../protocol/clock.ts';
 import { isAtLeastAsFresh, staleAt } from '../protocol/freshness.ts';
-import type { StorageKind } from '../protocol/types.ts';
-import type { Action, CacheEntry, StoreWrite } from './engineState.ts';
-import { defaultKeyOf } from './reduce.ts';
+import type { Restored, StoreWrite } from './actions.ts';
+import { defaultKeyOf, type CacheEntry } from './state.ts';
 import type { TokenOrigin } from './TokenOrigin.ts';
 import type { StoredToken, TokenStore } from './TokenStore.ts';
 
@@ -13,46 +12,31 @@ import type { StoredToken, TokenStore } from './TokenStore.ts';
  */
 export const STORE_RESTORE_TIMEOUT_MS = 3000;
 
-/** What storage held at start, as read. */
-export interface StoredSession {
-  sessionId: string;
-  userId: string | null;
-  tokens: Map<string, StoredToken>;
-  lastJwt: string | null;
-}
-
 /**
- * The engine's persistence (SPEC 4): writes run one after another in the order state changed, so a
- * sign-out that clears the session always lands after the token writes that preceded it; the
- * restore at start gives up after 3 s. The first failure of either turns persistence off for good
- * (`onFailure`): the engine carries on in memory and says `storage: 'memory'`.
+ * The storage runner (SPEC 4): writes run one after another in the order the transitions asked for
+ * them, so a sign-out that clears the session always lands after the token writes that preceded
+ * it; the restore at start gives up after 3 s. Whether storage is on is the engine's state
+ * (`storage`): a failure is reported back, and the reducer asks for no more writes.
  *
  * @example
- * const persister = new Persister(new IdbTokenStore(config), { clock, onFailure: (e) => engine.storageFailed(e) });
- * persister.write({ op: 'setActiveSession', sessionId: 'sess_1' });
+ * const persister = new Persister(new IdbTokenStore(config), clock);
+ * persister.write({ op: 'setActiveSession', session: { sessionId: 'sess_1', userId: null } }, onFailure);
  * await persister.flush();
  */
 export class Persister {
+  readonly #store: TokenStore | null;
   readonly #clock: Clock;
-  readonly #onFailure: (error: unknown) => void;
-  #store: TokenStore | null;
   #chain: Promise<void> = Promise.resolve();
 
-  constructor(store: TokenStore | null, deps: { clock: Clock; onFailure: (error: unknown) => void }) {
+  constructor(store: TokenStore | null, clock: Clock) {
     this.#store = store;
-    this.#clock = deps.clock;
-    this.#onFailure = deps.onFailure;
+    this.#clock = clock;
   }
 
-  get kind(): StorageKind {
-    return this.#store ? 'indexeddb' : 'memory';
-  }
-
-  /** Queues one write behind every earlier one. */
-  write(w: StoreWrite): void {
+  /** Queues one write behind every earlier one; `onFailure` hears it fail. */
+  write(w: StoreWrite, onFailure: (error: unknown) => void): void {
     const store = this.#store;
-    if (!store) return;
-    this.#chain = this.#chain.then(() => (this.#store === store ? apply(store, w) : undefined)).catch((error: unknown) => this.#fail(error));
+    if (store) this.#chain = this.#chain.then(() => apply(store, w)).catch(onFailure);
   }
 
   /** Resolves when every write queued so far has settled. */
@@ -60,27 +44,18 @@ export class Persister {
     return this.#chain;
   }
 
-  /** The active session and its stored tokens; null when there is none, or storage failed or hung. */
-  async read(): Promise<StoredSession | null> {
+  /**
+   * The active session and its usable tokens, read back without network (`origin.inspect`); null
+   * when there is none. Rejects when storage fails or hangs.
+   */
+  async read(origin: Pick<TokenOrigin, 'inspect'>): Promise<Restored | null> {
     const store = this.#store;
     if (!store) return null;
-    try {
-      const active = await this.#inTime(store.getActiveSession());
-      if (active === null || !SESSION_ID_PATTERN.test(active.sessionId)) return null;
-      const { sessionId, userId } = active;
-      const tokens = await this.#inTime(store.getTokens(sessionId));
-      const lastJwt = await this.#inTime(store.getLastActiveToken(sessionId));
-      return { sessionId, userId, tokens, lastJwt };
-    } catch (error) {
-      this.#fail(error);
-      return null;
-    }
-  }
-
-  #fail(error: unknown): void {
-    if (!this.#store) return;
-    this.#store = null;
-    this.#onFailure(error);
+    const active = await this.#inTime(store.getActiveSession());
+    if (active === null || !SESSION_ID_PATTERN.test(active.sessionId)) return null;
+    const tokens = await this.#inTime(store.getTokens(active.sessionId));
+    const lastJwt = await this.#inTime(store.getLastActiveToken(active.sessionId));
+    return restored(active.sessionId, active.userId, tokens, lastJwt, this.#clock.now(), origin);
   }
 
   #inTime<T>(promise: Promise<T>): Promise<T> {
@@ -116,17 +91,16 @@ function apply(store: TokenStore, w: StoreWrite): Promise<void> {
 }
 
 /**
- * The `restore` action for what storage held, at `now`: only well-formed tokens of the session with
- * time left and no more time left than their whole lifetime.
+ * What storage held, at `now`: only well-formed tokens of the session with time left and no more
+ * time left than their whole lifetime.
  */
-export function restoreAction(stored: StoredSession, now: number, origin: Pick<TokenOrigin, 'inspect'>): Extract<Action, { type: 'restore' }> {
-  const { sessionId } = stored;
+export function restored(sessionId: string, userId: string | null, tokens: ReadonlyMap<string, StoredToken>, lastJwt: string | null, now: number, origin: Pick<TokenOrigin, 'inspect'>): Restored {
   const entryOf = (jwt: string, expiresAt: number): CacheEntry | null => {
     const facts = origin.inspect(jwt, sessionId);
     return facts && Number.isFinite(expiresAt) ? { ...facts, jwt, expiresAt, staleAt: staleAt(expiresAt) } : null;
   };
   const entries: [string, CacheEntry][] = [];
-  for (const [key, token] of stored.tokens) {
+  for (const [key, token] of tokens) {
     if (!key.startsWith(`${sessionId}|`) || key.split('|').length !== 4) continue;
     const entry = entryOf(token.jwt, token.expiresAt);
     // An expired token is useless; one with more time left than its whole lifetime means the clock
@@ -136,9 +110,9 @@ export function restoreAction(stored: StoredSession, now: number, origin: Pick<T
   }
   // The lastActiveToken is written after the token itself; a worker killed in between leaves only
   // the default token, which serves as well (expired or not).
-  let lastActive = stored.lastJwt === null ? null : entryOf(stored.lastJwt, 0);
-  const storedDefault = stored.tokens.get(defaultKeyOf(sessionId));
+  let lastActive = lastJwt === null ? null : entryOf(lastJwt, 0);
+  const storedDefault = tokens.get(defaultKeyOf(sessionId));
   const fromDefault = storedDefault ? entryOf(storedDefault.jwt, 0) : null;
   if (fromDefault && (!lastActive || isAtLeastAsFresh(fromDefault, lastActive))) lastActive = fromDefault;
-  return { type: 'restore', sessionId, userId: stored.userId, entries, lastActive };
+  return { sessionId, userId, entries, lastActive };
 }

@@ -1,30 +1,16 @@
 import { OUTAGE_WAIT_MS } from '../protocol/constants.ts';
-import { cacheKey } from '../protocol/names.ts';
 import type { Clock } from '../protocol/clock.ts';
-import { ConnectionError, InvalidArgumentError } from '../protocol/errors.ts';
-import { classify, staleAt } from '../protocol/freshness.ts';
-import { parseReadReports, parseTokenRequest } from '../protocol/checks.ts';
+import { InvalidArgumentError } from '../protocol/errors.ts';
 import type { Engine, EngineChange, EngineConfig, EngineSnapshot, EngineStats, ProofRequest, ReadReport, SignInRequest, SignedOut, TokenRequest } from '../protocol/types.ts';
-import { ChangeFeed } from './ChangeFeed.ts';
-import type { Flight } from './Flight.ts';
-import type { EngineContext } from './EngineContext.ts';
-import { activeSessionId, initialState, type Action, type EngineState } from './engineState.ts';
-import { attemptMint } from './mintAttempt.ts';
-import { MintTable } from './MintTable.ts';
-import { OutagePolicy } from './OutagePolicy.ts';
-import { Persister, restoreAction } from './Persister.ts';
-import { Poller } from './Poller.ts';
-import { ReadLog } from './ReadLog.ts';
-import { defaultKeyOf, reduce } from './reduce.ts';
-import { Refresher } from './Refresher.ts';
-import { SessionActions } from './SessionActions.ts';
-import { runEffect, type EffectRunners } from './runEffect.ts';
-import { RetryPolicy } from './RetryPolicy.ts';
-import { SessionDiscovery } from './SessionDiscovery.ts';
+import type { Action } from './actions.ts';
+import { Persister } from './Persister.ts';
+import { reduce } from './reduce.ts';
+import { runEffect, type Runners } from './runEffect.ts';
+import { activeSessionId, initialState, snapshotOf, type EngineState, type OriginTraits } from './state.ts';
 import type { TokenOrigin } from './TokenOrigin.ts';
 import type { TokenStore } from './TokenStore.ts';
 
-/** What the engine is given instead of reaching for globals (createEngine.ts wires the platform). */
+/** What the engine is given instead of reaching for globals (worker/createEngine.ts wires the platform). */
 export interface TokenEngineDeps {
   clock: Clock;
   /** The protocol of the token origin. */
@@ -35,146 +21,129 @@ export interface TokenEngineDeps {
   random?: () => number;
 }
 
+/** The Clerk Frontend API's ways; an origin states where it differs. */
+const CLERK_TRAITS: OriginTraits = { oneToken: false, pollSignedOut: true, switchable: true, sessionFromToken: false };
+
+type Listener<T> = (value: T) => void;
+
 /**
- * The token engine (SPEC 3–5): one per `{namespace, origin}`, owned by the SharedWorker (or the
- * local-mode leader). A façade over its parts: the state changes only through `reduce`, one action
- * at a time, and the effects a transition asks for run after it — storage writes (Persister),
- * settling mints in flight (MintTable), releasing callers waiting for a session (SessionDiscovery)
- * — and then its changes are published (ChangeFeed). An action dispatched while effects run waits
- * its turn: a transition never starts inside another.
+ * The token engine (SPEC 3–5): one per worker key, owned by the SharedWorker (or the local-mode
+ * leader). A store around `reduce`: each action — a call of a tab, or what came of an effect — goes
+ * through the reducer, and the effects of the transition are carried out by the runners
+ * (runEffect.ts), which report back with actions. One action at a time: an action dispatched while
+ * a transition is reduced or carried out is an error, as in Redux (runners report asynchronously).
+ * The engine takes its input as validated: the host checks what a tab sends (protocol/operations.ts).
  *
  * @example
  * const engine = createEngine(config);
  * await engine.ready;
  * engine.setTabCount(1);
- * const jwt = await engine.getToken(parseTokenRequest({ template: 'api' }));
+ * const jwt = await engine.getToken({ template: 'api', organizationId: null, expiresInSeconds: null, skipCache: false, leewayInSeconds: 15 });
  */
 export class TokenEngine implements Engine {
   readonly ready: Promise<void>;
-
-  readonly #config: EngineConfig;
+  readonly oneToken: boolean;
   readonly #clock: Clock;
   readonly #origin: TokenOrigin;
-  readonly #feed = new ChangeFeed();
-  readonly #reads: ReadLog;
-  readonly #outage: OutagePolicy;
-  readonly #poller: Poller;
-  readonly #mints: MintTable;
-  readonly #discovery: SessionDiscovery;
   readonly #persister: Persister;
-  readonly #refresher: Refresher;
-  readonly #sessions: SessionActions;
-  readonly #runners: EffectRunners;
+  readonly #runners: Runners;
+  /** The promises of calls waiting, by call id. Call ids are negative: request ids, given by the reducer, are positive. */
+  readonly #calls = new Map<number, { resolve(value: unknown): void; reject(error: unknown): void }>();
+  readonly #listeners = new Set<Listener<EngineChange>>();
+  readonly #errorListeners = new Set<Listener<unknown>>();
   #state: EngineState;
-  #queue: Action[] | null = null;
-  #tabs = 0;
+  #lastCall = 0;
+  #busy = false;
+  #memo: EngineSnapshot | null = null;
 
   constructor(config: EngineConfig, deps: TokenEngineDeps) {
-    this.#config = config;
     this.#clock = deps.clock;
     this.#origin = deps.origin;
-    this.#reads = new ReadLog(deps.clock);
-    this.#outage = new OutagePolicy({ clock: deps.clock, retry: new RetryPolicy(deps.random ?? Math.random), onRetry: () => this.#refresher.retryParked() });
-    this.#poller = new Poller({ clock: deps.clock, intervalMs: this.#config.pollIntervalMs, onTick: () => this.#refresher.tick() });
-    this.#persister = new Persister(this.#config.persist ? deps.store : null, {
-      clock: deps.clock,
-      onFailure: (error) => {
-        // IndexedDB failed: carry on in memory, and say so in the snapshot.
-        this.#feed.report(error);
-        this.#dispatch({ type: 'storage', storage: 'memory' });
-      },
-    });
-    this.#state = initialState(this.#persister.kind, deps.clock.now());
-    const ctx: EngineContext = {
+    const traits = { ...CLERK_TRAITS, ...deps.origin.traits };
+    this.oneToken = traits.oneToken;
+    const store = config.persist ? deps.store : null;
+    this.#persister = new Persister(store, deps.clock);
+    this.#state = initialState({ storage: store ? 'indexeddb' : 'memory', now: deps.clock.now(), traits, pollIntervalMs: config.pollIntervalMs });
+    let started!: () => void;
+    const ready = new Promise<void>((resolve) => (started = resolve));
+    this.#runners = {
       clock: deps.clock,
       origin: deps.origin,
-      outage: this.#outage,
-      state: () => this.#state,
+      persister: this.#persister,
+      random: deps.random ?? Math.random,
       dispatch: (action) => this.#dispatch(action),
-      report: (error) => this.#feed.report(error),
-      originAnswered: () => this.#refresher.originAnswered(),
-      originFailed: (error) => {
-        this.#outage.failure(error);
-        this.#dispatch({ type: 'outage', failing: true });
+      settle: (id, outcome) => {
+        const call = this.#calls.get(id);
+        if (!call) return;
+        this.#calls.delete(id);
+        if ('error' in outcome) call.reject(outcome.error);
+        else call.resolve(outcome.value);
       },
+      publish: (change) => this.#each(this.#listeners, change),
+      report: (error) => this.#report(error),
+      ready: started,
+      alarm: { handle: null },
     };
-    const wanted = (flight: Flight): boolean => this.#refresher.wanted(flight);
-    this.#mints = new MintTable(ctx, (flight) => attemptMint(flight, ctx, { mints: this.#mints, block: (key) => this.#reads.block(key), wanted }));
-    this.#discovery = new SessionDiscovery(ctx, () => this.#refresher.ensureDefaultToken());
-    this.#refresher = new Refresher(ctx, { mints: this.#mints, reads: this.#reads, discovery: this.#discovery });
-    this.#sessions = new SessionActions(ctx, { discovery: this.#discovery, refresher: this.#refresher });
-    const read = (request: TokenRequest, deadline: number) => this.#read(request, deadline);
-    this.#runners = { clock: deps.clock, origin: deps.origin, persister: this.#persister, discovery: this.#discovery, mints: this.#mints, poller: this.#poller, outage: this.#outage, read };
-    this.ready = this.#start();
+    // The origin's own set-up (OpenID Connect: its code and its stored grant); a refusal rejects ready.
+    this.ready = Promise.resolve(deps.origin.ready).then(() => {
+      this.#dispatch({ type: 'start' });
+      return ready;
+    });
   }
 
   snapshot(): EngineSnapshot {
-    return this.#feed.snapshot(this.#state);
+    if (this.#memo?.version !== this.#state.version) this.#memo = snapshotOf(this.#state);
+    return this.#memo;
   }
 
-  subscribe(listener: (change: EngineChange) => void): () => void {
-    return this.#feed.subscribe(listener);
+  subscribe(listener: Listener<EngineChange>): () => void {
+    return add(this.#listeners, listener);
   }
 
   /** Errors nobody awaits: a failed background refresh, a failed `end` call, a storage failure. */
-  onError(listener: (error: unknown) => void): () => void {
-    return this.#feed.onError(listener);
+  onError(listener: Listener<unknown>): () => void {
+    return add(this.#errorListeners, listener);
   }
 
   async getToken(request: TokenRequest): Promise<string | null> {
-    const valid = this.#request(request);
     await this.ready;
-    return this.#read(valid, this.#clock.now() + OUTAGE_WAIT_MS);
+    return this.#call((id) => ({ type: 'read', id, request, deadline: this.#clock.now() + OUTAGE_WAIT_MS }));
   }
 
   refresh(request: TokenRequest): void {
-    this.#refresher.refresh(this.#request(request));
+    this.#dispatch({ type: 'refresh', request });
   }
 
   noteReads(reads: readonly ReadReport[]): void {
-    // The whole batch is validated before any of it is applied.
-    const valid = parseReadReports(reads);
-    const sessionId = activeSessionId(this.#state);
-    if (this.#state.closed || sessionId === null) return;
-    for (const { key, request } of valid) {
-      // A report about another session's key was made before a switch: it no longer means anything.
-      if (key === cacheKey(sessionId, request)) this.#reads.note(key, request);
-    }
+    this.#dispatch({ type: 'reads', reads });
   }
 
   visible(): void {
-    if (this.#state.closed) return;
-    if (this.#state.session.kind !== 'active') {
-      if (this.#state.session.kind === 'signed-out') this.#discovery.request();
-      return;
-    }
-    // Not the re-check of a restored session: every tab says hello with `visible: true` when it
-    // opens, so re-checking here would put `GET {client}` ahead of the first token of a reload
-    // (SPEC 10). The first poll tick does it, in the background.
-    this.#refresher.refreshDue();
+    this.#dispatch({ type: 'visible' });
   }
 
   setTabCount(count: number): void {
-    this.#tabs = count;
-    if (!this.#state.closed) this.#poller.setActive(count > 0);
+    this.#dispatch({ type: 'tabs', count });
   }
 
   async setActiveSession(sessionId: string | null): Promise<number> {
-    return this.#sessions.setActiveSession(sessionId, this.ready);
+    await this.ready;
+    return this.#call((id) => ({ type: 'set-active', id, sessionId }));
   }
 
   async useSession(sessionId: string): Promise<void> {
-    return this.#sessions.useSession(sessionId, this.ready);
+    await this.ready;
+    this.#dispatch({ type: 'use', sessionId });
   }
 
   async sync(): Promise<number> {
     await this.ready;
-    return this.#sessions.sync();
+    return this.#call((id) => ({ type: 'sync', id }));
   }
 
   async signOut(): Promise<SignedOut> {
     await this.ready;
-    return this.#sessions.signOut();
+    return this.#call((id) => ({ type: 'sign-out', id }));
   }
 
   /** OpenID Connect: the provider's sign-in URL for a new authorization request. */
@@ -184,11 +153,8 @@ export class TokenEngine implements Engine {
 
   /** OpenID Connect: redeems the provider's answer; the new grant replaces the one before it (whose tokens go with it). */
   async handleRedirect(url: string): Promise<{ returnTo: string; version: number }> {
-    const { sessionId, userId, token, returnTo } = await (await this.#redirects('handleRedirect')).completeSignIn(url);
-    this.#refresher.originAnswered();
-    this.#dispatch({ type: 'session', sessionId, userId });
-    this.#dispatch({ type: 'token', key: defaultKeyOf(sessionId), entry: { ...token, staleAt: staleAt(token.expiresAt) }, epoch: this.#state.epoch });
-    return { returnTo, version: this.#state.version };
+    const result = await (await this.#redirects('handleRedirect')).completeSignIn(url);
+    return this.#call((id) => ({ type: 'signed-in', id, result }));
   }
 
   /** OpenID Connect: a DPoP proof for one request of `tokens.fetch`. */
@@ -196,21 +162,10 @@ export class TokenEngine implements Engine {
     return (await this.#redirects('proof')).proof(activeSessionId(this.#state) ?? '', request);
   }
 
-  /** The origin, for what only one that signs in by redirect (OpenID Connect) does. */
-  async #redirects(what: string): Promise<Required<TokenOrigin>> {
-    await this.ready;
-    if (!this.#origin.completeSignIn) throw new InvalidArgumentError(`${what}() needs oidc`);
-    return this.#origin as Required<TokenOrigin>;
-  }
-
-  /** A tab's request, checked; an OpenID Connect manager has one token, asked for with no options. */
-  #request(value: unknown): TokenRequest {
-    return parseTokenRequest(value, this.#origin.oneToken);
-  }
-
   stats(): EngineStats {
     const c = this.#origin.counters();
-    return { tabs: this.#tabs, mints: c.mints, requests: { mint: c.mint, client: c.client, end: c.end, failed: c.failed }, refreshes: { ...this.#mints.refreshes } };
+    const { tabs, refreshes } = this.#state;
+    return { tabs, mints: c.mints, requests: { mint: c.mint, client: c.client, end: c.end, failed: c.failed }, refreshes: { ...refreshes } };
   }
 
   close(): void {
@@ -222,75 +177,67 @@ export class TokenEngine implements Engine {
     return this.#persister.flush();
   }
 
-  /**
-   * The SWR table of SPEC 4. `deadline` bounds how long the caller waits in total (OUTAGE_WAIT_MS
-   * from the call), across a wait for the session and a wait for a mint.
-   */
-  #read(request: TokenRequest, deadline: number): Promise<string | null> {
-    const state = this.#state;
-    if (state.closed) return Promise.reject(new ConnectionError('The token engine was closed'));
-    const sessionId = activeSessionId(state);
-    if (sessionId === null) {
-      if (state.session.kind === 'signed-out') return Promise.resolve(null);
-      // Cold start with the origin unreachable: wait for discovery as long as the deadline allows.
-      return this.#discovery.waitFor(deadline).then(() => this.#read(request, deadline));
-    }
-    const key = cacheKey(sessionId, request);
-    this.#reads.note(key, request);
-    const entry = state.tokens.get(key);
-    if (entry && !request.skipCache) {
-      const freshness = classify(entry.expiresAt, request.leewayInSeconds, this.#clock.now(), this.#config.pollIntervalMs, state.failing);
-      if (freshness === 'fresh') return Promise.resolve(entry.jwt);
-      if (freshness === 'stale') {
-        // Stale-while-revalidate: the caller gets the stale token now; one refresh for everyone.
-        this.#mints.ensure(key, sessionId, request, true);
-        return Promise.resolve(entry.jwt);
-      }
-    }
-    // What the caller needed of the origin, for the message should the wait run out.
-    const why = request.skipCache ? 'skipCache asks for a new token' : !entry ? 'none is cached' : entry.expiresAt <= this.#clock.now() ? 'the cached one expired' : 'the cached one is too close to its expiry';
-    // At least a second, so a caller whose session just became known is not failed by rounding.
-    return this.#mints.ensure(key, sessionId, request, false).wait(request, Math.max(1000, deadline - this.#clock.now()), why);
+  /** The origin, for what only one that signs in by redirect (OpenID Connect) does. */
+  async #redirects(what: string): Promise<Required<TokenOrigin>> {
+    await this.ready;
+    if (!this.#origin.completeSignIn) throw new InvalidArgumentError(`${what}() needs oidc`);
+    return this.#origin as Required<TokenOrigin>;
   }
 
-  /** Runs one transition and its effects; actions dispatched meanwhile run after, in order. */
+  /** Dispatches the action `make` builds for a new call id; resolves as the reducer settles the call. */
+  #call<T>(make: (id: number) => Action): Promise<T> {
+    const id = --this.#lastCall;
+    return new Promise<T>((resolve, reject) => {
+      this.#calls.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.#dispatch(make(id));
+    });
+  }
+
+  /** Runs one transition and carries out its effects, in order. */
   #dispatch(action: Action): void {
-    if (this.#queue) {
-      this.#queue.push(action);
-      return;
-    }
-    this.#queue = [action];
+    if (this.#busy) throw new Error(`tabtoken: ${action.type} was dispatched while another action was being reduced or carried out`);
+    this.#busy = true;
     try {
-      for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
-        const { state, changes, effects } = reduce(this.#state, next, this.#clock.now());
-        this.#state = state;
-        for (const effect of effects) runEffect(effect, this.#runners);
-        this.#feed.publish(changes);
+      const { state, effects } = reduce(this.#state, action, this.#clock.now());
+      this.#state = state;
+      for (const effect of effects) {
+        try {
+          runEffect(effect, this.#runners);
+        } catch (error) {
+          // One runner that throws must not keep the others from running.
+          this.#report(error);
+        }
       }
     } finally {
-      this.#queue = null;
+      this.#busy = false;
     }
   }
 
-  async #start(): Promise<void> {
-    // The origin's own set-up (OpenID Connect: its code and its stored grant); a refusal rejects ready.
-    await this.#origin.ready;
-    try {
-      const stored = await this.#persister.read();
-      if (stored && !this.#state.closed) {
-        this.#dispatch(restoreAction(stored, this.#clock.now(), this.#origin));
-        // A stored session makes ready resolve without a request. The origin re-checks it on the
-        // first poll tick, not now and not on the hello of a visible tab: a reload with a fresh
-        // stored token must reach its first token before any network request (SPEC 10).
-        this.#discovery.recheckLater();
-        this.#refresher.ensureDefaultToken();
-        return;
+  #report(error: unknown): void {
+    for (const listener of [...this.#errorListeners]) {
+      try {
+        listener(error);
+      } catch {
+        // An error listener that throws has nowhere left to report to.
       }
-      this.#discovery.request();
-      await this.#discovery.running;
-    } catch (error) {
-      // ready never rejects: whatever went wrong is reported, and the status says where we are.
-      this.#feed.report(error);
     }
   }
+
+  #each<T>(listeners: Set<Listener<T>>, value: T): void {
+    for (const listener of [...listeners]) {
+      try {
+        listener(value);
+      } catch (error) {
+        // One broken subscriber must not stop the others or the engine.
+        this.#report(error);
+      }
+    }
+  }
+}
+
+function add<T>(set: Set<T>, item: T): () => void {
+  set.add(item);
+  return () => {
+    set.delete(item);
+  };
 }

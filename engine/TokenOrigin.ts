@@ -11,6 +11,7 @@
  */
 import type { FreshnessStamp } from '../protocol/freshness.ts';
 import type { Claims, ProofRequest, SignInRequest } from '../protocol/types.ts';
+import type { OriginTraits } from './state.ts';
 
 /** What identifies a token at the origin (the non-session parts of a cache key). */
 export interface MintTarget {
@@ -55,6 +56,13 @@ export interface OriginSessions {
   readonly users: ReadonlyMap<string, string>;
 }
 
+/**
+ * What a look-up answers: the sessions the origin lists (Clerk, and an OpenID Connect grant), or —
+ * for an origin whose session is a cookie of the app's own server — a token (signed in) or none
+ * (signed out).
+ */
+export type SessionsAnswer = OriginSessions | { readonly token: MintedToken | null };
+
 /** What a failed request means for the engine. */
 export type FailureKind =
   /** The session is gone (Clerk: 401, or 404 `session_not_found`). */
@@ -85,10 +93,10 @@ export interface OriginCounters {
 export interface TokenOrigin {
   /** Settles once the origin can be used (its code loaded, its stored grant read); a rejection rejects the engine's `ready`. */
   readonly ready?: Promise<void>;
-  /** One token per session (OpenID Connect): a template, organization or `expiresInSeconds` is refused. */
-  readonly oneToken?: boolean;
+  /** How this origin differs from the Clerk Frontend API's ways (every trait false but polling while signed out). */
+  readonly traits?: Partial<OriginTraits>;
   /** Which sessions exist now. Rejects with the error classes of protocol/errors.ts. */
-  readSessions(): Promise<OriginSessions>;
+  readSessions(): Promise<SessionsAnswer>;
   /** Mints one token; `expiredToken` is the last token, sent when the origin asked for it (outage mode). */
   mint(sessionId: string, target: MintTarget, expiredToken: string | null): Promise<MintedToken>;
   /** Ends the session at the origin. */

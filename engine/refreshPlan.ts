@@ -1,28 +1,31 @@
 /**
- * Which keys need a mint, as pure functions of the cache, the read log's view and the time
- * (SPEC 4). The engine asks these at every poll tick, when a tab becomes visible and when a
- * retry comes due; the answers start mints, nothing here does.
+ * Which keys need a mint, as pure functions of the cache, the reads and the time (SPEC 4). The
+ * reducer asks these at every poll tick, when a tab becomes visible and when a flight fails; the
+ * answers start mints, nothing here does.
  */
-import type { CacheEntry } from './engineState.ts';
-import type { TrackedRead } from './ReadLog.ts';
+import { READ_WINDOW_MS } from '../protocol/constants.ts';
+import type { CacheEntry, TrackedRead } from './state.ts';
 
 /** Whether a key with `entry` (or none) is due for a refresh at leeway `leewayS`. */
 export function withinLeeway(entry: Pick<CacheEntry, 'expiresAt'> | undefined, leewayS: number, now: number): boolean {
   return !entry || entry.expiresAt - now <= leewayS * 1000;
 }
 
+/** Whether a read was made within the read window. */
+export const inWindow = (read: TrackedRead | undefined, now: number): read is TrackedRead => read !== undefined && now - read.lastReadAt <= READ_WINDOW_MS;
+
 /**
- * Read keys of `sessionId` due for a refresh: something is cached and at most the largest reported
- * leeway is left. Keys with nothing cached are left to the tab that reads them: a key whose mint
- * failed must not be retried every tick without anyone asking.
+ * Read keys of `sessionId` due for a refresh: read within the window, not blocked, something is
+ * cached and at most the largest reported leeway is left. Keys with nothing cached are left to the
+ * tab that reads them: a key whose mint failed must not be retried every tick without anyone asking.
  *
  * @example
- * dueReads(readLog.live(), state.tokens, 'sess_1', clock.now()) // [{ key: 'sess_1|api||', … }]
+ * dueReads(state.reads, state.blocked, state.tokens, 'sess_1', now) // [['sess_1|api||', read]]
  */
-export function dueReads(reads: readonly TrackedRead[], tokens: ReadonlyMap<string, CacheEntry>, sessionId: string, now: number): TrackedRead[] {
+export function dueReads(reads: ReadonlyMap<string, TrackedRead>, blocked: ReadonlySet<string>, tokens: ReadonlyMap<string, CacheEntry>, sessionId: string, now: number): [string, TrackedRead][] {
   const prefix = `${sessionId}|`;
-  return reads.filter((read) => {
-    const entry = read.key.startsWith(prefix) ? tokens.get(read.key) : undefined;
+  return [...reads].filter(([key, read]) => {
+    const entry = key.startsWith(prefix) && !blocked.has(key) && inWindow(read, now) ? tokens.get(key) : undefined;
     return entry !== undefined && withinLeeway(entry, read.leewayS, now);
   });
 }

@@ -1,52 +1,108 @@
-import { OUTAGE_WAIT_MS } from '../protocol/constants.ts';
+/**
+ * The runners: each carries out one kind of effect (engine/actions.ts) and reports what came of it
+ * as an action. They decide nothing — what a failure means is the reducer's business; a runner
+ * only says what happened (and, for a failure, what the origin makes of it and a draw for the
+ * backoff's jitter).
+ */
+import { randomId } from '../protocol/randomId.ts';
 import type { Clock } from '../protocol/clock.ts';
-import { ConnectionError } from '../protocol/errors.ts';
-import type { TokenRequest } from '../protocol/types.ts';
-import type { Effect } from './engineState.ts';
-import type { MintTable } from './MintTable.ts';
-import type { OutagePolicy } from './OutagePolicy.ts';
+import type { EngineChange } from '../protocol/types.ts';
+import type { Action, Effect, Outcome } from './actions.ts';
 import type { Persister } from './Persister.ts';
-import type { Poller } from './Poller.ts';
-import type { SessionDiscovery } from './SessionDiscovery.ts';
 import type { TokenOrigin } from './TokenOrigin.ts';
 
-/** The parts that carry out what a transition asks for. */
-export interface EffectRunners {
-  clock: Clock;
-  persister: Persister;
-  discovery: SessionDiscovery;
-  mints: MintTable;
-  poller: Poller;
-  outage: OutagePolicy;
-  origin: TokenOrigin;
-  /** A read as a new caller makes it, with its deadline: where a switched session's callers go. */
-  read(request: TokenRequest, deadline: number): Promise<string | null>;
+/** What the runners are given: the world, and the way back into the engine. */
+export interface Runners {
+  readonly clock: Clock;
+  readonly origin: TokenOrigin;
+  readonly persister: Persister;
+  /** Draws in [0, 1) for the backoff's jitter. */
+  readonly random: () => number;
+  /** Feeds a result back; called asynchronously, never while a transition runs. */
+  dispatch(action: Action): void;
+  /** Resolves or rejects the promise of call `id`. */
+  settle(id: number, outcome: Outcome): void;
+  publish(change: EngineChange): void;
+  report(error: unknown): void;
+  ready(): void;
+  /** The one alarm timer (arm replaces it). */
+  alarm: { handle: unknown };
 }
 
+/** A failure as the reducer wants it: the error, what the origin makes of it, a draw. */
+const failure = (r: Runners, error: unknown) => ({ error, kind: r.origin.classify(error), random: r.random() });
+
 /**
- * Carries out one effect of a transition (engineState.ts), after the state has changed.
- *
  * @example
  * for (const effect of transition.effects) runEffect(effect, runners);
  */
-export function runEffect(effect: Effect, r: EffectRunners): void {
-  const closed = () => new ConnectionError('The token engine was closed');
+export function runEffect(effect: Effect, r: Runners): void {
+  const { origin } = r;
   switch (effect.type) {
-    case 'persist':
-      return r.persister.write(effect.write);
-    case 'release-session-waiters':
-      return r.discovery.release();
-    case 'stop':
-      r.poller.close();
-      r.outage.close();
-      r.origin.abortAll();
-      return r.discovery.release(closed());
-    case 'settle': {
-      if (effect.flights === 'all') return r.mints.settle(() => true, (f) => f.reject(closed()));
-      const { sessionId } = effect;
-      if (effect.flights === 'of-session') return r.mints.settle((f) => f.sessionId === sessionId, (f) => f.resolve(null));
-      const deadline = r.clock.now() + OUTAGE_WAIT_MS;
-      return r.mints.settle((f) => f.sessionId !== sessionId, (f) => f.redirect((request) => r.read(request, deadline)));
+    case 'mint': {
+      const { id } = effect;
+      origin.mint(effect.sessionId, effect.target, effect.expiredToken).then(
+        (token) => r.dispatch({ type: 'minted', id, token, freshId: `s_${randomId()}` }),
+        (error: unknown) => r.dispatch({ type: 'mint-failed', id, ...failure(r, error) }),
+      );
+      return;
     }
+    case 'read-sessions': {
+      const { id } = effect;
+      origin.readSessions().then(
+        (answer) => r.dispatch({ type: 'sessions', id, answer, freshId: `s_${randomId()}` }),
+        (error: unknown) => r.dispatch({ type: 'sessions-failed', id, ...failure(r, error) }),
+      );
+      return;
+    }
+    case 'end-session':
+      return done(r, effect.id, origin.endSession(effect.sessionId));
+    case 'forget':
+      return done(r, effect.id, origin.forget?.(effect.sessionId));
+    case 'read-redirect': {
+      const { id } = effect;
+      Promise.resolve(origin.signOutRedirect?.(effect.sessionId)).then(
+        (redirect) => r.dispatch({ type: 'redirect-read', id, redirect: redirect ?? null, error: null }),
+        (error: unknown) => r.dispatch({ type: 'redirect-read', id, redirect: null, error }),
+      );
+      return;
+    }
+    case 'restore':
+      void r.persister.read(origin).then(
+        (stored) => r.dispatch({ type: 'restored', stored }),
+        (error: unknown) => {
+          r.dispatch({ type: 'storage-failed', error });
+          r.dispatch({ type: 'restored', stored: null });
+        },
+      );
+      return;
+    case 'persist':
+      r.persister.write(effect.write, (error) => r.dispatch({ type: 'storage-failed', error }));
+      return;
+    case 'arm': {
+      r.clock.clearTimeout(r.alarm.handle);
+      const { at } = effect;
+      r.alarm.handle = at === null ? null : r.clock.setTimeout(() => r.dispatch({ type: 'time' }), Math.max(0, at - r.clock.now()));
+      return;
+    }
+    case 'settle':
+      return r.settle(effect.id, effect.outcome);
+    case 'publish':
+      return r.publish(effect.change);
+    case 'report':
+      return r.report(effect.error);
+    case 'ready':
+      return r.ready();
+    case 'stop':
+      r.clock.clearTimeout(r.alarm.handle);
+      origin.abortAll();
+      return;
   }
+}
+
+function done(r: Runners, id: number, work: Promise<void> | undefined): void {
+  Promise.resolve(work).then(
+    () => r.dispatch({ type: 'done', id, error: null }),
+    (error: unknown) => r.dispatch({ type: 'done', id, error }),
+  );
 }

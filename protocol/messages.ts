@@ -31,6 +31,10 @@ export interface EvictMessage extends Envelope {
 export interface SignoutMessage extends Envelope {
   type: 'signout';
   sessionId: string;
+  /** Where the sign-out leaves the tab (the engine always sends these). */
+  status?: Status;
+  since?: number;
+  storage?: StorageKind;
 }
 export interface StatusMessage extends Envelope {
   type: 'status';
@@ -40,6 +44,8 @@ export interface StatusMessage extends Envelope {
   userId: string | null;
   claims: Claims | null;
   storage: StorageKind;
+  /** The whole token map, which replaces a tab's (the engine always sends it). */
+  tokens?: Record<string, SnapshotToken>;
 }
 /**
  * A local-mode leader announcing itself with its whole snapshot. `isBroadcast` leaves the
@@ -112,6 +118,11 @@ function isClaimsOrNull(value: unknown): value is Claims | null {
   return value === null || isRecord(value);
 }
 
+/** A token map: cache keys to well-formed tokens. */
+function isTokens(value: unknown): value is Record<string, SnapshotToken> {
+  return isRecord(value) && Object.entries(value).every(([key, t]) => isKey(key) && isRecord(t) && isShortString(t.jwt) && isTime(t.expiresAt) && isTime(t.staleAt) && isScheme(t.scheme));
+}
+
 /** Validates a whole snapshot (from a `hello` or a welcome) into a frozen copy; null when any field is off. */
 export function parseSnapshot(value: unknown): Snapshot | null {
   if (!isRecord(value)) return null;
@@ -139,9 +150,9 @@ export function isBroadcast(data: unknown): data is BroadcastMessage {
     case 'evict':
       return isKey(data.key);
     case 'signout':
-      return isShortString(data.sessionId, 128);
+      return isShortString(data.sessionId, 128) && (data.status === undefined || (STATUSES.includes(data.status) && isTime(data.since) && isStorage(data.storage)));
     case 'status':
-      return STATUSES.includes(data.status) && isTime(data.since) && isSessionIdOrNull(data.sessionId) && isUserIdOrNull(data.userId) && isClaimsOrNull(data.claims) && isStorage(data.storage);
+      return STATUSES.includes(data.status) && isTime(data.since) && isSessionIdOrNull(data.sessionId) && isUserIdOrNull(data.userId) && isClaimsOrNull(data.claims) && isStorage(data.storage) && (data.tokens === undefined || isTokens(data.tokens));
     case 'hello':
       return true;
   }

@@ -27,8 +27,8 @@ export type Operation = keyof Operations;
 type Handler<K extends Operation> = (engine: Engine, arg: unknown) => Operations[K][1] | Promise<Operations[K][1]>;
 
 const HANDLERS: { [K in Operation]: Handler<K> } = {
-  getToken: (engine, arg) => engine.getToken(parseTokenRequest(arg)),
-  refresh: (engine, arg) => engine.refresh(parseTokenRequest(arg)),
+  getToken: (engine, arg) => engine.getToken(parseTokenRequest(arg, engine.oneToken)),
+  refresh: (engine, arg) => engine.refresh(parseTokenRequest(arg, engine.oneToken)),
   noteReads: (engine, arg) => engine.noteReads(parseReadReports(arg)),
   visible: (engine) => engine.visible(),
   setActiveSession: (engine, arg) => engine.setActiveSession(arg === null ? null : checkSessionId(arg)),

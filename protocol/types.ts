@@ -190,13 +190,17 @@ export interface ReadReport {
 /** The snapshot as the engine keeps it; the transport adds `mode`. */
 export type EngineSnapshot = Omit<Snapshot, 'mode'>;
 
-/** A change the engine publishes; the transport stamps it with `v`, `instance` and sends it. */
+/**
+ * A change the engine publishes, one per transition; the transport stamps it with `v`, `instance`
+ * and sends it. A `status` carries the whole view (its `tokens` replace a tab's), a `signout` the
+ * status it leaves, so no tab ever needs two messages to see one transition.
+ */
 export type EngineChange =
   /** `claims` only for the default key: its payload is the session's claims. */
   | { type: 'token'; version: number; key: string; jwt: string; expiresAt: number; staleAt: number; claims?: Claims; scheme?: 'DPoP' }
   | { type: 'evict'; version: number; key: string }
-  | { type: 'signout'; version: number; sessionId: string }
-  | { type: 'status'; version: number; status: Status; since: number; sessionId: string | null; userId: string | null; claims: Claims | null; storage: StorageKind };
+  | { type: 'signout'; version: number; sessionId: string; status?: Status; since?: number; storage?: StorageKind }
+  | { type: 'status'; version: number; status: Status; since: number; sessionId: string | null; userId: string | null; claims: Claims | null; storage: StorageKind; tokens?: Record<string, SnapshotToken> };
 
 /**
  * The engine as its transports (the SharedWorker entry, the local-mode leader) use it.
@@ -205,6 +209,8 @@ export type EngineChange =
 export interface Engine {
   /** Resolves once storage is restored and the session is known (or known to be absent). */
   readonly ready: Promise<void>;
+  /** One token per session (OpenID Connect, the app's own endpoint): reads name no template, organization or lifetime. */
+  readonly oneToken: boolean;
   snapshot(): EngineSnapshot;
   subscribe(listener: (change: EngineChange) => void): () => void;
   /**

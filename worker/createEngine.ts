@@ -4,12 +4,14 @@
  * itself imports no platform code and runs on fakes in unit tests.
  */
 import { systemClock } from '../protocol/clock.ts';
-import { parseEngineConfig } from './engineConfig.ts';
 import type { EngineConfig } from '../protocol/types.ts';
 import { ClerkOrigin } from '../origins/clerk/ClerkOrigin.ts';
 import { lazyOrigin } from './lazyOrigin.ts';
 import { IdbTokenStore } from '../storage/IdbTokenStore.ts';
 import { TokenEngine, type TokenEngineDeps } from '../engine/TokenEngine.ts';
+
+/** One access token per grant, and no other session to switch to. */
+const OIDC_TRAITS = { oneToken: true, switchable: false } as const;
 
 /** What a caller may replace; `fetch` is what the default origin uses. */
 export interface EngineOverrides extends Partial<TokenEngineDeps> {
@@ -21,9 +23,7 @@ export interface EngineOverrides extends Partial<TokenEngineDeps> {
  * const engine = createEngine(config);
  * engine.subscribe((change) => channel.postMessage({ v: 1, instance, ...change }));
  */
-export function createEngine(untrusted: EngineConfig, overrides: EngineOverrides = {}): TokenEngine {
-  // The config comes from the first tab: it goes through the same validation as the tab's options.
-  const config = parseEngineConfig(untrusted);
+export function createEngine(config: EngineConfig, overrides: EngineOverrides = {}): TokenEngine {
   const clock = overrides.clock ?? systemClock;
   const fetchImpl = overrides.fetch ?? globalThis.fetch.bind(globalThis);
   return new TokenEngine(config, {
@@ -31,7 +31,7 @@ export function createEngine(untrusted: EngineConfig, overrides: EngineOverrides
     origin:
       overrides.origin ??
       (config.oidc
-        ? lazyOrigin(() => import('./oidcOrigin.ts').then(({ createOidcOrigin }) => createOidcOrigin(config, { clock, fetch: fetchImpl })))
+        ? lazyOrigin(() => import('./oidcOrigin.ts').then(({ createOidcOrigin }) => createOidcOrigin(config, { clock, fetch: fetchImpl })), OIDC_TRAITS)
         : new ClerkOrigin(config, { clock, fetch: fetchImpl })),
     store: overrides.store !== undefined ? overrides.store : config.persist ? new IdbTokenStore(config) : null,
     random: overrides.random ?? Math.random,

@@ -1,3 +1,4 @@
+import type { OriginTraits } from '../engine/state.ts';
 import type { TokenOrigin } from '../engine/TokenOrigin.ts';
 
 /**
@@ -11,7 +12,7 @@ import type { TokenOrigin } from '../engine/TokenOrigin.ts';
  * const origin = lazyOrigin(() => import('../origins/oidc/OidcOrigin.ts').then((m) => new m.OidcOrigin(config, deps)));
  * await origin.ready;
  */
-export function lazyOrigin(load: () => Promise<TokenOrigin>): TokenOrigin {
+export function lazyOrigin(load: () => Promise<TokenOrigin>, traits: Partial<OriginTraits>): TokenOrigin {
   let loaded: TokenOrigin | null = null;
   const ready = load().then(async (origin) => {
     await origin.ready;
@@ -20,6 +21,6 @@ export function lazyOrigin(load: () => Promise<TokenOrigin>): TokenOrigin {
   return new Proxy({} as TokenOrigin, {
     // Every other member is a method: the adapter's use its private fields, so they run on it, not on the proxy.
     get: (_, name: keyof TokenOrigin) =>
-      name === 'ready' ? ready : name === 'oneToken' || (loaded ? (loaded[name] as (() => unknown) | undefined)?.bind(loaded) : name === 'abortAll' ? () => {} : undefined),
+      name === 'ready' ? ready : name === 'traits' ? traits : (loaded ? (loaded[name] as (() => unknown) | undefined)?.bind(loaded) : name === 'abortAll' ? () => {} : undefined),
   });
 }

@@ -48,7 +48,7 @@ const grantGone = (why: string) => new OriginResponseError(400, [{ code: 'invali
  */
 export class OidcOrigin implements TokenOrigin {
   readonly ready: Promise<void>;
-  readonly oneToken = true;
+  readonly traits = { oneToken: true, switchable: false } as const;
   readonly #oidc: OidcConfig;
   readonly #clock: Clock;
   readonly #locks: LockManager;

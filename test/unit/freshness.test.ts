@@ -1,19 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { classify, staleAt } from '../../protocol/freshness.ts';
-import { initialState, type CacheEntry, type EngineState } from '../../engine/engineState.ts';
-import { reduce } from '../../engine/reduce.ts';
+import { classify } from '../../protocol/freshness.ts';
+import type { EngineState } from '../../engine/state.ts';
+import type { MintedToken } from '../../engine/TokenOrigin.ts';
+import { newState, offer, run } from './support/reducer.ts';
 
-function entry(jwt: string, oiat: number | null, iat: number, expiresAt = 100_000): CacheEntry {
-  return { jwt, expiresAt, staleAt: staleAt(expiresAt), oiat, iat, lifetimeS: 60, claims: null };
+function entry(jwt: string, oiat: number | null, iat: number, expiresAt = 100_000): MintedToken {
+  return { jwt, expiresAt, oiat, iat, lifetimeS: 60, claims: null };
 }
 
-/** A cache of one key, fed through the engine's own transition. */
+/** A cache of one key, fed through the engine's own transitions (a mint answering). */
 function cacheOf() {
-  let state: EngineState = reduce(initialState('memory', 0), { type: 'session', sessionId: 's', userId: null }, 0).state;
+  let state: EngineState = run(newState(), [{ type: 'use', sessionId: 's' }]).state;
   return {
-    offer(e: CacheEntry): boolean {
+    offer(e: MintedToken): boolean {
       const before = state.tokens.get('s|||');
-      state = reduce(state, { type: 'token', key: 's|||', entry: e, epoch: state.epoch }, 0).state;
+      state = offer(state, e);
       return state.tokens.get('s|||') !== before;
     },
     get: () => state.tokens.get('s|||'),

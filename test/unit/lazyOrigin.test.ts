@@ -20,10 +20,10 @@ class Adapter {
 }
 
 describe('lazyOrigin', () => {
-  it('before loading: one token, abortAll does nothing, nothing else is there, and it is not a thenable', async () => {
+  it('before loading: its traits, abortAll does nothing, nothing else is there, and it is not a thenable', async () => {
     let load: (origin: TokenOrigin) => void = () => {};
-    const origin = lazyOrigin(() => new Promise<TokenOrigin>((resolve) => (load = resolve)));
-    expect(origin.oneToken).toBe(true);
+    const origin = lazyOrigin(() => new Promise<TokenOrigin>((resolve) => (load = resolve)), { oneToken: true });
+    expect(origin.traits).toEqual({ oneToken: true });
     expect(() => origin.abortAll()).not.toThrow();
     expect((origin as unknown as { readSessions?: unknown }).readSessions).toBeUndefined();
     expect((origin as unknown as { then?: unknown }).then).toBeUndefined();
@@ -39,8 +39,8 @@ describe('lazyOrigin', () => {
   });
 
   it('a load that fails, or an adapter whose own ready rejects, rejects ready', async () => {
-    await expect(lazyOrigin(() => Promise.reject(new Error('chunk failed'))).ready).rejects.toThrow('chunk failed');
+    await expect(lazyOrigin(() => Promise.reject(new Error('chunk failed')), {}).ready).rejects.toThrow('chunk failed');
     const refusing = { ready: Promise.reject(new Error('refused')) } as unknown as TokenOrigin;
-    await expect(lazyOrigin(async () => refusing).ready).rejects.toThrow('refused');
+    await expect(lazyOrigin(async () => refusing, {}).ready).rejects.toThrow('refused');
   });
 });
