@@ -9,15 +9,17 @@ import { isAtLeastAsFresh } from '../protocol/freshness.ts';
 import type { Claims, EngineChange, SnapshotToken } from '../protocol/types.ts';
 import type { Effect, Outcome, StoreWrite, Transition } from './actions.ts';
 import { isOpen } from './backoff.ts';
-import { activeSessionId, defaultKeyOf, isFailing, snapshotToken, statusOf, type CacheEntry, type EngineState, type Flight, type PendingCall, type Waiter } from './state.ts';
+import { activeSessionId, defaultKeyOf, isFailing, snapshotToken, statusOf, type CacheEntry, type Discovery, type EngineState, type Flight, type PendingCall, type Waiter } from './state.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-const without = <K, V>(map: ReadonlyMap<K, V>, key: K): Map<K, V> => {
+/** A copy of `map` with `key` set to `value`, or removed (null). */
+export function put<K, V>(map: ReadonlyMap<K, V>, key: K, value: V | null): Map<K, V> {
   const copy = new Map(map);
-  copy.delete(key);
+  if (value === null) copy.delete(key);
+  else copy.set(key, value);
   return copy;
-};
+}
 
 export class Draft {
   readonly now: number;
@@ -74,15 +76,20 @@ export class Draft {
   }
 
   setFlight(key: string, flight: Flight | null): void {
-    this.s.flights = flight ? new Map(this.s.flights).set(key, flight) : without(this.s.flights, key);
+    this.s.flights = put(this.s.flights, key, flight);
   }
 
   setWaiter(id: number, waiter: Waiter | null): void {
-    this.s.waiting = waiter ? new Map(this.s.waiting).set(id, waiter) : without(this.s.waiting, id);
+    this.s.waiting = put(this.s.waiting, id, waiter);
   }
 
   setCall(id: number, call: PendingCall | null): void {
-    this.s.calls = call ? new Map(this.s.calls).set(id, call) : without(this.s.calls, id);
+    this.s.calls = put(this.s.calls, id, call);
+  }
+
+  /** Changes some fields of the session look-up's state. */
+  look(patch: Partial<Discovery>): void {
+    this.s.discovery = { ...this.s.discovery, ...patch };
   }
 
   /**
@@ -96,14 +103,14 @@ export class Draft {
     const current = this.s.tokens.get(key);
     // The same token again (an origin that answers with the token it already gave) changes nothing.
     if (current && (current.jwt === entry.jwt || !isAtLeastAsFresh(entry, current))) return false;
-    this.s.tokens = new Map(this.s.tokens).set(key, entry);
+    this.s.tokens = put(this.s.tokens, key, entry);
     // Tokens that live longer than an hour stay in memory only; an older persisted one for the key
     // must not come back in its place after a reload.
     this.persist(entry.lifetimeS <= MAX_PERSISTED_LIFETIME_S ? { op: 'setToken', key, token: { jwt: entry.jwt, expiresAt: entry.expiresAt } } : { op: 'deleteToken', key });
     if (key === defaultKeyOf(sessionId)) {
       const last = this.s.lastActive.get(sessionId);
       if (!last || isAtLeastAsFresh(entry, last)) {
-        this.s.lastActive = new Map(this.s.lastActive).set(sessionId, entry);
+        this.s.lastActive = put(this.s.lastActive, sessionId, entry);
         this.persist({ op: 'setLastActive', sessionId, jwt: entry.jwt });
       }
       if (entry.claims && this.s.session.kind === 'active') this.s.session = { ...this.s.session, claims: entry.claims };
@@ -113,7 +120,7 @@ export class Draft {
 
   evict(key: string): void {
     if (!this.s.tokens.has(key)) return;
-    this.s.tokens = without(this.s.tokens, key);
+    this.s.tokens = put(this.s.tokens, key, null);
     this.persist({ op: 'deleteToken', key });
   }
 
@@ -135,7 +142,7 @@ export class Draft {
     }
     for (const id of this.#stamped) {
       const call = s.calls.get(id);
-      if (call && 'version' in call) s.calls = new Map(s.calls).set(id, { ...call, version: s.version });
+      if (call && 'version' in call) s.calls = put(s.calls, id, { ...call, version: s.version });
     }
     effects.push(...this.#effects);
     for (const { id, extra } of this.#atVersion) effects.push({ type: 'settle', id, outcome: { value: extra ? { ...extra, version: s.version } : s.version } });

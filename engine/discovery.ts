@@ -10,10 +10,10 @@ export function requestDiscovery(d: Draft): void {
   const discovery = d.s.discovery;
   if (d.s.closed || discovery.inFlight) return;
   if (!isOpen(d.s.gate, d.now)) {
-    d.s.discovery = { ...discovery, owed: true };
+    d.look({ owed: true });
     return;
   }
   const id = d.id();
-  d.s.discovery = { ...discovery, owed: false, inFlight: { id, epoch: d.s.epoch, sentAt: d.now, slow: false } };
+  d.look({ owed: false, inFlight: { id, epoch: d.s.epoch, sentAt: d.now, slow: false } });
   d.effect({ type: 'read-sessions', id });
 }

@@ -82,12 +82,12 @@ export function expire(d: Draft): void {
     d.setWaiter(id, null);
     const flight = waiter.flight === null ? null : d.s.flights.get(waiter.flight);
     if (flight) d.setFlight(flight.key, { ...flight, waiters: flight.waiters.filter((w) => w !== id) });
-    else d.s.discovery = { ...d.s.discovery, waiters: d.s.discovery.waiters.filter((w) => w !== id) };
+    else d.look({ waiters: d.s.discovery.waiters.filter((w) => w !== id) });
     d.settle(id, { error: unavailableAfter(flight ? flight.lastError : d.s.gate.lastError, waiter.why) });
   }
   for (const flight of d.s.flights.values()) {
     if (flight.phase === 'sent' && !flight.slow && d.now >= flight.sentAt + REQUEST_TIMEOUT_MS) d.setFlight(flight.key, { ...flight, slow: true });
   }
   const look = d.s.discovery.inFlight;
-  if (look && !look.slow && d.now >= look.sentAt + REQUEST_TIMEOUT_MS) d.s.discovery = { ...d.s.discovery, inFlight: { ...look, slow: true } };
+  if (look && !look.slow && d.now >= look.sentAt + REQUEST_TIMEOUT_MS) d.look({ inFlight: { ...look, slow: true } });
 }

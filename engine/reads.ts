@@ -29,7 +29,7 @@ export function read(d: Draft, id: number, request: TokenRequest, deadline: numb
     if (d.s.session.kind === 'signed-out') return d.settle(id, { value: null });
     // Cold start with the origin unreachable: wait for the look-up as long as the deadline allows.
     d.setWaiter(id, { request, deadline, why: 'the session is not known yet', flight: null });
-    d.s.discovery = { ...d.s.discovery, waiters: [...d.s.discovery.waiters, id] };
+    d.look({ waiters: [...d.s.discovery.waiters, id] });
     return requestDiscovery(d);
   }
   const key = cacheKey(sessionId, request);

@@ -14,7 +14,7 @@ import { staleAt } from '../protocol/freshness.ts';
 import type { Action, Restored, Transition } from './actions.ts';
 import { OPEN, failed, isOpen, unavailableAfter } from './backoff.ts';
 import { requestDiscovery } from './discovery.ts';
-import { Draft } from './Draft.ts';
+import { Draft, put } from './Draft.ts';
 import { drainParked, expire, flightById, launch, settleFlight, wanted } from './flights.ts';
 import { ensureDefaultToken, noteReads, read, refresh, refreshDue, sweep } from './reads.ts';
 import { activate, adoptToken, applyAnswer, endSession, noSession, placeToken, subjectOf } from './sessions.ts';
@@ -128,7 +128,7 @@ export function reduce(state: EngineState, action: Action, now: number): Transit
   // Whatever waited for the backoff gate goes as soon as it is open.
   drainParked(d);
   if (d.s.discovery.owed && isOpen(d.s.gate, now)) {
-    d.s.discovery = { ...d.s.discovery, owed: false };
+    d.look({ owed: false });
     requestDiscovery(d);
   }
   return d.finish();
@@ -150,9 +150,9 @@ function restore(d: Draft, stored: Restored | null): void {
   if (!stored || d.s.session.kind !== 'unknown') return requestDiscovery(d);
   const { sessionId, userId } = stored;
   d.s.tokens = new Map(stored.entries.filter(([key]) => key.startsWith(`${sessionId}|`)));
-  if (stored.lastActive) d.s.lastActive = new Map(d.s.lastActive).set(sessionId, stored.lastActive);
+  if (stored.lastActive) d.s.lastActive = put(d.s.lastActive, sessionId, stored.lastActive);
   d.s.session = { kind: 'active', sessionId, userId, claims: d.s.tokens.get(defaultKeyOf(sessionId))?.claims ?? null };
-  d.s.discovery = { ...d.s.discovery, recheck: true };
+  d.look({ recheck: true });
   started(d);
   ensureDefaultToken(d);
 }
@@ -163,7 +163,7 @@ function visible(d: Draft): void {
   if (d.s.session.kind !== 'signed-out') return;
   // An origin not polled while signed out (the app's own endpoint) is asked at most once per poll interval.
   if (!d.s.traits.pollSignedOut && d.now - d.s.discovery.visibleAt < d.s.pollIntervalMs) return;
-  d.s.discovery = { ...d.s.discovery, visibleAt: d.now };
+  d.look({ visibleAt: d.now });
   requestDiscovery(d);
 }
 
@@ -179,7 +179,7 @@ function tick(d: Draft): void {
   const { endsAt } = discovery;
   const pastEnd = endsAt !== null && endsAt.epoch === d.s.epoch && d.now >= endsAt.at;
   if (discovery.recheck || pastEnd) {
-    d.s.discovery = { ...discovery, recheck: false, endsAt: pastEnd ? null : endsAt };
+    d.look({ recheck: false, endsAt: pastEnd ? null : endsAt });
     requestDiscovery(d);
   }
   refreshDue(d);
@@ -252,7 +252,7 @@ function mintFailed(d: Draft, action: Extract<Action, { type: 'mint-failed' }>):
 function looked(d: Draft, action: Extract<Action, { type: 'sessions' | 'sessions-failed' }>): void {
   const look = d.s.discovery.inFlight;
   if (look?.id === action.id) {
-    d.s.discovery = { ...d.s.discovery, inFlight: null };
+    d.look({ inFlight: null });
     started(d);
     // The answer describes the world before a switch or a sign-out made meanwhile; that choice stands:
     //
@@ -265,7 +265,7 @@ function looked(d: Draft, action: Extract<Action, { type: 'sessions' | 'sessions
     }
     if (action.kind === 'outage') {
       d.s.gate = failed(d.s.gate, action.error, d.now, action.random);
-      d.s.discovery = { ...d.s.discovery, owed: true };
+      d.look({ owed: true });
       return;
     }
     // The origin will not give us a client: signed out, unless a session is known (a failed
@@ -331,7 +331,7 @@ function close(d: Draft): void {
   d.s.waiting = new Map();
   d.s.calls = new Map();
   d.s.flights = new Map();
-  d.s.discovery = { ...d.s.discovery, inFlight: null, owed: false, waiters: [] };
+  d.look({ inFlight: null, owed: false, waiters: [] });
   d.s.nextPollAt = null;
   d.s.closed = true;
   d.s.epoch++;

@@ -5,7 +5,7 @@
  */
 import { OUTAGE_WAIT_MS } from '../protocol/constants.ts';
 import { staleAt } from '../protocol/freshness.ts';
-import type { Draft } from './Draft.ts';
+import { put, type Draft } from './Draft.ts';
 import { settleFlight } from './flights.ts';
 import { ensureDefaultToken, read } from './reads.ts';
 import { defaultKeyOf } from './state.ts';
@@ -15,7 +15,7 @@ import type { MintedToken, SessionsAnswer } from './TokenOrigin.ts';
 function releaseWaiters(d: Draft): void {
   const { waiters } = d.s.discovery;
   if (waiters.length === 0) return;
-  d.s.discovery = { ...d.s.discovery, waiters: [] };
+  d.look({ waiters: [] });
   for (const id of waiters) {
     const waiter = d.s.waiting.get(id);
     if (!waiter) continue;
@@ -59,9 +59,7 @@ export function activate(d: Draft, sessionId: string, userId: string | null): vo
 export function endSession(d: Draft, sessionId: string, dismiss: boolean): void {
   if (d.sessionId !== sessionId) return;
   d.s.tokens = new Map();
-  const lastActive = new Map(d.s.lastActive);
-  lastActive.delete(sessionId);
-  d.s.lastActive = lastActive;
+  d.s.lastActive = put(d.s.lastActive, sessionId, null);
   d.persist({ op: 'clearSession', sessionId });
   d.persist({ op: 'setActiveSession', session: null });
   for (const flight of d.s.flights.values()) if (flight.sessionId === sessionId) settleFlight(d, flight, { value: null });
@@ -80,9 +78,7 @@ export function noSession(d: Draft): void {
 
 /** A session that is gone at the origin while another takes its place: what is stored of it goes too. */
 function forgetEnded(d: Draft, sessionId: string): void {
-  const lastActive = new Map(d.s.lastActive);
-  lastActive.delete(sessionId);
-  d.s.lastActive = lastActive;
+  d.s.lastActive = put(d.s.lastActive, sessionId, null);
   d.persist({ op: 'clearSession', sessionId });
 }
 
@@ -146,5 +142,5 @@ export function applyAnswer(d: Draft, answer: SessionsAnswer, adopt: boolean, fr
  * past its `expire_at` (one that extends sessions on activity) is not asked again every tick.
  */
 function noteEnd(d: Draft, at: number | undefined): void {
-  d.s.discovery = { ...d.s.discovery, endsAt: at !== undefined && at > d.now ? { epoch: d.s.epoch, at } : null };
+  d.look({ endsAt: at !== undefined && at > d.now ? { epoch: d.s.epoch, at } : null });
 }

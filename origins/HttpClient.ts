@@ -49,13 +49,13 @@ export class HttpClient {
    * One request with the timeout covering headers and body alike: an origin that sends headers and
    * then stalls must not hold a mint forever.
    */
-  async send(url: URL, init: RequestInit): Promise<Received> {
+  async send(url: URL, init: RequestInit, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Received> {
     const controller = new AbortController();
     let timedOut = false;
     const timer = this.#clock.setTimeout(() => {
       timedOut = true;
       controller.abort();
-    }, REQUEST_TIMEOUT_MS);
+    }, timeoutMs);
     const abort = (): void => {
       this.#clock.clearTimeout(timer);
       controller.abort();
@@ -73,7 +73,7 @@ export class HttpClient {
       this.failed++;
       throw new OriginUnavailableError(
         timedOut
-          ? `The token origin did not answer ${url.pathname} within ${REQUEST_TIMEOUT_MS / 1000} s`
+          ? `The token origin did not answer ${url.pathname} within ${timeoutMs / 1000} s`
           : `The token origin could not be reached (${url.pathname}): ${cause instanceof Error ? cause.message : String(cause)}${corsHint(url)}`,
         { cause },
       );

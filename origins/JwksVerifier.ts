@@ -6,6 +6,9 @@
 import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose';
 import type { VerifyOptions } from '../protocol/types.ts';
 
+/** The JWS algorithms of asymmetric keys: what a JWKS can verify. */
+export const ASYMMETRIC_ALGORITHMS = ['EdDSA', 'Ed25519', 'ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+
 /**
  * One remote key set, created once and reused: jose caches the keys, allows one fetch in flight and
  * refetches on an unknown `kid`.
@@ -31,7 +34,8 @@ export class JwksVerifier {
     await jwtVerify(jwt, this.#keys, {
       currentDate: new Date(originNowSeconds * 1000),
       ...(this.#options.issuer !== undefined ? { issuer: this.#options.issuer } : {}),
-      ...(this.#options.algorithms !== undefined ? { algorithms: this.#options.algorithms } : {}),
+      // Without algorithms of the app's own: any asymmetric one the keys allow, never `none` or an HMAC one.
+      algorithms: this.#options.algorithms ?? ASYMMETRIC_ALGORITHMS,
     });
   }
 }

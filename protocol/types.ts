@@ -129,6 +129,15 @@ export interface SignedOut {
 /** The engine's part of `Stats`. */
 export type EngineStats = Omit<Stats, 'tab'>;
 
+/** `EndpointOptions`, normalised: absolute URLs, the defaults applied. */
+export interface EndpointConfig {
+  tokenUrl: string;
+  method: 'POST' | 'GET';
+  signOutUrl: string | null;
+  headers: Record<string, string>;
+  credentials: RequestCredentials;
+}
+
 /** Worker-level options, normalised; fixed by the first tab that starts the engine. */
 export interface EngineConfig {
   /** Absolute URL without a trailing slash. */
@@ -141,6 +150,8 @@ export interface EngineConfig {
   credentials: RequestCredentials;
   /** OpenID Connect (SPEC 11); null for the Clerk Frontend API. */
   oidc: OidcConfig | null;
+  /** The app's own token endpoint (SPEC 13); null otherwise. */
+  endpoint?: EndpointConfig | null;
 }
 
 /** `OidcOptions`, normalised. */
