@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AllowedHosts } from './AllowedHosts.ts';
+import { appSessionRoutes } from './appSessionRoutes.ts';
 import { backendRoutes } from './backendRoutes.ts';
 import { faultRoutes } from './faultRoutes.ts';
 import { frontendRoutes } from './frontendRoutes.ts';
@@ -32,7 +33,10 @@ export interface DevOrigin {
   jwks(): Promise<JsonWebKeySet>;
   /** The counters, as `GET /__origin/stats` answers them (available with or without `faults`). */
   stats(): OriginStats;
-  /** What `POST /__origin/reset` does: clears counters, outage, faults, lifetime override, clock offset; keeps sessions. */
+  /**
+   * What `POST /__origin/reset` does: clears counters, outage, faults, the config overrides and the
+   * clock offset; keeps sessions and app session token families.
+   */
   reset(): void;
 }
 
@@ -137,6 +141,7 @@ export function createOriginWith(options: DevOriginOptions | undefined, extra: r
     ...frontendRoutes,
     ...backendRoutes,
     ...testSessionTokenRoutes,
+    ...appSessionRoutes,
     ...(resolved.faults ? [...faultRoutes, ...extra] : []),
   ];
   const dispatcher: Dispatcher = (req, res, next, hosts) => {

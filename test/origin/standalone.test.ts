@@ -79,7 +79,7 @@ describe('the standalone origin against DNS rebinding', () => {
   it('refuses a foreign Host on every path: the Frontend API, the JWKS, the fault controls, unknown paths', async () => {
     const server = await startStandalone({ port: 0, env: {} });
     started.push(server);
-    for (const path of ['/v1/client', '/.well-known/jwks.json', '/__origin/stats', '/no-such-route']) {
+    for (const path of ['/v1/client', '/.well-known/jwks.json', '/__origin/stats', '/app/api/me', '/no-such-route']) {
       expect(await getWithHost(server.url, 'evil.example', path), path).toEqual({ status: 403, code: 'host_not_allowed' });
     }
     const signIn = await rawRequest(server.url, {
