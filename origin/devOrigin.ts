@@ -8,9 +8,10 @@
  * - only requests whose `Host` names this machine or an allowed host are answered (DNS rebinding,
  *   see `AllowedHosts.ts`). Over http Vite checks `Host` itself against `server.allowedHosts`
  *   before any plugin runs, and its rule (which also lets any IP address through) stands. Over
- *   https, and with `allowedHosts: true`, Vite checks nothing, so the plugin does: this machine,
- *   the hosts `allowedHosts` lists and the host Vite was told to listen on; anything else gets
- *   403 `host_not_allowed` from the origin's paths (Vite's own paths stay Vite's business).
+ *   https, with `allowedHosts: true`, and in Vite versions older than `allowedHosts`, Vite checks
+ *   nothing, so the plugin does: this machine, the hosts `allowedHosts` lists and the host Vite
+ *   was told to listen on; anything else gets 403 `host_not_allowed` from the origin's paths
+ *   (Vite's own paths stay Vite's business).
  */
 import type { Plugin } from 'vite';
 import { InvalidArgumentError } from '../protocol/errors.ts';
@@ -27,7 +28,8 @@ export interface DevOriginPlugin extends Plugin {
 /** The part of Vite's resolved `server` or `preview` options the plugin reads. */
 export interface ListenOptions {
   host?: string | boolean | undefined;
-  allowedHosts: string[] | true;
+  /** Absent in Vite releases from before `allowedHosts` existed, which checked no `Host` at all. */
+  allowedHosts?: string[] | true | undefined;
   https?: unknown;
 }
 
@@ -66,9 +68,9 @@ function refuseDefaultKeyBeyondLoopback(origin: DevOrigin, options: ListenOption
  * server.middlewares.use(originHandlerFor(origin, server.config.server, 'server'));
  */
 export function originHandlerFor(origin: DevOrigin, options: ListenOptions, section: ConfigSection): OriginHandler {
-  const viteChecks = options.allowedHosts !== true && !options.https;
+  const viteChecks = Array.isArray(options.allowedHosts) && !options.https;
   if (viteChecks) return origin;
-  const listed = options.allowedHosts === true ? [] : options.allowedHosts;
+  const listed = Array.isArray(options.allowedHosts) ? options.allowedHosts : [];
   const howToAllow = `To allow it, add it to ${section}.allowedHosts in the Vite config.`;
   let hosts = AllowedHosts.lenient(listed, howToAllow);
   if (typeof options.host === 'string') hosts = hosts.including(options.host);

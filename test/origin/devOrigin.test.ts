@@ -97,7 +97,7 @@ describe('the Vite plugin against DNS rebinding', () => {
 
   it('answers 403 host_not_allowed to evil.example where Vite checks nothing (allowedHosts: true)', async () => {
     const base = await viteDev(devOrigin({ faults: true }), { allowedHosts: true });
-    for (const path of ['/v1/client', '/.well-known/jwks.json', '/__origin/stats']) {
+    for (const path of ['/v1/client', '/.well-known/jwks.json', '/__origin/stats', '/app/api/me']) {
       const res = await withHost(base, 'evil.example', path);
       expect(res.status, path).toBe(403);
       expect(errorCodeOf(res.body), path).toBe('host_not_allowed');
@@ -145,12 +145,14 @@ describe('the Vite plugin against DNS rebinding', () => {
     }
   });
 
-  it('mounts the origin itself where Vite does check (http, a list of hosts), and a checking handler elsewhere', () => {
+  it('mounts the origin itself where Vite does check (http, a list of hosts), and a checking handler anywhere else', () => {
     const plugin = devOrigin();
     expect(configure(plugin, 'configureServer', { allowedHosts: [] })).toEqual([plugin.api.origin]);
     expect(configure(plugin, 'configurePreviewServer', { allowedHosts: [] })).toEqual([plugin.api.origin]);
     expect(configure(plugin, 'configureServer', { allowedHosts: true })[0]).not.toBe(plugin.api.origin);
     expect(configure(plugin, 'configurePreviewServer', { allowedHosts: [], https: {} })[0]).not.toBe(plugin.api.origin);
+    // A Vite older than allowedHosts checks no Host at all.
+    expect(configure(plugin, 'configureServer', {})[0]).not.toBe(plugin.api.origin);
     expect(originHandlerFor(plugin.api.origin, { allowedHosts: ['app.test'] }, 'server')).toBe(plugin.api.origin);
   });
 
