@@ -1,8 +1,10 @@
 /**
  * Everything the development origin remembers, in memory: users, clients (one per browser cookie),
- * sessions, test session tokens, the fault controls and the counters. Routes validate first and
- * call in here only to change state, so a refused request changes nothing.
+ * sessions, test session tokens, the fault controls and the counters, and (in `AppSessions`) the
+ * app session routes' token families. Routes validate first and call in here only to change state,
+ * so a refused request changes nothing.
  */
+import { AppSessions, type AppStats } from './AppSessions.ts';
 import { randomId, randomSecret, userIdFor } from './ids.ts';
 
 /** How long a session made by a sign-in lasts at most. */
@@ -116,6 +118,10 @@ export const ROUTE_NAMES = [
   'test_session_token_get',
   'test_session_token_revoke',
   'test_session_token_accept',
+  'app_login',
+  'app_token',
+  'app_logout',
+  'app_me',
   'preflight',
 ] as const;
 /** A route's counter: one of `ROUTE_NAMES`, or the name of a route mounted beside the origin's own. */
@@ -131,6 +137,8 @@ export interface OriginStats {
   sessions: Record<string, { mints: number }>;
   /** The outage mode in force (added after the first three fields; readers of those are unaffected). */
   outage: OutageMode;
+  /** The app session routes' counters (see `AppStats`). */
+  app: AppStats;
 }
 
 function zeroRequests(): Record<string, number> {
@@ -163,10 +171,13 @@ export class OriginState {
   #mintLog: MintRecord[] = [];
   /** How far `POST /__origin/clock` has moved this origin's clock ahead of the one it was given (ms). */
   #clockOffsetMs = 0;
+  /** The app session routes' families, on this origin's clock. */
+  readonly app: AppSessions;
 
   constructor(now: () => number, defaultLifetimeSeconds: number) {
     this.#now = now;
     this.#defaultLifetimeSeconds = defaultLifetimeSeconds;
+    this.app = new AppSessions(() => this.now());
   }
 
   // Users, clients, sessions
@@ -359,15 +370,17 @@ export class OriginState {
       requests: { ...this.#requests },
       sessions: Object.fromEntries([...this.#sessionMints].map(([sid, mints]) => [sid, { mints }])),
       outage: this.#outage,
+      app: this.app.stats(),
     };
   }
 
   /**
-   * Clears the counters, the mint log, the outage mode, the faults, the lifetime override and the
-   * clock offset. Users, clients, sessions and test session tokens stay, so the cookies other tests
-   * hold keep working.
+   * Clears the counters, the mint log, the outage mode, the faults, the lifetime and reuse interval
+   * overrides and the clock offset. Users, clients, sessions, test session tokens and app token
+   * families stay, so the cookies other tests hold keep working.
    */
   reset(): void {
+    this.app.reset();
     this.#mintLog = [];
     this.#clockOffsetMs = 0;
     this.#outage = 'off';

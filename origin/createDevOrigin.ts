@@ -4,6 +4,8 @@
  * server, the tests).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AllowedHosts } from './AllowedHosts.ts';
+import { appSessionRoutes } from './appSessionRoutes.ts';
 import { backendRoutes } from './backendRoutes.ts';
 import { faultRoutes } from './faultRoutes.ts';
 import { frontendRoutes } from './frontendRoutes.ts';
@@ -31,9 +33,24 @@ export interface DevOrigin {
   jwks(): Promise<JsonWebKeySet>;
   /** The counters, as `GET /__origin/stats` answers them (available with or without `faults`). */
   stats(): OriginStats;
-  /** What `POST /__origin/reset` does: clears counters, outage, faults, lifetime override, clock offset; keeps sessions. */
+  /**
+   * What `POST /__origin/reset` does: clears counters, outage, faults, the config overrides and the
+   * clock offset; keeps sessions and app session token families.
+   */
   reset(): void;
 }
+
+/** A Node or connect request handler. */
+export type OriginHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
+
+type Dispatcher = (req: IncomingMessage, res: ServerResponse, next: (() => void) | undefined, hosts: AllowedHosts | null) => void;
+
+/**
+ * Each origin's dispatcher, reachable only through `withHostCheck`: the host check belongs to the
+ * servers that know their own names (the standalone server, the Vite plugin), not to the public
+ * `DevOrigin`, which an app mounting it in a server of its own may guard as it sees fit.
+ */
+const dispatchers = new WeakMap<DevOrigin, Dispatcher>();
 
 function rawPathOf(req: IncomingMessage): string {
   const url = req.url ?? '/';
@@ -51,7 +68,7 @@ function isForeignPage(req: IncomingMessage, origin: string | null, allowed: boo
   return typeof from === 'string' && from !== origin && !allowed;
 }
 
-async function dispatch(ctx: OriginContext, routes: readonly Route[], req: IncomingMessage, res: ServerResponse, next: (() => void) | undefined): Promise<void> {
+async function dispatch(ctx: OriginContext, routes: readonly Route[], req: IncomingMessage, res: ServerResponse, next: (() => void) | undefined, hosts: AllowedHosts | null): Promise<void> {
   const path = rawPathOf(req);
   const candidates = routes.flatMap((route) => {
     const match = route.pattern.exec(path);
@@ -66,6 +83,8 @@ async function dispatch(ctx: OriginContext, routes: readonly Route[], req: Incom
   const origin = requestOrigin(req);
   const page = candidates.some((c) => c.route.page === true);
   try {
+    // First, so that a page reaching this origin under a name of its own learns nothing else.
+    hosts?.check(req);
     if (candidates.length === 0) throw notFound();
     if (candidates.some((c) => c.route.control === true)) {
       if (!isLoopbackAddress(req.socket.remoteAddress)) throw new OriginHttpError(403, 'forbidden', 'Forbidden', 'The fault controls answer loopback callers only.');
@@ -118,15 +137,40 @@ export function createOriginWith(options: DevOriginOptions | undefined, extra: r
   // One clock for the whole origin: routes read `options.now`, which is the state's, so that
   // `POST /__origin/clock` moves iat, exp, session expiry and the mint log together.
   const ctx: OriginContext = { options: { ...resolved, now: () => state.now() }, state, signer: new TokenSigner() };
-  const routes: readonly Route[] = [...frontendRoutes, ...backendRoutes, ...testSessionTokenRoutes, ...(resolved.faults ? [...faultRoutes, ...extra] : [])];
-  const handler = (req: IncomingMessage, res: ServerResponse, next?: () => void): void => {
-    void dispatch(ctx, routes, req, res, next);
+  const routes: readonly Route[] = [
+    ...frontendRoutes,
+    ...backendRoutes,
+    ...testSessionTokenRoutes,
+    ...appSessionRoutes,
+    ...(resolved.faults ? [...faultRoutes, ...extra] : []),
+  ];
+  const dispatcher: Dispatcher = (req, res, next, hosts) => {
+    void dispatch(ctx, routes, req, res, next, hosts);
   };
-  return Object.assign(handler, {
+  const handler = (req: IncomingMessage, res: ServerResponse, next?: () => void): void => dispatcher(req, res, next, null);
+  const origin: DevOrigin = Object.assign(handler, {
     secretKey: resolved.secretKey,
     faults: resolved.faults,
     jwks: () => ctx.signer.jwks(),
     stats: () => ctx.state.stats(),
     reset: () => ctx.state.reset(),
   });
+  dispatchers.set(origin, dispatcher);
+  return origin;
+}
+
+/**
+ * The origin's handler answering only requests whose `Host` (or HTTP/2 `:authority`) `hosts`
+ * allows; any other gets 403 `host_not_allowed`. With `next`, a path the origin does not serve is
+ * passed on unchecked: the server behind `next` guards its own paths. Not part of
+ * `tabtoken/testing`.
+ *
+ * @example
+ * const hosts = AllowedHosts.strict([], 'allowHosts', 'Start it with --allow-host NAME.');
+ * createServer(withHostCheck(createDevOrigin(), hosts)).listen(8787, '127.0.0.1');
+ */
+export function withHostCheck(origin: DevOrigin, hosts: AllowedHosts): OriginHandler {
+  const dispatcher = dispatchers.get(origin);
+  if (!dispatcher) throw new TypeError('withHostCheck needs an origin made by createDevOrigin');
+  return (req, res, next) => dispatcher(req, res, next, hosts);
 }

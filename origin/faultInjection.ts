@@ -1,6 +1,7 @@
 /**
- * What the fault controls do to the frontend token routes: added latency, injected errors, and the
- * two outage modes. The controls themselves (`/__origin/*`) are in `faultRoutes.ts`.
+ * What the fault controls do to the token routes (the frontend ones, and `/app/session/token` for
+ * latency, injected errors and `down`): added latency, injected errors, and the two outage modes.
+ * The controls themselves (`/__origin/*`) are in `faultRoutes.ts`.
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';

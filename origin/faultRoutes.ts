@@ -6,7 +6,8 @@
 import { readParams, sendJson } from './http.ts';
 import { integerParam } from './params.ts';
 import { isIntegerInRange, MAX_TOKEN_LIFETIME_S, MIN_TOKEN_LIFETIME_S } from './options.ts';
-import { HOSTILE_KINDS, NO_FAULTS, type Faults, type HostileKind, type OutageMode } from './OriginState.ts';
+import { MAX_REFRESH_REUSE_INTERVAL_S } from './AppSessions.ts';
+import { HOSTILE_KINDS, NO_FAULTS, type Faults, type HostileKind, type OriginState, type OutageMode } from './OriginState.ts';
 import { OriginHttpError } from './OriginHttpError.ts';
 import type { Route } from './routes.ts';
 
@@ -80,30 +81,47 @@ function faultsView(f: Readonly<Faults>): { latencyMs: number; errorRate: number
   };
 }
 
-/** `POST /__origin/config { tokenLifetimeSeconds }` changes the default token lifetime until the next reset. */
+/** The settings `/__origin/config` changes, as they are in force. */
+function configView(state: OriginState): { tokenLifetimeSeconds: number; refreshReuseIntervalSeconds: number } {
+  return { tokenLifetimeSeconds: state.tokenLifetimeSeconds, refreshReuseIntervalSeconds: state.app.refreshReuseIntervalSeconds };
+}
+
+/**
+ * `POST /__origin/config { tokenLifetimeSeconds?, refreshReuseIntervalSeconds? }` → the settings now
+ * in force. Changes the default token lifetime (of the frontend and the app session tokens) and the
+ * app session routes' reuse interval until the next reset. A body setting neither is refused, and
+ * both are checked before either is applied, so a refused body changes nothing.
+ */
 const setConfig: Route = {
   method: 'POST',
   pattern: /^\/__origin\/config$/,
   name: null,
   control: true,
   async handle(ctx, { req, res }) {
-    const { tokenLifetimeSeconds } = await readParams(req, 'json');
-    if (!isIntegerInRange(tokenLifetimeSeconds, MIN_TOKEN_LIFETIME_S, MAX_TOKEN_LIFETIME_S)) {
+    const { tokenLifetimeSeconds, refreshReuseIntervalSeconds } = await readParams(req, 'json');
+    if (tokenLifetimeSeconds === undefined && refreshReuseIntervalSeconds === undefined) {
+      throw invalid('The body', 'must set tokenLifetimeSeconds or refreshReuseIntervalSeconds');
+    }
+    if (tokenLifetimeSeconds !== undefined && !isIntegerInRange(tokenLifetimeSeconds, MIN_TOKEN_LIFETIME_S, MAX_TOKEN_LIFETIME_S)) {
       throw invalid('tokenLifetimeSeconds', `must be an integer from ${MIN_TOKEN_LIFETIME_S} to ${MAX_TOKEN_LIFETIME_S}`);
     }
-    ctx.state.tokenLifetimeSeconds = tokenLifetimeSeconds;
-    sendJson(res, 200, { tokenLifetimeSeconds });
+    if (refreshReuseIntervalSeconds !== undefined && !isIntegerInRange(refreshReuseIntervalSeconds, 0, MAX_REFRESH_REUSE_INTERVAL_S)) {
+      throw invalid('refreshReuseIntervalSeconds', `must be an integer from 0 to ${MAX_REFRESH_REUSE_INTERVAL_S}`);
+    }
+    if (tokenLifetimeSeconds !== undefined) ctx.state.tokenLifetimeSeconds = tokenLifetimeSeconds;
+    if (refreshReuseIntervalSeconds !== undefined) ctx.state.app.refreshReuseIntervalSeconds = refreshReuseIntervalSeconds;
+    sendJson(res, 200, configView(ctx.state));
   },
 };
 
-/** `GET /__origin/config` → `{ tokenLifetimeSeconds }` now in force. */
+/** `GET /__origin/config` → `{ tokenLifetimeSeconds, refreshReuseIntervalSeconds }` now in force. */
 const getConfig: Route = {
   method: 'GET',
   pattern: /^\/__origin\/config$/,
   name: null,
   control: true,
   async handle(ctx, { res }) {
-    sendJson(res, 200, { tokenLifetimeSeconds: ctx.state.tokenLifetimeSeconds });
+    sendJson(res, 200, configView(ctx.state));
   },
 };
 
@@ -129,7 +147,7 @@ const clock: Route = {
   },
 };
 
-/** `GET /__origin/stats` → `{ mints, requests, sessions, outage }` (`outage`: the mode in force). */
+/** `GET /__origin/stats` → `{ mints, requests, sessions, outage, app }` (`outage`: the mode in force; `app`: `AppStats`). */
 const stats: Route = {
   method: 'GET',
   pattern: /^\/__origin\/stats$/,
@@ -167,9 +185,10 @@ const log: Route = {
 };
 
 /**
- * `POST /__origin/reset` clears counters, the mint log, outage mode, faults, the lifetime override and the
- * clock offset (the clock is back on the one the origin was given). Users,
- * clients, sessions and test session tokens are kept, so cookies held by other tests keep working.
+ * `POST /__origin/reset` clears counters, the mint log, outage mode, faults, the lifetime and reuse
+ * interval overrides and the clock offset (the clock is back on the one the origin was given).
+ * Users, clients, sessions, test session tokens and app token families are kept, so cookies held by
+ * other tests keep working.
  */
 const reset: Route = {
   method: 'POST',

@@ -155,10 +155,12 @@ export function setClientCookie(res: ServerResponse, clientId: string): void {
 /**
  * The origin the request reached, from its `Host` header (`http://127.0.0.1:5173`), or null when
  * the header is missing or is not a bare host. It becomes the default issuer, the base of test
- * session token URLs and the only origin a `redirect_url` may point at.
+ * session token URLs and the only origin a `redirect_url` may point at. HTTP/2 (Vite over https)
+ * sends no `Host` but the `:authority` pseudo-header, read in its place.
  */
 export function requestOrigin(req: IncomingMessage): string | null {
-  const host = req.headers.host;
+  const authority = req.headers[':authority'];
+  const host = req.headers.host ?? (typeof authority === 'string' ? authority : undefined);
   if (!host) return null;
   const encrypted = 'encrypted' in req.socket && req.socket.encrypted === true;
   let url: URL;

@@ -66,12 +66,12 @@ describe('the mint log for a live chart', () => {
 });
 
 describe('the stats for a live chart', () => {
-  it('keep mints, requests and sessions and add the outage mode in force', async () => {
+  it('keep mints, requests and sessions and add the outage mode in force and the app session counters', async () => {
     expect((await stats(o.base)).outage).toBe('off');
     await control(o.base, '/__origin/outage', { mode: 'down' });
     const s = await stats(o.base);
     expect(s.outage).toBe('down');
-    expect(Object.keys(s).sort()).toEqual(['mints', 'outage', 'requests', 'sessions']);
+    expect(Object.keys(s).sort()).toEqual(['app', 'mints', 'outage', 'requests', 'sessions']);
     expect(s.mints).toBe(0);
     expect(typeof s.requests.mint).toBe('number');
     await control(o.base, '/__origin/reset');

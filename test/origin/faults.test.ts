@@ -179,8 +179,8 @@ describe('config, stats and reset', () => {
   it('changes the default token lifetime with /__origin/config, and reset restores the option', async () => {
     const browser = new Browser(o.base);
     const sid = await browser.signIn();
-    expect(await (await control(o.base, '/__origin/config', { tokenLifetimeSeconds: 20 })).json()).toEqual({ tokenLifetimeSeconds: 20 });
-    expect(await (await fetch(`${o.base}/__origin/config`)).json()).toEqual({ tokenLifetimeSeconds: 20 });
+    expect(await (await control(o.base, '/__origin/config', { tokenLifetimeSeconds: 20 })).json()).toEqual({ tokenLifetimeSeconds: 20, refreshReuseIntervalSeconds: 0 });
+    expect(await (await fetch(`${o.base}/__origin/config`)).json()).toEqual({ tokenLifetimeSeconds: 20, refreshReuseIntervalSeconds: 0 });
     const short = await verifyAt(await browser.mintJwt(sid), Math.floor(clock / 1000));
     expect((short.payload.exp ?? 0) - (short.payload.iat ?? 0)).toBe(20);
     await control(o.base, '/__origin/reset');
@@ -245,7 +245,7 @@ describe('the fault controls refuse bad requests', () => {
     const res = await control(o.base, path, body);
     expect(res.status).toBe(422);
     expect(await errorCode(res)).toBe('form_param_invalid');
-    expect(await (await fetch(`${o.base}/__origin/config`)).json()).toEqual({ tokenLifetimeSeconds: 60 });
+    expect(await (await fetch(`${o.base}/__origin/config`)).json()).toEqual({ tokenLifetimeSeconds: 60, refreshReuseIntervalSeconds: 0 });
     const browser = new Browser(o.base);
     expect((await browser.mint(await browser.signIn())).status).toBe(200);
   });

@@ -1,11 +1,32 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, startStandalone, type StandaloneServer } from '../../origin/standalone.ts';
 import { InvalidArgumentError } from '../../protocol/errors.ts';
+import { lanAddress, rawRequest } from './harness.ts';
 
 const started: StandaloneServer[] = [];
 afterEach(async () => {
   await Promise.all(started.splice(0).map((s) => s.close()));
 });
+
+/** A GET naming `host` in its Host header; answers the status and the first error code. */
+async function getWithHost(base: string, host: string, path = '/v1/client'): Promise<{ status: number; code: string | null }> {
+  const res = await rawRequest(base, { method: 'GET', path, headers: { host } });
+  const body = JSON.parse(res.body) as { errors?: { code: string }[] };
+  return { status: res.status, code: body.errors?.[0]?.code ?? null };
+}
+
+/** An HTTP/1.0 request without any Host header (HTTP/1.1 requires one; Node answers 400 itself without it). */
+function getWithoutHost(base: string, path: string): Promise<string> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(`GET ${path} HTTP/1.0\r\n\r\n`));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    socket.on('error', reject);
+  });
+}
 
 function capture() {
   const out: string[] = [];
@@ -45,6 +66,66 @@ describe('the standalone origin', () => {
 
   it('refuses a port outside 0..65535', async () => {
     await expect(startStandalone({ port: 70_000, env: {} })).rejects.toThrow(/port/);
+  });
+});
+
+describe('the standalone origin against DNS rebinding', () => {
+  it.each(['evil.example', 'evil.example:8787', 'localhost.evil.example', 'localhost.', '127.0.0.1.nip.io', '0.0.0.0'])('answers 403 host_not_allowed to Host %s', async (host) => {
+    const server = await startStandalone({ port: 0, env: {} });
+    started.push(server);
+    expect(await getWithHost(server.url, host)).toEqual({ status: 403, code: 'host_not_allowed' });
+  });
+
+  it('refuses a foreign Host on every path: the Frontend API, the JWKS, the fault controls, unknown paths', async () => {
+    const server = await startStandalone({ port: 0, env: {} });
+    started.push(server);
+    for (const path of ['/v1/client', '/.well-known/jwks.json', '/__origin/stats', '/app/api/me', '/no-such-route']) {
+      expect(await getWithHost(server.url, 'evil.example', path), path).toEqual({ status: 403, code: 'host_not_allowed' });
+    }
+    const signIn = await rawRequest(server.url, {
+      method: 'POST',
+      path: '/v1/client/sign_ins',
+      headers: { host: 'evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'identifier=alice',
+    });
+    expect(signIn.status).toBe(403);
+    expect(signIn.headers['set-cookie']).toBeUndefined();
+    expect(server.origin.stats().requests.sign_in).toBe(0);
+  });
+
+  it('answers localhost, names under .localhost and loopback addresses, with or without a port', async () => {
+    const server = await startStandalone({ port: 0, env: {} });
+    started.push(server);
+    const port = new URL(server.url).port;
+    for (const host of ['localhost', `localhost:${port}`, 'LOCALHOST', 'app.localhost', `127.0.0.1:${port}`, '127.1.2.3', '[::1]', `[::1]:${port}`, '[::ffff:127.0.0.1]']) {
+      expect(await getWithHost(server.url, host), host).toEqual({ status: 200, code: null });
+    }
+  });
+
+  it('refuses a request without a Host header', async () => {
+    const server = await startStandalone({ port: 0, env: {} });
+    started.push(server);
+    const answer = await getWithoutHost(server.url, '/v1/client');
+    expect(answer).toMatch(/^HTTP\/1\.1 403 /);
+    expect(answer).toContain('"code":"host_not_allowed"');
+  });
+
+  it('answers the hosts of allowHosts: a name, and with a leading dot a name and every name under it', async () => {
+    const server = await startStandalone({ port: 0, env: {}, allowHosts: ['app.test', '.dev.test'] });
+    started.push(server);
+    for (const host of ['app.test', 'app.test:8787', 'dev.test', 'eu.dev.test']) expect((await getWithHost(server.url, host)).status, host).toBe(200);
+    for (const host of ['sub.app.test', 'evil.example', 'devxtest']) expect(await getWithHost(server.url, host), host).toEqual({ status: 403, code: 'host_not_allowed' });
+  });
+
+  it.each([['app.test:80'], ['http://app.test'], ['app test'], [''], ['.127.0.0.1']])('refuses the allowed host %j at start', async (entry) => {
+    await expect(startStandalone({ port: 0, env: {}, allowHosts: [entry] })).rejects.toThrow(InvalidArgumentError);
+  });
+
+  it.skipIf(!lanAddress)('answers the host it was told to listen on', async () => {
+    const server = await startStandalone({ port: 0, host: lanAddress!, env: { TABTOKEN_SECRET_KEY: 'sk_test_lan' } });
+    started.push(server);
+    expect((await getWithHost(server.url, lanAddress!)).status).toBe(200);
+    expect(await getWithHost(server.url, 'evil.example')).toEqual({ status: 403, code: 'host_not_allowed' });
   });
 });
 
@@ -100,9 +181,30 @@ describe('the tabtoken-origin command line', () => {
     expect(err[0]).toMatch(/allowedOrigins/);
   });
 
+  it('answers the hosts given with --allow-host, and no other', async () => {
+    const { err, output } = capture();
+    const { code, server } = await runCli(['--port', '0', '--allow-host', 'app.test', '--allow-host', 'other.test'], {}, output);
+    if (server) started.push(server);
+    expect(code).toBe(0);
+    expect(err).toEqual([]);
+    expect((await getWithHost(server!.url, 'app.test:8787')).status).toBe(200);
+    expect((await getWithHost(server!.url, 'other.test')).status).toBe(200);
+    expect(await getWithHost(server!.url, 'evil.example')).toEqual({ status: 403, code: 'host_not_allowed' });
+  });
+
+  it('exits 1 with one clear line for an --allow-host that is not a host name', async () => {
+    const { err, output } = capture();
+    const { code, server } = await runCli(['--port', '0', '--allow-host', 'app.test/path'], {}, output);
+    expect(code).toBe(1);
+    expect(server).toBeNull();
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(/allowHosts entry "app\.test\/path"/);
+  });
+
   it('prints its usage for --help', async () => {
     const { out, output } = capture();
     expect((await runCli(['--help'], {}, output)).code).toBe(0);
     expect(out[0]).toMatch(/^usage: tabtoken-origin/);
+    expect(out[0]).toContain('--allow-host');
   });
 });
