@@ -19,8 +19,8 @@ export const BUDGETS = {
 /** Entries measured; `lazy` names the dynamic imports that are counted separately. */
 const ENTRIES = {
   client: { entry: 'client/index.ts', lazy: /LocalConnection|managerActions/ },
-  worker: { entry: 'worker/sharedWorker.ts', lazy: /JwksVerifier|oidcOrigin/ },
-  localEngine: { entry: 'client/LocalConnection.ts', lazy: /JwksVerifier|oidcOrigin/ },
+  worker: { entry: 'worker/sharedWorker.ts', lazy: /JwksVerifier|oidcOrigin|EndpointOrigin/ },
+  localEngine: { entry: 'client/LocalConnection.ts', lazy: /JwksVerifier|oidcOrigin|EndpointOrigin/ },
   verifier: { entry: 'origins/JwksVerifier.ts', lazy: null },
   oidc: { entry: 'worker/oidcOrigin.ts', lazy: /JwksVerifier/ },
 };

@@ -13,8 +13,9 @@ import { PROTOCOL_VERSION } from './constants.ts';
  * @example
  * workerKey({ namespace: '', frontendApi: 'https://clerk.example.com', oidc: null }) // 'tabtoken:v1::https://clerk.example.com'
  */
-export function workerKey(c: { namespace: string; frontendApi: string; oidc: { issuer: string; clientId: string } | null }): string {
-  return `tabtoken:v${PROTOCOL_VERSION}:${c.namespace}:${c.oidc ? `oidc:${c.oidc.issuer}|${c.oidc.clientId}` : new URL(c.frontendApi).origin}`;
+export function workerKey(c: { namespace: string; frontendApi: string; oidc: { issuer: string; clientId: string } | null; endpoint?: { tokenUrl: string } | null }): string {
+  const origin = c.oidc ? `oidc:${c.oidc.issuer}|${c.oidc.clientId}` : c.endpoint ? `endpoint:${c.endpoint.tokenUrl}` : new URL(c.frontendApi).origin;
+  return `tabtoken:v${PROTOCOL_VERSION}:${c.namespace}:${origin}`;
 }
 
 /** Name of the request channel that followers use to reach the leader in local mode. */

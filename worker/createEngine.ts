@@ -12,10 +12,14 @@ import { TokenEngine, type TokenEngineDeps } from '../engine/TokenEngine.ts';
 
 /** One access token per grant, and no other session to switch to. */
 const OIDC_TRAITS = { oneToken: true, switchable: false } as const;
+/** One token, a session that is the app's cookie: looked up only when asked, named after the token's user. */
+const ENDPOINT_TRAITS = { oneToken: true, switchable: false, pollSignedOut: false, sessionFromToken: true } as const;
 
 /** What a caller may replace; `fetch` is what the default origin uses. */
 export interface EngineOverrides extends Partial<TokenEngineDeps> {
   fetch?: typeof fetch;
+  /** Web Locks for the grant lock of an origin that holds a credential (default the platform's). */
+  locks?: LockManager;
 }
 
 /**
@@ -32,7 +36,9 @@ export function createEngine(config: EngineConfig, overrides: EngineOverrides = 
       overrides.origin ??
       (config.oidc
         ? lazyOrigin(() => import('./oidcOrigin.ts').then(({ createOidcOrigin }) => createOidcOrigin(config, { clock, fetch: fetchImpl })), OIDC_TRAITS)
-        : new ClerkOrigin(config, { clock, fetch: fetchImpl })),
+        : config.endpoint
+          ? lazyOrigin(() => import('../origins/endpoint/EndpointOrigin.ts').then(({ EndpointOrigin }) => new EndpointOrigin(config, { clock, fetch: fetchImpl, locks: overrides.locks ?? globalThis.navigator?.locks })), ENDPOINT_TRAITS)
+          : new ClerkOrigin(config, { clock, fetch: fetchImpl })),
     store: overrides.store !== undefined ? overrides.store : config.persist ? new IdbTokenStore(config) : null,
     random: overrides.random ?? Math.random,
   });
