@@ -27,8 +27,9 @@ class Jar {
     if (cookie) headers.set('Cookie', cookie);
     if (url.pathname === '/app/session/token') this.calls++;
     const res = await fetch(url, { ...init, headers, signal: undefined });
-    // The answer (and its cookie) lands when the server sent it; a held answer reaches the page late.
+    // A held answer reaches the page late; given up meanwhile, it never does (nor does its cookie).
     if (this.held && url.pathname === '/app/session/token') await this.held();
+    if (init?.signal?.aborted) throw new DOMException('The operation was aborted', 'AbortError');
     for (const line of res.headers.getSetCookie()) {
       const [pair = '', ...attrs] = line.split(';').map((p) => p.trim());
       const [name = '', value = ''] = pair.split('=');
