@@ -10,7 +10,7 @@ import { createStore, del, delMany, entries, get, promisifyRequest, set, type Us
  * const store = new GrantStore(`${workerKey(config)}:oidc`, config.persist);
  * await store.setGrant(grant);
  */
-export class GrantStore<Grant, SignIn extends { state: string; createdAt: number }> {
+export class GrantStore<Grant, SignIn extends { state: string; createdAt: number }, Discovery = Record<string, unknown>> {
   readonly #name: string;
   readonly #persist: boolean;
   readonly #memory = new Map<string, unknown>();
@@ -35,12 +35,16 @@ export class GrantStore<Grant, SignIn extends { state: string; createdAt: number
     return this.#del('grant', this.#persist);
   }
 
-  getDiscovery(): Promise<Record<string, unknown> | null> {
-    return this.#get('discovery', this.#persist);
+  getDiscovery(): Promise<Discovery | null> {
+    return this.#get<Discovery>('discovery', this.#persist);
   }
 
-  setDiscovery(document: Record<string, unknown>): Promise<void> {
-    return this.#set('discovery', document, this.#persist);
+  setDiscovery(discovery: Discovery): Promise<void> {
+    return this.#set('discovery', discovery, this.#persist);
+  }
+
+  deleteDiscovery(): Promise<void> {
+    return this.#del('discovery', this.#persist);
   }
 
   /** Keeps a new sign-in and forgets those started before `expiredBefore`. */
