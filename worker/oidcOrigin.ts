@@ -4,17 +4,21 @@
  * Connect manager, so a Clerk manager's worker carries none of it.
  */
 import type { Clock } from '../protocol/clock.ts';
+import type { TokenInvalidError } from '../protocol/errors.ts';
 import { workerKey } from '../protocol/names.ts';
 import type { EngineConfig } from '../protocol/types.ts';
-import type { Grant, PendingSignIn } from '../origins/oidc/grant.ts';
+import type { Grant, PendingSignIn, StoredDiscovery } from '../origins/oidc/grant.ts';
 import { OidcOrigin } from '../origins/oidc/OidcOrigin.ts';
 import { GrantStore } from '../storage/GrantStore.ts';
 
 /**
+ * `report` is where the adapter sends failures no caller receives (a refreshed ID token that fails
+ * its checks): the host passes the engine's error reporting there, so they reach the `error` event.
+ *
  * @example
- * const origin = lazyOrigin(() => import('./oidcOrigin.ts').then((m) => m.createOidcOrigin(config, { clock, fetch })));
+ * const origin = lazyOrigin(() => import('./oidcOrigin.ts').then((m) => m.createOidcOrigin(config, { clock, fetch, report })));
  */
-export function createOidcOrigin(config: EngineConfig, deps: { clock: Clock; fetch: typeof fetch }): OidcOrigin {
-  const store = new GrantStore<Grant, PendingSignIn>(`${workerKey(config)}:oidc`, config.persist);
+export function createOidcOrigin(config: EngineConfig, deps: { clock: Clock; fetch: typeof fetch; report?: (error: TokenInvalidError) => void }): OidcOrigin {
+  const store = new GrantStore<Grant, PendingSignIn, StoredDiscovery>(`${workerKey(config)}:oidc`, config.persist);
   return new OidcOrigin(config, { ...deps, locks: globalThis.navigator?.locks, store });
 }
