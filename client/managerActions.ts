@@ -42,11 +42,44 @@ export async function sync(m: ManagerCore): Promise<void> {
   await m.atVersion(await m.call('sync', null));
 }
 
+/**
+ * Where the worker sends this tab (the provider's authorization or logout endpoint), as a URL the
+ * tab may navigate to: http or https only. The worker checked the endpoint already; a second look
+ * here means that no bug or hostile value on the way can make `location.assign` run a
+ * `javascript:` URL in the app's origin.
+ */
+function navigable(value: unknown): string | null {
+  try {
+    const url = typeof value === 'string' ? new URL(value) : null;
+    return url && (url.protocol === 'https:' || url.protocol === 'http:') ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `returnTo` as the URL parser reads it against this page's origin: its path, search and hash, or
+ * null when it names another origin. `/\t/evil.com`, `/\evil.com` and `//evil.com` all resolve to
+ * `https://evil.com/`; `/%09/evil.com` stays a path.
+ */
+function resolveReturnTo(value: unknown): string | null {
+  if (typeof value !== 'string' || value.length > 2048) return null;
+  let url: URL;
+  try {
+    url = new URL(value, location.origin);
+  } catch {
+    return null;
+  }
+  return url.origin === location.origin ? url.pathname + url.search + url.hash : null;
+}
+
 export async function signOut(m: ManagerCore): Promise<void> {
   const { version, redirect } = await m.call('signOut', null);
   await m.atVersion(version);
-  // An OpenID provider's logout: this tab goes there (the others are signed out already).
-  if (redirect) location.assign(redirect);
+  // An OpenID provider's logout: this tab goes there (the others are signed out already). Anything
+  // but an http(s) URL is not followed: the sign-out has happened, and the promise still resolves.
+  const to = redirect ? navigable(redirect) : null;
+  if (to) location.assign(to);
 }
 
 export async function stats(m: ManagerCore): Promise<Stats> {
@@ -65,10 +98,12 @@ export async function signIn(m: ManagerCore, options: unknown): Promise<void> {
   if (typeof o !== 'object' || Object.keys(o).some((k) => !['prompt', 'loginHint', 'returnTo'].includes(k))) {
     throw new InvalidArgumentError('signIn options must be an object with only prompt, loginHint, returnTo');
   }
-  const returnTo = o.returnTo ?? location.pathname + location.search + location.hash;
-  // A path of this app, never a URL: what the app navigates to afterwards cannot be another site.
-  if (typeof returnTo !== 'string' || !/^\/(?![/\\])/.test(returnTo)) throw new InvalidArgumentError('signIn: returnTo must be a path starting with a single "/"');
-  location.assign(await m.call('signIn', { prompt: text(o.prompt, 'prompt'), loginHint: text(o.loginHint, 'loginHint'), returnTo }));
+  // A place in this app, never another site: what the app navigates to afterwards is kept as a path.
+  const returnTo = resolveReturnTo(o.returnTo ?? location.pathname + location.search + location.hash);
+  if (returnTo === null) throw new InvalidArgumentError(`signIn: returnTo must be a path of this app (a URL on ${location.origin})`);
+  const to = navigable(await m.call('signIn', { prompt: text(o.prompt, 'prompt'), loginHint: text(o.loginHint, 'loginHint'), returnTo }));
+  if (!to) throw new InvalidArgumentError('signIn: the provider\'s authorization endpoint is not an http(s) URL; this tab stays here');
+  location.assign(to);
 }
 
 /**

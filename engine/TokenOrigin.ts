@@ -31,6 +31,8 @@ export interface MintedToken extends FreshnessStamp {
   claims: Claims | null;
   /** Present only for a DPoP-bound token. */
   scheme?: 'DPoP';
+  /** A failure of this answer that no caller receives (a refreshed ID token dropped): for the `error` event. */
+  warning?: unknown;
 }
 
 /** What a stored token says about itself, read back without network. */
@@ -105,7 +107,10 @@ export interface TokenOrigin {
   /** A stored token of `sessionId` read back without network; null when it is not one. */
   inspect(jwt: string, sessionId: string): TokenFacts | null;
   counters(): OriginCounters;
-  /** Aborts every request in flight (the engine is closing). */
+  /**
+   * The engine is closing: stops what is in flight — except a request whose answer may carry a rotated
+   * credential (a refresh token, a refresh cookie), which runs on so the credential is not lost.
+   */
   abortAll(): void;
   /** Where the tab that signs out goes next (an end-session endpoint), read before the session ends. */
   signOutRedirect?(sessionId: string): Promise<string | null>;

@@ -200,7 +200,8 @@ function minted(d: Draft, action: Extract<Action, { type: 'minted' }>): void {
   const flight = flightById(d, action.id);
   if (!flight) return;
   d.s.gate = OPEN;
-  const { token } = action;
+  const { warning, ...token } = action.token;
+  if (warning) d.report(warning);
   const { session } = d.s;
   if (d.s.traits.sessionFromToken && (session.kind !== 'active' || session.userId !== subjectOf(token))) {
     // The app signed in as someone else meanwhile: the token starts a new session; its callers get it.

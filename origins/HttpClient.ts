@@ -18,9 +18,20 @@ export interface Received {
   dateMs: number | null;
 }
 
+/** What one request may set beyond `RequestInit`. */
+export interface SendOptions {
+  /**
+   * How long the request may take, headers and body, in ms (default `REQUEST_TIMEOUT_MS`, 10 s). An
+   * OpenID Connect token-endpoint request takes 60 s: its answer may carry a rotated refresh token,
+   * and giving up while the provider may still answer would lose it (SPEC 11).
+   */
+  timeoutMs?: number;
+}
+
 /**
- * The HTTP side shared by every token origin: one request with a 10 s timeout on the injected clock
- * covering headers and body alike, a 1 MB body cap, and the failure classes:
+ * The HTTP side shared by every token origin: one request with a timeout on the injected clock
+ * (10 s unless the request asks for another) covering headers and body alike, a 1 MB body cap, and
+ * the failure classes:
  * - network error or timeout → `OriginUnavailableError` (the message names CORS when the origin is
  *   another origin than the page's);
  * - an HTTP error status → `OriginResponseError` (`error(received)`), with `status`, `errors` and
@@ -48,8 +59,12 @@ export class HttpClient {
   /**
    * One request with the timeout covering headers and body alike: an origin that sends headers and
    * then stalls must not hold a mint forever.
+   *
+   * @example
+   * const received = await http.send(tokenEndpoint, { method: 'POST', body }, { timeoutMs: 60_000 });
    */
-  async send(url: URL, init: RequestInit, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Received> {
+  async send(url: URL, init: RequestInit, options: SendOptions = {}): Promise<Received> {
+    const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
     const controller = new AbortController();
     let timedOut = false;
     const timer = this.#clock.setTimeout(() => {

@@ -1,4 +1,4 @@
-import { createStore, del, delMany, entries, get, set, type UseStore } from 'idb-keyval';
+import { createStore, del, delMany, entries, get, promisifyRequest, set, type UseStore } from 'idb-keyval';
 
 /**
  * Where the grant, the provider's discovery document and the pending sign-ins are kept: IndexedDB
@@ -10,7 +10,7 @@ import { createStore, del, delMany, entries, get, set, type UseStore } from 'idb
  * const store = new GrantStore(`${workerKey(config)}:oidc`, config.persist);
  * await store.setGrant(grant);
  */
-export class GrantStore<Grant, SignIn extends { state: string; createdAt: number }> {
+export class GrantStore<Grant, SignIn extends { state: string; createdAt: number }, Discovery = Record<string, unknown>> {
   readonly #name: string;
   readonly #persist: boolean;
   readonly #memory = new Map<string, unknown>();
@@ -35,12 +35,16 @@ export class GrantStore<Grant, SignIn extends { state: string; createdAt: number
     return this.#del('grant', this.#persist);
   }
 
-  getDiscovery(): Promise<Record<string, unknown> | null> {
-    return this.#get('discovery', this.#persist);
+  getDiscovery(): Promise<Discovery | null> {
+    return this.#get<Discovery>('discovery', this.#persist);
   }
 
-  setDiscovery(document: Record<string, unknown>): Promise<void> {
-    return this.#set('discovery', document, this.#persist);
+  setDiscovery(discovery: Discovery): Promise<void> {
+    return this.#set('discovery', discovery, this.#persist);
+  }
+
+  deleteDiscovery(): Promise<void> {
+    return this.#del('discovery', this.#persist);
   }
 
   /** Keeps a new sign-in and forgets those started before `expiredBefore`. */
@@ -57,11 +61,37 @@ export class GrantStore<Grant, SignIn extends { state: string; createdAt: number
     await this.#set(`signin:${request.state}`, request, true);
   }
 
-  /** The sign-in of `state`, used up: a second call for the same state finds nothing. */
+  /**
+   * The sign-in of `state`, used up: read and deleted in one readwrite transaction, so of two
+   * concurrent calls for one state exactly one gets it. With a read and a delete in two
+   * transactions, both could read it before either deleted it, and the code be redeemed twice
+   * (which makes a provider that detects a reused code revoke the grant):
+   *
+   *   call A   get ──────────▶ found ── delete ── redeem code ──▶ 200
+   *   call B       get ──────▶ found ── delete ── redeem code ──▶ invalid_grant, grant revoked
+   *
+   * IndexedDB runs readwrite transactions on one store one after the other, so here B's
+   * transaction starts after A's has committed its delete, and finds nothing.
+   */
   async takeSignIn(state: string): Promise<SignIn | null> {
-    const request = await this.#get<SignIn>(`signin:${state}`, true);
-    await this.#del(`signin:${state}`, true);
-    return request;
+    const key = `signin:${state}`;
+    const remembered = (this.#memory.get(key) as SignIn | undefined) ?? null;
+    this.#memory.delete(key);
+    if (!this.#broken) {
+      try {
+        return await this.#use()('readwrite', async (store) => {
+          // Both requests are placed before anything is awaited: the transaction cannot end between them.
+          const read = store.get(key) as IDBRequest<SignIn | undefined>;
+          store.delete(key);
+          const [found] = await Promise.all([promisifyRequest(read), promisifyRequest(store.transaction)]);
+          return found ?? null;
+        });
+      } catch {
+        this.#broken = true;
+      }
+    }
+    // In memory a read and a delete with no await between them are one step.
+    return remembered;
   }
 
   #use(): UseStore {

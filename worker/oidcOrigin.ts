@@ -6,15 +6,15 @@
 import type { Clock } from '../protocol/clock.ts';
 import { workerKey } from '../protocol/names.ts';
 import type { EngineConfig } from '../protocol/types.ts';
-import type { Grant, PendingSignIn } from '../origins/oidc/grant.ts';
+import type { Grant, PendingSignIn, StoredDiscovery } from '../origins/oidc/grant.ts';
 import { OidcOrigin } from '../origins/oidc/OidcOrigin.ts';
 import { GrantStore } from '../storage/GrantStore.ts';
 
 /**
  * @example
- * const origin = lazyOrigin(() => import('./oidcOrigin.ts').then((m) => m.createOidcOrigin(config, { clock, fetch })));
+ * const origin = lazyOrigin(() => import('./oidcOrigin.ts').then((m) => m.createOidcOrigin(config, { clock, fetch })), traits);
  */
 export function createOidcOrigin(config: EngineConfig, deps: { clock: Clock; fetch: typeof fetch }): OidcOrigin {
-  const store = new GrantStore<Grant, PendingSignIn>(`${workerKey(config)}:oidc`, config.persist);
+  const store = new GrantStore<Grant, PendingSignIn, StoredDiscovery>(`${workerKey(config)}:oidc`, config.persist);
   return new OidcOrigin(config, { ...deps, locks: globalThis.navigator?.locks, store });
 }

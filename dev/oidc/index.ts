@@ -4,6 +4,7 @@
  */
 export { startOidcProvider, type OidcProviderOptions, type RunningOidcProvider, type RotationPolicy } from './startOidcProvider.ts';
 export { startProxy, type Proxy, type ProxyDownMode, type ProxyTarget } from './startProxy.ts';
+export { faultLayer, type Fault, type FaultRule, type ProviderFaults } from './faultLayer.ts';
 export { ProviderEventLog, type ProviderEvent, type GrantRecord, type CodeEvent, type RefreshEvent, type TokenErrorEvent, type GrantRevokedEvent } from './ProviderEventLog.ts';
 export { ProviderStore, type StoredRefreshToken } from './ProviderStore.ts';
 export { startDpopResourceServer, type DpopResourceServer, type DpopResourceServerOptions, type Introspection, type ResourceRequest } from './DpopResourceServer.ts';

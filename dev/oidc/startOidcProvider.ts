@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider from 'oidc-provider';
 import { startDpopResourceServer, type DpopResourceServer, type Introspection } from './DpopResourceServer.ts';
+import { faultLayer, type ProviderFaults } from './faultLayer.ts';
 import { ProviderEventLog } from './ProviderEventLog.ts';
 import { providerConfiguration, type ProviderSettings, type RotationPolicy } from './providerConfiguration.ts';
 import { ProviderStore } from './ProviderStore.ts';
@@ -74,6 +75,10 @@ export interface RunningOidcProvider {
   readonly provider: Provider;
   /** The proxy in front of the provider: `stop()` takes it "down", `start()` brings it back. */
   readonly proxy: Proxy;
+  /** Faults on single paths (a JWKS that is down, a token answer held on its way back), behind the proxy. */
+  readonly faults: ProviderFaults;
+  /** The path of one of the provider's endpoints (`token`, `jwks`, `revocation`, …), as its discovery document names it. */
+  endpointPath(name: 'token' | 'jwks' | 'revocation' | 'authorization' | 'end_session' | 'introspection'): string;
   /** What the provider saw, from its own events. */
   readonly events: ProviderEventLog;
   /** The provider's storage (grants, refresh tokens). */
@@ -120,6 +125,8 @@ function listen(server: Server, host: string): Promise<number> {
  * await op.proxy.stop();  // the provider is down; its grants survive
  * await op.proxy.start();
  * op.events.grant(grantId)?.refreshes.length;
+ * const restore = op.faults.unreachable(op.endpointPath('jwks')); // one path down, the rest answers
+ * restore();
  * await op.stop();
  */
 export async function startOidcProvider(options: OidcProviderOptions): Promise<RunningOidcProvider> {
@@ -182,7 +189,8 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<R
     });
   }
   const events = new ProviderEventLog(provider);
-  handler = provider.callback();
+  const layer = faultLayer();
+  handler = layer.wrap(provider.callback());
 
   const introspect = async (token: string): Promise<Introspection> => {
     const res = await fetch(`${directUrl}${new URL(provider.urlFor('introspection')).pathname}`, {
@@ -215,6 +223,8 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<R
     directUrl,
     provider,
     proxy,
+    faults: layer.faults,
+    endpointPath: (name) => new URL(provider.urlFor(name)).pathname,
     events,
     store,
     resource,

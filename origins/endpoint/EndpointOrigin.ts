@@ -124,7 +124,7 @@ export class EndpointOrigin implements TokenOrigin {
 
   #send(url: string, method: 'GET' | 'POST'): Promise<Received> {
     // No body and no Content-Type: a "simple" request to a same-origin endpoint, with the app's static headers (a CSRF header, say).
-    return this.#http.send(new URL(url), { method, headers: { ...this.#endpoint.headers } }, ENDPOINT_REQUEST_TIMEOUT_MS);
+    return this.#http.send(new URL(url), { method, headers: { ...this.#endpoint.headers } }, { timeoutMs: ENDPOINT_REQUEST_TIMEOUT_MS });
   }
 
   /**

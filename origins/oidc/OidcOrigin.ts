@@ -5,27 +5,31 @@
  * by OpenID Connect managers (a chunk of its own in the worker and the local-mode engine).
  *
  * Every token-endpoint request runs under the Web Lock `{worker key}:grant` and reads the refresh
- * token from the store inside it; a rotated refresh token is stored before the new access token is
- * given to the engine, so a refresh token is never presented twice, even by two workers sharing the
- * stored grant during a deploy:
+ * token from the store inside it; a rotated refresh token is stored the moment its answer is parsed,
+ * before anything else about the answer is checked, so a refresh token whose successor has arrived
+ * is never presented again, even by two workers sharing the stored grant during a deploy. (One whose
+ * request met no answer is presented again: whether the provider rotated it cannot be known here.)
  *
- *   worker A  lock ── read RT1 ── POST refresh ── store RT2 ── unlock
- *   worker B         (waits)                                  lock ── read RT2 ── …
+ *   worker A  lock ── read RT1 ── POST refresh ── store RT2 ── check the rest ── unlock
+ *   worker B         (waits)                                                    lock ── read RT2 ── …
  */
 import { randomId } from '../../protocol/randomId.ts';
 import { grantLockName, workerKey } from '../../protocol/names.ts';
 import type { Clock } from '../../protocol/clock.ts';
-import { ConnectionError, InvalidArgumentError, OriginResponseError, OriginUnavailableError, TokenInvalidError } from '../../protocol/errors.ts';
+import { ConnectionError, InvalidArgumentError, OriginResponseError, OriginUnavailableError, TokenInvalidError, isRecord } from '../../protocol/errors.ts';
 import { decodeJwt } from 'jose';
 import type { Claims, EngineConfig, OidcConfig, ProofRequest, SignInRequest } from '../../protocol/types.ts';
 import type { FailureKind, MintTarget, MintedToken, OriginCounters, OriginSessions, SignInResult, TokenFacts, TokenOrigin } from '../../engine/TokenOrigin.ts';
 import { createDpopKey, dpopProof, randomToken, sha256 } from './dpop.ts';
-import type { Grant, GrantAccess, GrantKeeper } from './grant.ts';
-import { parseOidc, parseProofRequest, parseSignInRequest, parseUrl } from './oidcChecks.ts';
-import { ProviderClient, type ProviderMetadata, type TokenAnswer } from './ProviderClient.ts';
+import type { Grant, GrantAccess, GrantKeeper, PendingIdToken, StoredDiscovery } from './grant.ts';
+import { changedIdentityClaim, parseOidc, parseProofRequest, parseSignInRequest, parseUrl } from './oidcChecks.ts';
+import { ProviderClient, checkDiscovery, type ProviderMetadata, type TokenAnswer } from './ProviderClient.ts';
 
 /** How long a sign-in may take between `signIn()` and `handleRedirect()`. */
 export const SIGN_IN_TTL_MS = 10 * 60_000;
+
+/** A discovery document older than this is fetched again at the next refresh (and at every `signIn()`). */
+export const DISCOVERY_MAX_AGE_MS = 24 * 60 * 60_000;
 
 /** What the adapter is given. */
 export interface OidcDeps {
@@ -35,6 +39,28 @@ export interface OidcDeps {
   locks: LockManager | undefined;
   /** Where the grant lives (the worker gives IndexedDB under the worker key: storage/GrantStore.ts). */
   store: GrantKeeper;
+}
+
+/** The discovery document in use, checked, and when it was fetched (local ms). */
+interface KnownDiscovery {
+  metadata: ProviderMetadata;
+  fetchedAt: number;
+}
+
+/** A stored discovery document read back: checked again (it may predate a check), else ignored. */
+function knownFrom(stored: StoredDiscovery | null, issuer: string): KnownDiscovery | null {
+  if (!isRecord(stored) || !isRecord(stored.document) || typeof stored.fetchedAt !== 'number' || !Number.isFinite(stored.fetchedAt)) return null;
+  try {
+    return { metadata: checkDiscovery(stored.document, issuer), fetchedAt: stored.fetchedAt };
+  } catch {
+    return null;
+  }
+}
+
+/** A refresh token an answer carries, or null (none, or not a usable string). */
+function refreshTokenOf(body: Record<string, unknown>): string | null {
+  const token = body.refresh_token;
+  return typeof token === 'string' && token.length > 0 && token.length <= 64 * 1024 ? token : null;
 }
 
 /** The provider says the grant is gone (or this worker has none): every tab signs out. */
@@ -55,7 +81,12 @@ export class OidcOrigin implements TokenOrigin {
   readonly #lockName: string;
   readonly #store: GrantKeeper;
   readonly #provider: ProviderClient;
-  #metadata: ProviderMetadata | null = null;
+  /** The discovery document in use: null until first needed, and again once dropped with the grant. */
+  #known: KnownDiscovery | null = null;
+  /** The discovery fetch in flight, shared by every caller. */
+  #discovering: Promise<ProviderMetadata> | null = null;
+  /** Rises each time the grant (and with it the document) is dropped: a fetch begun before keeps nothing. */
+  #dropped = 0;
   /** The grant as this worker last read or wrote it: what `inspect` answers from. */
   #grant: Grant | null = null;
 
@@ -77,8 +108,7 @@ export class OidcOrigin implements TokenOrigin {
 
   async #start(): Promise<void> {
     this.#grant = await this.#store.getGrant().catch(() => null);
-    const stored = await this.#store.getDiscovery().catch(() => null);
-    if (stored && stored.issuer === this.#oidc.issuer) this.#metadata = stored as unknown as ProviderMetadata;
+    this.#known = knownFrom(await this.#store.getDiscovery().catch(() => null), this.#oidc.issuer);
     // Asked for explicitly, DPoP must be there: checked now (one request), so `ready` can refuse.
     if (this.#oidc.dpop === true) await this.#dpopWanted(await this.#discovery());
   }
@@ -112,7 +142,17 @@ export class OidcOrigin implements TokenOrigin {
     return access && access.token === jwt ? { oiat: null, iat: access.iat, lifetimeS: access.lifetimeS, claims: grant!.claims, ...(access.scheme ? { scheme: access.scheme } : {}) } : null;
   }
 
-  /** A refresh with the stored grant (one access token per grant: `target` is the default). */
+  /**
+   * A refresh with the stored grant (one access token per grant: `target` is the default). What a
+   * 2xx answer carries is taken in this order, each step kept before the next can fail:
+   * 1. the rotated refresh token, stored (memory, and IndexedDB with `persist`) as soon as the JSON
+   *    is read — an access token or ID token that then fails cannot lose it;
+   * 2. the access token, checked;
+   * 3. the ID token, if any, checked against the grant's: one that cannot be checked now waits in
+   *    the grant for the next refresh, one that fails is dropped and reported; the refresh stands.
+   * A request that meets no answer at all changes nothing here, so the next attempt presents the
+   * same refresh token (what a provider's reuse interval or grace period is for).
+   */
   mint(sessionId: string, _target: MintTarget, _expiredToken: string | null): Promise<MintedToken> {
     return this.#locked(async () => {
       const grant = await this.#store.getGrant();
@@ -126,31 +166,61 @@ export class OidcOrigin implements TokenOrigin {
       const metadata = await this.#discovery();
       let answer: TokenAnswer;
       try {
+        // The grant's DPoP key goes with every refresh, whatever token_type the last answer named.
         answer = await this.#provider.token(metadata, { grant_type: 'refresh_token', refresh_token: grant.refreshToken }, grant.dpopKey);
       } catch (error) {
         if (this.classify(error) === 'signout') await this.#drop();
         throw error;
       }
       this.#provider.counts.mints++;
-      const access = this.#access(answer);
-      let { idToken, claims } = grant;
-      if (answer.body.id_token !== undefined) {
-        // A new ID token keeps the grant's issuer, subject and audience (no nonce on a refresh).
-        const payload = await this.#provider.verifyIdToken(metadata, answer.body.id_token, { nowMs: this.#provider.now(), nonce: null });
-        if (payload.sub !== grant.sub) throw new TokenInvalidError('A refreshed ID token names another subject than the grant');
-        idToken = answer.body.id_token as string;
-        claims = Object.freeze({ ...payload });
+      let current = grant;
+      const rotated = refreshTokenOf(answer.body);
+      if (rotated !== null && rotated !== grant.refreshToken) {
+        current = { ...grant, refreshToken: rotated };
+        await this.#save(current);
       }
-      const refreshToken = typeof answer.body.refresh_token === 'string' ? answer.body.refresh_token : grant.refreshToken;
-      // Stored before the engine sees the new access token: the old refresh token is never used again.
-      await this.#save({ ...grant, refreshToken, idToken, claims, access });
-      return this.#minted(access, claims);
+      const access = this.#access(answer);
+      const { warning, ...identity } = await this.#refreshedIdentity(metadata, current, answer);
+      current = { ...current, ...identity, access };
+      await this.#save(current);
+      // A refreshed ID token that failed its checks was dropped: the refresh stands, and the engine
+      // reports the failure on the `error` event (no caller receives it).
+      return { ...this.#minted(access, current.claims), ...(warning ? { warning } : {}) };
     });
   }
 
+  /**
+   * The ID token and claims after a refresh. The newest ID token to check is the answer's, else
+   * one an earlier refresh left waiting; it must verify and keep the grant's identity
+   * ({@link changedIdentityClaim}). Its times are judged as of its arrival, so a token that waited
+   * for the JWKS is not refused for having aged meanwhile.
+   *
+   *   refresh 1  200 { RT2, id_token A } ── JWKS unreachable ── claims unchanged, A pending, token served
+   *   refresh 2  200 { RT3 }             ── JWKS answers ────── A checked: its claims now the grant's
+   */
+  async #refreshedIdentity(metadata: ProviderMetadata, grant: Grant, answer: TokenAnswer): Promise<Pick<Grant, 'idToken' | 'claims' | 'pendingIdToken'> & { warning?: TokenInvalidError }> {
+    const kept = { idToken: grant.idToken, claims: grant.claims, pendingIdToken: null };
+    const arrived = answer.body.id_token;
+    if (arrived !== undefined && typeof arrived !== 'string') return { ...kept, pendingIdToken: grant.pendingIdToken ?? null, warning: new TokenInvalidError('A refresh answer carried an id_token that is not a string: it was dropped') };
+    const candidate: PendingIdToken | null = typeof arrived === 'string' ? { token: arrived, arrivedAtMs: this.#provider.now() } : (grant.pendingIdToken ?? null);
+    if (!candidate) return kept;
+    try {
+      const payload = await this.#provider.verifyIdToken(metadata, candidate.token, { nowMs: candidate.arrivedAtMs, nonce: null });
+      const changed = changedIdentityClaim(grant.claims, payload);
+      if (changed) throw new TokenInvalidError(`A refreshed ID token changed the grant's ${changed}: it was dropped, and the claims are those of the sign-in`);
+      return { idToken: candidate.token, claims: Object.freeze({ ...payload }), pendingIdToken: null };
+    } catch (error) {
+      // The JWKS did not answer: the token is not known to be bad. The claims stay as they were,
+      // and it is checked at the next refresh (unless a newer one arrives first).
+      if (error instanceof OriginUnavailableError) return { ...kept, pendingIdToken: candidate };
+      return { ...kept, warning: error instanceof TokenInvalidError ? error : new TokenInvalidError('A refreshed ID token could not be checked', { cause: error }) };
+    }
+  }
+
   async beginSignIn(untrusted: SignInRequest): Promise<string> {
-    const request = parseSignInRequest(untrusted);
-    const metadata = await this.#discovery();
+    const request = parseSignInRequest(untrusted, this.#oidc.redirectUri);
+    // Fetched again at every sign-in: the endpoint a tab is about to be sent to is today's, checked.
+    const metadata = await this.#discovery({ refetch: true });
     await this.#dpopWanted(metadata);
     const verifier = randomToken();
     const state = randomToken();
@@ -203,8 +273,11 @@ export class OidcOrigin implements TokenOrigin {
         refreshToken: typeof tokens.body.refresh_token === 'string' ? tokens.body.refresh_token : null,
         idToken: tokens.body.id_token as string,
         claims,
-        dpopKey: access.scheme ? dpopKey : null,
+        // Kept whatever token_type says: with Bearer the refresh token is still bound to the key
+        // (RFC 9449 section 5), and a refresh without a proof from it would fail.
+        dpopKey,
         access,
+        pendingIdToken: null,
       };
       // The grant before it is dropped, not revoked: providers issue every code of one provider
       // session under one grant, so revoking the old refresh token would revoke the new one too.
@@ -226,13 +299,19 @@ export class OidcOrigin implements TokenOrigin {
     return url.href;
   }
 
-  /** Drops the grant everywhere, then revokes its refresh token (RFC 7009) where the provider can. */
+  /**
+   * Drops the grant (and the discovery document with it) everywhere, then revokes its refresh token
+   * (RFC 7009) where the provider can, at the revocation endpoint of the document in hand.
+   */
   endSession(sessionId: string): Promise<void> {
     return this.#locked(async () => {
       const grant = await this.#store.getGrant();
       if (grant?.sessionId !== sessionId) return;
+      const known = this.#known?.metadata ?? null;
       await this.#drop();
-      if (grant.refreshToken) await this.#provider.revoke(await this.#discovery(), grant.refreshToken);
+      if (!grant.refreshToken) return;
+      // With no document in hand, one is fetched for this call only: it is not kept after a sign-out.
+      await this.#provider.revoke(known ?? (await this.#provider.discover()), grant.refreshToken);
     });
   }
 
@@ -250,13 +329,46 @@ export class OidcOrigin implements TokenOrigin {
     return dpopProof(grant.dpopKey, { htm: request.htm, htu: request.htu, nowS: Math.floor(this.#provider.now() / 1000), nonce: request.nonce, accessToken: request.token });
   }
 
-  /** The discovery document: from memory, from the store, else fetched once (and kept with the grant). */
-  async #discovery(): Promise<ProviderMetadata> {
-    if (this.#metadata) return this.#metadata;
-    const metadata = await this.#provider.discover();
-    this.#metadata = metadata;
-    await this.#store.setDiscovery(metadata as unknown as Record<string, unknown>).catch(() => {});
-    return metadata;
+  /**
+   * The discovery document: the one in hand while it is younger than {@link DISCOVERY_MAX_AGE_MS},
+   * else fetched and checked (`refetch`: fetched whatever its age, as at every `signIn()`). When an
+   * old document is due and the provider cannot be reached, the old one serves until it answers;
+   * a document that fails its checks is never used (`TokenInvalidError`).
+   */
+  async #discovery(o: { refetch?: boolean } = {}): Promise<ProviderMetadata> {
+    const known = this.#known;
+    const age = known ? this.#clock.now() - known.fetchedAt : NaN;
+    // A clock set back makes the age negative: that document is treated as due, not as new.
+    if (known && !o.refetch && age >= 0 && age < DISCOVERY_MAX_AGE_MS) return known.metadata;
+    try {
+      return await this.#fetchDiscovery();
+    } catch (error) {
+      if (known && !o.refetch && this.classify(error) === 'outage') return known.metadata;
+      throw error;
+    }
+  }
+
+  /**
+   * One discovery fetch at a time, kept with the grant — unless the grant was dropped while it was
+   * on its way (a sign-out drops the document with it, and a late answer must not bring it back):
+   *
+   *   refresh    GET discovery ─────────────────────────▶ 200   not kept: #dropped moved on
+   *   signOut()        drop grant + document (#dropped++)
+   */
+  #fetchDiscovery(): Promise<ProviderMetadata> {
+    this.#discovering ??= (async () => {
+      const dropped = this.#dropped;
+      const metadata = await this.#provider.discover();
+      const fetchedAt = this.#clock.now();
+      if (dropped === this.#dropped) {
+        this.#known = { metadata, fetchedAt };
+        await this.#store.setDiscovery({ document: metadata as unknown as Record<string, unknown>, fetchedAt }).catch(() => {});
+      }
+      return metadata;
+    })().finally(() => {
+      this.#discovering = null;
+    });
+    return this.#discovering;
   }
 
   /** Whether the grant gets a DPoP key: the option, else what the provider lists. */
@@ -301,9 +413,13 @@ export class OidcOrigin implements TokenOrigin {
     await this.#store.setGrant(grant);
   }
 
+  /** The grant goes, and the discovery document with it (sign-out, `invalid_grant`, forget). */
   async #drop(): Promise<void> {
     this.#grant = null;
+    this.#known = null;
+    this.#dropped++;
     await this.#store.deleteGrant();
+    await this.#store.deleteDiscovery().catch(() => {});
   }
 
   #locked<T>(fn: () => Promise<T>): Promise<T> {

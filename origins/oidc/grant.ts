@@ -28,9 +28,31 @@ export interface Grant {
   /** The raw ID token, for `id_token_hint` at logout. */
   idToken: string;
   claims: Claims;
-  /** The grant's DPoP key (non-extractable), or null without DPoP. */
+  /**
+   * The grant's DPoP key (non-extractable), or null without DPoP. Kept whatever `token_type` an
+   * answer names: with `Bearer` the refresh token is still bound to it (RFC 9449 section 5).
+   */
   dpopKey: CryptoKeyPair | null;
   access: GrantAccess | null;
+  /**
+   * A refreshed ID token that could not be checked when it arrived (the JWKS did not answer): the
+   * claims stay those of `idToken` until it is checked, at the next refresh. Absent in grants
+   * stored before it existed.
+   */
+  pendingIdToken?: PendingIdToken | null;
+}
+
+/** A refreshed ID token waiting for its check, and when it arrived on the provider's clock (ms). */
+export interface PendingIdToken {
+  token: string;
+  /** Its times are judged as of its arrival: checked later, it must not fail for having aged. */
+  arrivedAtMs: number;
+}
+
+/** The provider's discovery document as it was fetched and checked, and when (local ms). */
+export interface StoredDiscovery {
+  document: Record<string, unknown>;
+  fetchedAt: number;
 }
 
 /** A sign-in started and not yet completed, keyed by its `state`. */
@@ -47,10 +69,15 @@ export interface GrantKeeper {
   getGrant(): Promise<Grant | null>;
   setGrant(grant: Grant): Promise<void>;
   deleteGrant(): Promise<void>;
-  getDiscovery(): Promise<Record<string, unknown> | null>;
-  setDiscovery(document: Record<string, unknown>): Promise<void>;
+  getDiscovery(): Promise<StoredDiscovery | null>;
+  setDiscovery(discovery: StoredDiscovery): Promise<void>;
+  /** The document goes with the grant (sign-out, `invalid_grant`, forget). */
+  deleteDiscovery(): Promise<void>;
   /** Keeps a new sign-in and forgets those started before `expiredBefore`. */
   putSignIn(request: PendingSignIn, expiredBefore: number): Promise<void>;
-  /** The sign-in of `state`, used up: a second call for the same state finds nothing. */
+  /**
+   * The sign-in of `state`, used up in one step (one IndexedDB transaction): of two concurrent calls
+   * for the same state exactly one gets it, the other finds nothing.
+   */
   takeSignIn(state: string): Promise<PendingSignIn | null>;
 }

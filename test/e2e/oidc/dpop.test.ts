@@ -106,6 +106,40 @@ describe('OpenID Connect: DPoP', () => {
     await context.close();
   });
 
+  it('a Bearer answer with DPoP on: the key stays with the grant, later refreshes still carry proofs from it and succeed, and the scheme says Bearer', { timeout: 90_000 }, async () => {
+    // oidc-provider names every token it binds to a proof `DPoP`; a provider may instead answer
+    // `Bearer` while it binds the refresh token to the key (RFC 9449 section 5). The fault layer
+    // renames the token_type of its answers on their way out, and nothing else.
+    const remove = h.op.faults.add({
+      path: h.op.endpointPath('token'),
+      method: 'POST',
+      fault: { kind: 'rewrite', body: (json) => (json.token_type === 'DPoP' ? { ...json, token_type: 'Bearer' } : json) },
+    });
+    try {
+      const options = h.options('oidc-dpop-bearer');
+      const context = await oidcContext(h, options);
+      const page = await openOidcTab(context, h, options);
+      await signInThrough(page, h);
+      const grantId = await grantOf(page, h);
+      const code = h.op.events.events.find((e) => e.type === 'code' && e.grantId === grantId);
+      const jkt = code?.type === 'code' ? code.dpopJkt : null;
+      expect(jkt).toBeTypeOf('string');
+      expect(Object.values((await snapshot(page)).tokens)[0]?.scheme).toBeUndefined();
+      for (let i = 0; i < 2; i++) expect(await page.evaluate(() => drillTab().manager.getToken({ skipCache: true }))).toBeTypeOf('string');
+      const grant = h.op.events.grant(grantId)!;
+      expect(grant.refreshes.length).toBeGreaterThanOrEqual(2);
+      // Each refresh carried a proof from the grant's own key (the provider bound its tokens to it).
+      expect(grant.refreshes.map((r) => r.dpopJkt)).toEqual(grant.refreshes.map(() => jkt));
+      expect(grant.invalidGrants).toBe(0);
+      expect(grant.revoked).toBeNull();
+      expect(await snapshot(page)).toMatchObject({ status: 'ok', userId: 'alice' });
+      expect(Object.values((await snapshot(page)).tokens)[0]?.scheme).toBeUndefined();
+      await context.close();
+    } finally {
+      remove();
+    }
+  });
+
   for (const mode of ['shared', 'local'] as const) {
     it(`the refresh token is in no snapshot, no message on a channel or a port, no reply, no web storage and no cookie (${mode} mode)`, { timeout: 90_000 }, async () => {
       const options = h.options(`oidc-secret-${mode}`);
