@@ -79,8 +79,8 @@ export class TokenEngine implements Engine {
         if ('error' in outcome) call.reject(outcome.error);
         else call.resolve(outcome.value);
       },
-      publish: (change) => this.#each(this.#listeners, change),
-      report: (error) => this.#report(error),
+      publish: (change) => this.#emit(this.#listeners, change),
+      report: (error) => this.#emit(this.#errorListeners, error),
       ready: started,
       alarm: { handle: null },
     };
@@ -205,7 +205,7 @@ export class TokenEngine implements Engine {
           runEffect(effect, this.#runners);
         } catch (error) {
           // One runner that throws must not keep the others from running.
-          this.#report(error);
+          this.#emit(this.#errorListeners, error);
         }
       }
     } finally {
@@ -213,23 +213,16 @@ export class TokenEngine implements Engine {
     }
   }
 
-  #report(error: unknown): void {
-    for (const listener of [...this.#errorListeners]) {
-      try {
-        listener(error);
-      } catch {
-        // An error listener that throws has nowhere left to report to.
-      }
-    }
-  }
-
-  #each<T>(listeners: Set<Listener<T>>, value: T): void {
+  /**
+   * Calls every listener; one that throws does not stop the others or the engine: its error goes to
+   * the error listeners (an error listener that throws has nowhere left to report to).
+   */
+  #emit<T>(listeners: Set<Listener<T>>, value: T): void {
     for (const listener of [...listeners]) {
       try {
         listener(value);
       } catch (error) {
-        // One broken subscriber must not stop the others or the engine.
-        this.#report(error);
+        if (listeners !== (this.#errorListeners as Set<unknown>)) this.#emit(this.#errorListeners, error);
       }
     }
   }

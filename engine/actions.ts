@@ -51,10 +51,11 @@ export type Action =
   /** A tab's `sessionId` option: taken as given, re-checked in the background. */
   | { readonly type: 'use'; readonly sessionId: string }
   | { readonly type: 'sign-out'; readonly id: number }
-  /** Where the signing-out tab goes next was read (before the sign-out). */
-  | { readonly type: 'redirect-read'; readonly id: number; readonly redirect: string | null; readonly error: unknown }
-  /** A request made for call `id` finished (the end-session request, the origin forgetting a grant). */
-  | { readonly type: 'done'; readonly id: number; readonly error: unknown }
+  /**
+   * A request made for call `id` finished: where the signing-out tab goes next was read (`value`,
+   * before the sign-out), the session ended at the origin, the origin forgot a grant.
+   */
+  | { readonly type: 'done'; readonly id: number; readonly value?: unknown; readonly error: unknown }
   /** `handleRedirect` redeemed a sign-in: the new session and its first token, in one transition. */
   | { readonly type: 'signed-in'; readonly id: number; readonly result: SignInResult }
   | { readonly type: 'close' };

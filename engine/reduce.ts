@@ -88,30 +88,9 @@ export function reduce(state: EngineState, action: Action, now: number): Transit
     case 'sign-out':
       signOut(d, action.id);
       break;
-    case 'redirect-read': {
-      const call = d.s.calls.get(action.id);
-      if (call?.kind !== 'signOut') break;
-      if (action.error) d.report(action.error);
-      // Locally first: from this moment no API returns the session's tokens, whatever the origin says.
-      endSession(d, call.sessionId, true);
-      d.setCall(action.id, { ...call, redirect: action.redirect });
-      d.stampVersion(action.id);
-      d.effect({ type: 'end-session', id: action.id, sessionId: call.sessionId });
+    case 'done':
+      done(d, action);
       break;
-    }
-    case 'done': {
-      const call = d.s.calls.get(action.id);
-      if (call?.kind !== 'signOut' && call?.kind !== 'forget') break;
-      d.setCall(action.id, null);
-      if (call.kind === 'forget') {
-        d.settle(action.id, action.error ? { error: action.error } : { value: call.version });
-        break;
-      }
-      // The session ended here whatever the origin said; its failure goes to the `error` event.
-      if (action.error) d.report(action.error);
-      d.settle(action.id, { value: { version: call.version, redirect: call.redirect } });
-      break;
-    }
     case 'signed-in': {
       // A new grant: its session and its first token in one transition (the one before it goes with its tokens).
       const { sessionId, userId, token, returnTo } = action.result;
@@ -315,6 +294,28 @@ function setActive(d: Draft, id: number, sessionId: string | null): void {
   d.setCall(id, { kind: 'forget', version: 0 });
   d.stampVersion(id);
   d.effect({ type: 'forget', id, sessionId: current });
+}
+
+/** A request made for a call finished: the steps of `signOut`, and of `setActiveSession(null)`. */
+function done(d: Draft, { id, value, error }: Extract<Action, { type: 'done' }>): void {
+  const call = d.s.calls.get(id);
+  if (call?.kind !== 'signOut' && call?.kind !== 'forget') return;
+  if (call.kind === 'forget') {
+    d.setCall(id, null);
+    return d.settle(id, error ? { error } : { value: call.version });
+  }
+  // Failures of a sign-out go to the `error` event: the session ends here whatever the origin says.
+  if (error) d.report(error);
+  if (call.version === null) {
+    // Where the tab goes next is known. Locally first: from now on no API returns the session's
+    // tokens, whatever the origin says; then the origin is told.
+    endSession(d, call.sessionId, true);
+    d.setCall(id, { ...call, redirect: typeof value === 'string' ? value : null });
+    d.stampVersion(id);
+    return d.effect({ type: 'end-session', id, sessionId: call.sessionId });
+  }
+  d.setCall(id, null);
+  d.settle(id, { value: { version: call.version, redirect: call.redirect } });
 }
 
 /** `signOut`: where the tab goes next is read while the session still exists (an end-session URL carries its ID token). */

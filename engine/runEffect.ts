@@ -59,14 +59,8 @@ export function runEffect(effect: Effect, r: Runners): void {
       return done(r, effect.id, origin.endSession(effect.sessionId));
     case 'forget':
       return done(r, effect.id, origin.forget?.(effect.sessionId));
-    case 'read-redirect': {
-      const { id } = effect;
-      Promise.resolve(origin.signOutRedirect?.(effect.sessionId)).then(
-        (redirect) => r.dispatch({ type: 'redirect-read', id, redirect: redirect ?? null, error: null }),
-        (error: unknown) => r.dispatch({ type: 'redirect-read', id, redirect: null, error }),
-      );
-      return;
-    }
+    case 'read-redirect':
+      return done(r, effect.id, origin.signOutRedirect?.(effect.sessionId));
     case 'restore':
       void r.persister.read(origin).then(
         (stored) => r.dispatch({ type: 'restored', stored }),
@@ -100,9 +94,9 @@ export function runEffect(effect: Effect, r: Runners): void {
   }
 }
 
-function done(r: Runners, id: number, work: Promise<void> | undefined): void {
+function done(r: Runners, id: number, work: Promise<unknown> | undefined): void {
   Promise.resolve(work).then(
-    () => r.dispatch({ type: 'done', id, error: null }),
+    (value) => r.dispatch({ type: 'done', id, value, error: null }),
     (error: unknown) => r.dispatch({ type: 'done', id, error }),
   );
 }

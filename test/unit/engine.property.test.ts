@@ -282,7 +282,7 @@ function runHistory(steps: readonly Step[], storedSession: number | null): void 
       return;
     }
     if (r.kind === 'done') return void step({ type: 'done', id: r.id, error: how === 'ok' ? null : new Error('end failed') });
-    if (r.kind === 'redirect') return void step({ type: 'redirect-read', id: r.id, redirect: null, error: null });
+    if (r.kind === 'redirect') return void step({ type: 'done', id: r.id, value: null, error: null });
     if (r.kind === 'sessions') {
       const discover = r.id > 0 && live && state.discovery.inFlight?.epoch === state.epoch;
       if (how === 'ok' || how === 'template' || how === 'unauthorized' || how === 'missing-expired') {
