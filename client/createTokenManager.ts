@@ -68,7 +68,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     }
     link = superviseConnection({
       key: name,
-      hello: { tabId, config, sessionId: tab.sessionId, visible: visible() },
+      hello: { tabId, config, sessionId: tab.sessionId, visible: visible(), fetchOrigins: tab.fetchOrigins },
       mirror,
       shared,
       fallback: tab.mode === 'auto',

@@ -6,7 +6,7 @@
  */
 import { MAX_EXPIRES_IN_SECONDS, MIN_LEEWAY_S, ORGANIZATION_ID_PATTERN, SESSION_ID_PATTERN, TEMPLATE_PATTERN } from './constants.ts';
 import { InvalidArgumentError, isRecord } from './errors.ts';
-import type { ReadReport, TokenRequest } from './types.ts';
+import type { ProofRequest, ReadReport, TokenRequest } from './types.ts';
 
 export type Fields = Record<string, unknown>;
 
@@ -41,6 +41,35 @@ export function isBaseUrl(value: unknown, trailingSlash: boolean): boolean {
   } catch {
     return false;
   }
+}
+
+/** `value` parsed by the URL parser, or null: URLs are judged by it, never by a pattern. */
+export function parsedUrl(value: unknown, base?: string): URL | null {
+  try {
+    return typeof value === 'string' ? new URL(value, base) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** An http(s) origin as `URL.origin` spells it (`https://api.example.com`, no path or trailing slash). */
+export function isOrigin(value: unknown): value is string {
+  const u = parsedUrl(value);
+  return !!u && /^https?:$/.test(u.protocol) && u.origin === value;
+}
+
+/**
+ * A DPoP proof request for a URL that `tokens.fetch` may send the token to: `htu`, parsed by the URL
+ * parser, has one of `origins` (the page's own and the calling tab's `fetchOrigins`). The rest of the
+ * request is checked by the OpenID Connect adapter that signs it.
+ */
+export function checkProofTarget(value: unknown, origins: readonly string[]): ProofRequest {
+  const r = check<Fields>(value, isFields(value), 'proof request');
+  const u = parsedUrl(r.htu);
+  if (!u || !/^https?:$/.test(u.protocol) || !origins.includes(u.origin)) {
+    fail('proof htu', `a URL that tokens.fetch may send the token to (on ${origins.join(' or ')})`, r.htu);
+  }
+  return r as unknown as ProofRequest;
 }
 
 /** A session id (`/^[A-Za-z0-9_-]{1,128}$/`). */

@@ -252,6 +252,8 @@ export interface TabHello {
   config: EngineConfig;
   sessionId: string | null;
   visible: boolean;
+  /** The tab's `fetchOrigins` (origins, as `URL.origin` spells them): with the page's own, where its proofs may go. */
+  fetchOrigins: string[];
 }
 
 /** What the worker answers a connecting tab. */
