@@ -149,7 +149,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   }
 
   function read(options: GetTokenOptions | undefined): [TokenRequest, string | null] {
-    const request = options === undefined ? defaultRequest : normalizeGetTokenOptions(options, tab.leewayInSeconds, !!config.oidc);
+    const request = options === undefined ? defaultRequest : normalizeGetTokenOptions(options, tab.leewayInSeconds, !!(config.oidc || config.endpoint));
     const jwt = fromMirror(request, options === undefined);
     counters[jwt === null ? 'misses' : 'hits']++;
     return [request, jwt];
