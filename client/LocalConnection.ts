@@ -225,6 +225,11 @@ export class LocalConnection implements Connection {
       case 'getToken':
         if (data.jwt === null || typeof data.jwt === 'string') return pending.resolve(data.jwt);
         return pending.reject(new ConnectionError('The leader tab sent a malformed token'));
+      case 'snapshot': {
+        // Adopted whatever its version (SPEC 6): checked field by field like a leader's hello.
+        const snapshot = parseSnapshot(data.result);
+        return snapshot ? pending.resolve(snapshot) : pending.reject(new ConnectionError('The leader tab sent a malformed snapshot'));
+      }
       default: {
         const valid = RESULTS[pending.op];
         if (!valid) return pending.resolve(undefined);

@@ -5,7 +5,7 @@
  * run for a tab: a name that is not an own key of the table is refused (SPEC 6).
  */
 import { InvalidArgumentError, type SerializedError } from './errors.ts';
-import type { Engine, EngineStats, Mode, TabHello, Welcome, ProofRequest, ReadReport, SignInRequest, SignedOut, TokenRequest } from './types.ts';
+import type { Engine, EngineStats, Mode, TabHello, Welcome, ProofRequest, ReadReport, SignInRequest, SignedOut, Snapshot, TokenRequest } from './types.ts';
 import { checkProofTarget, checkSessionId, parseReadReports, parseTokenRequest } from './checks.ts';
 
 /** Argument and result of each operation. */
@@ -22,12 +22,15 @@ export interface Operations {
   signIn: [SignInRequest, string];
   handleRedirect: [string, { returnTo: string; version: number }];
   proof: [ProofRequest, string];
+  /** The engine's whole current snapshot, as a welcome carries it: how a tab resyncs its mirror (SPEC 6). */
+  snapshot: [null, Snapshot];
 }
 export type Operation = keyof Operations;
 
 /** What an operation runs against: the engine, and what its host knows of the calling tab. */
 export interface OperationContext {
   engine: Engine;
+  /** Stamped on the snapshot. */
   mode: Mode;
   /**
    * The origins the calling tab's `tokens.fetch` may send a token to — the page's own and the tab's
@@ -52,6 +55,7 @@ const HANDLERS: { [K in Operation]: Handler<K> } = {
   handleRedirect: ({ engine }, arg) => engine.handleRedirect(arg as string),
   // The target here (the host knows the tab); the rest of the request by the adapter.
   proof: ({ engine, origins }, arg) => engine.proof(checkProofTarget(arg, origins)),
+  snapshot: ({ engine, mode }) => Object.freeze({ ...engine.snapshot(), mode }),
 };
 
 /** Every operation's name. */

@@ -236,8 +236,10 @@ export type EngineChange =
   /** `claims` only for the default key: its payload is the session's claims. */
   | { type: 'token'; version: number; key: string; jwt: string; expiresAt: number; staleAt: number; claims?: Claims; scheme?: 'DPoP' }
   | { type: 'evict'; version: number; key: string }
-  | { type: 'signout'; version: number; sessionId: string }
-  | { type: 'status'; version: number; status: Status; since: number; sessionId: string | null; userId: string | null; claims: Claims | null; storage: StorageKind };
+  /** `status`, `since` and `storage` when the sign-out is published as one message with its status. */
+  | { type: 'signout'; version: number; sessionId: string; status?: Status; since?: number; storage?: StorageKind }
+  /** `tokens`, when given, is the whole token map after the change (a transition published as one message). */
+  | { type: 'status'; version: number; status: Status; since: number; sessionId: string | null; userId: string | null; claims: Claims | null; storage: StorageKind; tokens?: Record<string, SnapshotToken> };
 
 /**
  * The engine as its transports (the SharedWorker entry, the local-mode leader) use it.

@@ -80,7 +80,7 @@ function tabApi(): WorkerApi {
       //   worker             hello → welcome                      wait ──────► granted: drop tab
       await h.tabs.admit(hello, held, typeof onError === 'function' ? onError : null);
       await h.alive;
-      return { instance, snapshot: Object.freeze({ ...h.engine.snapshot(), mode: 'shared' as const }) };
+      return { instance, snapshot: await invoke(context, 'snapshot', null) };
     },
     held: () => reportHeld(),
     bye(id: string) {

@@ -1,11 +1,11 @@
 /**
  * The operation table as the hosts run it (SPEC 6): only its own operations, by name; a DPoP proof
  * only for a URL that `tokens.fetch` may send the token to — the page's origin and the calling tab's
- * `fetchOrigins`, judged by the URL parser.
+ * `fetchOrigins`, judged by the URL parser; the snapshot a resync asks for, stamped with the mode.
  */
 import { describe, expect, it } from 'vitest';
 import { invoke, isOperation, type OperationContext } from '../../protocol/operations.ts';
-import type { Engine, ProofRequest } from '../../protocol/types.ts';
+import type { Engine, EngineSnapshot, ProofRequest } from '../../protocol/types.ts';
 import { parseHello } from '../../worker/TabRegistry.ts';
 import { engineConfig } from './support/engine.ts';
 
@@ -13,11 +13,13 @@ const PAGE = 'https://app.example.com';
 
 function context(origins: readonly string[] = [PAGE, 'https://api.example.com']) {
   const proofs: ProofRequest[] = [];
+  const snapshot: EngineSnapshot = { version: 3, status: 'ok', storage: 'memory', sessionId: 's', userId: null, claims: null, tokens: {} };
   const engine = {
     proof: async (request: ProofRequest) => {
       proofs.push(request);
       return 'proof.jwt';
     },
+    snapshot: () => snapshot,
   } as unknown as Engine;
   const c: OperationContext = { engine, mode: 'local', origins };
   return { c, proofs };
@@ -57,6 +59,11 @@ describe('the operation table', () => {
     await expect(invoke(c, 'proof', request('https://api.example.com/x'))).rejects.toMatchObject({ code: 'invalid_argument' });
     await expect(invoke(c, 'proof', 'not a request')).rejects.toMatchObject({ code: 'invalid_argument' });
     expect(proofs).toEqual([]);
+  });
+
+  it('answers the snapshot of a resync stamped with the host\'s mode', async () => {
+    const { c } = context();
+    await expect(invoke(c, 'snapshot', null)).resolves.toEqual({ version: 3, status: 'ok', storage: 'memory', sessionId: 's', userId: null, claims: null, tokens: {}, mode: 'local' });
   });
 
   it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', ''])('runs nothing for %s, which is not an operation', async (op) => {
