@@ -117,7 +117,9 @@ describe('the worker port', () => {
 
   it('refuses assignments, unknown message types, odd paths and arguments that are not plain values', async () => {
     const { table, calls } = api();
-    const { port } = connect((p) => serve(p, table));
+    // The proxy is kept: once every comlink proxy of a port is collected, comlink releases the port
+    // (RELEASE), and the worker closes its end.
+    const { remote, port } = connect((p) => serve(p, table));
     const refused = { type: 'HANDLER', name: 'throw', value: { name: 'InvalidArgumentError', code: 'invalid_argument' } };
     const proxyPort = new MessageChannel();
     open.push(proxyPort.port1, proxyPort.port2);
@@ -147,6 +149,7 @@ describe('the worker port', () => {
     }
     expect(calls).toEqual([]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    await expect(at(remote, 'getToken')({ template: null })).resolves.toBe('jwt.x');
   });
 
   it('is what comlink\'s own expose is not: given the same attack, expose runs the page\'s code (the control)', async () => {
