@@ -5,6 +5,7 @@
  */
 import { systemClock } from '../protocol/clock.ts';
 import { parseEngineConfig } from './engineConfig.ts';
+import { InvalidArgumentError } from '../protocol/errors.ts';
 import type { EngineConfig } from '../protocol/types.ts';
 import { ClerkOrigin } from '../origins/clerk/ClerkOrigin.ts';
 import { lazyOrigin } from './lazyOrigin.ts';
@@ -24,6 +25,9 @@ export interface EngineOverrides extends Partial<TokenEngineDeps> {
 export function createEngine(untrusted: EngineConfig, overrides: EngineOverrides = {}): TokenEngine {
   // The config comes from the first tab: it goes through the same validation as the tab's options.
   const config = parseEngineConfig(untrusted);
+  // The endpoint adapter (SPEC 13) is not part of this build yet: refuse rather than speak the Clerk
+  // Frontend API to the app's own server.
+  if (config.endpoint && !overrides.origin) throw new InvalidArgumentError('endpoint: this worker has no adapter for the app\'s own token endpoint yet');
   const clock = overrides.clock ?? systemClock;
   const fetchImpl = overrides.fetch ?? globalThis.fetch.bind(globalThis);
   return new TokenEngine(config, {
