@@ -13,7 +13,7 @@ import { leaderLockName, rpcChannelName } from '../protocol/names.ts';
 import { systemClock, type Clock } from '../protocol/clock.ts';
 import { ConnectionError, deserializeError, isRecord, isSerializedError, type SerializedError, type TokenError } from '../protocol/errors.ts';
 import { isBroadcast, parseSnapshot, type BroadcastMessage, type RpcRequest } from '../protocol/messages.ts';
-import { invoke, type Operation, type Operations } from '../protocol/operations.ts';
+import type { Operation, Operations } from '../protocol/operations.ts';
 import type { EngineConfig, TabHello, Welcome } from '../protocol/types.ts';
 import type { LocalHost, LocalHostOptions } from '../worker/localHost.ts';
 import { closedError, type Connection } from './Connection.ts';
@@ -134,10 +134,12 @@ export class LocalConnection implements Connection {
     const snapshot = parseSnapshot(announced);
     if (!snapshot || snapshot.mode !== 'local') return;
     this.#mirror.adopt(instance, snapshot);
-    // Requests sent to the previous leader will not be answered: send them to this one now.
-    for (const [id, pending] of this.#pending) this.#send(id, pending.op, pending.opts);
-    // Tell the new leader this tab exists, so it counts it and waits on its lock.
-    if (![...this.#pending.values()].some((p) => p.op === 'hello')) this.#request('hello', this.#hello).catch(() => {});
+    // Tell the new leader this tab exists first — so it counts it, waits on its lock, and knows its
+    // fetchOrigins before a proof request of this tab arrives — then send it what the previous leader
+    // will not answer now.
+    const resent = [...this.#pending];
+    if (!resent.some(([, p]) => p.op === 'hello')) this.#request('hello', this.#hello).catch(() => {});
+    for (const [id, pending] of resent) this.#send(id, pending.op, pending.opts);
   }
 
   async #lead(rpcName: string | null): Promise<LocalHost> {
@@ -160,7 +162,7 @@ export class LocalConnection implements Connection {
   }
 
   #direct(host: LocalHost, op: Op, opts: unknown): Promise<unknown> {
-    return op === 'hello' ? host.hello(opts as TabHello) : invoke(host.engine, op, opts);
+    return op === 'hello' ? host.hello(opts as TabHello) : host.run(this.#tabId, op, opts);
   }
 
   #request(op: Op, opts: unknown, timeoutMs = CALL_TIMEOUT_MS): Promise<unknown> {
@@ -223,6 +225,11 @@ export class LocalConnection implements Connection {
       case 'getToken':
         if (data.jwt === null || typeof data.jwt === 'string') return pending.resolve(data.jwt);
         return pending.reject(new ConnectionError('The leader tab sent a malformed token'));
+      case 'snapshot': {
+        // Adopted whatever its version (SPEC 6): checked field by field like a leader's hello.
+        const snapshot = parseSnapshot(data.result);
+        return snapshot ? pending.resolve(snapshot) : pending.reject(new ConnectionError('The leader tab sent a malformed snapshot'));
+      }
       default: {
         const valid = RESULTS[pending.op];
         if (!valid) return pending.resolve(undefined);

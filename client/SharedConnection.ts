@@ -14,7 +14,7 @@ import type { Operation, Operations } from '../protocol/operations.ts';
 import { closedError, type Connection } from './Connection.ts';
 import { withTimeout } from './timeouts.ts';
 
-installErrorTransfer(Comlink.transferHandlers, null, deserializeError);
+installErrorTransfer(Comlink.transferHandlers, deserializeError);
 
 export class SharedConnection implements Connection {
   readonly mode = 'shared' as const;

@@ -10,7 +10,7 @@ import { ConnectionError, TokenError } from '../protocol/errors.ts';
 import { classify } from '../protocol/freshness.ts';
 import { isBroadcast } from '../protocol/messages.ts';
 import { normalizeGetTokenOptions, validateManagerOptions } from './options.ts';
-import type { GetTokenOptions, Snapshot, TokenManagerOptions, TokenRequest } from '../protocol/types.ts';
+import type { GetTokenOptions, TokenManagerOptions, TokenRequest } from '../protocol/types.ts';
 import type { Operation, Operations } from '../protocol/operations.ts';
 import { createReadTracker } from './ReadTracker.ts';
 import { SharedConnection } from './SharedConnection.ts';
@@ -41,7 +41,8 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   const tabId = randomId();
   const defaultRequest: TokenRequest = Object.freeze(normalizeGetTokenOptions(null, tab.leewayInSeconds));
   const shared = tab.mode === 'shared' || (tab.mode === 'auto' && typeof SharedWorker !== 'undefined');
-  const mirror = new SnapshotMirror(shared ? 'shared' : 'local');
+  // A resync asks the engine over the port (SPEC 6: the port is the authority, the channel the fast path).
+  const mirror = new SnapshotMirror(shared ? 'shared' : 'local', () => call('snapshot', null));
   const counters = { hits: 0, misses: 0 };
   // Asked for at once and held for the tab's lifetime; the engine waits on it to learn that the tab closed.
   const lock = holdTabLock(tabId);
@@ -68,7 +69,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     }
     link = superviseConnection({
       key: name,
-      hello: { tabId, config, sessionId: tab.sessionId, visible: visible() },
+      hello: { tabId, config, sessionId: tab.sessionId, visible: visible(), fetchOrigins: tab.fetchOrigins },
       mirror,
       shared,
       fallback: tab.mode === 'auto',
@@ -97,29 +98,6 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   const onVisibility = () => visible() && quiet('visible', null);
   globalThis.document?.addEventListener('visibilitychange', onVisibility);
 
-  /**
-   * Resolves with `value` once this tab's mirror `shows` it, so that after `await getToken()` the
-   * snapshot and `peekToken()` agree with it, and after `await sync()` the snapshot shows the
-   * session. The reply and the channel message travel apart, in either order:
-   *
-   *   worker  publish token ─────channel──────────────► mirror applies
-   *           reply ─────port────► getToken waits ──────────────────► resolves
-   *
-   * What the mirror never shows (a token replaced at once by a newer one, a version of a worker
-   * that died meanwhile) is given after a moment anyway.
-   */
-  const shown = <T>(value: T, shows: (snapshot: Snapshot) => boolean, ms = 250) =>
-    new Promise<T>((resolve) => {
-      const done = () => {
-        off();
-        systemClock.clearTimeout(timer);
-        resolve(value);
-      };
-      const check = () => shows(mirror.snapshot) && done();
-      const off = mirror.subscribe(check);
-      const timer = systemClock.setTimeout(done, ms);
-      check();
-    });
   const actions = () => import('./managerActions.ts');
   // Loaded ahead of use once connected: a sign-out must not need the network to load its code.
   // This also handles `ready`'s rejection, which is the caller's to read (and every later call
@@ -149,10 +127,29 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   }
 
   function read(options: GetTokenOptions | undefined): [TokenRequest, string | null] {
-    const request = options === undefined ? defaultRequest : normalizeGetTokenOptions(options, tab.leewayInSeconds, !!config.oidc);
+    const request = options === undefined ? defaultRequest : normalizeGetTokenOptions(options, tab.leewayInSeconds, !!(config.oidc || config.endpoint));
     const jwt = fromMirror(request, options === undefined);
     counters[jwt === null ? 'misses' : 'hits']++;
     return [request, jwt];
+  }
+
+  /** A read of the mirror, and of the engine when the mirror cannot answer it. */
+  function serve(options: GetTokenOptions | undefined): Promise<string | null> {
+    let request: TokenRequest;
+    let jwt: string | null;
+    try {
+      [request, jwt] = read(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (jwt !== null) return Promise.resolve(jwt);
+    if (closed) return Promise.reject(closedError());
+    if (mirror.snapshot.status === 'signed-out' && !request.skipCache) return Promise.resolve(null);
+    // The engine's answer, off the hot path (its code loads once the tab is ready). A failure goes to
+    // this caller only: the `error` event is for failures no caller receives.
+    return actions().then((m) => m.fromEngine(core, request)).catch((error: unknown) => {
+      throw typed(error);
+    });
   }
 
   const manager: TokenManager = {
@@ -166,22 +163,11 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     fetch: (input, init) => actions().then((m) => m.fetch(core, input, init)),
     stats: () => actions().then((m) => m.stats(core)),
     getToken(options) {
-      // Before the welcome the mirror is empty: wait for it, then read it (a warm worker has the token).
-      if (mirror.snapshot.version < 0 && !closed) return ready.then(() => manager.getToken(options));
-      let request: TokenRequest;
-      let jwt: string | null;
-      try {
-        [request, jwt] = read(options);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (jwt !== null) return Promise.resolve(jwt);
-      if (closed) return Promise.reject(closedError());
-      if (mirror.snapshot.status === 'signed-out' && !request.skipCache) return Promise.resolve(null);
-      // A failure goes to this caller only: the `error` event is for failures no caller receives.
-      return call('getToken', request).then((jwt) => shown(jwt, (s) => jwt === null || Object.values(s.tokens).some((t) => t.jwt === jwt)), (error: unknown) => {
-        throw typed(error);
-      });
+      // Before the welcome the mirror is empty, and while a resync is out it is known to be off (a
+      // gap, or a sign-out the engine has not confirmed yet): wait for the port's snapshot — one round
+      // trip — then read it. So a forged sign-out never makes a read resolve null.
+      const settled = mirror.snapshot.version < 0 ? ready : mirror.resyncing;
+      return settled && !closed ? settled.then(() => serve(options)) : serve(options);
     },
     peekToken(options) {
       const [request, jwt] = read(options);
@@ -209,7 +195,8 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     config,
     fetchOrigins: tab.fetchOrigins,
     call,
-    atVersion: (version) => shown(undefined, (s) => s.version >= version, 2000),
+    mirror,
+    atVersion: (version) => actions().then((m) => m.shown(core, undefined, (s) => s.version >= version, 2000)),
     tokens: manager,
     reads: counters,
   };

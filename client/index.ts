@@ -33,4 +33,5 @@ export type {
   Endpoints,
   VerifyOptions,
   OidcOptions,
+  EndpointOptions,
 } from '../protocol/types.ts';

@@ -6,8 +6,10 @@
 import { InvalidArgumentError } from '../protocol/errors.ts';
 import type { Operation, Operations } from '../protocol/operations.ts';
 import { validateSessionId } from './options.ts';
-import type { EngineConfig, Stats } from '../protocol/types.ts';
+import type { EngineConfig, Snapshot, Stats, TokenRequest } from '../protocol/types.ts';
+import { systemClock } from '../protocol/clock.ts';
 import type { TokenManager } from './TokenManager.ts';
+import type { SnapshotMirror } from './SnapshotMirror.ts';
 import { authorizedFetch } from './authorizedFetch.ts';
 
 /** What the actions need of the manager that loaded them. */
@@ -17,6 +19,8 @@ export interface ManagerCore {
   call<K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]>;
   /** Resolves once this tab's snapshot shows `version` (or after a moment, in any case). */
   atVersion(version: number): Promise<void>;
+  /** The tab's copy of the engine's snapshot. */
+  mirror: SnapshotMirror;
   /** The manager's token path (`getToken`, `getSnapshot`). */
   tokens: Pick<TokenManager, 'getToken' | 'getSnapshot'>;
   reads: { hits: number; misses: number };
@@ -131,3 +135,38 @@ export async function handleRedirect(m: ManagerCore, url: unknown = location.hre
 }
 
 export { fetchWithToken as fetch };
+
+/**
+ * Resolves with `value` once this tab's mirror `shows` it, so that after `await getToken()` the
+ * snapshot and `peekToken()` agree with it, and after `await sync()` the snapshot shows the
+ * session. The reply and the channel message travel apart, in either order:
+ *
+ *   worker  publish token ─────channel──────────────► mirror applies
+ *           reply ─────port────► getToken waits ──────────────────► resolves
+ *
+ * What the mirror never shows (a token replaced at once by a newer one, a version of a worker that
+ * died meanwhile, a channel message lost or forged) is given after a moment anyway, and the mirror,
+ * which the engine's answer contradicts, asks for the engine's snapshot (SPEC 6).
+ */
+export function shown<T>(m: ManagerCore, value: T, shows: (snapshot: Snapshot) => boolean, ms = 250): Promise<T> {
+  return new Promise<T>((resolve) => {
+    const done = () => {
+      off();
+      systemClock.clearTimeout(timer);
+      resolve(value);
+    };
+    const check = () => shows(m.mirror.snapshot) && done();
+    const off = m.mirror.subscribe(check);
+    const timer = systemClock.setTimeout(() => {
+      m.mirror.resync();
+      done();
+    }, ms);
+    check();
+  });
+}
+
+/** A read the mirror could not answer: the engine's answer, once this tab's snapshot shows it. */
+export async function fromEngine(m: ManagerCore, request: TokenRequest): Promise<string | null> {
+  const jwt = await m.call('getToken', request);
+  return shown(m, jwt, (s) => jwt === null || Object.values(s.tokens).some((t) => t.jwt === jwt));
+}

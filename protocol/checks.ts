@@ -6,7 +6,7 @@
  */
 import { MAX_EXPIRES_IN_SECONDS, MIN_LEEWAY_S, ORGANIZATION_ID_PATTERN, SESSION_ID_PATTERN, TEMPLATE_PATTERN } from './constants.ts';
 import { InvalidArgumentError, isRecord } from './errors.ts';
-import type { ReadReport, TokenRequest } from './types.ts';
+import type { ProofRequest, ReadReport, TokenRequest } from './types.ts';
 
 export type Fields = Record<string, unknown>;
 
@@ -42,6 +42,56 @@ export function isBaseUrl(value: unknown, trailingSlash: boolean): boolean {
     return false;
   }
 }
+
+/** `value` parsed by the URL parser, or null: URLs are judged by it, never by a pattern. */
+export function parsedUrl(value: unknown, base?: string): URL | null {
+  try {
+    return typeof value === 'string' ? new URL(value, base) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Hosts where nothing but this machine can listen: the only ones plain http is accepted for. */
+const LOOPBACK = /^(localhost|.+\.localhost|127(\.\d+){3}|\[::1\])$/;
+
+/** https, or http on a loopback host (`localhost`, `*.localhost`, 127.0.0.0/8, `[::1]`). */
+export const isSecureUrl = (u: URL): boolean => u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.test(u.hostname));
+
+/** An http(s) origin as `URL.origin` spells it (`https://api.example.com`, no path or trailing slash). */
+export function isOrigin(value: unknown): value is string {
+  const u = parsedUrl(value);
+  return !!u && /^https?:$/.test(u.protocol) && u.origin === value;
+}
+
+/**
+ * A DPoP proof request for a URL that `tokens.fetch` may send the token to: `htu`, parsed by the URL
+ * parser, has one of `origins` (the page's own and the calling tab's `fetchOrigins`). The rest of the
+ * request is checked by the OpenID Connect adapter that signs it.
+ */
+export function checkProofTarget(value: unknown, origins: readonly string[]): ProofRequest {
+  const r = check<Fields>(value, isFields(value), 'proof request');
+  const u = parsedUrl(r.htu);
+  if (!u || !/^https?:$/.test(u.protocol) || !origins.includes(u.origin)) {
+    fail('proof htu', `a URL that tokens.fetch may send the token to (on ${origins.join(' or ')})`, r.htu);
+  }
+  return r as unknown as ProofRequest;
+}
+
+/**
+ * A static header of the `endpoint` option (SPEC 13): a name of letters, digits and '-', never one
+ * tabtoken sets or the browser owns (`Authorization`, `Cookie`, `DPoP`, in any letter case), and a
+ * value of printable ASCII up to 1024 characters.
+ */
+export const isStaticHeader = (name: string, value: unknown): boolean =>
+  /^[A-Za-z0-9-]{1,64}$/.test(name) && !/^(authorization|cookie|dpop)$/i.test(name) && matches(/^[\x20-\x7E]{0,1024}$/, value);
+
+/**
+ * A JWS algorithm a JWKS can verify: a name such as `RS256`, `ES256` or `EdDSA`, never `none` and
+ * never an HMAC one (`HS256`…), in any letter case: a key set holds public keys, and a symmetric key
+ * would let whoever holds it sign tokens.
+ */
+export const isAsymmetricAlgorithm = (value: unknown): boolean => matches(/^[\w+.-]{1,32}$/, value) && !/^(none|HS\d+)$/i.test(value);
 
 /** A session id (`/^[A-Za-z0-9_-]{1,128}$/`). */
 export function checkSessionId(value: unknown): string {

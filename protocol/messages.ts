@@ -28,10 +28,10 @@ export interface EvictMessage extends Envelope {
   type: 'evict';
   key: string;
 }
+/** The session ended. A sign-out published as one message also carries its status: `status`, `since` and `storage` together. */
 export interface SignoutMessage extends Envelope {
   type: 'signout';
   sessionId: string;
-  /** Where the sign-out leaves the tab (the engine always sends these). */
   status?: Status;
   since?: number;
   storage?: StorageKind;
@@ -44,7 +44,7 @@ export interface StatusMessage extends Envelope {
   userId: string | null;
   claims: Claims | null;
   storage: StorageKind;
-  /** The whole token map, which replaces a tab's (the engine always sends it). */
+  /** The whole token map after the change, when a transition is published as one message: it replaces the tab's. */
   tokens?: Record<string, SnapshotToken>;
 }
 /**
@@ -118,23 +118,28 @@ function isClaimsOrNull(value: unknown): value is Claims | null {
   return value === null || isRecord(value);
 }
 
-/** A token map: cache keys to well-formed tokens. */
-function isTokens(value: unknown): value is Record<string, SnapshotToken> {
-  return isRecord(value) && Object.entries(value).every(([key, t]) => isKey(key) && isRecord(t) && isShortString(t.jwt) && isTime(t.expiresAt) && isTime(t.staleAt) && isScheme(t.scheme));
-}
-
-/** Validates a whole snapshot (from a `hello` or a welcome) into a frozen copy; null when any field is off. */
-export function parseSnapshot(value: unknown): Snapshot | null {
+/**
+ * Validates a token map (of a snapshot, or of a `status` message) into a copy of frozen entries
+ * holding only their fields; null when any key or entry is off.
+ */
+export function parseTokens(value: unknown): Record<string, SnapshotToken> | null {
   if (!isRecord(value)) return null;
-  const { version, status, mode, storage, sessionId, userId, claims, tokens } = value;
-  if (!isVersion(version) || !STATUSES.includes(status) || (mode !== 'shared' && mode !== 'local')) return null;
-  if (!isStorage(storage) || !isSessionIdOrNull(sessionId) || !isUserIdOrNull(userId) || !isClaimsOrNull(claims) || !isRecord(tokens)) return null;
   const copy: Record<string, SnapshotToken> = {};
-  for (const [key, token] of Object.entries(tokens)) {
+  for (const [key, token] of Object.entries(value)) {
     if (!isKey(key) || !isRecord(token) || !isShortString(token.jwt) || !isTime(token.expiresAt) || !isTime(token.staleAt) || !isScheme(token.scheme)) return null;
     copy[key] = Object.freeze({ jwt: token.jwt, expiresAt: token.expiresAt, staleAt: token.staleAt, ...(token.scheme ? { scheme: token.scheme } : {}) });
   }
-  return Object.freeze({ version, status: status as Status, mode, storage, sessionId, userId, claims: claims && Object.freeze({ ...claims }), tokens: Object.freeze(copy) });
+  return copy;
+}
+
+/** Validates a whole snapshot (from a `hello`, a welcome or a resync) into a frozen copy; null when any field is off. */
+export function parseSnapshot(value: unknown): Snapshot | null {
+  if (!isRecord(value)) return null;
+  const { version, status, mode, storage, sessionId, userId, claims } = value;
+  const tokens = parseTokens(value.tokens);
+  if (!isVersion(version) || !STATUSES.includes(status) || (mode !== 'shared' && mode !== 'local')) return null;
+  if (!isStorage(storage) || !isSessionIdOrNull(sessionId) || !isUserIdOrNull(userId) || !isClaimsOrNull(claims) || !tokens) return null;
+  return Object.freeze({ version, status: status as Status, mode, storage, sessionId, userId, claims: claims && Object.freeze({ ...claims }), tokens: Object.freeze(tokens) });
 }
 
 /**
@@ -146,13 +151,15 @@ export function isBroadcast(data: unknown): data is BroadcastMessage {
   if (!isRecord(data) || data.v !== PROTOCOL_VERSION || !isShortString(data.instance, 128) || !isVersion(data.version)) return false;
   switch (data.type) {
     case 'token':
-      return isKey(data.key) && isShortString(data.jwt) && isTime(data.expiresAt) && isTime(data.staleAt) && (data.claims === undefined || isRecord(data.claims)) && isScheme(data.scheme);
+      return parseTokens({ [data.key as string]: data }) !== null && (data.claims === undefined || isRecord(data.claims));
     case 'evict':
       return isKey(data.key);
     case 'signout':
+      // A sign-out published with its status carries status, since and storage together.
       return isShortString(data.sessionId, 128) && (data.status === undefined || (STATUSES.includes(data.status) && isTime(data.since) && isStorage(data.storage)));
     case 'status':
-      return STATUSES.includes(data.status) && isTime(data.since) && isSessionIdOrNull(data.sessionId) && isUserIdOrNull(data.userId) && isClaimsOrNull(data.claims) && isStorage(data.storage) && (data.tokens === undefined || isTokens(data.tokens));
+      return STATUSES.includes(data.status) && isTime(data.since) && isSessionIdOrNull(data.sessionId) && isUserIdOrNull(data.userId) && isClaimsOrNull(data.claims) && isStorage(data.storage) &&
+        (data.tokens === undefined || parseTokens(data.tokens) !== null);
     case 'hello':
       return true;
   }

@@ -7,14 +7,18 @@ import { PROTOCOL_VERSION } from './constants.ts';
 /**
  * The worker key (SPEC 2, 11): the name of the SharedWorker and the BroadcastChannel of one manager
  * configuration, and the stem of every worker-level lock, the rpc channel and the IndexedDB
- * databases, so that a Clerk and an OpenID Connect manager on one page never collide:
- * `tabtoken:v1:{namespace}:{origin of frontendApi}`, or `tabtoken:v1:{namespace}:oidc:{issuer}|{clientId}`.
+ * databases, so that managers of different kinds on one page never collide:
+ * `tabtoken:v1:{namespace}:{origin of frontendApi}`, `tabtoken:v1:{namespace}:oidc:{issuer}|{clientId}`,
+ * or `tabtoken:v1:{namespace}:endpoint:{tokenUrl href}` (SPEC 13). (`endpoint` may be left out by
+ * callers that only ever see an EngineConfig, which always has it.)
  *
  * @example
- * workerKey({ namespace: '', frontendApi: 'https://clerk.example.com', oidc: null }) // 'tabtoken:v1::https://clerk.example.com'
+ * workerKey({ namespace: '', frontendApi: 'https://clerk.example.com', oidc: null, endpoint: null }) // 'tabtoken:v1::https://clerk.example.com'
+ * workerKey({ namespace: '', frontendApi: 'https://app.example.com', oidc: null, endpoint: { tokenUrl: 'https://app.example.com/token' } })
+ * // 'tabtoken:v1::endpoint:https://app.example.com/token'
  */
 export function workerKey(c: { namespace: string; frontendApi: string; oidc: { issuer: string; clientId: string } | null; endpoint?: { tokenUrl: string } | null }): string {
-  const origin = c.oidc ? `oidc:${c.oidc.issuer}|${c.oidc.clientId}` : c.endpoint ? `endpoint:${c.endpoint.tokenUrl}` : new URL(c.frontendApi).origin;
+  const origin = c.endpoint ? `endpoint:${c.endpoint.tokenUrl}` : c.oidc ? `oidc:${c.oidc.issuer}|${c.oidc.clientId}` : new URL(c.frontendApi).origin;
   return `tabtoken:v${PROTOCOL_VERSION}:${c.namespace}:${origin}`;
 }
 

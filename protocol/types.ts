@@ -39,12 +39,41 @@ export interface OidcOptions {
   postLogoutRedirectUri?: string;
 }
 
+/**
+ * The app's own token endpoint instead of a token origin (SPEC 13): the worker (or the local-mode
+ * leader) is the only caller of `tokenUrl`, so a cookie the server rotates at every call is never
+ * presented twice by this browser.
+ *
+ * @example
+ * createTokenManager({ endpoint: { tokenUrl: '/api/auth/token', method: 'GET', signOutUrl: '/api/auth/sign-out', headers: { 'X-CSRF': csrf } } });
+ */
+export interface EndpointOptions {
+  /**
+   * Where a token is asked for: an absolute https URL (http only on loopback hosts), or a path with a
+   * single leading '/' on the page's origin. Its 2xx JSON answer carries `access_token`, `token` or `jwt`.
+   */
+  tokenUrl: string;
+  /** Default `'POST'`, with no body and no Content-Type (better-auth's JWT route is `GET`). */
+  method?: 'POST' | 'GET';
+  /** Same rules as `tokenUrl`; POSTed by `signOut()`. */
+  signOutUrl?: string;
+  /**
+   * Static headers of both calls, such as a CSRF header: names of letters, digits and '-' (up to 64),
+   * values of printable ASCII up to 1024 characters; `Authorization`, `Cookie` and `DPoP` are refused.
+   */
+  headers?: Record<string, string>;
+  /** Default `'include'`: the cookie is the credential. */
+  credentials?: RequestCredentials;
+}
+
 /** Options of `createTokenManager`. */
 export interface TokenManagerOptions {
   /** Base URL of the token origin, same-site as the page; default `location.origin`. */
   frontendApi?: string;
   /** Speak OpenID Connect with this provider (not combined with the Clerk options). */
   oidc?: OidcOptions;
+  /** Get tokens from the app's own endpoint (not combined with the Clerk options or `oidc`). */
+  endpoint?: EndpointOptions;
   /** The session to keep tokens for; otherwise discovered through `GET {client}`. */
   sessionId?: string;
   /** `auto`: SharedWorker when the browser has it, else `local`. */
@@ -129,15 +158,6 @@ export interface SignedOut {
 /** The engine's part of `Stats`. */
 export type EngineStats = Omit<Stats, 'tab'>;
 
-/** `EndpointOptions`, normalised: absolute URLs, the defaults applied. */
-export interface EndpointConfig {
-  tokenUrl: string;
-  method: 'POST' | 'GET';
-  signOutUrl: string | null;
-  headers: Record<string, string>;
-  credentials: RequestCredentials;
-}
-
 /** Worker-level options, normalised; fixed by the first tab that starts the engine. */
 export interface EngineConfig {
   /** Absolute URL without a trailing slash. */
@@ -151,7 +171,17 @@ export interface EngineConfig {
   /** OpenID Connect (SPEC 11); null for the Clerk Frontend API. */
   oidc: OidcConfig | null;
   /** The app's own token endpoint (SPEC 13); null otherwise. */
-  endpoint?: EndpointConfig | null;
+  endpoint: EndpointConfig | null;
+}
+
+/** `EndpointOptions`, normalised: URLs absolute, every default filled in. */
+export interface EndpointConfig {
+  /** An absolute href (https, or http on a loopback host). */
+  tokenUrl: string;
+  method: 'POST' | 'GET';
+  signOutUrl: string | null;
+  headers: Record<string, string>;
+  credentials: RequestCredentials;
 }
 
 /** `OidcOptions`, normalised. */
@@ -210,7 +240,9 @@ export type EngineChange =
   /** `claims` only for the default key: its payload is the session's claims. */
   | { type: 'token'; version: number; key: string; jwt: string; expiresAt: number; staleAt: number; claims?: Claims; scheme?: 'DPoP' }
   | { type: 'evict'; version: number; key: string }
+  /** `status`, `since` and `storage` when the sign-out is published as one message with its status. */
   | { type: 'signout'; version: number; sessionId: string; status?: Status; since?: number; storage?: StorageKind }
+  /** `tokens`, when given, is the whole token map after the change (a transition published as one message). */
   | { type: 'status'; version: number; status: Status; since: number; sessionId: string | null; userId: string | null; claims: Claims | null; storage: StorageKind; tokens?: Record<string, SnapshotToken> };
 
 /**
@@ -269,6 +301,8 @@ export interface TabHello {
   config: EngineConfig;
   sessionId: string | null;
   visible: boolean;
+  /** The tab's `fetchOrigins` (origins, as `URL.origin` spells them): with the page's own, where its proofs may go. */
+  fetchOrigins: string[];
 }
 
 /** What the worker answers a connecting tab. */

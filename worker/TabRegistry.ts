@@ -1,10 +1,12 @@
 import { tabLockName } from '../protocol/names.ts';
 import { InvalidArgumentError, type SerializedError } from '../protocol/errors.ts';
-import { checkSessionId } from '../protocol/checks.ts';
+import { check, checkSessionId, isOrigin } from '../protocol/checks.ts';
 import { configMismatch, parseEngineConfig } from './engineConfig.ts';
 import type { Engine, EngineConfig, TabHello } from '../protocol/types.ts';
 
 const TAB_ID = /^[A-Za-z0-9-]{1,64}$/;
+/** More origins than this in one tab's `fetchOrigins` is not an app's list. */
+const MAX_FETCH_ORIGINS = 100;
 
 /** A tab's hello, validated: the engine trusts no tab. */
 export function parseHello(value: unknown): TabHello {
@@ -15,6 +17,7 @@ export function parseHello(value: unknown): TabHello {
     config: parseEngineConfig(hello.config),
     sessionId: hello.sessionId == null ? null : checkSessionId(hello.sessionId),
     visible: hello.visible === true,
+    fetchOrigins: [...check<string[]>(hello.fetchOrigins, Array.isArray(hello.fetchOrigins) && hello.fetchOrigins.length <= MAX_FETCH_ORIGINS && hello.fetchOrigins.every(isOrigin), 'fetchOrigins')],
   };
 }
 
@@ -39,8 +42,11 @@ export function checkConfig(running: EngineConfig, asked: EngineConfig, startedB
 export class TabRegistry {
   readonly #engine: Engine;
   readonly #locks: LockManager | undefined;
-  /** Each tab, with the callback that hears the engine's unawaited failures (shared mode). */
-  readonly #tabs = new Map<string, ((error: SerializedError) => void) | null>();
+  /**
+   * Each tab, with the callback that hears the engine's unawaited failures (shared mode) and the
+   * origins its `tokens.fetch` may send a token to besides the page's own.
+   */
+  readonly #tabs = new Map<string, { notify: ((error: SerializedError) => void) | null; fetchOrigins: readonly string[] }>();
 
   constructor(engine: Engine, locks: LockManager | undefined) {
     this.#engine = engine;
@@ -55,7 +61,7 @@ export class TabRegistry {
   async admit(hello: TabHello, lockHeld: Promise<void>, notify: ((error: SerializedError) => void) | null = null): Promise<void> {
     const { tabId } = hello;
     const isNew = !this.#tabs.has(tabId);
-    this.#tabs.set(tabId, notify);
+    this.#tabs.set(tabId, { notify, fetchOrigins: hello.fetchOrigins });
     if (isNew) {
       this.#engine.setTabCount(this.#tabs.size);
       void lockHeld.then(() => this.#locks?.request(tabLockName(tabId), () => this.drop(tabId)));
@@ -67,7 +73,12 @@ export class TabRegistry {
 
   /** Tells every tab that asked for it about a failure no call awaits. */
   notify(error: SerializedError): void {
-    for (const notify of this.#tabs.values()) if (notify) Promise.resolve(notify(error)).catch(() => {});
+    for (const { notify } of this.#tabs.values()) if (notify) Promise.resolve(notify(error)).catch(() => {});
+  }
+
+  /** The `fetchOrigins` of a tab's hello; none for a tab that has not said hello. */
+  fetchOrigins(tabId: string): readonly string[] {
+    return this.#tabs.get(tabId)?.fetchOrigins ?? [];
   }
 
   /** The tab closed (its lock was granted) or said bye. */

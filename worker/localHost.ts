@@ -9,7 +9,7 @@ import { PROTOCOL_VERSION } from '../protocol/constants.ts';
 import { randomId } from '../protocol/randomId.ts';
 import { InvalidArgumentError, serializeError, type SerializedError } from '../protocol/errors.ts';
 import type { BroadcastMessage, RpcEvent, RpcReply, RpcRequest } from '../protocol/messages.ts';
-import { invoke, isOperation } from '../protocol/operations.ts';
+import { invoke, isOperation, type Operation, type OperationContext, type Operations } from '../protocol/operations.ts';
 import type { Engine, EngineConfig, Snapshot, TabHello, Welcome } from '../protocol/types.ts';
 import { createEngine } from './createEngine.ts';
 import { TabRegistry, checkConfig, parseHello } from './TabRegistry.ts';
@@ -19,6 +19,8 @@ export interface LocalHost {
   readonly instance: string;
   readonly engine: Engine;
   hello(hello: TabHello): Promise<Welcome>;
+  /** Runs an operation of the table for a tab (the leader's own, or a follower over `:rpc`). */
+  run<K extends Operation>(tabId: string, op: K, arg: unknown): Promise<Operations[K][1]>;
   close(): void;
 }
 
@@ -31,11 +33,17 @@ export interface LocalHostOptions {
   onError: (error: SerializedError) => void;
 }
 
-function isRpcRequest(data: unknown): data is RpcRequest {
+/**
+ * A request that can be answered: its `op` is checked when it is answered, so that a name that is not
+ * an operation (`constructor`, `__proto__`, `toString`) gets an `InvalidArgumentError` reply rather
+ * than silence, and runs nothing.
+ */
+type Incoming = Omit<RpcRequest, 'op'> & { op: unknown };
+function isRpcRequest(data: unknown): data is Incoming {
   if (typeof data !== 'object' || data === null) return false;
   const r = data as Record<string, unknown>;
   return r.v === PROTOCOL_VERSION && r.type === 'request' && typeof r.id === 'string' && r.id.length <= 64 &&
-    typeof r.tab === 'string' && r.tab.length <= 64 && (r.op === 'hello' || isOperation(r.op));
+    typeof r.tab === 'string' && r.tab.length <= 64;
 }
 
 /**
@@ -49,6 +57,9 @@ export function startLocalHost(config: EngineConfig, options: LocalHostOptions):
   const instance = randomId();
   const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
   const tabs = new TabRegistry(engine, locks);
+  // The leader tab shares its followers' origin: its own is where their tokens.fetch sends tokens.
+  const page = globalThis.location ? [globalThis.location.origin] : [];
+  const context = (tabId: string): OperationContext => ({ engine, mode: 'local', origins: [...page, ...tabs.fetchOrigins(tabId)] });
   const snapshot = (): Snapshot => Object.freeze({ ...engine.snapshot(), mode: 'local' as const });
   const unsubscribe = engine.subscribe((change) => options.publish({ v: PROTOCOL_VERSION, instance, ...change }));
   const unhear = engine.onError((error) => {
@@ -67,6 +78,7 @@ export function startLocalHost(config: EngineConfig, options: LocalHostOptions):
       await tabs.admit(hello, Promise.resolve());
       return { instance, snapshot: snapshot() };
     },
+    run: (tabId, op, arg) => invoke(context(tabId), op, arg),
     close() {
       unsubscribe();
       unhear();
@@ -75,13 +87,14 @@ export function startLocalHost(config: EngineConfig, options: LocalHostOptions):
     },
   };
 
-  async function answer(request: RpcRequest): Promise<Omit<RpcReply, 'v' | 'type' | 'id' | 'instance'>> {
+  async function answer(request: Incoming): Promise<Omit<RpcReply, 'v' | 'type' | 'id' | 'instance'>> {
     if (request.op === 'hello') {
       const hello = request.opts as Partial<TabHello> | null;
       if (typeof hello !== 'object' || hello === null || hello.tabId !== request.tab) throw new InvalidArgumentError('Malformed hello');
       return { result: await host.hello(hello as TabHello) };
     }
-    const result = await invoke(engine, request.op, request.opts);
+    if (!isOperation(request.op)) throw new InvalidArgumentError(`${String(request.op).slice(0, 40)} is not an operation of the leader tab`);
+    const result = await host.run(request.tab, request.op, request.opts);
     // SPEC 7: a token travels as `jwt`; every other result as `result`.
     return request.op === 'getToken' ? { jwt: result as string | null } : { result };
   }

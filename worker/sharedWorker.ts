@@ -1,22 +1,20 @@
 /**
  * The SharedWorker entry: the only file that touches `onconnect`. One worker per
- * `{namespace, origin}` owns the engine; each tab reaches it through comlink on its own port and
+ * `{namespace, origin}` owns the engine; each tab reaches it through comlink on its own port (the
+ * worker's end is portServer.ts, which runs the operations of the table and nothing else) and
  * mirrors it through the BroadcastChannel, where every change of the engine is published.
  */
-import * as Comlink from 'comlink';
 import { CONNECT_TIMEOUT_MS, PROTOCOL_VERSION } from '../protocol/constants.ts';
 import { randomId } from '../protocol/randomId.ts';
 import { workerKey, workerLockName } from '../protocol/names.ts';
 import { InvalidArgumentError, serializeError, type SerializedError } from '../protocol/errors.ts';
-import { installErrorTransfer } from '../protocol/errorTransfer.ts';
 import type { BroadcastMessage } from '../protocol/messages.ts';
-import { OPERATIONS, invoke } from '../protocol/operations.ts';
-import type { Engine, EngineConfig, Snapshot, TabHello, Welcome } from '../protocol/types.ts';
+import { OPERATIONS, invoke, type OperationContext } from '../protocol/operations.ts';
+import type { Engine, EngineConfig, TabHello, Welcome } from '../protocol/types.ts';
 import type { WorkerApi } from '../protocol/operations.ts';
 import { createEngine } from './createEngine.ts';
+import { serve, type PortApi } from './portServer.ts';
 import { TabRegistry, checkConfig, parseHello } from './TabRegistry.ts';
-
-installErrorTransfer(Comlink.transferHandlers, serializeError, null);
 
 /** The engine, its channel and its tabs, created by the first tab's hello. */
 interface Host {
@@ -54,44 +52,49 @@ function startHost(config: EngineConfig): Host {
   return { config, engine, tabs, alive };
 }
 
-function currentSnapshot(engine: Engine): Snapshot {
-  return Object.freeze({ ...engine.snapshot(), mode: 'shared' as const });
-}
-
-function requireHost(): Host {
-  if (!host) throw new InvalidArgumentError('No hello from this tab yet');
-  return host;
-}
-
-/** The API one tab gets on its port. */
+/**
+ * The API one tab gets on its port: a table without a prototype (nothing inherited to reach, even
+ * past the port's own refusal), whose operations run only after this port's hello.
+ */
 function tabApi(): WorkerApi {
   let tabId: string | null = null;
+  /** Set by this port's hello: the engine, and where this tab's `tokens.fetch` may send a token. */
+  let context: OperationContext | null = null;
   let reportHeld = () => {};
   const held = new Promise<void>((resolve) => {
     reportHeld = resolve;
     // A tab that never reports (it closed before its lock was granted) is waited on all the same.
     setTimeout(resolve, CONNECT_TIMEOUT_MS);
   });
-  const api: Partial<WorkerApi> = {
+  const api: Partial<WorkerApi> = Object.assign(Object.create(null) as object, {
     async hello(message: TabHello, onError?: (error: SerializedError) => void): Promise<Welcome> {
       const hello = parseHello(message);
       if (host) checkConfig(host.config, hello.config, 'the worker');
       const h = (host ??= startHost(hello.config));
       tabId = hello.tabId;
+      // The worker shares the page's origin: its own is where the page's tokens.fetch sends tokens.
+      context = { engine: h.engine, mode: 'shared', origins: [location.origin, ...hello.fetchOrigins] };
       // The tab asks for its lock as it says hello and reports `held` once it has it:
       //
       //   tab    request lock ─ hello ──────────────── granted ─ held ─────── (closes)
       //   worker             hello → welcome                      wait ──────► granted: drop tab
       await h.tabs.admit(hello, held, typeof onError === 'function' ? onError : null);
       await h.alive;
-      return { instance, snapshot: currentSnapshot(h.engine) };
+      return { instance, snapshot: await invoke(context, 'snapshot', null) };
     },
     held: () => reportHeld(),
     bye(id: string) {
       if (id === tabId) host?.tabs.drop(id);
     },
-  };
-  for (const op of OPERATIONS) Object.assign(api, { [op]: (arg: unknown) => invoke(requireHost().engine, op, arg) });
+  });
+  for (const op of OPERATIONS) {
+    Object.assign(api, {
+      [op]: (arg: unknown) => {
+        if (!context) throw new InvalidArgumentError('No hello from this tab yet');
+        return invoke(context, op, arg);
+      },
+    });
+  }
   return api as WorkerApi;
 }
 
@@ -99,6 +102,5 @@ function tabApi(): WorkerApi {
 const scope: EventTarget = globalThis;
 scope.addEventListener('connect', (event) => {
   const port = (event as MessageEvent).ports[0];
-  if (!port) return;
-  Comlink.expose(tabApi(), port);
+  if (port) serve(port, tabApi() as unknown as PortApi);
 });

@@ -9,6 +9,7 @@ import { leaderLockName, rpcChannelName, workerKey } from '../../protocol/names.
 import { ConnectionError } from '../../protocol/errors.ts';
 import type { Engine, EngineStats } from '../../protocol/types.ts';
 import type { LocalHost } from '../../worker/localHost.ts';
+import type { Operation, Operations } from '../../protocol/operations.ts';
 import { engineConfig } from './support/engine.ts';
 import { FakeClock, flush } from './support/FakeClock.ts';
 import { FakeLocks } from './support/FakeLocks.ts';
@@ -28,6 +29,7 @@ function standIn(instance: string): (config: unknown) => LocalHost {
     instance,
     engine: { stats: () => STATS } as unknown as Engine,
     hello: async () => ({ instance, snapshot: Object.freeze({ version: 0, status: 'ok', mode: 'local', storage: 'memory', sessionId: 'sess_1', userId: null, claims: null, tokens: {} }) }),
+    run: async <K extends Operation>(_tab: string, op: K) => (op === 'stats' ? STATS : undefined) as Operations[K][1],
     close: () => {},
   });
 }

@@ -253,13 +253,13 @@ describe('TokenEngine with crafted responses', () => {
     ];
     // Checked once, where a tab's call reaches the host (the operation table): the engine takes typed input.
     for (const request of bad) {
-      await expect(invoke(engine, 'getToken', request)).rejects.toMatchObject({ code: 'invalid_argument', name: 'InvalidArgumentError' });
-      await expect(invoke(engine, 'refresh', request)).rejects.toThrow(InvalidArgumentError);
-      await expect(invoke(engine, 'noteReads', [{ key: DEFAULT, request }])).rejects.toThrow(InvalidArgumentError);
+      await expect(invoke({ engine, mode: 'shared', origins: [] }, 'getToken', request)).rejects.toMatchObject({ code: 'invalid_argument', name: 'InvalidArgumentError' });
+      await expect(invoke({ engine, mode: 'shared', origins: [] }, 'refresh', request)).rejects.toThrow(InvalidArgumentError);
+      await expect(invoke({ engine, mode: 'shared', origins: [] }, 'noteReads', [{ key: DEFAULT, request }])).rejects.toThrow(InvalidArgumentError);
     }
-    await expect(invoke(engine, 'noteReads', 'x')).rejects.toThrow(InvalidArgumentError);
+    await expect(invoke({ engine, mode: 'shared', origins: [] }, 'noteReads', 'x')).rejects.toThrow(InvalidArgumentError);
     for (const id of ['', 'a b', 'x'.repeat(129), 'sess/1', 5, undefined]) {
-      await expect(invoke(engine, 'setActiveSession', id)).rejects.toMatchObject({ code: 'invalid_argument' });
+      await expect(invoke({ engine, mode: 'shared', origins: [] }, 'setActiveSession', id)).rejects.toMatchObject({ code: 'invalid_argument' });
     }
     expect(origin.calls.length).toBe(before);
     expect(engine.snapshot().sessionId).toBe('sess_1');

@@ -133,7 +133,7 @@ describe('stale-while-revalidate', () => {
     const old = s.engine.snapshot().tokens[s.defaultKey]!.jwt;
     await s.clock.advance(47_000); // 12–13 s left: inside 15, outside 5
     // Raised where a tab's call reaches the host (the operation table), as every argument is checked there.
-    expect(await invoke(s.engine, 'getToken', req({ leewayInSeconds: 5 }))).toBe(old);
+    expect(await invoke({ engine: s.engine, mode: 'shared', origins: [] }, 'getToken', req({ leewayInSeconds: 5 }))).toBe(old);
     await s.settle();
     expect(s.browser.mints()).toHaveLength(2);
     s.engine.close();

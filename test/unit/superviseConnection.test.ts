@@ -14,7 +14,7 @@ import { FakeClock, flush } from './support/FakeClock.ts';
 import { FakeLocks } from './support/FakeLocks.ts';
 
 const KEY = 'tabtoken:v1::https://origin.test';
-const hello: TabHello = { tabId: 'tab-1', config: engineConfig(), sessionId: null, visible: true };
+const hello: TabHello = { tabId: 'tab-1', config: engineConfig(), sessionId: null, visible: true, fetchOrigins: [] };
 const snapshot = (mode: Mode, version = 3): Snapshot => Object.freeze({ version, status: 'ok', mode, storage: 'memory', sessionId: 'sess_1', userId: null, claims: null, tokens: {} });
 
 class StandIn implements SharedLink {

@@ -8,8 +8,12 @@
  * (5 000 messages), where the leader answers requests and the followers wait for replies, and on
  * the main channel (2 000), where the followers also listen for a new leader's `hello`.
  */
+import * as Comlink from 'comlink';
 import fc from 'fast-check';
 import { describe, expect } from 'vitest';
+import { validateManagerOptions } from '../../../client/options.ts';
+import { workerKey } from '../../../protocol/names.ts';
+import type { Snapshot } from '../../../protocol/types.ts';
 import { advanceOriginClock, control, signIn } from '../support/origin.ts';
 import { defaultKey } from '../support/drills.ts';
 import { it } from '../support/fixtures.ts';
@@ -238,14 +242,82 @@ describe('drill 6: hostile BroadcastChannel', () => {
     const next = await list[1]!.api.manager.getToken({ skipCache: true });
     for (const tab of list) await waitFor(() => tab.api.manager.peekToken() === next, 3000, 'the new token in every tab');
 
-    // The control: a well-formed message of the right instance with a newer version IS applied, so
-    // the probes above did reach the tabs' channel and a change would have been seen.
+    // The control: a well-formed token message of the right instance one version above the
+    // snapshot IS applied (a token is the channel's fast path; anything else is confirmed over the
+    // port), so the probes above did reach the tabs' channel and a change would have been seen.
     const attacker = new BroadcastChannel(name);
     const current = list[0]!.api.manager.getSnapshot();
-    attacker.postMessage({ v: 1, instance, version: current.version + 1, type: 'status', status: current.status, since: 0, sessionId: current.sessionId, userId: current.userId, claims: current.claims, storage: current.storage });
+    attacker.postMessage({ v: 1, instance, version: current.version + 1, type: 'token', key: defaultKey(sessionId), ...current.tokens[defaultKey(sessionId)] });
     await waitFor(() => list[0]!.api.manager.getSnapshot().version === current.version + 1, 2000, 'the control message to apply');
     attacker.close();
     console.info('[drill 6] shared', JSON.stringify({ posted, ms: Math.round(ms) }));
+  });
+
+  it('forged messages of the worker\'s own instance — a version jump, a repeat, the largest safe version, a sign-out — leave every tab on the worker\'s snapshot within one round trip, serving its tokens', { timeout: 60_000 }, async ({ tabs }) => {
+    await control('/__origin/config', { tokenLifetimeSeconds: 3600 });
+    const sessionId = await signIn();
+    const key = defaultKey(sessionId);
+    const namespace = uniqueNamespace('forged');
+    const name = `tabtoken:v1:${namespace}:${location.origin}`;
+    const list = await tabs.open(3, { namespace, mode: 'shared' });
+    await list[0]!.api.manager.getToken();
+    const { instance } = await learnInstance(name, async () => {
+      await advanceOriginClock(1000);
+      await list[0]!.api.manager.getToken({ skipCache: true });
+    });
+    // The worker's own snapshot, read over a port of this page (the authority the tabs must be back on).
+    const { config } = validateManagerOptions({ namespace, mode: 'shared' }, location.origin);
+    const port = new SharedWorker(new URL('../../../worker/sharedWorker.ts', import.meta.url), { type: 'module', name: workerKey(config) }).port;
+    const worker = Comlink.wrap<{ hello(hello: object): Promise<unknown>; snapshot(arg: null): Promise<Snapshot> }>(port);
+    await worker.hello({ tabId: 'witness', config, sessionId: null, visible: false, fetchOrigins: [] });
+    const truth = await worker.snapshot(null);
+    const token = truth.tokens[key]!.jwt;
+    await waitFor(() => list.every((t) => t.api.manager.getSnapshot().tokens[key]?.jwt === token) || undefined, 3000, 'the token in every tab');
+    const { mode: _mode, ...expected } = truth;
+
+    const attacker = new BroadcastChannel(name);
+    const sync = probes(list, name);
+    const version = truth.version;
+    const forged = { v: 1, instance, type: 'token', key, jwt: 'forged.jwt.token', expiresAt: Date.now() + 3_600_000, staleAt: Date.now() + 3_500_000 };
+    const signedOut = { v: 1, instance, type: 'status', status: 'signed-out', since: 0, sessionId: null, userId: null, claims: null, storage: 'memory' };
+    const cases: [string, Record<string, unknown>[]][] = [
+      ['a version jump', [{ ...forged, version: version + 5 }]],
+      ['a repeat (a forged token one version up, then the same version again)', [{ ...forged, version: version + 1 }, { ...forged, version: version + 1, jwt: 'forged.again' }]],
+      ['the largest safe version, signing out', [{ ...signedOut, version: Number.MAX_SAFE_INTEGER }]],
+      ['a sign-out one version up', [{ v: 1, instance, type: 'signout', sessionId, version: version + 1 }]],
+      ['a sign-out carrying its status one version up', [{ v: 1, instance, type: 'signout', sessionId, version: version + 1, status: 'signed-out', since: 0, storage: 'memory' }]],
+      ['a signed-out status one version up', [{ ...signedOut, version: version + 1 }]],
+      ['an eviction one version up', [{ v: 1, instance, type: 'evict', key, version: version + 1 }]],
+    ];
+    for (const [what, messages] of cases) {
+      // A read made the moment a tab shows a sign-out (from its own listener) must not answer null.
+      const reads: Promise<string | null>[] = [];
+      const offs = list.map((tab) => tab.api.manager.subscribe(() => {
+        if (tab.api.manager.getSnapshot().status === 'signed-out') reads.push(tab.api.manager.getToken());
+      }));
+      for (const message of messages) attacker.postMessage(message);
+      await sync.sync((marker) => attacker.postMessage(marker));
+      // Every tab asked the worker when the message arrived; its next read waits for that answer —
+      // one round trip — and is the worker's token, and the tab's snapshot is the worker's.
+      for (const [i, tab] of list.entries()) {
+        expect(await tab.api.manager.getToken(), `${what}: tab ${i}`).toBe(token);
+        expect(tab.api.manager.getSnapshot(), `${what}: tab ${i}`).toEqual({ ...expected, mode: 'shared' });
+        expect(tab.api.manager.peekToken(), `${what}: tab ${i}`).toBe(token);
+      }
+      expect(await Promise.all(reads), what).toEqual(reads.map(() => token));
+      offs.forEach((off) => off());
+      expect(await worker.snapshot(null), what).toEqual(truth);
+    }
+
+    // Tokens keep flowing: a new token of the worker reaches every tab.
+    await advanceOriginClock(1000);
+    const next = await list[1]!.api.manager.getToken({ skipCache: true });
+    expect(next).not.toBe(token);
+    for (const tab of list) await waitFor(() => tab.api.manager.peekToken() === next || undefined, 3000, 'the new token in every tab');
+    for (const tab of list) expect(tab.api.uncaught).toEqual([]);
+    sync.close();
+    attacker.close();
+    port.close();
   });
 
   it('in local mode 5 000 hostile messages on the rpc channel and 2 000 on the channel leave leader and followers unchanged and serving', { timeout: 120_000 }, async ({ tabs }) => {

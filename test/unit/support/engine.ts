@@ -16,6 +16,7 @@ export function engineConfig(overrides: Partial<EngineConfig> = {}): EngineConfi
     endpoints: { ...DEFAULT_ENDPOINTS },
     credentials: 'include',
     oidc: null,
+    endpoint: null,
     ...overrides,
   };
 }
