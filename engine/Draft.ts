@@ -5,9 +5,10 @@
  * for the tabs, the settles that carry the new version, and the alarm.
  */
 import { MAX_PERSISTED_LIFETIME_S, REQUEST_TIMEOUT_MS } from '../protocol/constants.ts';
+import type { StoredSession } from './TokenStore.ts';
 import { isAtLeastAsFresh } from '../protocol/freshness.ts';
 import type { Claims, EngineChange, SnapshotToken } from '../protocol/types.ts';
-import type { Effect, Outcome, StoreWrite, Transition } from './actions.ts';
+import type { Effect, Outcome, Transition } from './actions.ts';
 import { isOpen } from './backoff.ts';
 import { activeSessionId, defaultKeyOf, isFailing, snapshotToken, statusOf, type CacheEntry, type Discovery, type EngineState, type Flight, type PendingCall, type Waiter } from './state.ts';
 
@@ -56,11 +57,6 @@ export class Draft {
     this.effect({ type: 'report', error });
   }
 
-  /** A storage write, when storage is on. */
-  persist(write: StoreWrite): void {
-    if (this.s.storage === 'indexeddb') this.effect({ type: 'persist', write });
-  }
-
   settle(id: number, outcome: Outcome): void {
     this.effect({ type: 'settle', id, outcome });
   }
@@ -104,24 +100,16 @@ export class Draft {
     // The same token again (an origin that answers with the token it already gave) changes nothing.
     if (current && (current.jwt === entry.jwt || !isAtLeastAsFresh(entry, current))) return false;
     this.s.tokens = put(this.s.tokens, key, entry);
-    // Tokens that live longer than an hour stay in memory only; an older persisted one for the key
-    // must not come back in its place after a reload.
-    this.persist(entry.lifetimeS <= MAX_PERSISTED_LIFETIME_S ? { op: 'setToken', key, token: { jwt: entry.jwt, expiresAt: entry.expiresAt } } : { op: 'deleteToken', key });
     if (key === defaultKeyOf(sessionId)) {
       const last = this.s.lastActive.get(sessionId);
-      if (!last || isAtLeastAsFresh(entry, last)) {
-        this.s.lastActive = put(this.s.lastActive, sessionId, entry);
-        this.persist({ op: 'setLastActive', sessionId, jwt: entry.jwt });
-      }
+      if (!last || isAtLeastAsFresh(entry, last)) this.s.lastActive = put(this.s.lastActive, sessionId, entry);
       if (entry.claims && this.s.session.kind === 'active') this.s.session = { ...this.s.session, claims: entry.claims };
     }
     return true;
   }
 
   evict(key: string): void {
-    if (!this.s.tokens.has(key)) return;
-    this.s.tokens = put(this.s.tokens, key, null);
-    this.persist({ op: 'deleteToken', key });
+    if (this.s.tokens.has(key)) this.s.tokens = put(this.s.tokens, key, null);
   }
 
   /** Turns the draft into the next state and the effects the world carries out, in order. */
@@ -145,6 +133,8 @@ export class Draft {
       if (call && 'version' in call) s.calls = put(s.calls, id, { ...call, version: s.version });
     }
     effects.push(...this.#effects);
+    // Storage follows the session, its tokens and its lastActiveToken: one record, written whole.
+    if (s.storage === 'indexeddb' && (prev.session !== s.session || prev.tokens !== s.tokens || prev.lastActive !== s.lastActive)) effects.push({ type: 'persist', session: storedOf(s) });
     for (const { id, extra } of this.#atVersion) effects.push({ type: 'settle', id, outcome: { value: extra ? { ...extra, version: s.version } : s.version } });
     const at = s.closed ? null : alarmOf(s, this.now);
     if (at !== prev.alarmAt) {
@@ -153,6 +143,18 @@ export class Draft {
     }
     return { state: s, effects };
   }
+}
+
+/**
+ * What a reload needs: the active session, its tokens — only those that live at most an hour (a
+ * longer one stays in memory) — and its lastActiveToken.
+ */
+function storedOf(s: EngineState): StoredSession | null {
+  if (s.session.kind !== 'active') return null;
+  const { sessionId, userId } = s.session;
+  const tokens: StoredSession['tokens'] = {};
+  for (const [key, e] of s.tokens) if (e.lifetimeS <= MAX_PERSISTED_LIFETIME_S) tokens[key] = { jwt: e.jwt, expiresAt: e.expiresAt };
+  return { sessionId, userId, tokens, lastActive: s.lastActive.get(sessionId)?.jwt ?? null };
 }
 
 type Change = EngineChange extends infer C ? (C extends { version: number } ? Omit<C, 'version'> : never) : never;

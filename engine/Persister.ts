@@ -1,10 +1,10 @@
 import { SESSION_ID_PATTERN } from '../protocol/constants.ts';
 import type { Clock } from '../protocol/clock.ts';
 import { isAtLeastAsFresh, staleAt } from '../protocol/freshness.ts';
-import type { Restored, StoreWrite } from './actions.ts';
+import type { Restored } from './actions.ts';
 import { defaultKeyOf, type CacheEntry } from './state.ts';
 import type { TokenOrigin } from './TokenOrigin.ts';
-import type { StoredToken, TokenStore } from './TokenStore.ts';
+import type { StoredSession, TokenStore } from './TokenStore.ts';
 
 /**
  * How long the start waits for storage. IndexedDB can hang rather than fail (an open blocked by
@@ -34,9 +34,9 @@ export class Persister {
   }
 
   /** Queues one write behind every earlier one; `onFailure` hears it fail. */
-  write(w: StoreWrite, onFailure: (error: unknown) => void): void {
+  write(session: StoredSession | null, onFailure: (error: unknown) => void): void {
     const store = this.#store;
-    if (store) this.#chain = this.#chain.then(() => apply(store, w)).catch(onFailure);
+    if (store) this.#chain = this.#chain.then(() => store.write(session)).catch(onFailure);
   }
 
   /** Resolves when every write queued so far has settled. */
@@ -51,11 +51,8 @@ export class Persister {
   async read(origin: Pick<TokenOrigin, 'inspect'>): Promise<Restored | null> {
     const store = this.#store;
     if (!store) return null;
-    const active = await this.#inTime(store.getActiveSession());
-    if (active === null || !SESSION_ID_PATTERN.test(active.sessionId)) return null;
-    const tokens = await this.#inTime(store.getTokens(active.sessionId));
-    const lastJwt = await this.#inTime(store.getLastActiveToken(active.sessionId));
-    return restored(active.sessionId, active.userId, tokens, lastJwt, this.#clock.now(), origin);
+    const stored = await this.#inTime(store.read());
+    return stored && SESSION_ID_PATTERN.test(stored.sessionId) ? restored(stored, this.#clock.now(), origin) : null;
   }
 
   #inTime<T>(promise: Promise<T>): Promise<T> {
@@ -75,32 +72,18 @@ export class Persister {
   }
 }
 
-function apply(store: TokenStore, w: StoreWrite): Promise<void> {
-  switch (w.op) {
-    case 'setToken':
-      return store.setToken(w.key, w.token);
-    case 'deleteToken':
-      return store.deleteToken(w.key);
-    case 'setLastActive':
-      return store.setLastActiveToken(w.sessionId, w.jwt);
-    case 'setActiveSession':
-      return store.setActiveSession(w.session);
-    case 'clearSession':
-      return store.clearSession(w.sessionId);
-  }
-}
-
 /**
  * What storage held, at `now`: only well-formed tokens of the session with time left and no more
  * time left than their whole lifetime.
  */
-export function restored(sessionId: string, userId: string | null, tokens: ReadonlyMap<string, StoredToken>, lastJwt: string | null, now: number, origin: Pick<TokenOrigin, 'inspect'>): Restored {
+export function restored(stored: StoredSession, now: number, origin: Pick<TokenOrigin, 'inspect'>): Restored {
+  const { sessionId, userId, tokens, lastActive: lastJwt } = stored;
   const entryOf = (jwt: string, expiresAt: number): CacheEntry | null => {
     const facts = origin.inspect(jwt, sessionId);
     return facts && Number.isFinite(expiresAt) ? { ...facts, jwt, expiresAt, staleAt: staleAt(expiresAt) } : null;
   };
   const entries: [string, CacheEntry][] = [];
-  for (const [key, token] of tokens) {
+  for (const [key, token] of Object.entries(tokens)) {
     if (!key.startsWith(`${sessionId}|`) || key.split('|').length !== 4) continue;
     const entry = entryOf(token.jwt, token.expiresAt);
     // An expired token is useless; one with more time left than its whole lifetime means the clock
@@ -111,7 +94,7 @@ export function restored(sessionId: string, userId: string | null, tokens: Reado
   // The lastActiveToken is written after the token itself; a worker killed in between leaves only
   // the default token, which serves as well (expired or not).
   let lastActive = lastJwt === null ? null : entryOf(lastJwt, 0);
-  const storedDefault = tokens.get(defaultKeyOf(sessionId));
+  const storedDefault = tokens[defaultKeyOf(sessionId)];
   const fromDefault = storedDefault ? entryOf(storedDefault.jwt, 0) : null;
   if (fromDefault && (!lastActive || isAtLeastAsFresh(fromDefault, lastActive))) lastActive = fromDefault;
   return { sessionId, userId, entries, lastActive };

@@ -1,8 +1,9 @@
 /**
- * Persistence of the engine (SPEC 4): tokens by cache key, the active session id and the
- * lastActiveToken of each session. Only IndexedDB (through idb-keyval) in the browser — never
- * localStorage, sessionStorage or cookies, which every script of the page and every tab could read
- * or race on. Every method may reject; the engine then carries on in memory.
+ * Persistence of the engine (SPEC 4): the active session, its tokens and its lastActiveToken, as
+ * one record written whole after every change of them, so what is stored is always a state the
+ * engine was in. Only IndexedDB (through idb-keyval) in the browser — never localStorage,
+ * sessionStorage or cookies, which every script of the page and every tab could read or race on.
+ * Every method may reject; the engine then carries on in memory.
  */
 
 /** A token as it is persisted: the `expiresAt` it was computed with is kept across reloads. */
@@ -11,29 +12,24 @@ export interface StoredToken {
   expiresAt: number;
 }
 
-/** The active session as it is persisted: a reload knows it, and its user, with no request. */
-export interface ActiveSession {
+/** What a reload needs to reach its first token with no request. */
+export interface StoredSession {
   sessionId: string;
   userId: string | null;
+  /** By cache key; only tokens whose whole lifetime is at most an hour. */
+  tokens: Record<string, StoredToken>;
+  /** The freshest default token of the session, expired or not (the outage re-mint sends it). */
+  lastActive: string | null;
 }
 
 /**
  * @example
  * const store: TokenStore = new MemoryTokenStore();
- * await store.setToken('sess_1|||', { jwt, expiresAt });
- * await store.getTokens('sess_1'); // Map { 'sess_1|||' => { jwt, expiresAt } }
+ * await store.write({ sessionId: 'sess_1', userId: null, tokens: { 'sess_1|||': { jwt, expiresAt } }, lastActive: jwt });
+ * await store.read(); // the same record
  */
 export interface TokenStore {
-  /** Every stored token of one session, by cache key. */
-  getTokens(sessionId: string): Promise<Map<string, StoredToken>>;
-  setToken(key: string, token: StoredToken): Promise<void>;
-  deleteToken(key: string): Promise<void>;
-  /** The active session and its user, as last set. */
-  getActiveSession(): Promise<ActiveSession | null>;
-  /** null forgets the active session (signed out). */
-  setActiveSession(session: ActiveSession | null): Promise<void>;
-  getLastActiveToken(sessionId: string): Promise<string | null>;
-  setLastActiveToken(sessionId: string, jwt: string): Promise<void>;
-  /** Drops the session's tokens and its lastActiveToken. */
-  clearSession(sessionId: string): Promise<void>;
+  read(): Promise<StoredSession | null>;
+  /** null: signed out, nothing is kept. */
+  write(session: StoredSession | null): Promise<void>;
 }

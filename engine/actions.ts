@@ -6,7 +6,7 @@
 import type { EngineChange, TokenRequest } from '../protocol/types.ts';
 import type { CacheEntry } from './state.ts';
 import type { FailureKind, MintTarget, MintedToken, SessionsAnswer, SignInResult } from './TokenOrigin.ts';
-import type { StoredToken } from './TokenStore.ts';
+import type { StoredSession } from './TokenStore.ts';
 
 /** What storage held at start, read back without network (Persister.ts). */
 export interface Restored {
@@ -60,14 +60,6 @@ export type Action =
   | { readonly type: 'signed-in'; readonly id: number; readonly result: SignInResult }
   | { readonly type: 'close' };
 
-/** One storage write, queued in the order state changed. */
-export type StoreWrite =
-  | { readonly op: 'setToken'; readonly key: string; readonly token: StoredToken }
-  | { readonly op: 'deleteToken'; readonly key: string }
-  | { readonly op: 'setLastActive'; readonly sessionId: string; readonly jwt: string }
-  | { readonly op: 'setActiveSession'; readonly session: { readonly sessionId: string; readonly userId: string | null } | null }
-  | { readonly op: 'clearSession'; readonly sessionId: string };
-
 /** How a waiting call ends: with a value, or with an error. */
 export type Outcome = { readonly value: unknown } | { readonly error: unknown };
 
@@ -78,7 +70,8 @@ export type Effect =
   | { readonly type: 'read-redirect'; readonly id: number; readonly sessionId: string }
   | { readonly type: 'forget'; readonly id: number; readonly sessionId: string }
   | { readonly type: 'restore' }
-  | { readonly type: 'persist'; readonly write: StoreWrite }
+  /** What storage must now hold (null: nothing), written whole, in the order of the transitions. */
+  | { readonly type: 'persist'; readonly session: StoredSession | null }
   /** The one timer: ring at `at` (local ms), or never (null). */
   | { readonly type: 'arm'; readonly at: number | null }
   | { readonly type: 'settle'; readonly id: number; readonly outcome: Outcome }

@@ -71,7 +71,7 @@ export function runEffect(effect: Effect, r: Runners): void {
       );
       return;
     case 'persist':
-      r.persister.write(effect.write, (error) => r.dispatch({ type: 'storage-failed', error }));
+      r.persister.write(effect.session, (error) => r.dispatch({ type: 'storage-failed', error }));
       return;
     case 'arm': {
       r.clock.clearTimeout(r.alarm.handle);

@@ -32,13 +32,10 @@ function releaseWaiters(d: Draft): void {
 export function activate(d: Draft, sessionId: string, userId: string | null): void {
   const { session } = d.s;
   if (session.kind === 'active' && session.sessionId === sessionId) {
-    if (userId === null || session.userId === userId) return;
-    d.s.session = { ...session, userId };
-    d.persist({ op: 'setActiveSession', session: { sessionId, userId } });
+    if (userId !== null && session.userId !== userId) d.s.session = { ...session, userId };
     return;
   }
-  for (const key of d.s.tokens.keys()) d.evict(key);
-  d.persist({ op: 'setActiveSession', session: { sessionId, userId } });
+  d.s.tokens = new Map();
   const dismissed = new Set(d.s.dismissed);
   dismissed.delete(sessionId);
   d.s.dismissed = dismissed;
@@ -60,8 +57,6 @@ export function endSession(d: Draft, sessionId: string, dismiss: boolean): void 
   if (d.sessionId !== sessionId) return;
   d.s.tokens = new Map();
   d.s.lastActive = put(d.s.lastActive, sessionId, null);
-  d.persist({ op: 'clearSession', sessionId });
-  d.persist({ op: 'setActiveSession', session: null });
   for (const flight of d.s.flights.values()) if (flight.sessionId === sessionId) settleFlight(d, flight, { value: null });
   if (dismiss) d.s.dismissed = new Set(d.s.dismissed).add(sessionId);
   d.s.session = { kind: 'signed-out' };
@@ -76,10 +71,9 @@ export function noSession(d: Draft): void {
   releaseWaiters(d);
 }
 
-/** A session that is gone at the origin while another takes its place: what is stored of it goes too. */
+/** A session that is gone at the origin while another takes its place: its lastActiveToken goes too. */
 function forgetEnded(d: Draft, sessionId: string): void {
   d.s.lastActive = put(d.s.lastActive, sessionId, null);
-  d.persist({ op: 'clearSession', sessionId });
 }
 
 /** Puts `token` as the default token of `sessionId`, now the active session. */

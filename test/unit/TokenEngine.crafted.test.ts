@@ -412,10 +412,7 @@ describe('TokenEngine with crafted responses', () => {
     const clock = new FakeClock();
     const origin = new ScriptedOrigin(clock);
     const never = () => new Promise<never>(() => undefined);
-    const store: TokenStore = {
-      getTokens: never, setToken: never, deleteToken: never, getActiveSession: never,
-      setActiveSession: never, getLastActiveToken: never, setLastActiveToken: never, clearSession: never,
-    };
+    const store: TokenStore = { read: never, write: never };
     const engine = createEngine(engineConfig({ persist: true }), { clock, fetch: origin.fetch, store });
     let ready = false;
     void engine.ready.then(() => (ready = true));

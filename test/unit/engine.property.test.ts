@@ -20,7 +20,8 @@ import { BACKOFF_CAP_MS, BACKOFF_FACTOR, BACKOFF_FIRST_MS, REQUEST_TIMEOUT_MS, R
 import { OriginResponseError, OriginUnavailableError, TokenError } from '../../protocol/errors.ts';
 import { cacheKey } from '../../protocol/names.ts';
 import type { EngineChange, SnapshotToken, TokenRequest } from '../../protocol/types.ts';
-import type { Action, Effect, StoreWrite } from '../../engine/actions.ts';
+import type { Action, Effect } from '../../engine/actions.ts';
+import type { StoredSession } from '../../engine/TokenStore.ts';
 import { reduce } from '../../engine/reduce.ts';
 import { activeSessionId, snapshotOf, type EngineState } from '../../engine/state.ts';
 import type { FailureKind, MintedToken } from '../../engine/TokenOrigin.ts';
@@ -85,21 +86,9 @@ class GateModel {
   }
 }
 
-/** What storage holds after the persist effects, applied in order. */
+/** What storage holds: the last record written (a persist effect replaces it whole). */
 class StoreModel {
-  tokens = new Map<string, string>();
-  last = new Map<string, string>();
-  active: { sessionId: string; userId: string | null } | null = null;
-  apply(w: StoreWrite): void {
-    if (w.op === 'setToken') this.tokens.set(w.key, w.token.jwt);
-    else if (w.op === 'deleteToken') this.tokens.delete(w.key);
-    else if (w.op === 'setLastActive') this.last.set(w.sessionId, w.jwt);
-    else if (w.op === 'setActiveSession') this.active = w.session;
-    else {
-      for (const key of [...this.tokens.keys()]) if (key.startsWith(`${w.sessionId}|`)) this.tokens.delete(key);
-      this.last.delete(w.sessionId);
-    }
-  }
+  record: StoredSession | null = null;
 }
 
 /** A tab's view, folded from the published changes exactly as SPEC 6 describes each message. */
@@ -164,7 +153,7 @@ function runHistory(steps: readonly Step[], storedSession: number | null): void 
   let state: EngineState = newState({ storage: 'indexeddb', now });
   const gate = new GateModel();
   const store = new StoreModel();
-  if (storedSession !== null) store.active = { sessionId: SESSIONS[storedSession]!, userId: null };
+  if (storedSession !== null) store.record = { sessionId: SESSIONS[storedSession]!, userId: null, tokens: {}, lastActive: null };
   const origin: { sessions: Set<string>; last: string | null } = { sessions: new Set<string>(storedSession === null ? [] : [SESSIONS[storedSession]!]), last: storedSession === null ? null : SESSIONS[storedSession]! };
   let view: View = { ...snapshotOf(state), since: now, claims: null, tokens: {} };
   let storageOk = true;
@@ -225,7 +214,7 @@ function runHistory(steps: readonly Step[], storedSession: number | null): void 
     expect(after.nextPollAt === null).toBe(after.tabs === 0);
 
     for (const e of effects) {
-      if (e.type === 'persist' && storageOk) store.apply(e.write);
+      if (e.type === 'persist' && storageOk) store.record = e.session;
       if (e.type === 'mint') {
         // Never two requests for one key of one session, unless the older one was left behind by a sign-out or a switch.
         const key = cacheKey(e.sessionId, e.target);
@@ -253,14 +242,21 @@ function runHistory(steps: readonly Step[], storedSession: number | null): void 
     if (sessionId !== null) ended.delete(sessionId);
     const was = activeSessionId(before);
     if (was !== null && was !== sessionId) ended.add(was);
-    // Nothing of a session signed out or left stays cached, or stored once the sign-out is written.
+    // Nothing of a session signed out or left stays cached, or stored.
     for (const id of ended) {
       for (const key of after.tokens.keys()) expect(sessionOfKey(key)).not.toBe(id);
-      if (storageOk && after.session.kind === 'signed-out') for (const key of store.tokens.keys()) expect(sessionOfKey(key)).not.toBe(id);
+      if (storageOk && effects.some((e) => e.type === 'persist')) expect(store.record?.sessionId).not.toBe(id);
     }
-    // Storage names the active session once it has been written.
-    if (storageOk && after.session.kind === 'active' && effects.some((e) => e.type === 'persist' && e.write.op === 'setActiveSession')) {
-      expect(store.active).toEqual({ sessionId: after.session.sessionId, userId: after.session.userId });
+    // Once written, storage holds exactly what a reload needs: the active session and its user, its
+    // tokens of at most an hour, its freshest default token; signed out, nothing.
+    if (storageOk && effects.some((e) => e.type === 'persist')) {
+      if (after.session.kind !== 'active') expect(store.record).toBeNull();
+      else {
+        expect(store.record).toMatchObject({ sessionId: after.session.sessionId, userId: after.session.userId });
+        const kept = Object.fromEntries([...after.tokens].filter(([, e]) => e.lifetimeS <= 3600).map(([k, e]) => [k, { jwt: e.jwt, expiresAt: e.expiresAt }]));
+        expect(store.record!.tokens).toEqual(kept);
+        expect(store.record!.lastActive).toBe(after.lastActive.get(after.session.sessionId)?.jwt ?? null);
+      }
     }
   };
 
@@ -276,8 +272,8 @@ function runHistory(steps: readonly Step[], storedSession: number | null): void 
     const live = isLive(state, r);
     if (r.kind === 'done' && r.id === 0) {
       // The restore: what storage holds.
-      const active = storageOk ? store.active : null;
-      const entries = active ? [...store.tokens].filter(([k]) => sessionOfKey(k) === active.sessionId).map(([key, jwt]) => [key, { jwt, expiresAt: now + 30_000, staleAt: now + 15_000, oiat: null, iat: 0, lifetimeS: 60, claims: null }] as const) : [];
+      const active = storageOk ? store.record : null;
+      const entries = active ? Object.entries(active.tokens).map(([key, t]) => [key, { jwt: t.jwt, expiresAt: now + 30_000, staleAt: now + 15_000, oiat: null, iat: 0, lifetimeS: 60, claims: null }] as const) : [];
       step({ type: 'restored', stored: active ? { sessionId: active.sessionId, userId: active.userId, entries, lastActive: null } : null });
       return;
     }
