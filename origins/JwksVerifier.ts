@@ -4,6 +4,7 @@
  * worker bundle stays small for everyone else.
  */
 import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose';
+import { check, isAsymmetricAlgorithm, isBaseUrl, isFields, type Fields } from '../protocol/checks.ts';
 import type { VerifyOptions } from '../protocol/types.ts';
 
 /** The JWS algorithms of asymmetric keys: what a JWKS can verify. */
@@ -21,7 +22,8 @@ export class JwksVerifier {
   readonly #options: VerifyOptions;
   readonly #keys: ReturnType<typeof createRemoteJWKSet>;
 
-  constructor(options: VerifyOptions, fetchImpl: typeof fetch) {
+  constructor(untrusted: VerifyOptions, fetchImpl: typeof fetch) {
+    const options = parseVerify(untrusted);
     this.#options = options;
     this.#keys = createRemoteJWKSet(new URL(options.jwksUrl), { [customFetch]: fetchImpl });
   }
@@ -38,4 +40,20 @@ export class JwksVerifier {
       algorithms: this.#options.algorithms ?? ASYMMETRIC_ALGORITHMS,
     });
   }
+}
+
+/**
+ * The `verify` part of a config that arrived from a tab, checked field by field into a fresh copy
+ * when the verifier is made (before the first token is taken): in this chunk, which only managers
+ * with `verify` load.
+ */
+export function parseVerify(value: unknown): VerifyOptions {
+  const v = check<Fields>(value, isFields(value), 'verify');
+  const out: VerifyOptions = { jwksUrl: check(v.jwksUrl, isBaseUrl(v.jwksUrl, true), 'verify.jwksUrl') };
+  if (v.issuer !== undefined) out.issuer = check(v.issuer, typeof v.issuer === 'string' && v.issuer !== '', 'verify.issuer');
+  if (v.algorithms !== undefined) {
+    const ok = Array.isArray(v.algorithms) && v.algorithms.length > 0 && v.algorithms.every(isAsymmetricAlgorithm);
+    out.algorithms = [...check<string[]>(v.algorithms, ok, 'verify.algorithms')];
+  }
+  return out;
 }

@@ -4,8 +4,8 @@
  * of client/options.ts, whose messages explain every option; the host trusts no tab all the same).
  */
 import { DEFAULT_ENDPOINTS, MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, NAMESPACE_PATTERN } from '../protocol/constants.ts';
-import { between, check, isAsymmetricAlgorithm, isBaseUrl, isFields, isSecureUrl, isStaticHeader, matches, parsedUrl, type Fields } from '../protocol/checks.ts';
-import type { EndpointConfig, EngineConfig, Endpoints, VerifyOptions } from '../protocol/types.ts';
+import { between, check, isBaseUrl, isFields, matches, type Fields } from '../protocol/checks.ts';
+import type { EndpointConfig, EngineConfig, Endpoints, OidcConfig, VerifyOptions } from '../protocol/types.ts';
 
 /** A path template under the origin: a single leading '/', and the placeholders of its default. */
 function isPath(value: unknown, name: keyof Endpoints): boolean {
@@ -14,40 +14,8 @@ function isPath(value: unknown, name: keyof Endpoints): boolean {
 
 const isCredentials = (value: unknown): value is RequestCredentials => value === 'include' || value === 'same-origin' || value === 'omit';
 
-function parseVerify(value: unknown): VerifyOptions | null {
-  if (value === null) return null;
-  const v = check<Fields>(value, isFields(value), 'verify');
-  const out: VerifyOptions = { jwksUrl: check(v.jwksUrl, isBaseUrl(v.jwksUrl, true), 'verify.jwksUrl') };
-  if (v.issuer !== undefined) out.issuer = check(v.issuer, typeof v.issuer === 'string' && v.issuer !== '', 'verify.issuer');
-  if (v.algorithms !== undefined) {
-    const ok = Array.isArray(v.algorithms) && v.algorithms.length > 0 && v.algorithms.every(isAsymmetricAlgorithm);
-    out.algorithms = [...check<string[]>(v.algorithms, ok, 'verify.algorithms')];
-  }
-  return out;
-}
-
-/**
- * An href the tab resolved: https (http on a loopback host, or on the page's own origin, where a
- * path resolves), without credentials or fragment.
- */
-function isEndpointUrl(value: unknown): value is string {
-  const u = parsedUrl(value);
-  return !!u && /^https?:$/.test(u.protocol) && (isSecureUrl(u) || u.origin === globalThis.location?.origin) && u.href === value && !u.username && !u.password && !u.hash;
-}
-
-function parseEndpoint(value: unknown): EndpointConfig | null {
-  if (value == null) return null;
-  const e = check<Fields>(value, isFields(value), 'endpoint');
-  const headers = check<Fields>(e.headers, isFields(e.headers), 'endpoint.headers');
-  return {
-    tokenUrl: check(e.tokenUrl, isEndpointUrl(e.tokenUrl), 'endpoint.tokenUrl'),
-    method: check(e.method, e.method === 'POST' || e.method === 'GET', 'endpoint.method'),
-    signOutUrl: e.signOutUrl === null ? null : check(e.signOutUrl, isEndpointUrl(e.signOutUrl), 'endpoint.signOutUrl'),
-    // fromEntries defines own properties: a header name can never reach a prototype.
-    headers: Object.fromEntries(Object.entries(headers).map(([name, v]) => [name, check<string>(v, isStaticHeader(name, v), 'endpoint.headers')])),
-    credentials: check(e.credentials, isCredentials(e.credentials), 'endpoint.credentials'),
-  };
-}
+/** A part of the config that the code using it checks field by field (loaded only when it is used): here, that it is an object. */
+const part = <T>(value: unknown, field: string): T | null => (value == null ? null : check<T>(value, isFields(value), field));
 
 /**
  * A config that arrived from a tab, checked field by field into a fresh copy.
@@ -65,13 +33,15 @@ export function parseEngineConfig(value: unknown): EngineConfig {
     namespace: check(c.namespace, matches(NAMESPACE_PATTERN, c.namespace), 'namespace'),
     persist: check(c.persist, typeof c.persist === 'boolean', 'persist'),
     pollIntervalMs: check(c.pollIntervalMs, between(c.pollIntervalMs, MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS), 'pollIntervalMs'),
-    verify: parseVerify(c.verify),
+    // Checked by the verifier and by the endpoint adapter, chunks of their own that only managers
+    // using them load (before any token is taken or any request made).
+    verify: part<VerifyOptions>(c.verify, 'verify'),
     endpoints,
     credentials: check(c.credentials, isCredentials(c.credentials), 'credentials'),
-    // Its fields are checked by the OpenID Connect adapter, loaded only for such a manager (before
-    // anything is asked of the provider).
-    oidc: c.oidc == null ? null : check(c.oidc, isFields(c.oidc), 'oidc'),
-    endpoint: parseEndpoint(c.endpoint),
+    // Checked by the OpenID Connect adapter, loaded only for such a manager (before anything is
+    // asked of the provider).
+    oidc: part<OidcConfig>(c.oidc, 'oidc'),
+    endpoint: part<EndpointConfig>(c.endpoint, 'endpoint'),
   };
 }
 

@@ -17,6 +17,7 @@ import { OriginResponseError, OriginUnavailableError, TokenInvalidError } from '
 import { grantLockName, workerKey } from '../../protocol/names.ts';
 import type { EndpointConfig, EngineConfig } from '../../protocol/types.ts';
 import type { FailureKind, MintTarget, MintedToken, OriginCounters, SessionsAnswer, TokenFacts, TokenOrigin } from '../../engine/TokenOrigin.ts';
+import { parseEndpointConfig } from './endpointConfig.ts';
 import { HttpClient, MAX_BODY_BYTES, parseJsonObject, type Received } from '../HttpClient.ts';
 import type { JwksVerifier } from '../JwksVerifier.ts';
 
@@ -59,14 +60,13 @@ export class EndpointOrigin implements TokenOrigin {
   readonly #counts = { mints: 0, mint: 0, client: 0, end: 0 };
 
   constructor(config: EngineConfig, deps: EndpointDeps) {
-    if (!config.endpoint) throw new TypeError('EndpointOrigin needs the endpoint option');
-    this.#endpoint = config.endpoint;
+    this.#endpoint = parseEndpointConfig(config.endpoint);
     this.#config = config;
     this.#clock = deps.clock;
     this.#fetch = deps.fetch;
     this.#locks = deps.locks;
     this.#lockName = grantLockName(workerKey(config));
-    this.#http = new HttpClient({ clock: deps.clock, fetch: deps.fetch, credentials: config.endpoint.credentials });
+    this.#http = new HttpClient({ clock: deps.clock, fetch: deps.fetch, credentials: this.#endpoint.credentials });
   }
 
   counters(): OriginCounters {

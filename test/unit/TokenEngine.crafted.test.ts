@@ -274,7 +274,6 @@ describe('TokenEngine with crafted responses', () => {
       engineConfig({ endpoints: { ...engineConfig().endpoints, token: '//evil.example/tokens/{sid}' } }),
       engineConfig({ namespace: 'a b' }),
       engineConfig({ credentials: 'sometimes' as RequestCredentials }),
-      engineConfig({ verify: { jwksUrl: 'https://origin.test/jwks', algorithms: ['none'] } }),
     ]) {
       // The host checks a hello's config before it creates an engine for it.
       expect(() => createEngine(parseEngineConfig(config), deps)).toThrow(InvalidArgumentError);

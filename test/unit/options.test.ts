@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../protocol/errors.ts';
 import { normalizeGetTokenOptions, validateManagerOptions } from '../../client/options.ts';
 import { configMismatch, parseEngineConfig } from '../../worker/engineConfig.ts';
+import { parseVerify } from '../../origins/JwksVerifier.ts';
+import { parseEndpointConfig } from '../../origins/endpoint/endpointConfig.ts';
 import { workerKey } from '../../protocol/names.ts';
 import { createTokenManager } from '../../client/createTokenManager.ts';
 
@@ -195,7 +197,10 @@ describe('createTokenManager options', () => {
 
   it('are refused by the worker too, which trusts no tab (an HMAC algorithm, a path without its placeholder)', () => {
     const { config } = validateManagerOptions({ verify: { jwksUrl: '/jwks' } }, PAGE);
-    expect(refusal(() => parseEngineConfig({ ...config, verify: { jwksUrl: `${PAGE}/jwks`, algorithms: ['HS256'] } })).message).toMatch(/^verify\.algorithms is not valid here/);
+    // `verify` is checked where it is used: by the verifier, a chunk of its own, when it is made.
+    expect(refusal(() => parseVerify({ jwksUrl: `${PAGE}/jwks`, algorithms: ['HS256'] })).message).toMatch(/^verify\.algorithms is not valid here/);
+    expect(refusal(() => parseVerify({ jwksUrl: `${PAGE}/jwks`, algorithms: ['none'] })).message).toMatch(/^verify\.algorithms is not valid here/);
+    expect(refusal(() => parseVerify({ jwksUrl: 'ftp://x/jwks' })).message).toMatch(/^verify\.jwksUrl is not valid here/);
     expect(refusal(() => parseEngineConfig({ ...config, endpoints: { ...config.endpoints, token: '/tokens' } })).message).toMatch(/^endpoints\.token is not valid here/);
   });
 
@@ -328,7 +333,8 @@ describe('the endpoint option (SPEC 13)', () => {
 
   it('is refused by the worker when a tab sends a bad one', () => {
     const { config } = validateManagerOptions({ endpoint: OWN }, PAGE);
-    const bad = (endpoint: object) => refusal(() => parseEngineConfig({ ...config, endpoint: { ...config.endpoint, ...endpoint } })).message;
+    // Checked where it is used: by the endpoint adapter (a chunk of its own), when it is made.
+    const bad = (endpoint: object) => refusal(() => parseEndpointConfig({ ...config.endpoint, ...endpoint })).message;
     expect(bad({ tokenUrl: 'http://evil.example/token' })).toMatch(/^endpoint\.tokenUrl is not valid here/);
     expect(bad({ tokenUrl: 'javascript:x' })).toMatch(/^endpoint\.tokenUrl is not valid here/);
     expect(bad({ method: 'DELETE' })).toMatch(/^endpoint\.method is not valid here/);
