@@ -137,7 +137,7 @@ export class Draft {
     if (s.storage === 'indexeddb' && (prev.session !== s.session || prev.tokens !== s.tokens || prev.lastActive !== s.lastActive)) effects.push({ type: 'persist', session: storedOf(s) });
     for (const { id, extra } of this.#atVersion) effects.push({ type: 'settle', id, outcome: { value: extra ? { ...extra, version: s.version } : s.version } });
     const at = s.closed ? null : alarmOf(s, this.now);
-    if (at !== prev.alarmAt) {
+    if (at !== s.alarmAt) {
       s.alarmAt = at;
       effects.push({ type: 'arm', at });
     }

@@ -56,6 +56,9 @@ export function reduce(state: EngineState, action: Action, now: number): Transit
       d.s.nextPollAt = action.count > 0 ? (d.s.nextPollAt ?? now + d.s.pollIntervalMs) : null;
       break;
     case 'time':
+      // The timer that rang is spent: whatever is still ahead is armed anew, even at the same moment
+      // (a timer may ring a millisecond early on a clock of coarse precision, as Firefox's is).
+      d.s.alarmAt = null;
       expire(d);
       if (d.s.nextPollAt !== null && now >= d.s.nextPollAt) {
         d.s.nextPollAt = now + d.s.pollIntervalMs;

@@ -87,4 +87,15 @@ describe('reduce', () => {
     expect(errors.some((e) => e instanceof Error && /dispatched while another action/.test(e.message))).toBe(true);
     engine.close();
   });
+
+  it('an alarm that rings a moment early is armed again for what is still due', () => {
+    let { state } = run(newState(), [{ type: 'use', sessionId: 's' }, { type: 'read', id: -1, request: request({ skipCache: true }), deadline: 10_000 }]);
+    expect(state.alarmAt).toBe(10_000);
+    // The timer rings at 9 999 on a coarse clock: nothing is due yet, and the alarm must be set again.
+    const early = reduce(state, { type: 'time' }, 9_999);
+    expect(early.effects).toContainEqual({ type: 'arm', at: 10_000 });
+    state = early.state;
+    const due = reduce(state, { type: 'time' }, 10_000);
+    expect(due.effects).toContainEqual({ type: 'settle', id: -1, outcome: { error: expect.objectContaining({ code: 'origin_unavailable' }) } });
+  });
 });
