@@ -6,7 +6,8 @@ import type { Action } from './actions.ts';
 import { Persister } from './Persister.ts';
 import { reduce } from './reduce.ts';
 import { runEffect, type Runners } from './runEffect.ts';
-import { activeSessionId, initialState, snapshotOf, type EngineState, type OriginTraits } from './state.ts';
+import { activeSessionId, initialState, snapshotOf, type EngineState } from './state.ts';
+import { type OriginTraits } from './TokenOrigin.ts';
 import type { TokenOrigin } from './TokenOrigin.ts';
 import type { TokenStore } from './TokenStore.ts';
 

@@ -11,7 +11,18 @@
  */
 import type { FreshnessStamp } from '../protocol/freshness.ts';
 import type { Claims, ProofRequest, SignInRequest } from '../protocol/types.ts';
-import type { OriginTraits } from './state.ts';
+
+/** What the engine knows of its origin's ways as data. */
+export interface OriginTraits {
+  /** One token per session: `template`, `organizationId`, `expiresInSeconds` are refused. */
+  readonly oneToken: boolean;
+  /** Signed out, the poller looks the session up every tick (false: only on `sync()` and a visible tab). */
+  readonly pollSignedOut: boolean;
+  /** `setActiveSession(id)` can switch to another session of the origin's list. */
+  readonly switchable: boolean;
+  /** A token whose `sub` differs from the session's user starts a new session (the app's own endpoint). */
+  readonly sessionFromToken: boolean;
+}
 
 /** What identifies a token at the origin (the non-session parts of a cache key). */
 export interface MintTarget {

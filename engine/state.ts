@@ -7,7 +7,7 @@
 import { cacheKey } from '../protocol/names.ts';
 import type { FreshnessStamp } from '../protocol/freshness.ts';
 import type { Claims, EngineSnapshot, SnapshotToken, Status, StorageKind, TokenRequest } from '../protocol/types.ts';
-import type { MintTarget } from './TokenOrigin.ts';
+import type { MintTarget, OriginTraits } from './TokenOrigin.ts';
 
 /** One cached token. Times are milliseconds on this machine's clock; `iat`/`oiat` are the origin's seconds. */
 export interface CacheEntry extends FreshnessStamp {
@@ -106,18 +106,6 @@ export interface Discovery {
   readonly waiters: readonly number[];
   /** The last look-up a visible tab asked for (an origin that is not polled while signed out). */
   readonly visibleAt: number;
-}
-
-/** What the engine knows of its origin's ways (TokenOrigin), as data. */
-export interface OriginTraits {
-  /** One token per session: `template`, `organizationId`, `expiresInSeconds` are refused. */
-  readonly oneToken: boolean;
-  /** Signed out, the poller looks the session up every tick (false: only on `sync()` and a visible tab). */
-  readonly pollSignedOut: boolean;
-  /** `setActiveSession(id)` can switch to another session of the origin's list. */
-  readonly switchable: boolean;
-  /** A token whose `sub` differs from the session's user starts a new session (the app's own endpoint). */
-  readonly sessionFromToken: boolean;
 }
 
 export interface EngineState {

@@ -1,4 +1,4 @@
-import type { OriginTraits } from '../engine/state.ts';
+import type { OriginTraits } from '../engine/TokenOrigin.ts';
 import type { TokenOrigin } from '../engine/TokenOrigin.ts';
 
 /**

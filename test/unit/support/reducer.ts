@@ -6,7 +6,8 @@ import { MIN_LEEWAY_S } from '../../../protocol/constants.ts';
 import type { TokenRequest } from '../../../protocol/types.ts';
 import type { Action, Effect } from '../../../engine/actions.ts';
 import { reduce } from '../../../engine/reduce.ts';
-import { initialState, type EngineState, type OriginTraits } from '../../../engine/state.ts';
+import { initialState, type EngineState } from '../../../engine/state.ts';
+import { type OriginTraits } from '../../../engine/TokenOrigin.ts';
 import type { MintedToken } from '../../../engine/TokenOrigin.ts';
 
 export const CLERK: OriginTraits = { oneToken: false, pollSignedOut: true, switchable: true, sessionFromToken: false };
