@@ -29,7 +29,7 @@ export interface ManagerCore {
 const PARAMS_OF_THE_ANSWER = ['code', 'state', 'iss', 'session_state', 'error', 'error_description', 'error_uri'];
 
 function oidcOnly(m: ManagerCore, what: string): void {
-  if (!m.config.oidc) throw new InvalidArgumentError(`${what}() is for OpenID Connect managers (the oidc option); a Clerk manager signs in at its origin`);
+  if (!m.config.oidc) throw new InvalidArgumentError(`${what}() is for OpenID Connect managers (the oidc option); ${m.config.endpoint ? 'with endpoint the app signs in on its own page, then calls sync()' : 'a Clerk manager signs in at its origin, then calls sync()'}`);
 }
 
 function text(value: unknown, option: string): string | null {
