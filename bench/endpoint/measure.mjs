@@ -40,6 +40,8 @@ const OPENING_CONCURRENCY = 2;
 const WAKE_LEAD_MS = 1500;
 /** After the wake-up reads: time for a background request they started to land before counting. */
 const AFTER_WAKE_MS = 2000;
+/** After the follow-up reads, the same. */
+const AFTER_CHECK_MS = 1000;
 /** How far past one lifetime the wake-up moves the origin's clock. */
 const WAKE_PAST_LIFETIME_MS = 5000;
 
@@ -150,6 +152,19 @@ async function finishRun(run, { settings }) {
     await sleep(AFTER_WAKE_MS);
     const wakeEnd = now();
     const afterWake = counters(server, kind);
+    // One more read in every tab, one tab after the other (no new stampede): a tab whose family was
+    // revoked under it learns it now, as it would at its next API call.
+    const checks = [];
+    for (const page of pages) {
+      checks.push(
+        await page
+          .evaluate(() => globalThis.benchEndpoint.wake(0))
+          .catch((error) => ({ skipped: false, error: String(error), tokens: [], apiStatus: null, signedOut: null })),
+      );
+    }
+    await sleep(AFTER_CHECK_MS);
+    const checkEnd = now();
+    const afterCheck = counters(server, kind);
     const finals = await Promise.all(pages.map((page) => page.evaluate(() => globalThis.benchEndpoint.finish()).catch((error) => ({ error: String(error) }))));
 
     // Window figures.
@@ -169,6 +184,9 @@ async function finishRun(run, { settings }) {
     const woke = wakes.filter((w) => !w.skipped);
     const starts = woke.map((w) => w.startedAt).filter((t) => t > 0);
     const wakeWindow = diff(afterWake, atWindowEnd);
+    const checkRequests = tokenRequests(run, wakeEnd, checkEnd);
+    const checkWindow = diff(afterCheck, afterWake);
+    const checked = checks.filter((c) => !c.skipped);
     const windowCounts = diff(atWindowEnd, atOpen);
 
     return {
@@ -180,6 +198,8 @@ async function finishRun(run, { settings }) {
       openS: (openedAt - startedAt) / 1000,
       tokenRequests: windowRequests.length,
       tokens: ok.length,
+      /** Distinct tokens among the 2xx answers (better-auth signs the same claims to the same JWT within one second). */
+      distinctTokens: minted.size,
       cycles,
       requestsPerCycle: cycles > 0 ? ok.length / cycles : NaN,
       requestsPerLifetime: windowRequests.length / ((windowEnd - openedAt) / 1000 / settings.lifetimeS),
@@ -191,6 +211,8 @@ async function finishRun(run, { settings }) {
       reuses: contender.server === 'app' ? windowCounts.reuses : null,
       reusesWhileOpening: contender.server === 'app' ? atOpen.reuses : null,
       familyRevoked: contender.server === 'app' ? windowCounts.revoked > 0 || atOpen.revoked > 0 : null,
+      /** Seconds into the window of the first answer `refresh_reused`, or null. */
+      firstReuseAfterS: ((first) => (first ? (first.at - openedAt) / 1000 : null))(windowRequests.find((e) => e.code === 'refresh_reused')),
       tabsSignedOutInWindow: tabLogs.filter((log) => inWindow(log.signedOutAt)).length,
       reads: tabLogs.reduce((sum, log) => sum + log.reads, 0),
       readsWithoutToken: tabLogs.reduce((sum, log) => sum + log.noToken, 0),
@@ -203,6 +225,9 @@ async function finishRun(run, { settings }) {
         tabsReading: woke.length,
         tokenRequests: wakeRequests.length,
         tokens: wakeOk.length,
+        distinctTokens: new Set(wakeOk.map((e) => e.token).filter(Boolean)).size,
+        /** Each token request of the wake-up: ms after the instant the tabs were given, and its answer. */
+        requests: wakeRequests.map((e) => ({ afterMs: Math.round(e.at - at), status: e.status, code: e.code })),
         failedByCode: countBy(wakeRequests.filter((e) => e.status >= 300).map((e) => `${e.status} ${e.code ?? ''}`.trim())),
         reuses: contender.server === 'app' ? wakeWindow.reuses : null,
         familyRevoked: contender.server === 'app' ? wakeWindow.revoked > 0 : null,
@@ -213,7 +238,18 @@ async function finishRun(run, { settings }) {
         errors: woke.filter((w) => w.error).map((w) => w.error),
         startSpreadMs: starts.length ? Math.max(...starts) - Math.min(...starts) : NaN,
         slowestMs: woke.length ? Math.max(...woke.map((w) => w.ms)) : NaN,
+        /** Signed out right after the wake-up reads (those signed out before it included). */
+        tabsSignedOutRightAfter: wakes.filter((w) => w.skipped || w.signedOut === true).length,
+        /** Signed out after one more read in every tab, one after the other. */
         tabsSignedOutAfter: finals.filter((f) => f.signedOut === true).length,
+        followUp: {
+          tabsReading: checked.length,
+          tokenRequests: checkRequests.length,
+          tokens: checkRequests.filter((e) => e.status >= 200 && e.status < 300).length,
+          reuses: contender.server === 'app' ? checkWindow.reuses : null,
+          apiOk: checked.filter((c) => c.apiStatus !== null && c.apiStatus >= 200 && c.apiStatus < 300).length,
+          withToken: checked.filter((c) => c.tokens.length > 0).length,
+        },
       },
       tabsSignedOutAtEnd: finals.filter((f) => f.signedOut === true).length,
       runId: id,

@@ -33,7 +33,7 @@ function windowTable(rows, server) {
     [
       'N tabs',
       'Contender',
-      'Token requests (2xx)',
+      'Token requests (2xx; distinct tokens)',
       'Refused answers',
       'Cycles',
       '**Token requests per cycle**',
@@ -49,13 +49,16 @@ function windowTable(rows, server) {
         : [
             row.n,
             label(row.kind),
-            `${row.tokenRequests} (${row.tokens})`,
+            `${row.tokenRequests} (${row.tokens}; ${row.distinctTokens})`,
             codes(row.failedByCode),
             row.cycles,
             `**${num(row.requestsPerCycle)}**`,
             num(row.requestsPerLifetime, 1),
             ...(app
-              ? [`**${reuseCell(row.reuses)}**${row.reusesWhileOpening ? ` (+${row.reusesWhileOpening} while opening)` : ''}`, row.familyRevoked ? 'yes' : 'no']
+              ? [
+                  `**${reuseCell(row.reuses)}**${row.reusesWhileOpening ? ` (+${row.reusesWhileOpening} while opening)` : ''}`,
+                  row.familyRevoked ? (row.firstReuseAfterS === null ? 'yes' : `yes, ${num(row.firstReuseAfterS, 1)} s in`) : 'no',
+                ]
               : []),
             `**${row.tabsSignedOutInWindow} of ${row.n}**`,
             ...(app ? [`${row.apiOk} / ${row.apiFailed}`] : []),
@@ -72,10 +75,10 @@ function wakeTable(rows, server) {
       'N tabs',
       'Contender',
       'Tabs reading at once (start spread)',
-      '**Token requests** (2xx)',
+      '**Token requests** (2xx; distinct tokens)',
       'Refused answers',
       ...(app ? ['**Reuse detections**', 'Family revoked', 'API call answered 2xx'] : ['Read got a token']),
-      '**Tabs signed out after**',
+      '**Tabs signed out**: right after / after one more read each',
       'Slowest read',
     ],
     byN(rows).map((row) => {
@@ -85,14 +88,21 @@ function wakeTable(rows, server) {
         row.n,
         label(row.kind),
         `${w.tabsReading} of ${row.n} (${num(w.startSpreadMs, 1)} ms)`,
-        `**${w.tokenRequests}** (${w.tokens})`,
+        `**${w.tokenRequests}** (${w.tokens}; ${w.distinctTokens})`,
         codes(w.failedByCode),
         ...(app ? [`**${reuseCell(w.reuses)}**`, w.familyRevoked ? 'yes' : 'no', `${w.apiOk} of ${w.tabsReading}`] : [`${w.withToken} of ${w.tabsReading}`]),
-        `**${w.tabsSignedOutAfter} of ${row.n}**`,
+        `${w.tabsSignedOutRightAfter} / **${w.tabsSignedOutAfter}** of ${row.n}`,
         `${num(w.slowestMs, 0)} ms`,
       ];
     }),
   );
+}
+
+/** When the wake-up's token requests reached the server, for a handful of them. */
+function timings(w) {
+  const requests = w.requests ?? [];
+  if (requests.length < 2 || requests.length > 6) return '';
+  return ` (they reached the server ${requests.map((r) => `${r.afterMs} ms`).join(', ')} after the instant, answered ${requests.map((r) => (r.code ? `${r.status} ${r.code}` : r.status)).join(', ')})`;
 }
 
 function observations(rows) {
@@ -108,7 +118,7 @@ function observations(rows) {
       const wakePart =
         w.tabsReading === 0
           ? 'no tab left to wake'
-          : `${app ? 'at the wake-up' : 'in the burst'} ${w.tokenRequests} token request${w.tokenRequests === 1 ? '' : 's'} from ${w.tabsReading} tab${w.tabsReading === 1 ? '' : 's'}${app ? `, ${w.reuses} reuse detection${w.reuses === 1 ? '' : 's'}${w.familyRevoked ? ' (the family revoked)' : ''}, ${w.apiOk} API call${w.apiOk === 1 ? '' : 's'} answered` : ''}, ${w.tabsSignedOutAfter} of ${row.n} signed out after`;
+          : `${app ? 'at the wake-up' : 'in the burst'} ${w.tokenRequests} token request${w.tokenRequests === 1 ? '' : 's'} from ${w.tabsReading} tab${w.tabsReading === 1 ? '' : 's'}${app ? `, ${w.reuses} reuse detection${w.reuses === 1 ? '' : 's'}${w.familyRevoked ? ' (the family revoked)' : ''}, ${w.apiOk} API call${w.apiOk === 1 ? '' : 's'} answered 2xx` : ''}${timings(w)}, ${w.tabsSignedOutRightAfter} of ${row.n} signed out right after and ${w.tabsSignedOutAfter} after one more read each${w.followUp?.tokenRequests ? ` (which made ${w.followUp.tokenRequests} more token request${w.followUp.tokenRequests === 1 ? '' : 's'})` : ''}`;
       return `N=${row.n}: ${windowPart}; ${wakePart}`;
     });
     out.push(`${label(kind)} — ${parts.join('; ')}.`);
@@ -209,7 +219,7 @@ ${wakeTable(baRows, 'betterAuth')}
 
 ${observations(endpoint.rows)}
 
-How it was measured: per run, a server of its own and one browser context (its own cookies and storage) in Chromium. Tab 0 signs in over the server's own routes (\`POST /app/session/login\`, or better-auth's \`signUp.email\` through its client); the other N − 1 tabs are opened one after the other, each once the one before holds its first token, so the opening is no stampede (reuse detections while opening are shown when there were any). Then every tab reads every ${endpoint.readMs} ms for ${endpoint.lifetimes} lifetimes. All counts come from the servers: a request log of the token routes (every answer with the token it carried or its error code) and the servers' own counters (\`app.reuses\` and \`app.revoked\` of \`GET /__origin/stats\`; better-auth's request counts). Token requests count every answer of the token route in the window; cycles are the tokens answered in the window that then became a cached token — read by any tab where one cache serves every tab (tabtoken), by tab 0 where each tab keeps its own (axios-auth-refresh) or none (better-auth's client, so a cycle there is one read of tab 0); token requests per cycle divide the 2xx answers by the cycles, and per lifetime divide every request by the window's length in lifetimes. Tabs signed out: a tab whose token source refused it (tabtoken: status \`signed-out\`; axios-auth-refresh: its refresh answered 401; better-auth's client: \`token()\` answered 401) — nothing else signs anyone out here, so each is a tab signed out by the tabs' own races. Runs of all contenders and sizes ran side by side.
+How it was measured: per run, a server of its own and one browser context (its own cookies and storage) in Chromium. Tab 0 signs in over the server's own routes (\`POST /app/session/login\`, or better-auth's \`signUp.email\` through its client); the other N − 1 tabs are opened one after the other, each once the one before holds its first token, so the opening is no stampede (reuse detections while opening are shown when there were any). Then every tab reads every ${endpoint.readMs} ms for ${endpoint.lifetimes} lifetimes. All counts come from the servers: a request log of the token routes (every answer with the token it carried or its error code) and the servers' own counters (\`app.reuses\` and \`app.revoked\` of \`GET /__origin/stats\`; better-auth's request counts). Token requests count every answer of the token route in the window; cycles are the tokens answered in the window that then became a cached token — read by any tab where one cache serves every tab (tabtoken), by tab 0 where each tab keeps its own (axios-auth-refresh) or none (better-auth's client: a cycle there is a distinct token tab 0 read, about one per read — better-auth signs the same claims into the same JWT within one second, so reads in one second can share one); token requests per cycle divide the 2xx answers by the cycles, and per lifetime divide every request by the window's length in lifetimes. The wake-up's figures count from the instant to 2 s after it; then every tab reads once more, one tab after the other, and "after one more read each" counts the tabs signed out then (a tab whose family was revoked under it learns it at its next call). Tabs signed out: a tab whose token source refused it (tabtoken: status \`signed-out\`; axios-auth-refresh: its refresh answered 401; better-auth's client: \`token()\` answered 401) — nothing else signs anyone out here, so each is a tab signed out by the tabs' own races. Runs of all contenders and sizes ran side by side.
 `;
 }
 
