@@ -112,7 +112,17 @@ async function openRun({ browser, outDir, serverModule, kind, n, settings }) {
       pages.push(page);
     }
     const openedAt = now();
-    return { id, kind, n, server, context, pages, startedAt, openedAt, atOpen: counters(server, kind) };
+    const atOpen = counters(server, kind);
+    // Each tab's read counters when the window opens (tab 0 has been reading while the others opened).
+    const readsAtOpen = await Promise.all(
+      pages.map((page) =>
+        page.evaluate(() => {
+          const log = globalThis.benchEndpoint.log;
+          return { reads: log.reads, noToken: log.noToken, errors: log.errors, apiOk: log.apiOk, apiFailed: log.apiFailed };
+        }),
+      ),
+    );
+    return { id, kind, n, server, context, pages, startedAt, openedAt, atOpen, readsAtOpen };
   } catch (error) {
     await context?.close();
     await server.close();
@@ -127,7 +137,7 @@ function tokenRequests(run, from, to) {
 }
 
 async function finishRun(run, { settings }) {
-  const { id, kind, n, server, context, pages, startedAt, openedAt, atOpen } = run;
+  const { id, kind, n, server, context, pages, startedAt, openedAt, atOpen, readsAtOpen } = run;
   const contender = ENDPOINT_CONTENDERS[kind];
   try {
     // The window: every tab reading for `lifetimes` lifetimes.
@@ -177,6 +187,8 @@ async function finishRun(run, { settings }) {
     const cycles = [...minted].filter((token) => read.has(token)).length;
     const inWindow = (at) => at !== null && at >= openedAt && at <= windowEnd;
     const tabLogs = logs.filter(Boolean);
+    // Reads in the window only: each tab's counters at the window's end less those at its start.
+    const windowSum = (field) => logs.reduce((sum, log, i) => (log ? sum + log[field] - (readsAtOpen[i]?.[field] ?? 0) : sum), 0);
 
     // Wake-up figures.
     const wakeRequests = tokenRequests(run, wakeFrom, wakeEnd);
@@ -214,11 +226,11 @@ async function finishRun(run, { settings }) {
       /** Seconds into the window of the first answer `refresh_reused`, or null. */
       firstReuseAfterS: ((first) => (first ? (first.at - openedAt) / 1000 : null))(windowRequests.find((e) => e.code === 'refresh_reused')),
       tabsSignedOutInWindow: tabLogs.filter((log) => inWindow(log.signedOutAt)).length,
-      reads: tabLogs.reduce((sum, log) => sum + log.reads, 0),
-      readsWithoutToken: tabLogs.reduce((sum, log) => sum + log.noToken, 0),
-      failedReads: tabLogs.reduce((sum, log) => sum + log.errors, 0),
-      apiOk: tabLogs.reduce((sum, log) => sum + log.apiOk, 0),
-      apiFailed: tabLogs.reduce((sum, log) => sum + log.apiFailed, 0),
+      reads: windowSum('reads'),
+      readsWithoutToken: windowSum('noToken'),
+      failedReads: windowSum('errors'),
+      apiOk: windowSum('apiOk'),
+      apiFailed: windowSum('apiFailed'),
       tabsReported: tabLogs.length,
       wake: {
         clockAdvancedS: clockAdvancedMs / 1000,
