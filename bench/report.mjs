@@ -5,6 +5,7 @@
  */
 import { CONTENDERS } from './lib/tabs.mjs';
 import { oidcSummaryRow, renderOidcSection } from './oidc/report.mjs';
+import { endpointExplanation, endpointSummaryRow, renderEndpointSection } from './endpoint/report.mjs';
 
 const KB = 1024;
 
@@ -122,6 +123,7 @@ function summary(r, c) {
     ['Worker, min+gzip', `≤ ${kb(size?.worker.budget)}`, ...same(kb(size?.worker.gzip)), verdict(c.worker.ok)],
     ['Real peer @supabase/auth-js at 200 s and at the tabtoken lifetime', 'both reported', ...names.map((name) => (name === 'chromium' ? (r.mintsLong ? 'both (sections 1a and 1b)' : `only at ${r.settings.lifetimeS} s: ${r.mode} mode cannot fit 3 × 200 s`) : '—')), r.mintsLong ? '**met**' : '**not run in quick mode**'],
     ((row) => [row[0], row[1], ...names.map((name) => (name === 'chromium' ? row[2] : '—')), row[3]])(oidcSummaryRow(r.oidc)),
+    ((row) => [row[0], row[1], ...names.map((name) => (name === 'chromium' ? row[2] : '—')), row[3]])(endpointSummaryRow(r.endpoint)),
   ];
   const note = skipped.length ? `\n\nNot measured in this run: ${skipped.map((name) => `${engineLabel(r, name)} (${r.engines[name].skipped})`).join('; ')}.` : '';
   return table(['Budget (SPEC 10)', 'Limit', ...names.map((name) => engineLabel(r, name)), 'Verdict'], rows) + note;
@@ -295,6 +297,8 @@ function explanations(r, c) {
   if (c.worker.ok === false) out.push(`- **Worker size.** ${kb(r.size.worker.gzip)} against ${kb(r.size.worker.budget)}.`);
   if (!r.mintsLong) out.push(`- **Peer at 200 s.** Not run in ${r.mode} mode: three 200 s lifetimes take 10 minutes. \`npm run bench\` (full mode) runs it on a second origin alongside the rest.`);
   if (!r.oidc?.phases?.length) out.push('- **OpenID Connect.** Not measured in this run: `npm run bench` (or `-- --oidc-only`) runs tabtoken and oidc-client-ts against the OpenID provider.');
+  const endpoint = endpointExplanation(r.endpoint);
+  if (endpoint) out.push(endpoint);
   return out.join('\n');
 }
 
@@ -385,6 +389,7 @@ ${r.memory ? memorySection(r) : 'Not measured.'}
 How it was measured (while the runs of section 1 were counting${r.quietAlongsideMints ? ', beside sections 2–4' : ''}: heap sizes do not depend on timing, and it keeps the run short): per contender, a first tab and ${r.settings.memoryExtraTabs} more, each a page of its own (its own renderer process, so its own V8 heap); each page garbage-collected and its used JS heap read over the DevTools protocol (\`HeapProfiler.collectGarbage\`, \`Runtime.getHeapUsage\`). "Over an empty page" subtracts the heap of a bench page that loads no contender (${r.memory?.[0] ? kb(r.memory[0].blankPageBytes) : '—'}). The SharedWorker's heap is read the same way through the browser's DevTools session; it is paid once, not per tab.
 `);
   parts.push(renderOidcSection(r.oidc));
+  parts.push(renderEndpointSection(r.endpoint));
   if (r.soak) {
     const scalars = Object.entries(r.soak).filter(([, value]) => typeof value !== 'object' || value === null);
     const nested = Object.fromEntries(Object.entries(r.soak).filter(([, value]) => typeof value === 'object' && value !== null));

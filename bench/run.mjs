@@ -20,8 +20,10 @@
  * - `--soak`: also calls `runSoak()` from bench/soak.mjs when that file exists.
  * - `--oidc-only`: runs only the OpenID Connect benchmark (section 7, `bench/oidc/`) in the mode
  *   given, and puts it into the last run's bench/results.json and BENCHMARKS.md, keeping the rest.
- * Every run ends with the OpenID Connect benchmark (section 7): the OIDC peer against the real
- * provider, after everything else, so it does not load the timed parts.
+ * - `--endpoint-only`: the same for the token-endpoint benchmark (section 8, `bench/endpoint/`).
+ * Every run ends with the OpenID Connect benchmark (section 7) and then the token-endpoint
+ * benchmark (section 8): the peers against real servers, after everything else, so they do not
+ * load the timed parts.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,6 +36,7 @@ import { measureMemory } from './measure/memory.mjs';
 import { measureMints } from './measure/mints.mjs';
 import { measureNewTab } from './measure/newTab.mjs';
 import { measureOidcPeers } from './oidc/measure.mjs';
+import { measureEndpointPeers } from './endpoint/measure.mjs';
 import { buildPages, startServer } from './lib/server.mjs';
 import { openEngineTab } from './lib/engineTabs.mjs';
 import { runId } from './lib/tabs.mjs';
@@ -42,10 +45,14 @@ import { renderReport } from './report.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = new Set(process.argv.slice(2));
 for (const arg of args) {
-  if (!['--quick', '--soak', '--oidc-only'].includes(arg)) {
-    console.error(`bench: unknown flag ${arg}; use --quick, --soak and/or --oidc-only`);
+  if (!['--quick', '--soak', '--oidc-only', '--endpoint-only'].includes(arg)) {
+    console.error(`bench: unknown flag ${arg}; use --quick, --soak and/or one of --oidc-only, --endpoint-only`);
     process.exit(2);
   }
+}
+if (args.has('--oidc-only') && args.has('--endpoint-only')) {
+  console.error('bench: --oidc-only and --endpoint-only exclude each other');
+  process.exit(2);
 }
 const mode = args.has('--quick') ? 'quick' : 'full';
 
@@ -139,22 +146,33 @@ async function runOidc(browser) {
   return { ...oidc, date, durationS: (Date.now() - t) / 1000, load: { start, end: loadavg() } };
 }
 
-async function mainOidcOnly() {
+/** Section 8 in the given browser, with the date, mode and machine load it ran under. */
+async function runEndpoint(browser) {
+  const start = loadavg();
+  const date = new Date().toISOString();
+  const t = Date.now();
+  log("the app's own token endpoint (section 8)");
+  const endpoint = await measureEndpointPeers({ browser, mode, log });
+  return { ...endpoint, date, durationS: (Date.now() - t) / 1000, load: { start, end: loadavg() }, machine: machine(browser.version()) };
+}
+
+/** Runs one section (`key` of the results) alone and puts it into the last run's results and report. */
+async function mainOnly(key, what, runSection) {
   const path = new URL('./results.json', import.meta.url);
-  if (!existsSync(path)) throw new Error('bench/results.json is missing: run `npm run bench` once before `--oidc-only`');
+  if (!existsSync(path)) throw new Error(`bench/results.json is missing: run \`npm run bench\` once before \`--${key}-only\``);
   const results = JSON.parse(readFileSync(path, 'utf8'));
   const { runnerImport } = await import('vite');
   const { module: launch } = await runnerImport(fileURLToPath(new URL('../dev/browsers/chromium.ts', import.meta.url)));
   const browser = await chromium.launch(launch.chromiumLaunchOptions());
   try {
-    log(`mode ${mode}, OpenID Connect only; Chromium ${browser.version()}`);
-    results.oidc = await runOidc(browser);
+    log(`mode ${mode}, ${what} only; Chromium ${browser.version()}`);
+    results[key] = await runSection(browser);
   } finally {
     await browser.close();
   }
   writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(`${root}/BENCHMARKS.md`, renderReport(results));
-  log(`done: section 7 of BENCHMARKS.md and bench/results.json rewritten, the rest kept from ${results.date}`);
+  log(`done: the ${what} section of BENCHMARKS.md and bench/results.json rewritten, the rest kept from ${results.date}`);
 }
 
 async function main() {
@@ -265,6 +283,9 @@ async function main() {
     const tOidc = phase('OpenID Connect');
     results.oidc = await runOidc(browser);
     results.phases.oidcS = (Date.now() - tOidc) / 1000;
+    const tEndpoint = phase('token endpoint');
+    results.endpoint = await runEndpoint(browser);
+    results.phases.endpointS = (Date.now() - tEndpoint) / 1000;
   } finally {
     await browser?.close();
     for (const server of servers) await server.close();
@@ -291,7 +312,8 @@ async function main() {
   log(`done in ${results.durationS.toFixed(0)} s: BENCHMARKS.md and bench/results.json written`);
 }
 
-(args.has('--oidc-only') ? mainOidcOnly() : main()).catch((error) => {
+const entry = args.has('--oidc-only') ? mainOnly('oidc', 'OpenID Connect', runOidc) : args.has('--endpoint-only') ? mainOnly('endpoint', 'token endpoint', runEndpoint) : main();
+entry.catch((error) => {
   console.error(error);
   process.exit(1);
 });
