@@ -1,6 +1,6 @@
 /**
  * `tokens.fetch`: `fetch` with the token for the page's own origin and the `fetchOrigins` list only
- * (never to any other origin), and one retry with a freshly minted token on a 401. A DPoP-bound
+ * (never to any other origin), and one retry with a newer token on a 401. A DPoP-bound
  * token (OpenID Connect, SPEC 11) goes as `Authorization: DPoP <token>` with a proof the engine
  * signs for this one request; a resource server's `use_dpop_nonce` is answered once with its nonce.
  */
@@ -9,6 +9,8 @@ import type { GetTokenOptions, ProofRequest } from '../protocol/types.ts';
 /** What the helper needs of the manager. */
 export interface TokenSource {
   getToken(options?: GetTokenOptions): Promise<string | null>;
+  /** The cached token when it is usable now, else null (`peekToken`). */
+  peekToken(): string | null;
   /** Whether `token` is DPoP-bound (its snapshot entry says so). */
   isDpop(token: string): boolean;
   /** A proof signed by the engine with the grant's key. */
@@ -33,8 +35,9 @@ export async function authorizedFetch(source: TokenSource, fetchOrigins: readonl
   const replayable = mayReplay(init, request);
   const spares = replayable ? [request.clone(), request.clone()] : [];
 
+  let sent: string | null = null;
   const send = async (req: Request, options?: GetTokenOptions, nonce: string | null = null): Promise<Response> => {
-    const token = await source.getToken(options);
+    const token = (sent = await source.getToken(options));
     const headers = new Headers(req.headers);
     if (token !== null && source.isDpop(token)) {
       headers.set('Authorization', `DPoP ${token}`);
@@ -48,8 +51,15 @@ export async function authorizedFetch(source: TokenSource, fetchOrigins: readonl
   let response = await send(request);
   const nonce = nonceAsked(response);
   if (nonce !== null && spares[0]) response = await send(spares[0], undefined, nonce);
-  // A 401 from the app's own server means "this token was not accepted": one retry with a new
-  // token, never a sign-out (only the token origin decides that).
+  // A 401 from the app's own server means "this token was not accepted": one retry with a newer
+  // token, never a sign-out (only the token origin decides that). Newer is the cached one when it
+  // has changed meanwhile — when every tab meets a 401 at once (a laptop waking), the first tab's
+  // mint serves the others — else a new one (shared with any mint in flight):
+  //
+  //   tab A  ─ GET /api ─ 401 ─ getToken({ skipCache }) ─ mint ─ T2 ─ GET /api ─ 200
+  //   tab B  ─ GET /api ────────────────── 401 ─ T2 cached, not T1 ─ GET /api ─ 200   (no second mint)
   if (response.status !== 401 || !spares[1]) return response;
-  return send(spares[1], { skipCache: true }, nonceAsked(response));
+  const refused = sent;
+  const cached = source.peekToken();
+  return send(spares[1], cached !== null && cached !== refused ? undefined : { skipCache: true }, nonceAsked(response));
 }

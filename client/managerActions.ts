@@ -22,7 +22,7 @@ export interface ManagerCore {
   /** The tab's copy of the engine's snapshot. */
   mirror: SnapshotMirror;
   /** The manager's token path (`getToken`, `getSnapshot`). */
-  tokens: Pick<TokenManager, 'getToken' | 'getSnapshot'>;
+  tokens: Pick<TokenManager, 'getToken' | 'peekToken' | 'getSnapshot'>;
   reads: { hits: number; misses: number };
 }
 
@@ -92,7 +92,7 @@ export async function stats(m: ManagerCore): Promise<Stats> {
 
 function fetchWithToken(m: ManagerCore, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   const isDpop = (token: string) => Object.values(m.tokens.getSnapshot().tokens).some((e) => e.jwt === token && e.scheme === 'DPoP');
-  return authorizedFetch({ getToken: (options) => m.tokens.getToken(options), isDpop, proof: (request) => m.call('proof', request) }, m.fetchOrigins, input, init);
+  return authorizedFetch({ getToken: (options) => m.tokens.getToken(options), peekToken: () => m.tokens.peekToken(), isDpop, proof: (request) => m.call('proof', request) }, m.fetchOrigins, input, init);
 }
 
 /** Has the engine make an authorization request, then sends this tab to the provider. */
