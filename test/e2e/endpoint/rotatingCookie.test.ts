@@ -7,7 +7,7 @@
  */
 import type { Page } from 'playwright-core';
 import { describe } from 'vitest';
-import { appStats, devOriginOptions, endpointTest, LIFETIME_S, logInThrough, noReads, origin, readWhile, settle, signedInTabs, sleep, waitStatus } from './support.ts';
+import { appStats, devOriginOptions, endpointTest, LIFETIME_S, logInThrough, noReads, openTab, origin, readWhile, settle, signedInTabs, sleep, waitFor, waitStatus } from './support.ts';
 
 const it = endpointTest();
 
@@ -122,6 +122,29 @@ describe('the app’s own token endpoint: a rotating refresh cookie, no reuse in
     expect(session).not.toBe(oldSession);
     for (const page of pages) expect(await page.evaluate(() => drillTab().manager.getSnapshot())).toMatchObject({ status: 'ok', sessionId: session, claims: { sub: 'bob' } });
     expect(await appStats(h.base)).toMatchObject({ families: 2, revoked: 1, reuses: 0 });
+  });
+
+  it('two workers of one app at once (a deploy changed the worker’s URL) take turns at the endpoint under the grant lock: neither presents a cookie the other rotated away', async ({ h, context, expect }) => {
+    await origin(h.base, '/__origin/config', { tokenLifetimeSeconds: LIFETIME_S });
+    // One SharedWorker per script URL: the same options under two URLs are two engines with one worker key.
+    const [oldTab] = await signedInTabs(context, h.base, devOriginOptions('rot-deploy', { workerUrl: '/worker/sharedWorker.ts' }), 1);
+    const opened = (await appStats(h.base)).tokens;
+    const newTab = await openTab(context, h.base, devOriginOptions('rot-deploy', { workerUrl: '/test/browser/fixtures/closableWorker.ts' }));
+    await waitStatus(newTab, 'ok'); // from the token the other worker stored
+    for (const tab of [oldTab!, newTab]) expect((await tab.evaluate(() => drillTab().manager.stats())).tabs).toBe(1);
+    // A worker that starts from a stored session re-checks it at its first poll: here, one call.
+    await waitFor(async () => (await appStats(h.base)).tokens > opened, 5000, 'the new worker’s re-check');
+    const before = await appStats(h.base);
+
+    // Both ask at once; each answer is held a while after the origin rotated, so the calls would overlap.
+    h.hold.arm('/app/session/token', 1500, 2);
+    const [a, b] = await Promise.all([oldTab!, newTab].map((tab) => tab.evaluate(() => drillTab().manager.getToken({ skipCache: true }))));
+    expect(a).toBeTypeOf('string');
+    expect(b).toBeTypeOf('string');
+    expect(a).not.toBe(b);
+    const after = await appStats(h.base);
+    expect(after.tokens - before.tokens).toBe(2);
+    expect(after).toMatchObject({ reuses: 0, revoked: 0 });
   });
 
   it('with the token route down, every tab serves its token until the real expiry and says degraded, then ok once the route is back', async ({ h, context, expect }) => {
