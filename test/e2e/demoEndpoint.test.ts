@@ -67,6 +67,7 @@ describe('the demo against the app’s own token endpoint', () => {
     // The sign-in page: the app's own form, then tokens.sync(), then back here signed in.
     await first.click('#sign-in');
     await first.waitForURL(`${base}/sign-in.html?origin=endpoint`);
+    expect(await first.locator('#better-auth-form').isHidden()).toBe(true); // the other origin's form
     await first.fill('#app-form input[name=user_id]', 'alice');
     await Promise.all([first.waitForURL(home, { timeout: 15_000 }), first.click('#app-form button[type=submit]')]);
     await waitStatus(first, 'ok');
