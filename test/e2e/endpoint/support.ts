@@ -58,7 +58,9 @@ function answerHold(): { hold: AnswerHold; plugin: Plugin } {
   let armed: { path: string; ms: number; count: number } | null = null;
   const counts = { held: 0, lost: 0 };
   const hold: AnswerHold = {
-    arm: (path, ms, count = 1) => void (armed = { path, ms, count }),
+    arm(path, ms, count = 1) {
+      armed = { path, ms, count };
+    },
     get held() {
       return counts.held;
     },
@@ -85,7 +87,9 @@ function answerHold(): { hold: AnswerHold; plugin: Plugin } {
         // A 'close' before the answer is sent means the client closed the connection (a request whose
         // body was read is destroyed by Node at once, so `req.destroyed` says nothing).
         let closed = false;
-        res.once('close', () => void (closed = true));
+        res.once('close', () => {
+          closed = true;
+        });
         const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
         res.end = ((chunk?: unknown) => {
           setTimeout(() => {
@@ -287,8 +291,10 @@ export async function settle(pages: Page[], reads: Reads, count: () => Promise<n
     await readRound(pages, last);
     const after = await count();
     if (before !== after) continue;
-    last.perTab.forEach((tokens, i) => tokens.forEach((t) => reads.perTab[i]!.add(t)));
-    last.seen.forEach((t) => reads.seen.add(t));
+    last.perTab.forEach((tokens, i) => {
+      for (const t of tokens) reads.perTab[i]!.add(t);
+    });
+    for (const t of last.seen) reads.seen.add(t);
     reads.failures.push(...last.failures);
     return after;
   }
