@@ -1,9 +1,11 @@
 /**
  * The demo: one tab's view of tabtoken, and a picture of all of them, against the token origin the
- * address chose — the Clerk-shaped development origin, or the OpenID provider (`?origin=oidc`).
- * Everything about tokens comes from the public `tabtoken` entry; the tab strip and the chart's
- * tabs and reads come from the demo's own BroadcastChannel; the mints come from the origin's own
- * record (the development origin's mint log, or the provider's token answers).
+ * address chose — the Clerk-shaped development origin, the OpenID provider (`?origin=oidc`), the
+ * app's own token endpoint with a rotating refresh cookie (`?origin=endpoint`) or better-auth
+ * (`?origin=better-auth`). Everything about tokens comes from the public `tabtoken` entry; the tab
+ * strip and the chart's tabs and reads come from the demo's own BroadcastChannel; the mints come
+ * from the server's own record (the development origin's mint log, the provider's token answers,
+ * or the token route's answers as the demo's server saw them).
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { TokenError, type GetTokenOptions, type Snapshot } from 'tabtoken';
@@ -12,10 +14,11 @@ import { ActivityHistory } from './ActivityHistory.ts';
 import type { ActivitySource } from './activitySource.ts';
 import { DemoChannel } from './DemoChannel.ts';
 import { createDemoManager } from './demoManager.ts';
+import { EndpointActivity } from './endpointActivity.ts';
 import { DEMO_CHANNEL, HISTORY_WINDOW_MS, MAX_SAMPLES, type TabReport } from './demoMessages.ts';
 import { ClerkActivity } from './originActivity.ts';
 import { type OriginWindow } from './activitySource.ts';
-import { chosenOrigin, ORIGIN_TEXTS, renderOriginSwitch } from './originChoice.ts';
+import { chosenOrigin, isEndpointKind, ORIGIN_TEXTS, renderOriginSwitch } from './originChoice.ts';
 import { ProviderActivity } from './providerActivity.ts';
 import { TabRoster } from './TabRoster.ts';
 import { loadTabMemory, saveTabMemory } from './tabMemory.ts';
@@ -44,7 +47,7 @@ const { tokens, oidc } = await createDemoManager(kind).catch((error: unknown) =>
   $('status').textContent = 'no manager';
   throw error;
 });
-const source: ActivitySource = kind === 'oidc' ? new ProviderActivity() : new ClerkActivity();
+const source: ActivitySource = kind === 'oidc' ? new ProviderActivity() : isEndpointKind(kind) ? new EndpointActivity(kind) : new ClerkActivity();
 // The lifetime the origin's newest answer gave, for tokens that do not carry theirs (opaque ones).
 let answeredLifetimeS: number | null = null;
 const lifetimeOf = (token: string): number | null => lifetimeSeconds(token) ?? answeredLifetimeS;
@@ -57,8 +60,8 @@ function shortId(): string {
   return Array.from(bytes, (b) => (b % 36).toString(36)).join('');
 }
 
-// Each origin has its own tab memory and its own demo channel: the two modes never mix their tabs.
-const scope = kind === 'oidc' ? 'oidc' : '';
+// Each origin has its own tab memory and its own demo channel: the modes never mix their tabs.
+const scope = kind === 'clerk' ? '' : kind;
 const memory = loadTabMemory(scope);
 const tabId = memory?.id ?? shortId();
 const loadedAt = memory?.since ?? Date.now();
@@ -124,7 +127,7 @@ function sample(): void {
   });
 }
 
-const chart = new ActivityChart($('chart-mints'), $('chart-tabs'), { unit: kind === 'oidc' ? 'refreshes' : 'mints' });
+const chart = new ActivityChart($('chart-mints'), $('chart-tabs'), { unit: kind === 'clerk' ? 'mints' : 'refreshes' });
 let drawQueued = false;
 /** Draws on the next frame, so a burst of reports is one redraw; a hidden tab draws nothing until seen. */
 function scheduleDraw(): void {
@@ -140,7 +143,7 @@ function scheduleDraw(): void {
 
 const channel = new DemoChannel({ roster, history, report: myReport, onChange: scheduleDraw, name: scope ? `${DEMO_CHANNEL}:${scope}` : DEMO_CHANNEL });
 
-/** OpenID Connect: the ID token's claims (the access token may be opaque). Clerk: the default token, decoded. */
+/** OpenID Connect: the ID token's claims (the access token may be opaque). Clerk and the app's own endpoints: the token, decoded. */
 function claimsText(snapshot: Snapshot, token: string | null): string {
   if (snapshot.status === 'signed-out') return 'signed out — sign in to see a token';
   if (oidc) return snapshot.claims ? `ID token claims (snapshot.claims)\n${JSON.stringify(snapshot.claims, null, 2)}` : 'no ID token yet';
@@ -241,6 +244,11 @@ void tick();
 void pollOrigin();
 
 $('sign-in').addEventListener('click', async () => {
+  if (isEndpointKind(kind)) {
+    // The app's own sign-in page, which comes back here once every tab is signed in.
+    location.assign(`/sign-in.html?origin=${kind}`);
+    return;
+  }
   if (oidc) {
     // To the provider's login page; the redirect page brings this tab back to this very address.
     await tokens.signIn({ returnTo: location.pathname + location.search }).catch((error: unknown) => log('error', describeError(error)));
@@ -269,7 +277,7 @@ for (const input of outageInputs) {
     outagePending = true;
     try {
       await source.setOutage(mode);
-      log('status', `${oidc ? 'provider' : 'origin'} outage → ${mode}`);
+      log('status', `${texts.outageLegend.toLowerCase()} → ${mode}`);
     } catch (error) {
       log('error', describeError(error));
     } finally {
@@ -295,18 +303,25 @@ $<HTMLFormElement>('custom').addEventListener('submit', async (event) => {
   }
 });
 
-// The options of a Clerk token have no OpenID Connect counterpart (one access token per grant):
-// that mode tries the provider's DPoP-only API instead.
-$('options-card').hidden = oidc !== null;
-$('resource-card').hidden = oidc === null;
+// The options of a Clerk token have no counterpart elsewhere (one token per grant or endpoint):
+// OpenID Connect tries the provider's DPoP-only API instead, the app's own endpoint its own API.
+const resourceUrl = oidc ? oidc.resourceUrl : kind === 'endpoint' ? '/app/api/me' : null;
+$('options-card').hidden = kind !== 'clerk';
+$('resource-card').hidden = oidc === null && resourceUrl === null;
+if (kind === 'endpoint') {
+  $('resource-title').textContent = "Call the app's API";
+  $('resource-note').textContent =
+    "GET /app/api/me with tokens.fetch: the token goes as Bearer. The API refuses a token its own clock finds expired (as after a laptop sleeps); tokens.fetch then retries once with a new one — never a refresh call of the tab's own.";
+  $('call-resource').textContent = "tokens.fetch('/app/api/me')";
+}
 $('call-resource').addEventListener('click', async () => {
   const out = $('resource-result');
-  if (!oidc?.resourceUrl) {
+  if (!resourceUrl) {
     out.textContent = 'the demo server runs no resource server';
     return;
   }
   try {
-    const res = await tokens.fetch(oidc.resourceUrl);
+    const res = await tokens.fetch(resourceUrl);
     const text = await res.text();
     let shown = text.slice(0, 2000);
     try {

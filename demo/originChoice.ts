@@ -1,11 +1,29 @@
 /**
- * Which token origin the page runs against, chosen by the address (`?origin=oidc`) and nothing
- * else: a reload, "Open ten tabs" and a shared link all keep it, and no storage is involved. The
- * switch in the header is two plain links, so changing origin is a navigation like any other.
+ * Which token origin the page runs against, chosen by the address (`?origin=oidc`,
+ * `?origin=endpoint`, `?origin=better-auth`) and nothing else: a reload, "Open ten tabs" and a
+ * shared link all keep it, and no storage is involved. The switch in the header is plain links, so
+ * changing origin is a navigation like any other.
  */
 
-/** The two token origins `npm start` serves. */
-export type OriginKind = 'clerk' | 'oidc';
+/**
+ * The token origins `npm start` serves: the Clerk-shaped development origin, the OpenID provider,
+ * the app's own token endpoint (the development origin's app session routes, a rotating refresh
+ * cookie) and better-auth (its `jwt` plugin, on the same origin at `/api/auth`).
+ */
+export type OriginKind = 'clerk' | 'oidc' | 'endpoint' | 'better-auth';
+
+/** The kinds that speak the `endpoint` option: signed in on the app's own sign-in page. */
+export type EndpointKind = Extract<OriginKind, 'endpoint' | 'better-auth'>;
+
+/**
+ * Whether `kind` is one of the app's own endpoints.
+ *
+ * @example
+ * isEndpointKind('better-auth') // true
+ */
+export function isEndpointKind(kind: OriginKind): kind is EndpointKind {
+  return kind === 'endpoint' || kind === 'better-auth';
+}
 
 /** How the page names each origin, and what differs in its wording between them. */
 export interface OriginTexts {
@@ -47,18 +65,41 @@ export const ORIGIN_TEXTS: Readonly<Record<OriginKind, OriginTexts>> = {
     outageNote: 'down stops the proxy in front of the provider (its grants survive): the tabs serve the cached token until it expires.',
     signOutNote: 'The provider then asks whether to end its own session too; either answer brings this tab back here, signed out like every other.',
   },
+  endpoint: {
+    name: 'Your own endpoint (rotating cookie)',
+    signIn: "Sign in (the app's own form)",
+    counter: 'token requests answered',
+    measuredLegend: 'tabtoken: POST /app/session/token answers, one mark each on the time axis',
+    refusedLegend: 'token request refused (401 signed out, 503 in an outage)',
+    outageLegend: 'Token endpoint outage',
+    outageNote: 'down answers 503 at /app/session/token: the tabs serve the cached token until it expires. The refresh cookie rotates at every call and a reused one signs the user out: only the worker calls.',
+    signOutNote: 'signOut() POSTs /app/session/logout, which revokes the refresh cookie, then every tab signs out.',
+  },
+  'better-auth': {
+    name: 'better-auth (jwt plugin)',
+    signIn: 'Sign in (email and password)',
+    counter: 'GET /api/auth/token answered',
+    measuredLegend: "tabtoken: better-auth's GET /api/auth/token answers, one mark each on the time axis",
+    refusedLegend: 'token request refused (401 signed out, 503 in an outage)',
+    outageLegend: 'better-auth outage',
+    outageNote: "down makes the demo's server answer 503 in front of GET /api/auth/token: the tabs serve the cached token until it expires.",
+    signOutNote: "signOut() POSTs better-auth's /api/auth/sign-out, which ends the session, then every tab signs out.",
+  },
 };
 
+const KINDS: readonly OriginKind[] = ['clerk', 'oidc', 'endpoint', 'better-auth'];
+
 /**
- * The origin the address asks for: `?origin=oidc` is the OpenID provider, anything else the
- * Clerk-shaped origin (the page opened bare is the demo it always was).
+ * The origin the address asks for: `?origin=oidc`, `?origin=endpoint` or `?origin=better-auth`;
+ * anything else is the Clerk-shaped origin (the page opened bare is the demo it always was).
  *
  * @example
- * chosenOrigin('?origin=oidc') // 'oidc'
- * chosenOrigin('')             // 'clerk'
+ * chosenOrigin('?origin=endpoint') // 'endpoint'
+ * chosenOrigin('')                 // 'clerk'
  */
 export function chosenOrigin(search: string): OriginKind {
-  return new URLSearchParams(search).get('origin') === 'oidc' ? 'oidc' : 'clerk';
+  const asked = new URLSearchParams(search).get('origin');
+  return KINDS.find((kind) => kind !== 'clerk' && kind === asked) ?? 'clerk';
 }
 
 /**
@@ -69,8 +110,8 @@ export function chosenOrigin(search: string): OriginKind {
  */
 export function originHref(kind: OriginKind, here: URL): string {
   const query = new URLSearchParams(here.search);
-  if (kind === 'oidc') query.set('origin', 'oidc');
-  else query.delete('origin');
+  if (kind === 'clerk') query.delete('origin');
+  else query.set('origin', kind);
   const search = query.toString();
   return `${here.pathname}${search ? `?${search}` : ''}`;
 }
@@ -82,7 +123,7 @@ export function originHref(kind: OriginKind, here: URL): string {
  * renderOriginSwitch(document.getElementById('origin-switch')!, 'oidc', new URL(location.href));
  */
 export function renderOriginSwitch(root: HTMLElement, chosen: OriginKind, here: URL): void {
-  const links = (Object.keys(ORIGIN_TEXTS) as OriginKind[]).map((kind) => {
+  const links = KINDS.map((kind) => {
     const link = document.createElement('a');
     link.href = originHref(kind, here);
     link.textContent = ORIGIN_TEXTS[kind].name;

@@ -8,9 +8,14 @@
 //   node scripts/screenshotDemo.mjs --quick    # 20 s tokens, about 1.5 minutes (to check the layout)
 //   node scripts/screenshotDemo.mjs --out /tmp/demo.png
 //   node scripts/screenshotDemo.mjs --oidc --tabs 3 --quick --out /tmp/demo-oidc.png
+//   node scripts/screenshotDemo.mjs --origin endpoint --tabs 5 --quick --out /tmp/demo-endpoint.png
+//   node scripts/screenshotDemo.mjs --origin better-auth --tabs 3 --out /tmp/demo-better-auth.png
 //
-// With --oidc the page runs against the OpenID provider (`/?origin=oidc`): the first tab signs in
-// on the provider's login page, and the outage stops the proxy in front of the provider.
+// With --oidc (or --origin oidc) the page runs against the OpenID provider (`/?origin=oidc`): the
+// first tab signs in on the provider's login page, and the outage stops the proxy in front of the
+// provider. With --origin endpoint it runs against the app's own token endpoint (the development
+// origin's rotating refresh cookie) and with --origin better-auth against better-auth: the first
+// tab signs in on the demo's sign-in page. better-auth's tokens live 60 s, --quick or not.
 //
 // Uses CHROMIUM_PATH, else /usr/bin/chromium; run `npm ci` first.
 import { resolve, dirname } from 'node:path';
@@ -24,11 +29,17 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     oidc: { type: 'boolean', default: false },
+    origin: { type: 'string', default: 'clerk' },
     tabs: { type: 'string', default: '10' },
     out: { type: 'string', default: resolve(root, 'docs/demo.png') },
   },
 });
 
+const ORIGINS = ['clerk', 'oidc', 'endpoint', 'better-auth'];
+const kind = args.oidc ? 'oidc' : args.origin;
+if (!ORIGINS.includes(kind)) throw new Error(`--origin must be one of ${ORIGINS.join(', ')}, not ${kind}`);
+// The development origin serves the Clerk-shaped routes and the app session routes alike.
+const devOrigin = kind === 'clerk' || kind === 'endpoint';
 const TABS = Number(args.tabs);
 if (!Number.isInteger(TABS) || TABS < 1 || TABS > 20) throw new Error(`--tabs must be an integer 1..20, not ${args.tabs}`);
 // The outage lasts long enough for several refused retries and a wide amber band; after it, the
@@ -54,19 +65,19 @@ try {
   await server.listen();
   const { port } = server.httpServer.address();
   const base = `http://127.0.0.1:${port}`;
-  const home = args.oidc ? `${base}/?origin=oidc` : `${base}/`;
+  const home = kind === 'clerk' ? `${base}/` : `${base}/?origin=${kind}`;
   const { chromiumLaunchOptions } = await server.ssrLoadModule(resolve(root, 'dev/browsers/chromium.ts'));
   browser = await chromium.launch(chromiumLaunchOptions());
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
   let provider = null;
-  if (args.oidc) {
+  if (kind === 'oidc') {
     // /demo/oidc-config answers once the provider runs; the plugin then hands it over.
     const res = await fetch(`${base}/demo/oidc-config`);
     if (!res.ok) throw new Error(`/demo/oidc-config answered ${res.status}`);
     provider = server.config.plugins.find((p) => p.name === 'tabtoken:oidc-provider')?.api.provider() ?? null;
     if (!provider) throw new Error('the demo server runs no OpenID provider');
     if (plan.lifetimeSeconds) provider.settings.accessTokenTtlSeconds = plan.lifetimeSeconds;
-  } else {
+  } else if (devOrigin) {
     await control(base, '/__origin/reset', {});
     if (plan.lifetimeSeconds) await control(base, '/__origin/config', { tokenLifetimeSeconds: plan.lifetimeSeconds });
   }
@@ -81,6 +92,12 @@ try {
     await first.click('#sign-in');
     await completeDevLogin(first, { issuer: provider.issuer, login: 'alice' });
     await first.waitForURL(home);
+  } else if (kind === 'endpoint' || kind === 'better-auth') {
+    // The demo's sign-in page: the app's own form, then tokens.sync(), then back.
+    await first.click('#sign-in');
+    await first.waitForURL((url) => url.pathname === '/sign-in.html');
+    const submit = kind === 'endpoint' ? '#app-form button[type=submit]' : '#better-auth-form button[value=sign-up]';
+    await Promise.all([first.waitForURL(home), first.click(submit)]);
   } else {
     await Promise.all([first.waitForURL(home), first.click('#sign-in')]);
   }
@@ -123,7 +140,7 @@ try {
   await first.evaluate(() => window.scrollTo(0, 0));
   await first.screenshot({ path: args.out });
   say(`${args.out}: ${drawn.mintMarks} mints drawn, per-tab SDK computed ${Math.round(drawn.perTabSdkMints)}, ${drawn.refusedMarks} refused, bands ${drawn.bands.map((b) => b.status).join(', ')}`);
-  if (!provider) await control(base, '/__origin/reset', {});
+  if (devOrigin) await control(base, '/__origin/reset', {});
 } finally {
   await browser?.close();
   await server.close();

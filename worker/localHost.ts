@@ -12,6 +12,7 @@ import type { BroadcastMessage, RpcEvent, RpcReply, RpcRequest } from '../protoc
 import { invoke, isOperation, type Operation, type OperationContext, type Operations } from '../protocol/operations.ts';
 import type { Engine, EngineConfig, Snapshot, TabHello, Welcome } from '../protocol/types.ts';
 import { createEngine } from './createEngine.ts';
+import { parseEngineConfig } from './engineConfig.ts';
 import { TabRegistry, checkConfig, parseHello } from './TabRegistry.ts';
 
 /** The engine in a leader tab, for its own tab and its followers. */
@@ -52,7 +53,9 @@ function isRpcRequest(data: unknown): data is Incoming {
  * @example
  * const host = startLocalHost(config, { publish: (m) => channel.postMessage(m), rpcName, onError });
  */
-export function startLocalHost(config: EngineConfig, options: LocalHostOptions): LocalHost {
+export function startLocalHost(given: EngineConfig, options: LocalHostOptions): LocalHost {
+  // Parsed as every follower's hello is, so checkConfig compares like with like (key order included).
+  const config = parseEngineConfig(given);
   const engine: Engine = createEngine(config);
   const instance = randomId();
   const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
