@@ -11,6 +11,8 @@ export interface TokenSource {
   getToken(options?: GetTokenOptions): Promise<string | null>;
   /** The cached token when it is usable now, else null (`peekToken`). */
   peekToken(): string | null;
+  /** A token newer than `refused`: the worker's cached one when it is another, else a new one (shared with any mint in flight). */
+  renew(refused: string): Promise<string | null>;
   /** Whether `token` is DPoP-bound (its snapshot entry says so). */
   isDpop(token: string): boolean;
   /** A proof signed by the engine with the grant's key. */
@@ -36,8 +38,8 @@ export async function authorizedFetch(source: TokenSource, fetchOrigins: readonl
   const spares = replayable ? [request.clone(), request.clone()] : [];
 
   let sent: string | null = null;
-  const send = async (req: Request, options?: GetTokenOptions, nonce: string | null = null): Promise<Response> => {
-    const token = (sent = await source.getToken(options));
+  const send = async (req: Request, next: () => Promise<string | null>, nonce: string | null = null): Promise<Response> => {
+    const token = (sent = await next());
     const headers = new Headers(req.headers);
     if (token !== null && source.isDpop(token)) {
       headers.set('Authorization', `DPoP ${token}`);
@@ -48,18 +50,21 @@ export async function authorizedFetch(source: TokenSource, fetchOrigins: readonl
     return fetch(new Request(req, { headers }));
   };
 
-  let response = await send(request);
+  const current = () => source.getToken();
+  let response = await send(request, current);
   const nonce = nonceAsked(response);
-  if (nonce !== null && spares[0]) response = await send(spares[0], undefined, nonce);
+  if (nonce !== null && spares[0]) response = await send(spares[0], current, nonce);
   // A 401 from the app's own server means "this token was not accepted": one retry with a newer
   // token, never a sign-out (only the token origin decides that). Newer is the cached one when it
   // has changed meanwhile — when every tab meets a 401 at once (a laptop waking), the first tab's
-  // mint serves the others — else a new one (shared with any mint in flight):
+  // mint serves the others — else a new one (shared with any mint in flight). The tab's mirror may
+  // not show the new token yet, so the worker, which has it first, is asked with the refused token:
   //
-  //   tab A  ─ GET /api ─ 401 ─ getToken({ skipCache }) ─ mint ─ T2 ─ GET /api ─ 200
-  //   tab B  ─ GET /api ────────────────── 401 ─ T2 cached, not T1 ─ GET /api ─ 200   (no second mint)
+  //   tab A  ─ GET /api ─ 401 ─ renew(T1) ─ worker: T1 cached → mint ─ T2 ─ GET /api ─ 200
+  //   tab B  ─ GET /api ─────────── 401 ─ renew(T1) ─ worker: T2 cached, not T1 → T2 ─ GET /api ─ 200
   if (response.status !== 401 || !spares[1]) return response;
   const refused = sent;
   const cached = source.peekToken();
-  return send(spares[1], cached !== null && cached !== refused ? undefined : { skipCache: true }, nonceAsked(response));
+  const newer = () => (cached !== null && cached !== refused ? Promise.resolve(cached) : refused === null ? source.getToken({ skipCache: true }) : source.renew(refused));
+  return send(spares[1], newer, nonceAsked(response));
 }

@@ -3,6 +3,7 @@
  * session, signing in by redirect (OpenID Connect), `tokens.fetch`, `stats()` — loaded on first use
  * (and ahead of it, once the manager is ready, so that a sign-out does not wait for the network).
  */
+import { MIN_LEEWAY_S } from '../protocol/constants.ts';
 import { InvalidArgumentError } from '../protocol/errors.ts';
 import type { Operation, Operations } from '../protocol/operations.ts';
 import { validateSessionId } from './options.ts';
@@ -92,7 +93,8 @@ export async function stats(m: ManagerCore): Promise<Stats> {
 
 function fetchWithToken(m: ManagerCore, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   const isDpop = (token: string) => Object.values(m.tokens.getSnapshot().tokens).some((e) => e.jwt === token && e.scheme === 'DPoP');
-  return authorizedFetch({ getToken: (options) => m.tokens.getToken(options), peekToken: () => m.tokens.peekToken(), isDpop, proof: (request) => m.call('proof', request) }, m.fetchOrigins, input, init);
+  const renew = (refused: string) => m.call('getToken', { template: null, organizationId: null, expiresInSeconds: null, skipCache: true, leewayInSeconds: MIN_LEEWAY_S, refused });
+  return authorizedFetch({ getToken: (options) => m.tokens.getToken(options), peekToken: () => m.tokens.peekToken(), renew, isDpop, proof: (request) => m.call('proof', request) }, m.fetchOrigins, input, init);
 }
 
 /** Has the engine make an authorization request, then sends this tab to the provider. */

@@ -14,6 +14,6 @@ export function requestDiscovery(d: Draft): void {
     return;
   }
   const id = d.id();
-  d.look({ owed: false, inFlight: { id, epoch: d.s.epoch, sentAt: d.now, slow: false } });
+  d.look({ owed: false, lastAt: d.now, inFlight: { id, epoch: d.s.epoch, sentAt: d.now, slow: false } });
   d.effect({ type: 'read-sessions', id });
 }

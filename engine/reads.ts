@@ -35,7 +35,9 @@ export function read(d: Draft, id: number, request: TokenRequest, deadline: numb
   const key = cacheKey(sessionId, request);
   noteRead(d, key, request);
   const entry = d.s.tokens.get(key);
-  if (entry && !request.skipCache) {
+  // A token a server refused asks for a newer one: a cached token other than it is one (it arrived
+  // after the tab sent the refused one), and only the refused one cached means a new mint.
+  if (entry && (!request.skipCache || (request.refused !== undefined && entry.jwt !== request.refused))) {
     const freshness = classify(entry.expiresAt, request.leewayInSeconds, d.now, d.s.pollIntervalMs, isFailing(d.s));
     // Stale-while-revalidate: the caller gets the stale token now; one refresh for everyone.
     if (freshness === 'stale') ensureFlight(d, key, sessionId, request, true);
@@ -57,7 +59,7 @@ export function noteRead(d: Draft, key: string, request: TokenRequest): void {
     d.s.blocked = blocked;
   }
   d.s.reads = new Map(d.s.reads).set(key, {
-    request: within ? seen.request : { ...request, skipCache: false },
+    request: within ? seen.request : { ...request, skipCache: false, refused: undefined },
     leewayS: within ? Math.max(seen.leewayS, request.leewayInSeconds) : request.leewayInSeconds,
     lastReadAt: within ? Math.max(seen.lastReadAt, d.now) : d.now,
   });

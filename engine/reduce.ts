@@ -134,7 +134,9 @@ function restore(d: Draft, stored: Restored | null): void {
   d.s.tokens = new Map(stored.entries.filter(([key]) => key.startsWith(`${sessionId}|`)));
   if (stored.lastActive) d.s.lastActive = put(d.s.lastActive, sessionId, stored.lastActive);
   d.s.session = { kind: 'active', sessionId, userId, claims: d.s.tokens.get(defaultKeyOf(sessionId))?.claims ?? null };
-  d.look({ recheck: true });
+  // Re-checked at the first tick where a look-up is cheap; the app's own endpoint is not asked (each
+  // call rotates its cookie): its next refresh says whether the session still stands.
+  d.look({ recheck: d.s.traits.pollSignedOut });
   started(d);
   ensureDefaultToken(d);
 }
@@ -143,9 +145,9 @@ function restore(d: Draft, stored: Restored | null): void {
 function visible(d: Draft): void {
   if (d.s.session.kind === 'active') return refreshDue(d);
   if (d.s.session.kind !== 'signed-out') return;
-  // An origin not polled while signed out (the app's own endpoint) is asked at most once per poll interval.
-  if (!d.s.traits.pollSignedOut && d.now - d.s.discovery.visibleAt < d.s.pollIntervalMs) return;
-  d.look({ visibleAt: d.now });
+  // An origin not polled while signed out (the app's own endpoint) is asked at most once per poll
+  // interval, counting the look-up at start (a new tab says it is visible as it connects).
+  if (!d.s.traits.pollSignedOut && d.now - d.s.discovery.lastAt < d.s.pollIntervalMs) return;
   requestDiscovery(d);
 }
 

@@ -104,8 +104,8 @@ export interface Discovery {
   readonly endsAt: { readonly epoch: number; readonly at: number } | null;
   /** `getToken` calls waiting for the session to be known. */
   readonly waiters: readonly number[];
-  /** The last look-up a visible tab asked for (an origin that is not polled while signed out). */
-  readonly visibleAt: number;
+  /** When the last look-up was sent (an origin not polled while signed out is asked at most once a poll interval). */
+  readonly lastAt: number;
 }
 
 export interface EngineState {
@@ -170,7 +170,7 @@ export function initialState(o: { storage: StorageKind; now: number; traits: Ori
     flights: new Map(),
     waiting: new Map(),
     calls: new Map(),
-    discovery: { inFlight: null, owed: false, recheck: false, endsAt: null, waiters: [], visibleAt: -Infinity },
+    discovery: { inFlight: null, owed: false, recheck: false, endsAt: null, waiters: [], lastAt: -Infinity },
     reads: new Map(),
     blocked: new Set(),
     tabs: 0,

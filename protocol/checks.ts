@@ -107,8 +107,9 @@ export function checkSessionId(value: unknown): string {
  */
 export function parseTokenRequest(value: unknown, oneToken = false): TokenRequest {
   const r = check<Fields>(value, isFields(value), 'request');
-  const { template, organizationId, expiresInSeconds, skipCache, leewayInSeconds } = r;
+  const { template, organizationId, expiresInSeconds, skipCache, leewayInSeconds, refused } = r;
   return {
+    ...(refused !== undefined && { refused: check<string>(refused, skipCache === true && typeof refused === 'string' && refused.length <= 65_536, 'refused') }),
     template: check(template, template === null || (!oneToken && matches(TEMPLATE_PATTERN, template)), 'template'),
     organizationId: check(organizationId, organizationId === null || (!oneToken && matches(ORGANIZATION_ID_PATTERN, organizationId)), 'organizationId'),
     expiresInSeconds: check(expiresInSeconds, expiresInSeconds === null || (!oneToken && between(expiresInSeconds, 1, MAX_EXPIRES_IN_SECONDS)), 'expiresInSeconds'),

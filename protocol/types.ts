@@ -220,6 +220,11 @@ export interface TokenRequest {
   skipCache: boolean;
   /** Already raised to at least 15. */
   leewayInSeconds: number;
+  /**
+   * With `skipCache`: the token a server just refused (`tokens.fetch` after a 401). A cached token
+   * other than this one is newer and is served; only this one cached means a new mint.
+   */
+  refused?: string;
 }
 
 /** A key a tab read, with the largest leeway asked for it, reported at most once per poll interval. */

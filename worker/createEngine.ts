@@ -7,13 +7,11 @@ import { systemClock } from '../protocol/clock.ts';
 import type { EngineConfig } from '../protocol/types.ts';
 import { ClerkOrigin } from '../origins/clerk/ClerkOrigin.ts';
 import { lazyOrigin } from './lazyOrigin.ts';
+import { OIDC_TRAITS } from '../origins/oidc/traits.ts';
+import { ENDPOINT_TRAITS } from '../origins/endpoint/traits.ts';
 import { IdbTokenStore } from '../storage/IdbTokenStore.ts';
 import { TokenEngine, type TokenEngineDeps } from '../engine/TokenEngine.ts';
 
-/** One access token per grant, and no other session to switch to. */
-const OIDC_TRAITS = { oneToken: true, switchable: false } as const;
-/** One token, a session that is the app's cookie: looked up only when asked, named after the token's user. */
-const ENDPOINT_TRAITS = { oneToken: true, switchable: false, pollSignedOut: false, sessionFromToken: true } as const;
 
 /** What a caller may replace; `fetch` is what the default origin uses. */
 export interface EngineOverrides extends Partial<TokenEngineDeps> {

@@ -18,6 +18,7 @@ import { grantLockName, workerKey } from '../../protocol/names.ts';
 import type { EndpointConfig, EngineConfig } from '../../protocol/types.ts';
 import type { FailureKind, MintTarget, MintedToken, OriginCounters, SessionsAnswer, TokenFacts, TokenOrigin } from '../../engine/TokenOrigin.ts';
 import { parseEndpointConfig } from './endpointConfig.ts';
+import { ENDPOINT_TRAITS } from './traits.ts';
 import { HttpClient, MAX_BODY_BYTES, parseJsonObject, type Received } from '../HttpClient.ts';
 import type { JwksVerifier } from '../JwksVerifier.ts';
 
@@ -46,7 +47,7 @@ interface Read {
  * const answer = await origin.readSessions(); // { token } after a sign-in, { token: null } before
  */
 export class EndpointOrigin implements TokenOrigin {
-  readonly traits = { oneToken: true, pollSignedOut: false, switchable: false, sessionFromToken: true } as const;
+  readonly traits = ENDPOINT_TRAITS;
   readonly #endpoint: EndpointConfig;
   readonly #config: EngineConfig;
   readonly #clock: Clock;

@@ -13,6 +13,7 @@
  *   worker A  lock ── read RT1 ── POST refresh ── store RT2 ── check the rest ── unlock
  *   worker B         (waits)                                                    lock ── read RT2 ── …
  */
+import { OIDC_TRAITS } from './traits.ts';
 import { randomId } from '../../protocol/randomId.ts';
 import { grantLockName, workerKey } from '../../protocol/names.ts';
 import type { Clock } from '../../protocol/clock.ts';
@@ -74,7 +75,7 @@ const grantGone = (why: string) => new OriginResponseError(400, [{ code: 'invali
  */
 export class OidcOrigin implements TokenOrigin {
   readonly ready: Promise<void>;
-  readonly traits = { oneToken: true, switchable: false } as const;
+  readonly traits = OIDC_TRAITS;
   readonly #oidc: OidcConfig;
   readonly #clock: Clock;
   readonly #locks: LockManager;

@@ -60,7 +60,9 @@ describe('reduce', () => {
     expect(published(synced.effects[1]!)).toHaveLength(1);
     state = run(newState({ traits }), [{ type: 'start' }, { type: 'sessions', id: 1, answer: { token: null }, freshId: 'x' }]).state;
     expect(state.status).toBe('signed-out');
-    const visible = run(state, [{ type: 'visible' }, { type: 'visible' }], 1000);
+    // The look-up at start counts: a tab that says it is visible as it connects asks nothing more.
+    expect(run(state, [{ type: 'visible' }], 1000).effects.flat().filter((e) => e.type === 'read-sessions')).toEqual([]);
+    const visible = run(state, [{ type: 'visible' }, { type: 'visible' }], 6000);
     expect(visible.effects.flat().filter((e) => e.type === 'read-sessions')).toHaveLength(1);
     expect(run(visible.state, [{ type: 'sessions', id: visible.state.seq, answer: { token: null }, freshId: 'x' }, { type: 'time' }], 20_000).effects.flat().filter((e) => e.type === 'read-sessions')).toEqual([]);
   });
@@ -97,5 +99,16 @@ describe('reduce', () => {
     state = early.state;
     const due = reduce(state, { type: 'time' }, 10_000);
     expect(due.effects).toContainEqual({ type: 'settle', id: -1, outcome: { error: expect.objectContaining({ code: 'origin_unavailable' }) } });
+  });
+
+  it('a read with a token a server refused is served the cached token when it is another, and mints only when it is the refused one', () => {
+    let { state, effects } = run(newState(), [{ type: 'use', sessionId: 's' }]);
+    const [mint] = mintsOf(effects[0]!);
+    state = reduce(state, { type: 'minted', id: mint!.id, token: token(1, 0), freshId: 'x' }, 0).state;
+    const newer = reduce(state, { type: 'read', id: -1, request: request({ skipCache: true, refused: 'jwt.0' }), deadline: 10_000 }, 0);
+    expect(newer.effects).toContainEqual({ type: 'settle', id: -1, outcome: { value: 'jwt.1' } });
+    expect(mintsOf(newer.effects)).toEqual([]);
+    const same = reduce(state, { type: 'read', id: -2, request: request({ skipCache: true, refused: 'jwt.1' }), deadline: 10_000 }, 0);
+    expect(mintsOf(same.effects)).toHaveLength(1);
   });
 });
