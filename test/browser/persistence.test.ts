@@ -3,23 +3,22 @@ import { describe, expect } from 'vitest';
 import { readStore } from './support/drills.ts';
 import { it } from './support/fixtures.ts';
 import { advanceOriginClock, control, sessionMints, signIn } from './support/origin.ts';
-import { sleep, uniqueNamespace, waitFor, type Tab, type TabSet } from './support/tabs.ts';
+import { uniqueNamespace, workerEnded, type Tab, type TabSet } from './support/tabs.ts';
 
 async function tab(tabs: TabSet, namespace: string): Promise<Tab> {
   const [t] = await tabs.open(1, { namespace });
   return t!;
 }
 
-/** Closes `open` and reopens one tab until it is served by a new worker (whose mint count starts at 0). */
+/** Closes `open`, waits until the browser has ended their worker, and opens one tab on a new worker. */
 async function restartWorker(tabs: TabSet, namespace: string, open: Tab[]): Promise<Tab> {
   for (const t of open) t.close();
-  return waitFor(async () => {
-    await sleep(100);
-    const fresh = await tab(tabs, namespace);
-    if ((await fresh.api.manager.stats()).mints === 0) return fresh;
-    fresh.close();
-    return null;
-  }, 10_000, 'a new worker');
+  await workerEnded({ namespace });
+  const fresh = await tab(tabs, namespace);
+  // A new worker's mint count starts at 0.
+  const { mints } = await fresh.api.manager.stats();
+  if (mints !== 0) throw new Error(`the reopened tab reached a worker that already minted ${mints} tokens`);
+  return fresh;
 }
 
 describe('persistence across a worker restart', () => {

@@ -14,7 +14,7 @@ import { counted } from './support/counted.ts';
 import { endAllSessions } from './support/drills.ts';
 import { it } from './support/fixtures.ts';
 import { advanceOriginClock, signIn } from './support/origin.ts';
-import { sleep, uniqueNamespace, waitFor } from './support/tabs.ts';
+import { uniqueNamespace, waitFor } from './support/tabs.ts';
 
 function manager(options: Parameters<typeof createTokenManager>[0] = {}): TokenManager {
   const tokens = createTokenManager({ namespace: uniqueNamespace('react'), ...options });
@@ -46,6 +46,30 @@ function ShowToken({ tokens, options, id = 'token' }: { tokens: TokenManager; op
       {token ?? ''}
     </p>
   );
+}
+
+/**
+ * A component the test re-renders on demand, to learn that React is done: a store's change reaches
+ * React as an update of the highest priority (useSyncExternalStore), a state set from outside an
+ * event as a default one, and React renders by priority — so once the marker shows its new value,
+ * every render a snapshot change asked for before it has happened (and its effects have run).
+ */
+function renderMarker(): { Marker: () => ReactNode; rendered(container: HTMLElement): Promise<void> } {
+  let bumps = 0;
+  let set: (n: number) => void = () => {};
+  function Marker() {
+    const [n, setN] = useState(0);
+    set = setN;
+    return <i data-id="marker" data-n={n} />;
+  }
+  return {
+    Marker,
+    async rendered(container) {
+      const n = ++bumps;
+      set(n);
+      await waitFor(() => attr(container, 'marker', 'data-n') === String(n), 5_000, 'the marker to render');
+    },
+  };
 }
 
 describe('tabtoken/react', () => {
@@ -116,13 +140,20 @@ describe('tabtoken/react', () => {
       renders.whole++;
       return <p data-id="version">{snapshot.version}</p>;
     }
+    const { Marker, rendered } = renderMarker();
     const { container } = mount(
       <>
         <StatusOnly />
         <SessionOnly />
         <Whole />
+        <Marker />
       </>,
     );
+    /** Nothing is left on its way: a round trip over the port lands any resync the mirror asked for, then React renders what it had. */
+    const settled = async () => {
+      await tokens.stats();
+      await rendered(container);
+    };
     await tokens.getToken();
     await waitFor(() => text(container, 'version') === String(tokens.getSnapshot().version), 5_000, 'the snapshot to render');
     expect(text(container, 'status')).toBe('ok');
@@ -136,14 +167,14 @@ describe('tabtoken/react', () => {
       expect(tokens.getSnapshot().version).toBeGreaterThan(version);
       await waitFor(() => text(container, 'version') === String(tokens.getSnapshot().version), 5_000, 'the new snapshot to render');
     }
-    await sleep(100);
+    await settled();
     expect(renders.whole).toBeGreaterThanOrEqual(before.whole + 2);
     expect(renders.status).toBe(before.status);
     expect(renders.session).toBe(before.session);
     // The status changes: that selector renders once more.
     await tokens.signOut();
     await waitFor(() => text(container, 'status') === 'signed-out', 5_000, 'the sign-out to render');
-    await sleep(100);
+    await settled();
     expect(renders.status).toBe(before.status + 1);
   });
 
@@ -181,11 +212,11 @@ describe('tabtoken/react', () => {
 
     // Re-rendering with a new literal of the same options restarts nothing.
     const { subscribed, reads } = counts;
-    for (let i = 0; i < 5; i++) {
+    // Five re-renders, each on its own: the next one only once the last has shown.
+    for (let n = 1; n <= 5; n++) {
       rerender();
-      await sleep(20);
+      await waitFor(() => container.querySelector(`[data-n="${n}"]`), 2_000, `re-render ${n} of five`);
     }
-    await waitFor(() => container.querySelector('[data-n="5"]'), 2_000, 'five re-renders');
     expect(counts.subscribed).toBe(subscribed);
     expect(counts.reads).toBe(reads);
     expect(text(container, 'templated')).toBe(api);

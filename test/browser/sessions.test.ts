@@ -7,7 +7,7 @@ import { decodeJwt } from 'jose';
 import { describe, expect } from 'vitest';
 import { it } from './support/fixtures.ts';
 import { signIn, stats } from './support/origin.ts';
-import { sleep, uniqueNamespace, waitFor } from './support/tabs.ts';
+import { quietFor, uniqueNamespace, waitFor, workerEnded } from './support/tabs.ts';
 
 /** A sign-in the app makes itself, with its own form: the origin answers the session and its user. */
 async function appSignIn(identifier: string): Promise<{ sessionId: string; userId: string }> {
@@ -49,7 +49,15 @@ describe('sessions the app changes', () => {
     const error = await list[0]!.api.manager.setActiveSession('sess_doesnotexist').then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(list[0]!.api.InvalidArgumentError);
     expect(String((error as Error).message)).toContain('sess_doesnotexist');
-    await sleep(300);
+    // Everything the worker said about the refused id has reached every tab. On the channel: a
+    // token of another key, minted now, is broadcast after it, and a channel delivers in order, so
+    // a mirror at that token's version has applied all of it. On the ports: one round trip each,
+    // answered after any resync those messages made the tab ask for (a failure the worker reported
+    // while refusing went out before the refusal's answer, long before this).
+    await list[0]!.api.manager.getToken({ template: 'api' });
+    const marker = list[0]!.api.manager.getSnapshot().version;
+    await waitFor(() => list.every((t) => t.api.manager.getSnapshot().version >= marker), 2000, 'every tab to apply the marker token');
+    await Promise.all(list.map((t) => t.api.manager.stats()));
     list.forEach((t, i) => {
       const now = t.api.manager.getSnapshot();
       expect([now.status, now.sessionId, now.userId]).toEqual([snapshots[i]!.status, sessionId, snapshots[i]!.userId]);
@@ -78,7 +86,7 @@ describe('sessions the app changes', () => {
     expect(Object.isFrozen(snapshot.claims)).toBe(true);
     tab!.close();
 
-    await sleep(300); // the worker notices the tab closed and ends with it
+    await workerEnded({ namespace }); // the worker notices the tab closed and ends with it
     const before = (await stats()).requests;
     const [again] = await tabs.open(1, { namespace });
     expect(again!.api.manager.getSnapshot()).toMatchObject({ sessionId, userId, claims: decodeJwt(jwt as string) });
@@ -92,7 +100,10 @@ describe('sessions the app changes', () => {
     await tab!.api.manager.getToken();
     const error = await tab!.api.manager.getToken({ template: 'nope' }).then(() => null, (e: unknown) => e);
     expect(error).toMatchObject({ code: 'origin_response', status: 404 });
-    await sleep(300);
+    // Had the worker also reported this failure to the tab (on the callback port of its hello), it
+    // would have sent it while answering the call: a round trip over the tab's port begun after
+    // that answer comes back after it.
+    await tab!.api.manager.stats();
     expect(tab!.api.events.filter((e) => e.type === 'error')).toEqual([]);
 
     // Nobody awaits a peekToken's mint: its failure is the error event's.
@@ -103,7 +114,8 @@ describe('sessions the app changes', () => {
   it('ready’s rejection is not an error event', async ({ tabs }) => {
     const tab = await tabs.openUnready({ namespace: uniqueNamespace('ready-reject'), mode: 'shared', workerUrl: '/nowhere/worker.js' });
     await expect(tab.api.manager.ready).rejects.toMatchObject({ code: 'connection' });
-    await sleep(100);
+    // No worker started, so no round trip can mark the moment a late event would have come by.
+    await quietFor(100, 'an error event after ready rejected', () => tab.api.events.some((e) => e.type === 'error'));
     expect(tab.api.events.filter((e) => e.type === 'error')).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect } from 'vitest';
 import { readStore } from './support/drills.ts';
 import { it } from './support/fixtures.ts';
 import { advanceOriginClock, control, sessionMints, signIn, stats, totalRequests } from './support/origin.ts';
-import { readAll, repeatUntil, sleep, uniqueNamespace, waitFor } from './support/tabs.ts';
+import { readAll, repeatUntil, uniqueNamespace, waitFor } from './support/tabs.ts';
 
 describe('shared mode, several tabs', () => {
   it('ten tabs reading continuously through two refresh cycles cost one mint per cycle', async ({ tabs }) => {
@@ -75,7 +75,13 @@ describe('shared mode, several tabs', () => {
     const [tab] = await tabs.open(1, { namespace }, { count: true });
     const manager = tab!.api.manager;
     await manager.getToken();
-    await sleep(50);
+    // The tab's posts have come to rest (the first read's report to the worker, if it made one, is
+    // out): a round trip to the worker in which the tab posted nothing but the call itself.
+    await waitFor(async () => {
+      const posted = tab!.api.posted.port;
+      await manager.stats();
+      return tab!.api.posted.port === posted + 1;
+    }, 5000, 'the tab’s posts to come to rest');
     const before = { ...tab!.api.posted };
     for (let i = 0; i < 10_000; i++) {
       await manager.getToken();
@@ -153,7 +159,9 @@ describe('shared mode, several tabs', () => {
     const error = await first.ready.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(tab!.api.ConnectionError);
     expect(String((error as Error).message)).toContain('closed');
-    await sleep(300);
+    // `ready` is the promise of the whole start (connect()): rejected, the start has run its
+    // course — the fallback decided, any wait on the worker's lock asked for — so what follows
+    // is what the closed manager left.
     // Closed while connecting is not a worker that failed: no fall back to a local-mode engine.
     expect(first.getSnapshot().mode).toBe('shared');
     const locks = await tab!.frame.contentWindow!.navigator.locks.query();

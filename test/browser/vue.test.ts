@@ -6,12 +6,12 @@
 import { decodeJwt } from 'jose';
 import { createTokenManager, type TokenManager } from 'tabtoken';
 import { describe, expect, onTestFinished } from 'vitest';
-import { createApp, effectScope, h, isReadonly, isRef, ref, type EffectScope } from 'vue';
+import { createApp, effectScope, h, isReadonly, isRef, nextTick, ref, type EffectScope } from 'vue';
 import { useToken, useTokenSnapshot } from '../../bindings/vue.ts';
 import { counted, type Counts } from './support/counted.ts';
 import { it } from './support/fixtures.ts';
 import { advanceOriginClock, signIn } from './support/origin.ts';
-import { sleep, uniqueNamespace, waitFor } from './support/tabs.ts';
+import { uniqueNamespace, waitFor } from './support/tabs.ts';
 
 async function signedInManager(): Promise<{ tokens: TokenManager; manager: TokenManager; counts: Counts }> {
   await signIn();
@@ -89,7 +89,7 @@ describe('tabtoken/vue', () => {
 
     const { subscribed, reads } = counts;
     options.value = { template: 'api' }; // a new object, the same key
-    await sleep(50);
+    await nextTick(); // the watchers have run: a new key would have subscribed and read by now
     expect(counts.subscribed).toBe(subscribed);
     expect(counts.reads).toBe(reads);
     expect(token.value).toBe(api);

@@ -8,6 +8,7 @@ import { renderToString } from 'react-dom/server';
 import { ConnectionError, createTokenManager } from 'tabtoken';
 import { describe, expect, it, vi } from 'vitest';
 import { useAuth, useToken, useTokenSnapshot } from '../../bindings/react.ts';
+import { nextTurn } from '../support/wait.ts';
 
 const openHandles = () => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').length;
 const handlesBefore = openHandles();
@@ -50,7 +51,8 @@ describe('tabtoken/react on the server (react-dom/server)', () => {
     }
     // The manager says why it started nothing; the render did not depend on it.
     await expect(tokens.ready).rejects.toBeInstanceOf(ConnectionError);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Every microtask has run: what is still open now is all the manager left behind.
+    await nextTurn();
     expect(openHandles()).toBeLessThanOrEqual(handlesBefore);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConnectionError, createTokenManager } from '../../client/index.ts';
+import { nextTurn } from '../support/wait.ts';
 
 describe('createTokenManager without a document (server-side rendering)', () => {
   it('starts nothing and rejects ready and getToken with a ConnectionError that says why', async () => {
@@ -24,7 +25,9 @@ describe('createTokenManager without a document (server-side rendering)', () => 
       expect(String((error as Error).message)).toMatch(/server-side rendering/);
       await expect(tokens.getToken()).rejects.toBeInstanceOf(ConnectionError);
       expect(tokens.peekToken()).toBeNull();
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Once every microtask has run, nothing can make a request later unless a timer or a handle
+      // is left open for it: so no request now and nothing open means no request ever.
+      await nextTurn();
       expect(requests).toEqual([]);
       // Nothing left open: the channel is closed, no timer is pending.
       expect(process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').length).toBeLessThanOrEqual(before);

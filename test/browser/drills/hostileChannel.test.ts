@@ -17,7 +17,7 @@ import type { Snapshot } from '../../../protocol/types.ts';
 import { advanceOriginClock, control, signIn } from '../support/origin.ts';
 import { defaultKey } from '../support/drills.ts';
 import { it } from '../support/fixtures.ts';
-import { sleep, uniqueNamespace, waitFor, type Tab } from '../support/tabs.ts';
+import { uniqueNamespace, waitFor, type Tab } from '../support/tabs.ts';
 
 /** Messages per property run: each run posts a batch, waits until every tab has read it, then checks. */
 const PER_RUN = 500;
@@ -138,7 +138,10 @@ function hostileRpc(o: { instance: string }): fc.Arbitrary<unknown> {
   );
 }
 
-/** A channel probe in each tab's realm: resolves once every tab has received the marker posted after a batch. */
+/**
+ * A channel probe in each tab's realm: resolves once every tab has received the marker posted after
+ * a batch, and has had the answer to whatever the batch made it ask its engine.
+ */
 function probes(list: Tab[], name: string): { sync(post: (marker: unknown) => void): Promise<void>; close(): void } {
   let n = 0;
   const seen = list.map(() => -1);
@@ -156,7 +159,9 @@ function probes(list: Tab[], name: string): { sync(post: (marker: unknown) => vo
       const marker = ++n;
       post({ probe: marker });
       await waitFor(() => seen.every((s) => s >= marker), 10_000, 'every tab to receive the batch');
-      await sleep(0);
+      // A message a tab cannot take from the channel makes it ask its engine for the snapshot; a
+      // round trip to the engine afterwards is answered after that.
+      await Promise.all(list.map((tab) => tab.api.manager.stats()));
     },
     close: () => channels.forEach((c) => c.close()),
   };

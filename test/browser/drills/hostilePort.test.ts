@@ -17,7 +17,7 @@ import { deserializeError } from '../../../protocol/errors.ts';
 import { installErrorTransfer } from '../../../protocol/errorTransfer.ts';
 import { signIn } from '../support/origin.ts';
 import { it } from '../support/fixtures.ts';
-import { sleep, uniqueNamespace, waitFor } from '../support/tabs.ts';
+import { quietFor, uniqueNamespace, waitFor } from '../support/tabs.ts';
 
 // This page reads the worker's errors the way a tab does (any page of the origin can).
 installErrorTransfer(Comlink.transferHandlers, deserializeError);
@@ -124,8 +124,10 @@ describe('drill 8: a hostile page on the worker\'s port and on the leader\'s rpc
       expect(await raw(worker.port, message), JSON.stringify(message)).toMatchObject(refused);
     }
 
-    // Nothing ran: the code the worker would have built posts on the side channel.
-    await sleep(1000);
+    // Nothing ran: the code the worker would have built posts on the side channel. Nothing else
+    // posts there, so nothing can follow such a message to mark when it would have arrived: this
+    // takes a second of quiet.
+    await quietFor(1000, 'a message on the side channel', () => side.heard.length > 0);
     expect(side.heard).toEqual([]);
     side.close();
 

@@ -8,7 +8,7 @@ import { describe, expect } from 'vitest';
 import { control, sessionMints, signIn } from '../support/origin.ts';
 import { defaultKey, hasCode, mintLog } from '../support/drills.ts';
 import { it } from '../support/fixtures.ts';
-import { readAll, repeatUntil, sleep, uniqueNamespace, waitFor } from '../support/tabs.ts';
+import { readAll, repeatUntil, uniqueNamespace, waitFor } from '../support/tabs.ts';
 
 describe('drill 1: origin down', () => {
   it('ten tabs serve the cached token until its real expiry, then origin_unavailable, never null; the origin back costs one mint', { timeout: 150_000 }, async ({ tabs }) => {
@@ -42,7 +42,7 @@ describe('drill 1: origin down', () => {
     expect(expiresAt - lastServedAt).toBeLessThan(1000);
 
     // Phase 2: past the real expiry, every tab rejects origin_unavailable (after waiting for a retry), never null.
-    await sleep(Math.max(0, expiresAt + 100 - Date.now()));
+    await waitFor(() => Date.now() > expiresAt + 100, 5000, 'the token’s real expiry to pass on this page’s clock', 10);
     for (const tab of list) expect(tab.api.manager.peekToken()).toBeNull();
     const started = Date.now();
     const outcomes = await Promise.all(list.map((t) => t.api.manager.getToken().then((jwt) => ({ jwt }), (error: unknown) => ({ error }))));

@@ -10,10 +10,10 @@
  * older session — which the engine would pick up from `GET /v1/client`, as it should.
  */
 import { describe, expect } from 'vitest';
-import { control, signIn } from '../support/origin.ts';
-import { backend, endAllSessions, faults, readStore } from '../support/drills.ts';
+import { control, signIn, stats } from '../support/origin.ts';
+import { backend, endAllSessions, faults, mintsAnswered, readStore } from '../support/drills.ts';
 import { it } from '../support/fixtures.ts';
-import { sleep, uniqueNamespace, waitFor, type Tab } from '../support/tabs.ts';
+import { uniqueNamespace, waitFor, type Tab } from '../support/tabs.ts';
 
 const JWT = /eyJ[\w-]*\.eyJ[\w-]*\.[\w-]*/g;
 
@@ -80,14 +80,24 @@ describe('drill 8: sign-out propagation', () => {
     expect((await readStore(namespace)).match(JWT)?.length).toBeGreaterThan(0);
     // A mint held 1.5 s at the origin when the sign-out happens: its token must be dropped on arrival.
     await faults({ latencyMs: 1500 });
+    const mintsBefore = (await stats()).requests.mint ?? 0;
+    /** The answers the worker has received: its 2xx token answers and its failed requests. */
+    const received = async () => {
+      const { mints, requests } = await list[0]!.api.manager.stats();
+      return mints + requests.failed;
+    };
+    const receivedBefore = await received();
     const inFlight = list[0]!.api.manager.getToken({ skipCache: true });
-    await sleep(200);
+    await waitFor(async () => ((await stats()).requests.mint ?? 0) > mintsBefore, 5000, 'the held mint to reach the origin');
     const since = Date.now();
     await list[3]!.api.manager.signOut();
     expect(await inFlight).toBeNull();
     for (const tab of list) await waitFor(() => tab.api.manager.getSnapshot().status === 'signed-out', 3000, 'every tab signed out');
     const reachedIn = Date.now() - since;
-    await sleep(1800); // the held mint has answered by now
+    // The held mint has answered: the origin logged its answer, and the worker received it, so
+    // whatever the worker did with its token is done.
+    await waitFor(mintsAnswered, 5000, 'the origin to answer the held mint');
+    await waitFor(async () => (await received()) > receivedBefore, 5000, 'the worker to receive the held mint’s answer');
     for (const tab of list) await assertSignedOut(tab, sessionId, jwts, since);
     await assertStoreClean(namespace, sessionId, jwts);
     const client = (await (await fetch('/v1/client')).json()) as { response: { sessions: { id: string }[] } | null };

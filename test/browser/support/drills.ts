@@ -3,13 +3,23 @@
  * backend API, a browser whose only session is the drill's own, and a look into IndexedDB.
  */
 import { backend as backendAt, mintLog as mintLogAt, type MintRecord } from '../../support/originApi.ts';
-import { control } from './origin.ts';
+import { control, stats } from './origin.ts';
 
 /** One request of the frontend token routes, as `GET /__origin/log` lists it (the origin's own type). */
 export type { MintRecord } from '../../support/originApi.ts';
 
 export function mintLog(): Promise<MintRecord[]> {
   return mintLogAt('');
+}
+
+/**
+ * Whether the origin has answered every mint request it received: each is counted in
+ * `stats().requests.mint` as it arrives and written to the log once its answer is sent (the log
+ * is read first, so a request that arrives between the two reads only makes this false).
+ */
+export async function mintsAnswered(): Promise<boolean> {
+  const answered = (await mintLog()).length;
+  return answered >= ((await stats()).requests.mint ?? 0);
 }
 
 /** `POST /__origin/faults` with any of its fields (the support's `control` names the path). */

@@ -3,10 +3,12 @@
  * running its own client and sharing the SharedWorker, channel and IndexedDB with the others.
  */
 import type { GetTokenOptions, TokenManagerOptions } from '../../../client/index.ts';
+import { validateManagerOptions } from '../../../client/options.ts';
+import { workerKey, workerLockName } from '../../../protocol/names.ts';
 import { waitFor } from '../../support/wait.ts';
 import type { TabApi } from '../fixtures/tab.ts';
 
-export { repeatUntil, sleep, waitFor } from '../../support/wait.ts';
+export { quietFor, repeatUntil, waitFor } from '../../support/wait.ts';
 
 export interface Tab {
   readonly api: TabApi;
@@ -45,6 +47,16 @@ export async function openTabs(count: number, options: TokenManagerOptions = {},
 /** A namespace of its own per test, so workers, channels and stores never mix between tests. */
 export function uniqueNamespace(label = 't'): string {
   return `${label}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * Waits until no SharedWorker of these options runs any more: a worker holds the Web Lock
+ * `{worker key}:worker:{instance}` for its whole life (protocol/names.ts), so the lock's going
+ * means the browser ended it — its last tab closed. A tab opened after that starts a new worker.
+ */
+export async function workerEnded(options: TokenManagerOptions, timeoutMs = 10_000): Promise<void> {
+  const prefix = workerLockName(workerKey(validateManagerOptions(options, location.origin).config), '');
+  await waitFor(async () => !(await navigator.locks.query()).held?.some((lock) => lock.name?.startsWith(prefix)), timeoutMs, `the worker of ${prefix}* to end`);
 }
 
 /** One read of every tab, side by side. */
