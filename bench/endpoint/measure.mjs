@@ -181,8 +181,11 @@ async function finishRun(run, { settings }) {
     const windowRequests = tokenRequests(run, openedAt, windowEnd);
     const ok = windowRequests.filter((e) => e.status >= 200 && e.status < 300);
     const minted = new Set(ok.map((e) => e.token).filter(Boolean));
-    const readByAny = new Set(logs.filter(Boolean).flatMap((log) => Object.keys(log.tokens)));
-    const readByTab0 = new Set(Object.keys(logs[0]?.tokens ?? {}));
+    // Which tokens became a cached token that a tab used: read in the window or later (a refresh that
+    // lands as the window closes is the cached token the next read uses, at the wake-up or the check).
+    const readLogs = finals.map((f, i) => f?.log ?? logs[i]);
+    const readByAny = new Set(readLogs.filter(Boolean).flatMap((log) => Object.keys(log.tokens)));
+    const readByTab0 = new Set(Object.keys(readLogs[0]?.tokens ?? {}));
     const read = contender.cache === 'shared' ? readByAny : readByTab0;
     const cycles = [...minted].filter((token) => read.has(token)).length;
     const inWindow = (at) => at !== null && at >= openedAt && at <= windowEnd;
