@@ -61,8 +61,8 @@ export function useTokenSnapshot<T>(tokens: TokenManager, select?: (snapshot: Sn
  */
 export function useToken(tokens: TokenManager, options?: GetTokenOptions): TokenState {
   const key = optionsKey(options);
-  // Keyed by the options' value: a new literal with the same values keeps the store.
-  const store = useMemo(() => createTokenStore(tokens, options), [tokens, key]); // eslint-disable-line react-hooks/exhaustive-deps
+  // biome-ignore lint/correctness/useExhaustiveDependencies: keyed by the options' value, so a new literal with the same values keeps the store
+  const store = useMemo(() => createTokenStore(tokens, options), [tokens, key]);
   return useSyncExternalStore(store.subscribe, store.getState, store.getState);
 }
 

@@ -132,7 +132,7 @@ export class LocalConnection implements Connection {
   onLeaderHello(instance: string, announced: unknown): void {
     if (this.#host || this.#hello === null || instance === this.#mirror.instance) return;
     const snapshot = parseSnapshot(announced);
-    if (!snapshot || snapshot.mode !== 'local') return;
+    if (snapshot?.mode !== 'local') return;
     this.#mirror.adopt(instance, snapshot);
     // Tell the new leader this tab exists first — so it counts it, waits on its lock, and knows its
     // fetchOrigins before a proof request of this tab arrives — then send it what the previous leader

@@ -119,7 +119,8 @@ export class SnapshotMirror extends EventTarget {
   resync(): void {
     if (this.#held || !this.#source) return;
     // This buffer is this resync's: adopted meanwhile (a new worker's welcome), its answer is stale.
-    const held: BroadcastMessage[] = (this.#held = []);
+    const held: BroadcastMessage[] = [];
+    this.#held = held;
     this.resyncing = this.#source().then(
       (snapshot) => {
         if (this.#held === held) this.adopt(this.instance!, snapshot);

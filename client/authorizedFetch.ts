@@ -26,7 +26,7 @@ function mayReplay(init: RequestInit | undefined, request: Request): boolean {
 
 /** The nonce of a `WWW-Authenticate: DPoP error="use_dpop_nonce"` answer, or null. */
 function nonceAsked(response: Response): string | null {
-  return response.status === 401 && /\bDPoP\b[^]*use_dpop_nonce/i.test(response.headers.get('www-authenticate') ?? '') ? response.headers.get('dpop-nonce') : null;
+  return response.status === 401 && /\bDPoP\b.*use_dpop_nonce/is.test(response.headers.get('www-authenticate') ?? '') ? response.headers.get('dpop-nonce') : null;
 }
 
 export async function authorizedFetch(source: TokenSource, fetchOrigins: readonly string[], input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
@@ -39,7 +39,8 @@ export async function authorizedFetch(source: TokenSource, fetchOrigins: readonl
 
   let sent: string | null = null;
   const send = async (req: Request, next: () => Promise<string | null>, nonce: string | null = null): Promise<Response> => {
-    const token = (sent = await next());
+    const token = await next();
+    sent = token;
     const headers = new Headers(req.headers);
     if (token !== null && source.isDpop(token)) {
       headers.set('Authorization', `DPoP ${token}`);

@@ -17,7 +17,7 @@ import { createDemoManager } from './demoManager.ts';
 import { EndpointActivity } from './endpointActivity.ts';
 import { DEMO_CHANNEL, HISTORY_WINDOW_MS, MAX_SAMPLES, type TabReport } from './demoMessages.ts';
 import { ClerkActivity } from './originActivity.ts';
-import { type OriginWindow } from './activitySource.ts';
+import type { OriginWindow } from './activitySource.ts';
 import { chosenOrigin, isEndpointKind, ORIGIN_TEXTS, renderOriginSwitch } from './originChoice.ts';
 import { ProviderActivity } from './providerActivity.ts';
 import { TabRoster } from './TabRoster.ts';
@@ -78,7 +78,7 @@ let tabsOpen = 0;
 
 function log(type: string, text: string): void {
   const li = document.createElement('li');
-  const time = new Date().toLocaleTimeString([], { hour12: false }) + '.' + String(Date.now() % 1000).padStart(3, '0');
+  const time = `${new Date().toLocaleTimeString([], { hour12: false })}.${String(Date.now() % 1000).padStart(3, '0')}`;
   li.innerHTML = `<span></span><span class="t-${type}"></span><span></span>`;
   const [at, kind, detail] = li.children as unknown as [HTMLElement, HTMLElement, HTMLElement];
   at.textContent = time;

@@ -8,7 +8,7 @@
  */
 import type { Activity, ActivitySource } from './activitySource.ts';
 import { getJson, isObject, isTime, OriginDataError } from './originActivity.ts';
-import { type OutageMode } from './activitySource.ts';
+import type { OutageMode } from './activitySource.ts';
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const GRANTS = ['authorization_code', 'refresh_token'];
 

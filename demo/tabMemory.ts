@@ -26,7 +26,7 @@ export function loadTabMemory(scope = ''): TabMemory | null {
     if (typeof raw !== 'object' || raw === null) return null;
     const { id, since, samples } = raw as Record<string, unknown>;
     const parsed = parseDemoMessage({ v: 1, type: 'history', to: id, samples });
-    if (!parsed || parsed.type !== 'history' || typeof since !== 'number' || !Number.isFinite(since) || since <= 0) return null;
+    if (parsed?.type !== 'history' || typeof since !== 'number' || !Number.isFinite(since) || since <= 0) return null;
     return { id: parsed.to, since, samples: parsed.samples };
   } catch {
     return null; // storage disabled, or not JSON

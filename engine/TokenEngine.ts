@@ -7,8 +7,7 @@ import { Persister } from './Persister.ts';
 import { reduce } from './reduce.ts';
 import { runEffect, type Runners } from './runEffect.ts';
 import { activeSessionId, initialState, snapshotOf, type EngineState } from './state.ts';
-import { type OriginTraits } from './TokenOrigin.ts';
-import type { TokenOrigin } from './TokenOrigin.ts';
+import type { OriginTraits, TokenOrigin } from './TokenOrigin.ts';
 import type { TokenStore } from './TokenStore.ts';
 
 /** What the engine is given instead of reaching for globals (worker/createEngine.ts wires the platform). */

@@ -11,9 +11,11 @@ import { checkProofTarget, checkSessionId, parseReadReports, parseTokenRequest }
 /** Argument and result of each operation. */
 export interface Operations {
   getToken: [TokenRequest, string | null];
+  // biome-ignore-start lint/suspicious/noConfusingVoidType: the result of a method that returns nothing
   refresh: [TokenRequest, void];
   noteReads: [ReadReport[], void];
   visible: [null, void];
+  // biome-ignore-end lint/suspicious/noConfusingVoidType: -
   /** Results that are numbers are the version of the snapshot that shows the outcome. */
   setActiveSession: [string | null, number];
   sync: [null, number];

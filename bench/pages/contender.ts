@@ -228,6 +228,7 @@ async function main(): Promise<void> {
   const kind = kindOf(query.get('c'));
   const params: ContenderParams = { namespace: query.get('ns') ?? 'bench', signIn: query.get('signin') === '1' };
   // Tags every request of this run in the server's log (drivers other than playwright set no cookies).
+  // biome-ignore lint/suspicious/noDocumentCookie: a run tag for the server's log, not a token
   document.cookie = `bench_run=${encodeURIComponent(params.namespace)}; path=/; SameSite=Lax`;
   const readEveryMs = Number(query.get('read') ?? '0');
   if (query.get('trace') === '1') traceStart();

@@ -21,7 +21,7 @@ import { faultLayer, type ProviderFaults } from './faultLayer.ts';
 import { ProviderEventLog } from './ProviderEventLog.ts';
 import { providerConfiguration, type ProviderSettings, type RotationPolicy } from './providerConfiguration.ts';
 import { ProviderStore } from './ProviderStore.ts';
-import { startProxy, type Proxy } from './startProxy.ts';
+import { startProxy, type Proxy as ProviderProxy } from './startProxy.ts';
 
 export type { RotationPolicy } from './providerConfiguration.ts';
 
@@ -74,7 +74,7 @@ export interface RunningOidcProvider {
   readonly directUrl: string;
   readonly provider: Provider;
   /** The proxy in front of the provider: `stop()` takes it "down", `start()` brings it back. */
-  readonly proxy: Proxy;
+  readonly proxy: ProviderProxy;
   /** Faults on single paths (a JWKS that is down, a token answer held on its way back), behind the proxy. */
   readonly faults: ProviderFaults;
   /** The path of one of the provider's endpoints (`token`, `jwks`, `revocation`, …), as its discovery document names it. */

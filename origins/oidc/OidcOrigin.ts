@@ -124,7 +124,8 @@ export class OidcOrigin implements TokenOrigin {
 
   /** The stored grant is the session: no request is made. */
   async readSessions(): Promise<OriginSessions> {
-    const grant = (this.#grant = await this.#store.getGrant());
+    const grant = await this.#store.getGrant();
+    this.#grant = grant;
     const sessions = new Set<string>(grant ? [grant.sessionId] : []);
     return { sessions, lastActiveSessionId: grant?.sessionId ?? null, endsAt: new Map(), users: new Map(grant ? [[grant.sessionId, grant.sub]] : []) };
   }

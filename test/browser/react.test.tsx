@@ -261,7 +261,7 @@ describe('tabtoken/react', () => {
         <div>
           <p data-id="auth">{auth.isSignedIn ? `in ${auth.sessionId}` : 'out'}</p>
           {auth.isSignedIn && (
-            <button data-id="signout" onClick={() => void auth.signOut()}>
+            <button type="button" data-id="signout" onClick={() => void auth.signOut()}>
               Sign out
             </button>
           )}

@@ -55,7 +55,7 @@ const jar = new CookieJar();
 async function send(path: string, init: RequestInit & { jar?: CookieJar; json?: unknown; origin?: string | null } = {}): Promise<Response> {
   const { jar: cookies, json, origin, ...rest } = init;
   const headers = new Headers(rest.headers);
-  if (cookies && cookies.header()) headers.set('cookie', cookies.header());
+  if (cookies?.header()) headers.set('cookie', cookies.header());
   if (json !== undefined) headers.set('content-type', 'application/json');
   // A browser sends Origin with every POST; better-auth refuses a cookie-carrying POST without one.
   if (origin !== null && (origin !== undefined || (rest.method ?? 'GET') !== 'GET')) headers.set('origin', origin ?? ba.url);
@@ -279,7 +279,7 @@ describe('betterAuthPlugin', () => {
     });
     await vite.listen();
     try {
-      const { port } = vite.httpServer?.address() as AddressInfo;
+      const { port } = vite.httpServer!.address() as AddressInfo;
       const base = `http://127.0.0.1:${port}`;
       const mounted = plugin.api.server();
       expect(mounted?.baseURL).toBe(base);

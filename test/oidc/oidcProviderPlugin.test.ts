@@ -13,7 +13,7 @@ test('the plugin serves /demo/oidc-config, and its redirect URI completes a sign
   const server = await createServer({ configFile: false, root: import.meta.dirname, logLevel: 'silent', plugins: [plugin], server: { host: '127.0.0.1', port: 0, ws: false }, optimizeDeps: { noDiscovery: true, include: [] } });
   await server.listen();
   try {
-    const { port } = server.httpServer?.address() as AddressInfo;
+    const { port } = server.httpServer!.address() as AddressInfo;
     const res = await fetch(`http://127.0.0.1:${port}/demo/oidc-config`);
     expect(res.status).toBe(200);
     const config = (await res.json()) as DemoOidcConfig;

@@ -608,7 +608,10 @@ describe('rotation durability: a rotated refresh token is never lost', () => {
 
 describe('DPoP with a Bearer answer', () => {
   it('the key stays with the grant: refreshes still carry proofs, and the scheme follows each answer\'s token_type', async () => {
-    const s = setup({ dpop: true, provider: (p) => void (p.discovery = { ...p.discovery, dpop_signing_alg_values_supported: ['ES256'] }) });
+    const s = setup({ dpop: true, provider: (p) => {
+        p.discovery = { ...p.discovery, dpop_signing_alg_values_supported: ['ES256'] };
+      },
+    });
     await s.origin.ready;
     const result = await signedIn(s, { tokenType: 'Bearer' });
     expect(s.provider.calls[0]?.dpop).toBeTypeOf('string');

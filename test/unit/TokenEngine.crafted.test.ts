@@ -127,7 +127,7 @@ describe('TokenEngine with crafted responses', () => {
     expect(origin.count('mint')).toBe(2);
     await clock.advance(100);
     expect(origin.count('mint')).toBe(3);
-    expect(origin.mints()[2]?.at! - origin.mints()[1]?.at!).toBe(7000);
+    expect(origin.mints()[2]!.at - origin.mints()[1]!.at).toBe(7000);
     expect(await pending).toMatch(/^ey/);
     await until(() => engine.snapshot().status === 'ok');
     engine.close();

@@ -163,7 +163,9 @@ function probes(list: Tab[], name: string): { sync(post: (marker: unknown) => vo
       // round trip to the engine afterwards is answered after that.
       await Promise.all(list.map((tab) => tab.api.manager.stats()));
     },
-    close: () => channels.forEach((c) => c.close()),
+    close: () => {
+      for (const c of channels) c.close();
+    },
   };
 }
 
@@ -172,7 +174,7 @@ function pollutedRealms(list: Tab[]): number {
   return list.filter((tab) => {
     const w = tab.frame.contentWindow as unknown as { Object: ObjectConstructor };
     const probe = new w.Object() as Record<string, unknown>;
-    return probe.polluted !== undefined || probe.v !== undefined || Object.prototype.hasOwnProperty.call(w.Object.prototype, 'polluted');
+    return probe.polluted !== undefined || probe.v !== undefined || Object.hasOwn(w.Object.prototype, 'polluted');
   }).length;
 }
 
@@ -310,7 +312,7 @@ describe('drill 6: hostile BroadcastChannel', () => {
         expect(tab.api.manager.peekToken(), `${what}: tab ${i}`).toBe(token);
       }
       expect(await Promise.all(reads), what).toEqual(reads.map(() => token));
-      offs.forEach((off) => off());
+      for (const off of offs) off();
       expect(await worker.snapshot(null), what).toEqual(truth);
     }
 

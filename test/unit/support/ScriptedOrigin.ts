@@ -78,15 +78,16 @@ export class ScriptedOrigin {
     const method = (init?.method ?? 'GET').toUpperCase();
     const body = new URLSearchParams(typeof init?.body === 'string' ? init.body : '');
     const path = url.pathname;
-    let m: RegExpMatchArray | null;
+    const mint = method === 'POST' ? path.match(/^\/v1\/client\/sessions\/([^/]+)\/tokens(?:\/([^/]+))?$/) : null;
+    const end = method === 'POST' ? path.match(/^\/v1\/client\/sessions\/([^/]+)\/end$/) : null;
     const call: Call = { method, url, route: 'other', sessionId: null, template: null, body, at: this.#clock.now(), signal: init?.signal ?? null };
-    if (method === 'POST' && (m = path.match(/^\/v1\/client\/sessions\/([^/]+)\/tokens(?:\/([^/]+))?$/))) {
+    if (mint) {
       call.route = 'mint';
-      call.sessionId = decodeURIComponent(m[1]!);
-      call.template = m[2] === undefined ? null : decodeURIComponent(m[2]);
-    } else if (method === 'POST' && (m = path.match(/^\/v1\/client\/sessions\/([^/]+)\/end$/))) {
+      call.sessionId = decodeURIComponent(mint[1]!);
+      call.template = mint[2] === undefined ? null : decodeURIComponent(mint[2]);
+    } else if (end) {
       call.route = 'end';
-      call.sessionId = decodeURIComponent(m[1]!);
+      call.sessionId = decodeURIComponent(end[1]!);
     } else if (method === 'GET' && path === '/v1/client') call.route = 'client';
     else if (method === 'GET' && path === '/.well-known/jwks.json') call.route = 'jwks';
     this.calls.push(call);

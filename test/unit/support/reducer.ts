@@ -7,8 +7,7 @@ import type { TokenRequest } from '../../../protocol/types.ts';
 import type { Action, Effect } from '../../../engine/actions.ts';
 import { reduce } from '../../../engine/reduce.ts';
 import { initialState, type EngineState } from '../../../engine/state.ts';
-import { type OriginTraits } from '../../../engine/TokenOrigin.ts';
-import type { MintedToken } from '../../../engine/TokenOrigin.ts';
+import type { MintedToken, OriginTraits } from '../../../engine/TokenOrigin.ts';
 
 export const CLERK: OriginTraits = { oneToken: false, pollSignedOut: true, switchable: true, sessionFromToken: false };
 

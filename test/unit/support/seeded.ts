@@ -3,7 +3,7 @@
  * is printed on every run with the one-line command that replays it, and fast-check prints it again
  * with the shrunk counterexample and its path when a property fails.
  */
-import fc from 'fast-check';
+import type fc from 'fast-check';
 
 export function seeded(numRuns: number, replay?: { file: string; name: string }): fc.Parameters<unknown> {
   const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : Date.now() ^ Math.floor(Math.random() * 0x7fffffff);
