@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repeatUntil } from '../support/wait.ts';
 import { chart, peek, startDemo, status, waitChartMatches, waitStatus, waitTiles, type DemoHarness, type DemoWindow } from './support/demoPage.ts';
 
 const artifacts = resolve(import.meta.dirname, '.artifacts');
@@ -60,10 +61,9 @@ describe('the demo', () => {
     const mints = async () => ((await (await fetch(`${base}/__origin/stats`)).json()) as { sessions: Record<string, { mints: number }> }).sessions[sessionId as string]?.mints ?? 0;
     const before = await mints();
     const seen = new Set<string>();
-    for (const until = Date.now() + 12_000; Date.now() < until; ) {
+    await repeatUntil(Date.now() + 12_000, 200, async () => {
       for (const page of pages) seen.add(String(await peek(page)));
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    });
     expect(seen.has('null')).toBe(false);
     const cycle = (await mints()) - before;
     expect(seen.size).toBeGreaterThanOrEqual(2);

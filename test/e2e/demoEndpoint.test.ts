@@ -11,6 +11,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BetterAuthPlugin } from '../../dev/betterAuth/index.ts';
 import type { OriginStats } from '../../origin/OriginState.ts';
+import { repeatUntil } from '../support/wait.ts';
 import { chart, peek, startDemo, waitChartMatches, waitStatus, waitTiles, type DemoHarness, type DemoWindow } from './support/demoPage.ts';
 
 let demo: DemoHarness;
@@ -89,10 +90,9 @@ describe('the demo against the app’s own token endpoint', () => {
     // Every tab holds the one token at every moment; one token request per new token, no reuse.
     const before = (await appStats()).tokens;
     const seen = new Set<string>();
-    for (const until = Date.now() + 12_000; Date.now() < until; ) {
+    await repeatUntil(Date.now() + 12_000, 200, async () => {
       for (const t of await Promise.all(pages.map(peek))) seen.add(String(t));
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    });
     expect(seen.has('null')).toBe(false);
     const cycle = (await appStats()).tokens - before;
     expect(seen.size).toBeGreaterThanOrEqual(2);

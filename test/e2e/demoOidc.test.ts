@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeDevLogin } from '../../dev/oidc/completeDevLogin.ts';
 import type { OidcProviderPlugin } from '../../dev/oidc/oidcProviderPlugin.ts';
 import type { RunningOidcProvider } from '../../dev/oidc/startOidcProvider.ts';
+import { repeatUntil } from '../support/wait.ts';
 import { chart, peek, startDemo, status, waitChartMatches, waitStatus, waitTiles, type DemoHarness, type DemoWindow } from './support/demoPage.ts';
 
 let demo: DemoHarness;
@@ -96,11 +97,10 @@ describe('the demo against the OpenID provider', () => {
     // Every tab holds the same token as the others at every moment; one refresh per new token.
     const before = providerRefreshes();
     const seen = new Set<string>();
-    for (const until = Date.now() + 12_000; Date.now() < until; ) {
+    await repeatUntil(Date.now() + 12_000, 200, async () => {
       const now = await Promise.all(pages.map(peek));
       for (const t of now) seen.add(String(t));
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    });
     expect(seen.has('null')).toBe(false);
     const cycle = providerRefreshes() - before;
     expect(seen.size).toBeGreaterThanOrEqual(2);

@@ -17,6 +17,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumLaunchOptions } from '../../dev/browsers/chromium.ts';
 import { freePort } from '../../dev/ports.ts';
+import { waitFor } from '../support/wait.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'tabtoken-pack-'));
@@ -69,10 +70,14 @@ async function serve(app: string, how: 'preview' | 'dev'): Promise<{ base: strin
   server.stdout!.on('data', (chunk: Buffer) => (log += chunk));
   server.stderr!.on('data', (chunk: Buffer) => (log += chunk));
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (await fetch(`${base}/v1/client`).then((r) => r.ok, () => false)) break;
-    if (i > 300 || server.exitCode !== null) throw new Error(`vite ${how} did not start:\n${log}`);
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await waitFor(async () => {
+      if (await fetch(`${base}/v1/client`).then((r) => r.ok, () => false)) return true;
+      if (server.exitCode !== null) throw new Error(`it exited with ${server.exitCode}`);
+      return false;
+    }, 30_000, `vite ${how} to answer`, 100);
+  } catch (cause) {
+    throw new Error(`vite ${how} did not start:\n${log}`, { cause });
   }
   return {
     base,

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../dev/ports.ts';
+import { waitFor } from '../support/wait.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const script = join(root, 'scripts', 'tabtoken.mjs');
@@ -72,12 +73,14 @@ async function startDemo(cmd: string, args: string[], port: number): Promise<{ c
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const up = await fetch(`http://127.0.0.1:${port}/v1/client`).then((r) => r.ok, () => false);
-    if (up) break;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the demo did not start on port ${port}:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
+  try {
+    await waitFor(async () => {
+      if (await fetch(`http://127.0.0.1:${port}/v1/client`).then((r) => r.ok, () => false)) return true;
+      if (child.exitCode !== null) throw new Error(`it exited with ${child.exitCode}`);
+      return false;
+    }, 90_000, `the demo to answer on port ${port}`, 200);
+  } catch (cause) {
+    throw new Error(`the demo did not start on port ${port}:\n${output}`, { cause });
   }
   const tree = descendants(child.pid!);
   for (const pid of tree) seen.add(pid);

@@ -8,7 +8,8 @@
 import type { Page } from 'playwright-core';
 import { describe, expect } from 'vitest';
 import { drillTest } from './fixtures.ts';
-import { advanceClock, mintLog, openTab, origin, signIn, sleep, stats, tabUrl, waitFor, waitReady } from './support.ts';
+import { keyOf, storedTokens } from '../support/workerState.ts';
+import { advanceClock, mintLog, openTab, origin, signIn, stats, tabUrl, waitFor, waitReady } from './support.ts';
 
 const it = drillTest();
 
@@ -24,6 +25,29 @@ function awaitHello(page: Page, name: string): Promise<number> {
       resolve(Date.now());
     };
   }), name);
+}
+
+/**
+ * The time the hello arrived, or NaN if none has within `ms`: a deadline, so that a takeover that
+ * never comes fails the assertion on the takeover time instead of leaving the test waiting.
+ */
+function helloWithin(hello: Promise<number>, ms: number): Promise<number> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<number>((resolve) => {
+    timer = setTimeout(() => resolve(Number.NaN), ms);
+  });
+  return Promise.race([hello, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Whether the origin is done with every mint request it counted (`stats().requests.mint`, counted
+ * as a request arrives): each has its record in the log, written once its answer was sent or its
+ * connection closed. (The log is read first, so a request that arrives between the two reads only
+ * makes this false.)
+ */
+async function mintsAnswered(base: string): Promise<boolean> {
+  const answered = (await mintLog(base)).length;
+  return answered >= ((await stats(base)).requests.mint ?? 0);
 }
 
 describe('drill 4: leader death in local mode', () => {
@@ -67,7 +91,9 @@ describe('drill 4: leader death in local mode', () => {
       expect(await page.evaluate(() => drillTab().manager.getToken())).toBe(answered);
     }
     expect(await next.evaluate(() => drillTab().manager.stats().then((s) => s.tabs))).toBe(3);
-    await sleep(2600); // the lost request has answered at the origin by now
+    // The lost request is done with at the origin: the leader's closing closed its connection,
+    // which the log records (status 0) — or, had it been answered, the answer.
+    await waitFor(() => mintsAnswered(h.base), 5000, 'the origin to be done with the lost mint request');
     const minted = ((await stats(h.base)).sessions[sessionId]?.mints ?? 0) - mintsBefore;
     const log = (await mintLog(h.base)).filter((r) => r.sessionId === sessionId);
     // One mint lost with the old leader, one by the new leader for everyone: nothing more.
@@ -85,13 +111,14 @@ describe('drill 4: leader death in local mode', () => {
     const [leader, next, last] = pages as [Page, Page, Page];
     const token = await last.evaluate(() => drillTab().manager.getToken());
     expect(token).toMatch(/^eyJ/);
-    await sleep(500);
+    // The next leader restores the token from IndexedDB: the leader has stored it.
+    await waitFor(() => storedTokens(last, keyOf(options, h.base), [token]), 5000, 'the token to be stored in IndexedDB', 50);
     // The network goes (the app's own server with it), then the leader tab.
     await context.setOffline(true);
     const hello = awaitHello(next, `tabtoken:v1:${namespace}:${h.base}`);
     const closedAt = Date.now();
     await leader.close();
-    const takeoverMs = (await Promise.race([hello, sleep(5000).then(() => Number.NaN)])) - closedAt;
+    const takeoverMs = (await helloWithin(hello, 5000)) - closedAt;
     expect(takeoverMs).toBeLessThanOrEqual(POLL_MS);
     // The new leader serves the token it restored, to itself and to the follower.
     for (const page of [next, last]) expect(await page.evaluate(() => drillTab().manager.getToken())).toBe(token);
@@ -119,7 +146,7 @@ describe('drill 4: leader death in local mode', () => {
     const hello = awaitHello(last, `tabtoken:v1:${namespace}:${h.base}`);
     const closedAt = Date.now();
     await leader.close();
-    const takeoverMs = (await Promise.race([hello, sleep(5000).then(() => Number.NaN)])) - closedAt;
+    const takeoverMs = (await helloWithin(hello, 5000)) - closedAt;
     expect(takeoverMs).toBeLessThanOrEqual(POLL_MS);
     // The tab that cannot lead still follows the one that does.
     for (const page of [broken, last]) expect(await page.evaluate(() => drillTab().manager.getToken())).toBe(token);

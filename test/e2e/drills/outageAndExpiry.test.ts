@@ -16,9 +16,11 @@
  * 60 s, the smallest the API allows, waited out for real while drill 2 runs — when every tab signs out.
  */
 import { decodeProtectedHeader } from 'jose';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { backend, mintLog, newContext, openTab, origin, signIn, sleep, startHarness, startReadLoop, stopReadLoop, tabUrl, waitFor, type Harness, type ReadOutcome } from './support.ts';
+import { repeatUntil } from '../../support/wait.ts';
+import { keyOf, workerEnded } from '../support/workerState.ts';
+import { backend, mintLog, newContext, openTab, origin, signIn, startHarness, startReadLoop, stats, stopReadLoop, tabUrl, waitFor, type Harness, type ReadOutcome } from './support.ts';
 
 let drill2: Harness;
 let drill10: Harness;
@@ -31,14 +33,21 @@ afterAll(async () => {
 
 const LIFETIME_S = 20;
 
-async function reopenOnNewWorker(context: BrowserContext, options: object): Promise<Page> {
-  return waitFor(async () => {
-    await sleep(100);
-    const page = await openTab(context, drill2.base, options as { namespace: string });
-    if ((await page.evaluate(() => drillTab().manager.stats())).tabs === 1) return page;
-    await page.close();
-    return null;
-  }, 15_000, 'a new worker');
+/**
+ * How many tokens other than `known` the page's read loop (`startReadLoop`) has read so far: the
+ * tokens of the refreshes it has read through.
+ */
+function newTokensRead(page: Page, known: string): Promise<number> {
+  return page.evaluate((old) => {
+    const reads = (globalThis as unknown as { __reads?: ReadOutcome[] }).__reads ?? [];
+    return new Set(reads.map((r) => r.jwt).filter((jwt) => typeof jwt === 'string' && jwt !== old)).size;
+  }, known);
+}
+
+/** Whether every page's read loop has read at least `count` tokens other than `known`. */
+async function everyTabReadRefreshes(pages: Page[], known: string, count: number): Promise<boolean> {
+  for (const page of pages) if ((await newTokensRead(page, known)) < count) return false;
+  return true;
 }
 
 interface TestSessionToken {
@@ -68,24 +77,35 @@ describe.concurrent('drills that wait for real time', () => {
         const outageAt = Date.now();
         const reads: ReadOutcome[] = [];
 
-        // Phase 1: two refresh cycles and a bit with every tab reading.
+        // Phase 1: two refresh cycles with every tab reading, until every tab has read the tokens
+        // of both refreshes (a refresh comes every few seconds: 15 s of leeway on 20 s tokens).
         await Promise.all(pages.map((p) => startReadLoop(p)));
-        await sleep(12_000);
+        await waitFor(() => everyTabReadRefreshes(pages, original, 2), 30_000, 'every tab to read through two refreshes', 250);
         for (const page of pages) reads.push(...(await stopReadLoop(page)));
         const phase1Mints = (await mintLog(drill2.base)).filter((r) => r.status === 200 && r.at >= outageAt).length;
 
         // Phase 2: every tab closed until the stored token has expired; then reopened on a new worker.
         const stored = await pages[0]!.evaluate(() => Object.values(drillTab().manager.getSnapshot().tokens)[0]!.expiresAt);
         await Promise.all(pages.map((p) => p.close()));
-        await sleep(Math.max(0, stored - Date.now()) + 500);
+        await workerEnded(context, drill2.base, keyOf(options, drill2.base), 15_000);
+        await waitFor(() => Date.now() > stored + 500, LIFETIME_S * 1000 + 5000, 'the stored token to expire', 100);
         const reopenedAt = Date.now();
-        const first = await reopenOnNewWorker(context, options);
+        // Its worker has ended, so this tab starts a new one, and is its only tab.
+        const first = await openTab(context, drill2.base, options);
+        const { tabs } = await first.evaluate(() => drillTab().manager.stats());
+        if (tabs !== 1) throw new Error(`the reopened tab reached a worker with ${tabs} tabs`);
         const firstJwt = (await first.evaluate(() => drillTab().manager.getToken())) as string;
         const firstTokenMs = Date.now() - reopenedAt;
         expect(firstJwt).toMatch(/^eyJ/);
         pages = [first, ...(await Promise.all(Array.from({ length: 3 }, () => openTab(context, drill2.base, options))))];
+        // Two refresh cycles again on the new worker, and the outage through two token lifetimes.
         await Promise.all(pages.map((p) => startReadLoop(p)));
-        await sleep(12_000);
+        await waitFor(
+          async () => Date.now() - outageAt >= 2 * LIFETIME_S * 1000 && (await everyTabReadRefreshes(pages, firstJwt, 2)),
+          30_000,
+          'every tab to read through two refreshes, two token lifetimes into the outage',
+          250,
+        );
         for (const page of pages) reads.push(...(await stopReadLoop(page)));
         const outageMs = Date.now() - outageAt;
         await origin(drill2.base, '/__origin/outage', { mode: 'off' });
@@ -167,14 +187,13 @@ describe.concurrent('drills that wait for real time', () => {
         expect(session.expire_at - Date.now()).toBeGreaterThan(40_000);
         expect(session.expire_at - Date.now()).toBeLessThanOrEqual(60_000);
         const tokens = new Set<string>();
-        while (Date.now() < session.expire_at - 500) {
+        await repeatUntil(session.expire_at - 500, 500, async () => {
           for (const page of pages) {
             const jwt = await page.evaluate(() => drillTab().manager.getToken());
             expect(jwt).toMatch(/^eyJ/);
             tokens.add(jwt as string);
           }
-          await sleep(500);
-        }
+        });
         for (const page of pages) {
           await page.waitForFunction(() => drillTab().manager.getSnapshot().status === 'signed-out', undefined, { timeout: 20_000 });
         }
@@ -190,8 +209,10 @@ describe.concurrent('drills that wait for real time', () => {
           for (const jwt of tokens) expect(held).not.toContain(jwt);
           expect(await page.evaluate((sid) => drillTab().events.some((e) => e.type === 'signout' && (e.detail as { sessionId: string }).sessionId === sid), sessionId)).toBe(true);
         }
-        // It stays signed out: the client lists no session, and the tabs keep asking without picking one up.
-        await sleep(2000);
+        // It stays signed out: the client lists no session, and the tabs keep asking without picking
+        // one up — two more looks at the client (one a poll interval).
+        const asked = (await stats(drill10.base)).requests.client ?? 0;
+        await waitFor(async () => ((await stats(drill10.base)).requests.client ?? 0) >= asked + 2, 10_000, 'the tabs to ask the origin for the client twice more', 100);
         for (const page of pages) expect(await page.evaluate(() => drillTab().manager.getSnapshot().status)).toBe('signed-out');
         const after = (await (await context.request.get(`${drill10.base}/v1/client`)).json()) as ClientView;
         expect(after.response!.sessions).toEqual([]);

@@ -8,7 +8,8 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect } from 'vitest';
 import { drillTest } from './fixtures.ts';
-import { advanceClock, getToken, openTab, origin, signIn, sleep, stats, totalRequests, waitFor } from './support.ts';
+import { keyOf, storedTokens, workerEnded } from '../support/workerState.ts';
+import { advanceClock, getToken, openTab, origin, signIn, stats, totalRequests, waitFor } from './support.ts';
 
 const it = drillTest();
 
@@ -20,18 +21,13 @@ async function readAll(page: Page): Promise<(string | null)[]> {
   return out;
 }
 
-/** Opens a tab until it is served by a new worker (its mint count starts at 0). */
-async function reopenOnNewWorker(context: BrowserContext, base: string, options: { namespace: string; pollIntervalMs: number }): Promise<{ page: Page; attempts: number }> {
-  let attempts = 0;
-  const page = await waitFor(async () => {
-    attempts++;
-    await sleep(100);
-    const candidate = await openTab(context, base, options);
-    if ((await candidate.evaluate(() => drillTab().manager.stats())).mints === 0) return candidate;
-    await candidate.close();
-    return null;
-  }, 15_000, 'a new worker');
-  return { page, attempts };
+/** Waits until the tabs' worker has ended, then opens one tab, which must be served by a new worker (its mint count starts at 0). */
+async function reopenOnNewWorker(context: BrowserContext, base: string, options: { namespace: string; pollIntervalMs: number }): Promise<Page> {
+  await workerEnded(context, base, keyOf(options, base), 15_000);
+  const page = await openTab(context, base, options);
+  const { mints } = await page.evaluate(() => drillTab().manager.stats());
+  if (mints !== 0) throw new Error(`the reopened tab reached a worker that already minted ${mints} tokens`);
+  return page;
 }
 
 describe('drill 3: worker death', () => {
@@ -44,14 +40,14 @@ describe('drill 3: worker death', () => {
     const tokens = before[0]!;
     for (const read of before) expect(read).toEqual(tokens);
     expect(tokens.every((t) => typeof t === 'string')).toBe(true);
-    await sleep(300); // the writes to IndexedDB settle
+    await waitFor(() => storedTokens(pages[0]!, keyOf(options, h.base), tokens), 5000, 'the three tokens to be stored in IndexedDB', 50);
     const mintsBefore = (await stats(h.base)).sessions[sessionId]?.mints ?? 0;
     const requestsBefore = await totalRequests(h.base);
     const clientBefore = (await stats(h.base)).requests.client ?? 0;
 
     const closedAt = Date.now();
     await Promise.all(pages.map((p) => p.close()));
-    const { page: first, attempts } = await reopenOnNewWorker(context, h.base, options);
+    const first = await reopenOnNewWorker(context, h.base, options);
     const restartedIn = Date.now() - closedAt;
     // The first token of the new worker comes from IndexedDB, before any request.
     expect(await readAll(first)).toEqual(tokens);
@@ -62,13 +58,14 @@ describe('drill 3: worker death', () => {
 
     const others = await Promise.all(Array.from({ length: 4 }, () => openTab(context, h.base, options)));
     for (const page of others) expect(await readAll(page)).toEqual(tokens);
-    await sleep(2500); // past the first tick: the background re-check has gone out
+    // The background re-check goes out at the first poll tick, 2 s after the worker started.
+    await waitFor(async () => ((await stats(h.base)).requests.client ?? 0) > clientBefore, 10_000, 'the background re-check of the session to reach the origin');
     const after = await stats(h.base);
     expect(after.sessions[sessionId]?.mints ?? 0).toBe(mintsBefore);
     expect((after.requests.client ?? 0) - clientBefore).toBe(1);
     expect((await totalRequests(h.base)) - requestsBefore).toBe(1);
     expect((await first.evaluate(() => drillTab().manager.stats())).tabs).toBe(5);
-    console.info('[drill 3]', JSON.stringify({ restartedInMs: restartedIn, attempts, keys: READS.length, tabs: 5, mints: 0, requests: 1 }));
+    console.info('[drill 3]', JSON.stringify({ restartedInMs: restartedIn, keys: READS.length, tabs: 5, mints: 0, requests: 1 }));
   });
 
   it('a SharedWorker ended by the browser while five tabs are open is replaced at once, and tokens keep flowing in every tab', async ({ h, context }) => {
@@ -76,15 +73,16 @@ describe('drill 3: worker death', () => {
     const options = { namespace: 'worker-crash', pollIntervalMs: 1000 };
     const pages = await Promise.all(Array.from({ length: 5 }, () => openTab(context, h.base, options)));
     const token = await getToken(pages[0]!);
-    await sleep(300); // the writes to IndexedDB settle
+    await waitFor(() => storedTokens(pages[0]!, keyOf(options, h.base), [token]), 5000, 'the token to be stored in IndexedDB', 50);
     for (const page of pages) await page.evaluate(() => Object.assign(globalThis, { __before: drillTab().manager.getSnapshot() }));
     // A mint in flight when the worker ends: the tab asks the worker that replaces it.
     await origin(h.base, '/__origin/faults', { latencyMs: 1500 });
+    const mintRequests = (await stats(h.base)).requests.mint ?? 0;
     await pages[1]!.evaluate(() => {
       const settled = drillTab().manager.getToken({ template: 'api', skipCache: true }).then((jwt) => ({ jwt }), (error: unknown) => ({ error: String(error) }));
       Object.assign(globalThis, { __inflight: settled });
     });
-    await sleep(300); // the mint has reached the origin
+    await waitFor(async () => ((await stats(h.base)).requests.mint ?? 0) > mintRequests, 5000, 'the mint to reach the origin');
     // End the worker the way the browser would (out of memory, a crash): DevTools closes its target.
     const cdp = await h.browser.newBrowserCDPSession();
     const worker = (await cdp.send('Target.getTargets')).targetInfos.find((t) => t.type === 'shared_worker' && t.url.includes('sharedWorker'));

@@ -7,7 +7,8 @@
  */
 import type { Page } from 'playwright-core';
 import { describe } from 'vitest';
-import { appStats, devOriginOptions, endpointTest, LIFETIME_S, logInThrough, noReads, openTab, origin, readWhile, settle, signedInTabs, sleep, waitFor, waitStatus } from './support.ts';
+import { repeatUntil } from '../../support/wait.ts';
+import { appStats, devOriginOptions, endpointTest, LIFETIME_S, logInThrough, noReads, openTab, origin, quietFor, readWhile, settle, signedInTabs, waitFor, waitStatus } from './support.ts';
 
 const it = endpointTest();
 
@@ -108,8 +109,10 @@ describe('the app’s own token endpoint: a rotating refresh cookie, no reuse in
     expect(await appStats(h.base)).toMatchObject({ revoked: 1, reuses: 0 });
 
     // Signed out, the endpoint is asked on sync() and when a tab becomes visible — never on a timer.
+    // A poll tick that asks nothing leaves no trace, so nothing marks the moment a request on a
+    // timer would have gone out: three poll intervals of quiet.
     const quiet = (await appStats(h.base)).tokenRequests;
-    await sleep(3000);
+    await quietFor(3000, 'a token request while signed out');
     expect((await appStats(h.base)).tokenRequests).toBe(quiet);
 
     await logInThrough(pages[1]!, 'bob');
@@ -156,11 +159,10 @@ describe('the app’s own token endpoint: a rotating refresh cookie, no reuse in
 
     for (const page of pages) await waitStatus(page, 'degraded', 15_000);
     // Past the hard cutoff and until its real expiry the token is served, in every tab, never null.
-    while (Date.now() < expiresAt - 300) {
+    await repeatUntil(expiresAt - 300, 300, async () => {
       for (const page of pages) expect(await page.evaluate(() => drillTab().manager.getToken())).toBe(token);
-      await sleep(300);
-    }
-    await sleep(Math.max(0, expiresAt + 200 - Date.now()));
+    });
+    await pages[0]!.waitForFunction((at) => Date.now() > at, expiresAt + 200, { timeout: 5000, polling: 10 });
     for (const page of pages) expect(await page.evaluate(() => drillTab().manager.peekToken())).toBeNull();
     expect(await pages[1]!.evaluate(() => drillTab().manager.getSnapshot().status)).toBe('degraded');
 

@@ -23,10 +23,11 @@ import { test } from 'vitest';
 import { betterAuthPlugin, type BetterAuthPlugin, type BetterAuthServer } from '../../../dev/betterAuth/index.ts';
 import { chromiumLaunchOptions } from '../../../dev/browsers/chromium.ts';
 import type { OriginStats } from '../../support/originApi.ts';
+import { repeatUntil } from '../../support/wait.ts';
 import { newContext, origin, tabUrl, waitReady, type PageManager, type TabFlags } from '../drills/support.ts';
 
 export { origin } from '../drills/support.ts';
-export { sleep, waitFor } from '../../support/wait.ts';
+export { quietFor, waitFor } from '../../support/wait.ts';
 
 /** The token lifetime of every server here: the smallest the development origin allows. */
 export const LIFETIME_S = 20;
@@ -273,10 +274,7 @@ export function noReads(pages: Page[]): Reads {
 
 /** Reads in every tab every `everyMs` while `more()` holds (its argument is what was read so far), adding to `reads`. */
 export async function readWhile(pages: Page[], more: (reads: Reads) => boolean, reads = noReads(pages), everyMs = 150): Promise<Reads> {
-  while (more(reads)) {
-    await readRound(pages, reads);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
+  await repeatUntil(() => more(reads), everyMs, () => readRound(pages, reads));
   return reads;
 }
 

@@ -7,7 +7,9 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshGrant } from '../../../dev/oidc/index.ts';
+import { repeatUntil } from '../../support/wait.ts';
 import { snapshot, waitReady } from '../drills/support.ts';
+import { keyOf, workerEnded } from '../support/workerState.ts';
 import { grantOf, oidcContext, openOidcTab, signInThrough, startOidcHarness, type OidcHarness } from './support.ts';
 
 let h: OidcHarness;
@@ -22,15 +24,13 @@ afterAll(async () => {
 async function readFor(pages: Page[], ms: number): Promise<{ seen: Set<string>; failures: unknown[] }> {
   const seen = new Set<string>();
   const failures: unknown[] = [];
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
+  await repeatUntil(Date.now() + ms, 100, async () => {
     const results = await Promise.all(pages.map((p) => p.evaluate(() => drillTab().manager.getToken().then((t) => ({ t }), (e: Error) => ({ e: `${e.name}: ${e.message}` })))));
     for (const r of results) {
       if ('t' in r && typeof r.t === 'string') seen.add(r.t);
       else failures.push(r);
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  });
   return { seen, failures };
 }
 
@@ -95,12 +95,11 @@ describe('OpenID Connect: refresh with rotation', () => {
     try {
       for (const page of pages) await page.waitForFunction(() => drillTab().manager.getSnapshot().status === 'degraded', null, { timeout: 30_000 });
       // Until its real expiry the cached token is served (no hard cutoff during an outage), never null.
-      const until = expiresAt - 500;
-      while (Date.now() < until) {
+      await repeatUntil(expiresAt - 500, 500, async () => {
         for (const page of pages) expect(await page.evaluate(() => drillTab().manager.getToken())).toBe(token);
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      });
+      // Past the real expiry, on the page's clock.
+      await pages[1]!.waitForFunction((at) => Date.now() > at, expiresAt + 500, { timeout: 5000, polling: 10 });
       const after = await pages[1]!.evaluate(() => drillTab().manager.getToken().then(() => 'token', (e: { code: string }) => e.code));
       expect(after).toBe('origin_unavailable');
     } finally {
@@ -132,7 +131,7 @@ describe('OpenID Connect: refresh with rotation', () => {
     await waitReady(page);
     expect(await snapshot(page)).toMatchObject({ status: 'ok', sessionId: before.sessionId, userId: 'alice' });
     await page.close();
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await workerEnded(context, h.base, keyOf(options, h.base));
     const again = await openOidcTab(context, h, options);
     expect(await snapshot(again)).toMatchObject({ status: 'ok', sessionId: before.sessionId });
     // The new worker refreshes with the stored (rotated) refresh token.

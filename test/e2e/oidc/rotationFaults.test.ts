@@ -7,6 +7,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeDevLogin, type CodeEvent, type RefreshEvent } from '../../../dev/oidc/index.ts';
+import { repeatUntil, waitFor } from '../../support/wait.ts';
 import { snapshot } from '../drills/support.ts';
 import { grantOf, oidcContext, openOidcTab, signInThrough, startOidcHarness, type OidcHarness } from './support.ts';
 
@@ -19,19 +20,14 @@ afterAll(async () => {
   await h?.close();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Resolves once the browser runs no SharedWorker (every tab of the earlier tests closed too). */
 async function noSharedWorker(): Promise<void> {
   const cdp = await h.browser.newBrowserCDPSession();
   try {
-    const until = Date.now() + 10_000;
-    for (;;) {
+    await waitFor(async () => {
       const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { type: string }[] };
-      if (!targetInfos.some((t) => t.type === 'shared_worker')) return;
-      if (Date.now() > until) throw new Error('a SharedWorker still runs 10 s after its last tab closed');
-      await sleep(100);
-    }
+      return !targetInfos.some((t) => t.type === 'shared_worker');
+    }, 10_000, 'the SharedWorker to end after its last tab closed', 100);
   } finally {
     await cdp.detach();
   }
@@ -94,14 +90,13 @@ describe('OpenID Connect: rotation under faults', () => {
     h.op.faults.hold(h.op.endpointPath('token'), 15_000);
     // A read with a 50 s leeway finds the 60 s token stale once 10 s have passed: it gets the
     // cached token at once, and the worker starts the one background refresh.
-    await sleep(Math.max(0, entry.expiresAt - 50_000 - Date.now() + 300));
+    await second.waitForFunction((staleAt) => Date.now() > staleAt, entry.expiresAt - 50_000 + 300, { timeout: 15_000, polling: 50 });
     expect(await read(second, 50)).toEqual({ t: cached });
     const processed = (await h.op.events.waitFor((e): e is RefreshEvent => e.type === 'refresh' && e.grantId === grantId, 10_000)) as RefreshEvent;
 
     // The provider has answered (and rotated the refresh token); the answer is on its way for 15 s.
     // Past the callers' 10 s, every read in every tab is still served the cached token, at once.
-    const until = processed.at + 14_000;
-    while (Date.now() < until) {
+    await repeatUntil(processed.at + 14_000, 250, async () => {
       for (const page of [first, second]) {
         for (const leeway of [15, 50]) {
           const asked = Date.now();
@@ -109,8 +104,7 @@ describe('OpenID Connect: rotation under faults', () => {
           expect(Date.now() - asked).toBeLessThan(1000);
         }
       }
-      await sleep(250);
-    }
+    });
     // The late answer is used: its access token becomes every tab's.
     for (const page of [first, second]) await page.waitForFunction((t) => drillTab().manager.peekToken() === t, processed.accessToken, { timeout: 15_000 });
     expect(Date.now() - processed.at).toBeGreaterThanOrEqual(14_000);
@@ -170,7 +164,10 @@ describe('OpenID Connect: rotation under faults', () => {
     const outcomes = await tab.evaluate(async (url) => {
       const m = drillTab().manager as unknown as { handleRedirect(url: string): Promise<{ returnTo: string }> };
       const both = Promise.allSettled([m.handleRedirect(url), m.handleRedirect(url)]);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Both calls have reached the worker: a round trip asked after them is answered after the
+      // worker took them up (the port delivers in order), and each goes straight from there to its
+      // readwrite take of the pending sign-in, which now waits behind the page's transaction.
+      await drillTab().manager.stats();
       await (globalThis as unknown as { releaseIdb: () => Promise<void> }).releaseIdb();
       const settled = await both;
       return settled.map((r) => (r.status === 'fulfilled' ? `returned ${r.value.returnTo}` : `${(r.reason as { name: string }).name} ${(r.reason as { code: string }).code}`));

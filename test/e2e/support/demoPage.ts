@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { chromiumLaunchOptions } from '../../../dev/browsers/chromium.ts';
+import { waitFor } from '../../support/wait.ts';
 
 /** What a demo page exposes to the tests. */
 export interface DemoWindow {
@@ -74,17 +75,15 @@ export async function waitTiles(page: Page, ids: string[], wanted: string): Prom
 /**
  * Waits until the chart has drawn one mark for every event `count` counts on the server side (the
  * origin's mints, the provider's refreshes). The page draws what it polled up to a second ago, so
- * the two are compared only while the count holds still.
+ * the two are compared only while the count holds still. After 20 s the last reading is returned
+ * as it is, for the caller's expectation to show the difference.
  */
 export async function waitChartMatches(page: Page, count: () => number | Promise<number>): Promise<{ marks: number; count: number }> {
-  let last = { marks: -1, count: -2 };
-  for (const until = Date.now() + 20_000; Date.now() < until; ) {
+  const until = Date.now() + 20_000;
+  return waitFor(async () => {
     const before = await count();
     const marks = (await chart(page)).mintMarks;
     const after = await count();
-    last = { marks, count: after };
-    if (before === after && marks === after) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return last;
+    return (before === after && marks === after) || Date.now() >= until ? { marks, count: after } : null;
+  }, 25_000, 'the chart to draw one mark per counted event', 250);
 }

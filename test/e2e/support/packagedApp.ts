@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../../dev/ports.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 const fixture = join(root, 'test', 'e2e', 'fixture-app');
@@ -77,14 +78,15 @@ export async function previewPackagedApp(app: PackagedApp): Promise<{ base: stri
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const preview = spawn(process.execPath, [VITE, 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: app.dir, stdio: 'ignore' });
-  for (let i = 0; ; i++) {
-    const up = await fetch(`${base}/v1/client`).then((r) => r.ok, () => false);
-    if (up) break;
-    if (i > 200 || preview.exitCode !== null) {
-      preview.kill();
-      throw new Error('vite preview did not start');
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await waitFor(async () => {
+      if (await fetch(`${base}/v1/client`).then((r) => r.ok, () => false)) return true;
+      if (preview.exitCode !== null) throw new Error(`it exited with ${preview.exitCode}`);
+      return false;
+    }, 20_000, 'vite preview to answer', 100);
+  } catch (cause) {
+    preview.kill();
+    throw new Error('vite preview did not start', { cause });
   }
   return { base, close: () => void preview.kill() };
 }
