@@ -16,18 +16,33 @@ import { withTimeout } from './timeouts.ts';
 
 installErrorTransfer(Comlink.transferHandlers, deserializeError);
 
+type Method = (...args: unknown[]) => Promise<unknown>;
+
 export class SharedConnection implements Connection {
   readonly mode = 'shared' as const;
   readonly #worker: SharedWorker;
   readonly #remote: Comlink.Remote<WorkerApi>;
+  /**
+   * Each method's comlink proxy, made once and kept for the connection's life. comlink registers
+   * every proxy it makes (`remote.getToken` is one) with a FinalizationRegistry; one that is
+   * collected runs its cleanup — JavaScript, and a RELEASE message once none is left — and when that
+   * happens in a page stored in the back/forward cache, Chromium evicts the page
+   * (`JavaScriptExecution`). A proxy that is never garbage is never cleaned up.
+   */
+  readonly #methods = new Map<string, Method>();
   /** Rejects when the worker script fails to load (a bad `workerUrl`, CSP `worker-src`), or on `close`. */
   readonly #failed: Promise<never>;
   #stop: (error: ConnectionError) => void = () => {};
   readonly #tabId: string;
   readonly #clock: Clock;
+  /** Replies still due from the worker on this port (timed out or not). */
+  #due = 0;
   #closed = false;
 
-  /** Throws `ConnectionError` when the browser refuses to start the worker. */
+  /**
+   * `name`: the SharedWorker's name (the worker key, or the name tabs moved to after a worker died).
+   * Throws `ConnectionError` when the browser refuses to start the worker.
+   */
   constructor(name: string, workerUrl: URL | null, tabId: string, clock: Clock) {
     this.#tabId = tabId;
     this.#clock = clock;
@@ -45,17 +60,22 @@ export class SharedConnection implements Connection {
     this.#remote = Comlink.wrap<WorkerApi>(this.#worker.port);
   }
 
+  /** Whether the worker still owes this port a reply: one would reach the page whenever it comes. */
+  get busy(): boolean {
+    return this.#due > 0;
+  }
+
   hello(hello: TabHello, onError: (error: TokenError) => void): Promise<Welcome> {
-    return this.#settle(this.#remote.hello(hello, Comlink.proxy((wire: unknown) => onError(deserializeError(wire)))), CONNECT_TIMEOUT_MS, 'hello (worker)');
+    return this.#settle(this.#send('hello', hello, Comlink.proxy((wire: unknown) => onError(deserializeError(wire)))), CONNECT_TIMEOUT_MS, 'hello (worker)') as Promise<Welcome>;
   }
 
   call<K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]> {
-    return this.#settle((this.#remote[op] as (arg: unknown) => Promise<Operations[K][1]>)(arg), CALL_TIMEOUT_MS, `${op} (worker)`);
+    return this.#settle(this.#send(op, arg), CALL_TIMEOUT_MS, `${op} (worker)`) as Promise<Operations[K][1]>;
   }
 
   /** Tells the worker this tab now holds its tab lock (see `held` in sharedWorker.ts). */
   held(): void {
-    this.#remote.held().catch(() => {});
+    this.#send('held').catch(() => {});
   }
 
   /** Disconnects: the worker forgets this tab at once, and calls still waiting for it reject. */
@@ -64,9 +84,17 @@ export class SharedConnection implements Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#stop(closedError());
-    this.#remote.bye(this.#tabId).catch(() => {});
+    this.#send('bye', this.#tabId).catch(() => {});
     this.#remote[Comlink.releaseProxy]();
     this.#worker.port.close();
+  }
+
+  /** Calls the worker's `name`, counting the reply as due until it arrives (however late). */
+  #send(name: string, ...args: unknown[]): Promise<unknown> {
+    let method = this.#methods.get(name);
+    if (!method) this.#methods.set(name, (method = (this.#remote as unknown as Record<string, Method>)[name]!));
+    this.#due++;
+    return method(...args).finally(() => this.#due--);
   }
 
   #settle<T>(reply: Promise<T>, ms: number, what: string): Promise<T> {

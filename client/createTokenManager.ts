@@ -10,7 +10,7 @@ import { ConnectionError, TokenError } from '../protocol/errors.ts';
 import { classify } from '../protocol/freshness.ts';
 import { isBroadcast } from '../protocol/messages.ts';
 import { normalizeGetTokenOptions, validateManagerOptions } from './options.ts';
-import type { GetTokenOptions, TokenManagerOptions, TokenRequest } from '../protocol/types.ts';
+import type { GetTokenOptions, TokenManagerOptions, TokenRequest, Welcome } from '../protocol/types.ts';
 import type { Operation, Operations } from '../protocol/operations.ts';
 import { createReadTracker } from './ReadTracker.ts';
 import { SharedConnection } from './SharedConnection.ts';
@@ -18,7 +18,7 @@ import { SnapshotMirror } from './SnapshotMirror.ts';
 import type { ManagerCore } from './managerActions.ts';
 import type { TokenManager } from './TokenManager.ts';
 import { closedError } from './Connection.ts';
-import { superviseConnection, type Supervised } from './superviseConnection.ts';
+import type { Supervised } from './superviseConnection.ts';
 import { holdTabLock } from './tabLock.ts';
 
 const typed = (error: unknown): TokenError => (error instanceof TokenError ? error : new ConnectionError(String(error), { cause: error }));
@@ -39,51 +39,70 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   const { config, tab } = validateManagerOptions(options, globalThis.location?.origin ?? 'http://localhost');
   const name = workerKey(config);
   const tabId = randomId();
-  const defaultRequest: TokenRequest = Object.freeze(normalizeGetTokenOptions(null, tab.leewayInSeconds));
   const shared = tab.mode === 'shared' || (tab.mode === 'auto' && typeof SharedWorker !== 'undefined');
   // A resync asks the engine over the port (SPEC 6: the port is the authority, the channel the fast path).
   const mirror = new SnapshotMirror(shared ? 'shared' : 'local', () => call('snapshot', null));
-  const counters = { hits: 0, misses: 0 };
-  // Asked for at once and held for the tab's lifetime; the engine waits on it to learn that the tab closed.
-  const lock = holdTabLock(tabId);
   let link: Supervised | null = null;
   let closed = false;
-
-  const channel = new BroadcastChannel(name);
-  // A local-mode leader's `hello` is for its followers' connections (LocalConnection), not the mirror.
-  channel.onmessage = ({ data }: MessageEvent) => isBroadcast(data) && mirror.apply(data);
+  /** Stored in the back/forward cache, or frozen (SPEC 6, page lifecycle). */
+  let detached = false;
 
   /** A call to the engine once connected (the link retries it on a replacement worker). */
   const call = <K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]> => ready.then(() => link!.call(op, arg));
   const quiet = <K extends Operation>(op: K, arg: Operations[K][0]) => void call(op, arg).catch(() => {});
   const onError = (error: unknown) => mirror.emit('error', typed(error));
 
-  const tracker = createReadTracker(config.pollIntervalMs, (reads) => quiet('noteReads', reads), systemClock);
-
   function connect(): Promise<void> {
     // Server-side rendering runs the app's modules with no document: start nothing there (an
     // engine would poll from the server, and an open channel would keep the process alive).
-    if (!globalThis.document) {
-      channel.close();
-      return Promise.reject(new ConnectionError('No document: tabtoken runs in browser tabs (not in server-side rendering)'));
+    if (!globalThis.document) return Promise.reject(new ConnectionError('No document: tabtoken runs in browser tabs (not in server-side rendering)'));
+    const hello = { tabId, config, sessionId: tab.sessionId, visible: visible(), fetchOrigins: tab.fetchOrigins };
+    const openShared = (worker: string, id: string) => new SharedConnection(worker, tab.workerUrl, id, systemClock);
+    // The worker first: its hello goes out before anything else, and what the tab does meanwhile —
+    // the channel, loading the code that supervises the link — overlaps with the worker's answer.
+    let first: { worker: SharedConnection; welcome: Promise<Welcome> } | undefined;
+    if (shared) {
+      try {
+        const worker = openShared(name, tabId);
+        first = { worker, welcome: worker.hello(hello, onError) };
+        // Its outcome is the supervision's to handle, fallback included.
+        first.welcome.catch(() => {});
+      } catch {
+        // The browser refused to start the worker: the supervision tries again, and falls back.
+      }
     }
-    link = superviseConnection({
-      key: name,
-      hello: { tabId, config, sessionId: tab.sessionId, visible: visible(), fetchOrigins: tab.fetchOrigins },
-      mirror,
-      shared,
-      fallback: tab.mode === 'auto',
-      tabLock: lock,
-      onError,
-      locks: globalThis.navigator?.locks,
-      clock: systemClock,
-      openShared: () => new SharedConnection(name, tab.workerUrl, tabId, systemClock),
-      loadLocal: async () => {
-        const { LocalConnection } = await import('./LocalConnection.ts');
-        return () => new LocalConnection(config, tabId, name, mirror);
-      },
+    listen();
+    return import('./superviseConnection.ts').then(({ superviseConnection }) => {
+      link = superviseConnection({
+        key: name,
+        hello,
+        mirror,
+        shared,
+        fallback: tab.mode === 'auto',
+        onError,
+        locks: globalThis.navigator?.locks,
+        clock: systemClock,
+        // Held while the tab is attached; the engine waits on it to learn that the tab closed.
+        lockTab: holdTabLock,
+        openShared,
+        ...(first ? { first } : {}),
+        loadLocal: async () => {
+          const { LocalConnection } = await import('./LocalConnection.ts');
+          return (id) => new LocalConnection(config, id, name, mirror);
+        },
+      });
+      // Closed while this code loaded: nothing more to start.
+      if (closed) link.close();
+      return link.connected;
     });
-    return link.connected;
+  }
+
+  let channel: BroadcastChannel | null = null;
+  /** The channel, opened before the engine can take the snapshot the tab adopts next. */
+  function listen(): void {
+    channel = new BroadcastChannel(name);
+    // A local-mode leader's `hello` is for its followers' connections (LocalConnection), not the mirror.
+    channel.onmessage = ({ data }: MessageEvent) => isBroadcast(data) && mirror.apply(data);
   }
 
   const ready = connect().then(
@@ -94,6 +113,38 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       throw closed ? closedError() : typed(error);
     },
   );
+
+  const defaultRequest: TokenRequest = Object.freeze(normalizeGetTokenOptions(null, tab.leewayInSeconds));
+  const counters = { hits: 0, misses: 0 };
+  const tracker = createReadTracker(config.pollIntervalMs, (reads) => quiet('noteReads', reads), systemClock);
+
+  /**
+   * The page lifecycle (SPEC 6). A page in the back/forward cache or frozen must hold nothing that
+   * makes the browser evict it and be sent nothing: its channel closes, its timers stop, and the link
+   * lets go of the tab lock (and of the port when a reply is still due on it). Back, it reattaches and
+   * adopts the engine's snapshot before any read is answered: the mirror is paused meanwhile.
+   *
+   *   pagehide(persisted) / freeze ──► detach      pageshow(persisted) / resume ──► reattach
+   *   a read in between (even in the app's first pageshow listener) ──► waits for the snapshot
+   */
+  const lifecycle = (event: Event) => {
+    const away = event.type === 'pagehide' || event.type === 'freeze';
+    if (closed || away === detached || (event as PageTransitionEvent).persisted === false) return;
+    detached = away;
+    if (away) {
+      channel?.close();
+      tracker.close();
+      link?.detach();
+      // Reads wait for the engine's snapshot, asked for once the tab is back.
+      mirror.resync();
+    } else {
+      listen();
+      link?.reattach();
+    }
+  };
+  // `freeze` and `resume` are fired at the document and do not bubble: the window hears them while capturing.
+  const LIFECYCLE = ['pagehide', 'freeze', 'pageshow', 'resume'];
+  for (const type of LIFECYCLE) globalThis.addEventListener?.(type, lifecycle, true);
 
   const onVisibility = () => visible() && quiet('visible', null);
   globalThis.document?.addEventListener('visibilitychange', onVisibility);
@@ -113,7 +164,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
    */
   function fromMirror(request: TokenRequest, isDefault: boolean): string | null {
     const { sessionId, tokens, status } = mirror.snapshot;
-    if (sessionId === null || request.skipCache || closed) return null;
+    if (sessionId === null || request.skipCache || closed || detached) return null;
     if (isDefault && defaultKey[0] !== sessionId) defaultKey = [sessionId, cacheKey(sessionId, defaultRequest)];
     const key = isDefault ? defaultKey[1] : cacheKey(sessionId, request);
     const token = tokens[key];
@@ -174,7 +225,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       // Nothing usable: start the mint in the background so a later read finds it.
       const { sessionId, status } = mirror.snapshot;
       // A background mint that nobody awaits: should it fail, the `error` event says so.
-      if (jwt === null && !closed && sessionId !== null && status !== 'signed-out') quiet('refresh', { ...request, skipCache: false });
+      if (jwt === null && !closed && !detached && sessionId !== null && status !== 'signed-out') quiet('refresh', { ...request, skipCache: false });
       return jwt;
     },
     getSnapshot: () => mirror.snapshot,
@@ -184,10 +235,10 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       if (closed) return;
       closed = true;
       tracker.close();
-      channel.close();
+      channel?.close();
       globalThis.document?.removeEventListener('visibilitychange', onVisibility);
+      for (const type of LIFECYCLE) globalThis.removeEventListener?.(type, lifecycle, true);
       link?.close();
-      void lock.then((release) => release());
     },
   };
   /** What the methods off the token path use (managerActions.ts, loaded on first use). */

@@ -23,7 +23,7 @@ export class FakeLocks {
         queueMicrotask(() => this.#grant(name));
       });
     },
-    query: async () => ({ held: [], pending: [] }),
+    query: async () => ({ held: [...this.#held].map((name) => ({ name, mode: 'exclusive' })), pending: [] }),
   } as unknown as LockManager;
 
   isHeld(name: string): boolean {
