@@ -7,6 +7,7 @@ import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS } from '../protocol/constants.ts';
 import type { Clock } from '../protocol/clock.ts';
 import { ConnectionError, deserializeError, type TokenError } from '../protocol/errors.ts';
 import { installErrorTransfer } from '../protocol/errorTransfer.ts';
+import { randomId } from '../protocol/randomId.ts';
 import type { TabHello, Welcome } from '../protocol/types.ts';
 import type { WorkerApi } from '../protocol/operations.ts';
 import { startBundledWorker } from './bundledWorker.ts';
@@ -21,7 +22,8 @@ type Method = (...args: unknown[]) => Promise<unknown>;
 export class SharedConnection implements Connection {
   readonly mode = 'shared' as const;
   readonly #worker: SharedWorker;
-  readonly #remote: Comlink.Remote<WorkerApi>;
+  /** comlink's proxy of the worker, made on the first call through it (not the first hello: below). */
+  #proxy: Comlink.Remote<WorkerApi> | null = null;
   /**
    * Each method's comlink proxy, made once and kept for the connection's life. comlink registers
    * every proxy it makes (`remote.getToken` is one) with a FinalizationRegistry; one that is
@@ -57,7 +59,6 @@ export class SharedConnection implements Connection {
       this.#worker.addEventListener('error', (event) => reject(fail(event)));
     });
     this.#failed.catch(() => {});
-    this.#remote = Comlink.wrap<WorkerApi>(this.#worker.port);
   }
 
   /** Whether the worker still owes this port a reply: one would reach the page whenever it comes. */
@@ -65,8 +66,31 @@ export class SharedConnection implements Connection {
     return this.#due > 0;
   }
 
-  hello(hello: TabHello, onError: (error: TokenError) => void): Promise<Welcome> {
-    return this.#settle(this.#send('hello', hello, Comlink.proxy((wire: unknown) => onError(deserializeError(wire)))), CONNECT_TIMEOUT_MS, 'hello (worker)') as Promise<Welcome>;
+  /**
+   * Says hello; `onError` hears the engine's failures that no call of this tab awaits. The first
+   * hello of a new tab has none (the supervision says hello again with it): it goes as comlink's
+   * wire message straight on the port, since comlink's proxy machinery costs a new tab about a
+   * millisecond on its first use, on the path of its first token. The worker answers it as any call
+   * (portServer.ts); comlink ignores an answer to an id it did not send.
+   */
+  hello(hello: TabHello, onError?: (error: TokenError) => void): Promise<Welcome> {
+    if (onError) return this.#settle(this.#send('hello', hello, Comlink.proxy((wire: unknown) => onError(deserializeError(wire)))), CONNECT_TIMEOUT_MS, 'hello (worker)') as Promise<Welcome>;
+    const { port } = this.#worker;
+    const id = randomId();
+    this.#due++;
+    const answer = new Promise<Welcome>((resolve, reject) => {
+      const hear = ({ data }: MessageEvent) => {
+        if (data?.id !== id) return;
+        port.removeEventListener('message', hear);
+        this.#due--;
+        if (data.type === 'RAW') resolve(data.value);
+        else reject(deserializeError(data.value));
+      };
+      port.addEventListener('message', hear);
+    });
+    port.start();
+    port.postMessage({ id, type: 'APPLY', path: ['hello'], argumentList: [{ type: 'RAW', value: hello }] });
+    return this.#settle(answer, CONNECT_TIMEOUT_MS, 'hello (worker)');
   }
 
   call<K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]> {
@@ -85,14 +109,15 @@ export class SharedConnection implements Connection {
     this.#closed = true;
     this.#stop(closedError());
     this.#send('bye', this.#tabId).catch(() => {});
-    this.#remote[Comlink.releaseProxy]();
+    this.#proxy?.[Comlink.releaseProxy]();
     this.#worker.port.close();
   }
 
   /** Calls the worker's `name`, counting the reply as due until it arrives (however late). */
   #send(name: string, ...args: unknown[]): Promise<unknown> {
     let method = this.#methods.get(name);
-    if (!method) this.#methods.set(name, (method = (this.#remote as unknown as Record<string, Method>)[name]!));
+    this.#proxy ??= Comlink.wrap<WorkerApi>(this.#worker.port);
+    if (!method) this.#methods.set(name, (method = (this.#proxy as unknown as Record<string, Method>)[name]!));
     this.#due++;
     return method(...args).finally(() => this.#due--);
   }

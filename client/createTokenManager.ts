@@ -10,16 +10,15 @@ import { ConnectionError, TokenError } from '../protocol/errors.ts';
 import { classify } from '../protocol/freshness.ts';
 import { isBroadcast } from '../protocol/messages.ts';
 import { normalizeGetTokenOptions, validateManagerOptions } from './options.ts';
-import type { GetTokenOptions, TokenManagerOptions, TokenRequest, Welcome } from '../protocol/types.ts';
+import type { GetTokenOptions, TokenManagerOptions, TokenRequest } from '../protocol/types.ts';
 import type { Operation, Operations } from '../protocol/operations.ts';
 import { createReadTracker } from './ReadTracker.ts';
 import { SharedConnection } from './SharedConnection.ts';
 import { SnapshotMirror } from './SnapshotMirror.ts';
 import type { ManagerCore } from './managerActions.ts';
 import type { TokenManager } from './TokenManager.ts';
-import { closedError } from './Connection.ts';
+import { closedError, STALL_MS } from './Connection.ts';
 import type { Supervised } from './superviseConnection.ts';
-import { holdTabLock } from './tabLock.ts';
 
 const typed = (error: unknown): TokenError => (error instanceof TokenError ? error : new ConnectionError(String(error), { cause: error }));
 const visible = () => globalThis.document?.visibilityState !== 'hidden';
@@ -48,31 +47,23 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   let detached = false;
 
   /** A call to the engine once connected (the link retries it on a replacement worker). */
-  const call = <K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]> => ready.then(() => link!.call(op, arg));
+  const call = <K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]> => ready.then(supervise).then((l) => l.call(op, arg));
   const quiet = <K extends Operation>(op: K, arg: Operations[K][0]) => void call(op, arg).catch(() => {});
   const onError = (error: unknown) => mirror.emit('error', typed(error));
 
-  function connect(): Promise<void> {
-    // Server-side rendering runs the app's modules with no document: start nothing there (an
-    // engine would poll from the server, and an open channel would keep the process alive).
-    if (!globalThis.document) return Promise.reject(new ConnectionError('No document: tabtoken runs in browser tabs (not in server-side rendering)'));
-    const hello = { tabId, config, sessionId: tab.sessionId, visible: visible(), fetchOrigins: tab.fetchOrigins };
-    const openShared = (worker: string, id: string) => new SharedConnection(worker, tab.workerUrl, id, systemClock);
-    // The worker first: its hello goes out before anything else, and what the tab does meanwhile —
-    // the channel, loading the code that supervises the link — overlaps with the worker's answer.
-    let first: { worker: SharedConnection; welcome: Promise<Welcome> } | undefined;
-    if (shared) {
-      try {
-        const worker = openShared(name, tabId);
-        first = { worker, welcome: worker.hello(hello, onError) };
-        // Its outcome is the supervision's to handle, fallback included.
-        first.welcome.catch(() => {});
-      } catch {
-        // The browser refused to start the worker: the supervision tries again, and falls back.
-      }
-    }
-    listen();
-    return import('./superviseConnection.ts').then(({ superviseConnection }) => {
+  const hello = { tabId, config, sessionId: tab.sessionId, visible: visible(), fetchOrigins: tab.fetchOrigins };
+  const openShared = (worker: string, id: string) => new SharedConnection(worker, tab.workerUrl, id, systemClock);
+  /** The worker this tab said hello to first, and the instance it answered with, once adopted. */
+  let first: { worker: SharedConnection; welcome: Promise<string> } | undefined;
+  let linking: Promise<Supervised> | undefined;
+  /**
+   * The code that keeps the link up (superviseConnection.ts, a chunk of its own): loaded once the
+   * tab is ready, off the path of its first token — or at once when there is no first worker to wait
+   * for, when its hello fails, or when it goes unanswered for a while (a worker that does not run the
+   * engine: the supervision finds the one that does).
+   */
+  const supervise = () =>
+    (linking ??= import('./superviseConnection.ts').then(({ superviseConnection }) => {
       link = superviseConnection({
         key: name,
         hello,
@@ -82,8 +73,6 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
         onError,
         locks: globalThis.navigator?.locks,
         clock: systemClock,
-        // Held while the tab is attached; the engine waits on it to learn that the tab closed.
-        lockTab: holdTabLock,
         openShared,
         ...(first ? { first } : {}),
         loadLocal: async () => {
@@ -93,8 +82,37 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       });
       // Closed while this code loaded: nothing more to start.
       if (closed) link.close();
-      return link.connected;
-    });
+      return link;
+    }));
+
+  function connect(): Promise<unknown> {
+    // Server-side rendering runs the app's modules with no document: start nothing there (an
+    // engine would poll from the server, and an open channel would keep the process alive).
+    if (!globalThis.document) return Promise.reject(new ConnectionError('No document: tabtoken runs in browser tabs (not in server-side rendering)'));
+    // The worker first: its hello goes out before anything else, and what the tab sets up meanwhile
+    // overlaps with the worker's answer. Its welcome is adopted here, so the first token needs no
+    // more than the worker's answer.
+    if (shared) {
+      try {
+        const worker = openShared(name, tabId);
+        first = {
+          worker,
+          welcome: worker.hello(hello).then(({ instance, snapshot }) => {
+            mirror.adopt(instance, snapshot);
+            return instance;
+          }),
+        };
+        // A worker of a name of its own runs the engine (the key's worker died with tabs open): the
+        // key's worker waits, and the supervision moves this tab at once (superviseConnection.ts).
+        globalThis.navigator?.locks?.query().then(({ held }) => void (held?.some((lock) => lock.name?.startsWith(`${name}#`)) && supervise()), () => {});
+        systemClock.setTimeout(supervise, STALL_MS);
+      } catch {
+        // The browser refused to start the worker: the supervision tries again, and falls back.
+      }
+    }
+    listen();
+    const supervised = () => supervise().then((l) => l.connected);
+    return first ? first.welcome.catch(supervised) : supervised();
   }
 
   let channel: BroadcastChannel | null = null;
@@ -150,10 +168,13 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   globalThis.document?.addEventListener('visibilitychange', onVisibility);
 
   const actions = () => import('./managerActions.ts');
-  // Loaded ahead of use once connected: a sign-out must not need the network to load its code.
-  // This also handles `ready`'s rejection, which is the caller's to read (and every later call
-  // rejects with it): never an `error` event, never an unhandled rejection.
-  ready.then(actions).catch(() => {});
+  // Loaded ahead of use once connected: a sign-out must not need the network to load its code, nor
+  // a replacement worker its supervision. In a task of their own, after the app's first read: a
+  // bundler's dynamic import does work at once (Vite inserts its modulepreload links, ~1 ms each),
+  // which would otherwise run before the code awaiting `ready`. This also handles `ready`'s
+  // rejection, which is the caller's to read (and every later call rejects with it): never an
+  // `error` event, never an unhandled rejection.
+  ready.then(() => systemClock.setTimeout(() => Promise.all([actions(), supervise()]).catch(() => {}), 0)).catch(() => {});
 
   let defaultKey: [sessionId: string, key: string] = ['', ''];
 
@@ -238,7 +259,9 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       channel?.close();
       globalThis.document?.removeEventListener('visibilitychange', onVisibility);
       for (const type of LIFECYCLE) globalThis.removeEventListener?.(type, lifecycle, true);
-      link?.close();
+      // Before its supervision loaded, the tab's only link is the first worker's port.
+      if (link) link.close();
+      else first?.worker.close();
     },
   };
   /** What the methods off the token path use (managerActions.ts, loaded on first use). */

@@ -12,8 +12,9 @@
  *   pagehide ── release tab lock ─ (reply due? close the port) ───── stored: nothing held, nothing due
  *   pageshow ── calls go on (the mirror's resync first) ─ new tab lock ─ hello: counted again
  *
- * Loaded by createTokenManager while the first hello is on its way (that hello is handed over as
- * `first`), so none of this is on the path of a new tab's first token nor in the client entry.
+ * Loaded by createTokenManager once the tab is ready (or at once when it has no worker's welcome to
+ * wait for), with the first worker handed over as `first`: none of this is on the path of a new
+ * tab's first token, nor in the client entry.
  */
 import { randomId } from '../protocol/randomId.ts';
 import { workerLockName } from '../protocol/names.ts';
@@ -21,7 +22,8 @@ import { InvalidArgumentError, type TokenError } from '../protocol/errors.ts';
 import type { Clock } from '../protocol/clock.ts';
 import type { Operation, Operations } from '../protocol/operations.ts';
 import type { TabHello, Welcome } from '../protocol/types.ts';
-import { closedError, type Connection } from './Connection.ts';
+import { closedError, STALL_MS, type Connection } from './Connection.ts';
+import { holdTabLock } from './tabLock.ts';
 import type { SnapshotMirror } from './SnapshotMirror.ts';
 
 /** A shared-mode connection: a `Connection` that can tell the worker the tab holds its lock. */
@@ -45,15 +47,19 @@ export interface SuperviseOptions {
   locks: LockManager | undefined;
   /** Times the retry of a reattach that failed. */
   clock: Clock;
-  /** Takes the tab's Web Lock `tabtoken:tab:{id}`; resolves, once held, with its release. */
-  lockTab(tabId: string): Promise<() => void>;
+  /**
+   * Takes the tab's Web Lock `tabtoken:tab:{id}`, held while the tab is attached (the engine waits
+   * on it to learn that the tab is gone); resolves, once held, with its release. Default: the page's.
+   */
+  lockTab?(tabId: string): Promise<() => void>;
   /** Connects to the SharedWorker called `name`; throws `ConnectionError` when the browser refuses to start it. */
   openShared(name: string, tabId: string): SharedLink;
   /**
-   * The worker the tab connected to before this code loaded, and its answer to the hello already
-   * sent (createTokenManager.ts: the hello goes out first, this module loads meanwhile).
+   * The worker the tab connected to before this code loaded, and the instance it answered the hello
+   * with, once its welcome is adopted (createTokenManager.ts sends the hello first and adopts the
+   * welcome itself, so that a new tab's first token does not wait for this code).
    */
-  first?: { worker: SharedLink; welcome: Promise<Welcome> };
+  first?: { worker: SharedLink; welcome: Promise<string> };
   /** Loads local mode (a separate chunk); what it resolves with connects through it. */
   loadLocal(): Promise<(tabId: string) => Connection>;
 }
@@ -76,13 +82,7 @@ export interface Supervised {
 /** How long a tab waits before it tries again to start a worker, after an attempt that failed. */
 export const REATTACH_DELAY_MS = 1000;
 
-/**
- * How long a hello may go unanswered before the tab looks for the worker that runs the engine. A
- * worker runs the engine only while it holds the engine lock, so a worker started under the key's
- * name after the tabs moved to another (below) waits, and a closing worker that Firefox still hands
- * out never answers: the running worker's lock names it.
- */
-export const STALL_MS = 1000;
+export { STALL_MS };
 
 /**
  * @example
@@ -113,7 +113,9 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
     if (connection === link) connection = null;
   };
 
-  const lock = () => (tabLock = o.lockTab(tabId));
+  /** The tab lock of this tab id: taken once, kept across workers, and a new one after each reattach. */
+  let lockedId = '';
+  const lock = () => (lockedId === tabId ? tabLock! : ((lockedId = tabId), (tabLock = (o.lockTab ?? holdTabLock)(tabId))));
 
   const hello = (link: Connection) => link.hello({ ...o.hello, tabId }, o.onError);
   const adopt = async (answer: Promise<Welcome>) => {
@@ -132,34 +134,56 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
   };
 
   /** Waits on the worker's lock: granted, the worker died with this tab still open. */
-  const watch = (worker: Connection, instance: string) =>
-    o.locks?.request(workerLockName(name, instance), () => {
-      if (closed || connection !== worker) return;
-      // A worker of a new name: Firefox can hand out the closing worker under the old one for
-      // seconds, and it never answers. Every tab of the dead worker picks the same new name.
-      name = `${o.key}#${instance}`;
-      retire(worker);
-      // Stored meanwhile: `reattach` starts the new worker.
-      if (!detached) start();
-    });
+  /**
+   * Waits on the worker's lock: granted, the worker died with this tab still open. Withdrawn while
+   * the page is stored (a grant would run this in the stored page, which the browser evicts for) and
+   * asked again when it is back (`rewatch`), granted at once if the worker died meanwhile.
+   */
+  const watch = (worker: Connection, instance: string, lockName = workerLockName(name, instance)): void => {
+    const withdraw = new AbortController();
+    stopWatching = () => withdraw.abort();
+    rewatch = () => watch(worker, instance, lockName);
+    o.locks
+      ?.request(lockName, { signal: withdraw.signal }, () => {
+        if (closed || connection !== worker) return;
+        // A successor of a name of its own: the key's name can still reach the dead worker while the
+        // browser closes it (Firefox: it never answers). Every tab of the dead worker picks the same.
+        name = `${o.key}#${instance}`;
+        retire(worker);
+        start();
+      })
+      .catch(() => {});
+  };
+  let stopWatching = (): void => {};
+  let rewatch = (): void => {};
 
+  /**
+   * Says hello to the worker called `name` (or takes the first one's answer). The worker waits on the
+   * tab lock only once told the tab holds it (`held`). A hello unanswered for a while may have reached
+   * a worker that does not run the engine — one started under the key after a worker died and its
+   * tabs moved to its successor's name: it waits for the engine lock (worker/engineLock.ts), so two
+   * never refresh at once — and the lock of the worker that does names it:
+   *
+   *   worker A (key) ✕ ── its tabs ─────────────► key#A
+   *   new tab ── key: no answer ── STALL_MS ── running: key#A ──► key#A
+   */
   const attach = async (first?: SuperviseOptions['first'], held = lock()): Promise<void> => {
-    // The hello goes out first; the worker waits on the tab lock only once told the tab holds it
-    // (`held`). A hello unanswered for a while may have reached a worker that is not the one
-    // running the engine (STALL_MS): the tab moves to the one that is.
     const worker = (connection = first?.worker ?? o.openShared(name, tabId));
-    const welcome = adopt(first?.welcome ?? hello(worker));
+    const welcome = first?.welcome ?? adopt(hello(worker));
     let timer: unknown;
-    const elsewhere = await Promise.race([welcome.then(() => ''), new Promise<string | undefined>((found) => (timer = o.clock.setTimeout(() => found(running()), STALL_MS)))]);
+    // Handed the first hello, the supervision has loaded because it went unanswered (or because a
+    // worker of another name runs): it looks at once.
+    const found = await Promise.race([welcome.then(() => ''), new Promise<string | undefined>((r) => (timer = o.clock.setTimeout(() => r(running()), first ? 0 : STALL_MS)))]);
     o.clock.clearTimeout(timer);
-    if (elsewhere && elsewhere !== name && connection === worker) {
-      name = elsewhere;
+    if (found && found !== name && connection === worker) {
+      name = found;
       retire(worker);
       return attach(undefined, held);
     }
     const instance = await welcome;
     void held.then(() => worker.held());
-    void watch(worker, instance);
+    if (first) void worker.hello({ ...o.hello, tabId, sessionId: null }, o.onError).catch(() => {});
+    watch(worker, instance);
   };
 
   const local = async (held = lock()): Promise<void> => {
@@ -226,6 +250,7 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
       if (detached || closed || !o.mirror.instance) return;
       detached = true;
       attached = new Promise((r) => (resume = r));
+      stopWatching();
       void tabLock?.then((release) => release());
       // A reply still due would reach the stored page; a local connection holds channels (and, when
       // it leads, the leader lock another tab is waiting for).
@@ -240,8 +265,10 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
       // The same worker on the same port: calls go on at once (the mirror's resync first), and the
       // tab is counted again under a new tab lock — held before the hello, since this port reported
       // `held` already. Not the session the tab was created with: another tab may have switched it.
-      if (kept) void lock().then(() => kept.hello({ ...o.hello, tabId, sessionId: null }, o.onError)).catch(() => {});
-      else start();
+      if (kept) {
+        rewatch();
+        void lock().then(() => kept.hello({ ...o.hello, tabId, sessionId: null }, o.onError)).catch(() => {});
+      } else start();
       resume();
     },
     close() {

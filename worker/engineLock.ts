@@ -4,9 +4,9 @@ import { workerLockName } from '../protocol/names.ts';
  * Resolves once this SharedWorker may run the engine, and holds two Web Locks until it ends:
  *
  * - the engine lock of its script (`{key}:engine:{script URL}`), exclusive: at most one worker of a
- *   script runs an engine at a time. Tabs whose worker died start its successor under another name
- *   (Firefox can hand out a closing worker under the old one for seconds, and never answers on it);
- *   a worker started later under the old name waits here rather than refresh beside the successor.
+ *   script runs an engine at a time. After a worker died, its tabs may start the successor under a
+ *   name of its own (Firefox can hand out the closing worker under the key's name for seconds, and
+ *   it never answers); a worker started later under the key waits here rather than refresh beside it.
  * - then its own lock, `{its name}:worker:{instance}`: a tab waits on it to learn that the worker
  *   died, and a tab whose hello goes unanswered finds the running worker's name in it.
  *

@@ -396,6 +396,9 @@ export function describeEngine(name: EngineName): void {
               drillTab().manager.getToken().then((jwt) => reads.push({ at, jwt }), (error: unknown) => reads.push({ at, error: String(error) }));
             }, 200);
           });
+          // Which worker runs the engine, by the lock it holds: whether it was the same one throughout.
+          const workerLocks = () => stay.evaluate(async () => ((await navigator.locks.query()).held ?? []).map((l) => l.name ?? '').filter((n) => n.includes(':worker:')));
+          const workerBefore = await workerLocks();
           const leftAt = Date.now();
           await traveler.navigate(`${server.base}/v1/client`);
           await waitInTab(stay, () => drillTab().manager.stats().then((s) => s.tabs === 1), undefined, { what: 'the tab away not counted', timeoutMs: 5000 });
@@ -430,7 +433,7 @@ export function describeEngine(name: EngineName): void {
           const around = [reads.filter((r) => r.at <= read.settledAt!).at(-1), ...reads.filter((r) => r.at > read.settledAt! && r.at <= read.settledAt! + 400)].map((r) => r?.jwt);
           expect(around).toContain(read.jwt);
           expect(reads.every((r) => typeof r.jwt === 'string')).toBe(true);
-          report(name, 'back-forward', { restored, notCountedMs, firstReadMs: read.settledAt! - read.at });
+          report(name, 'back-forward', { restored, notCountedMs, firstReadMs: read.settledAt! - read.at, sameWorker: JSON.stringify(await workerLocks()) === JSON.stringify(workerBefore) });
         } finally {
           await closeProfile(profile);
         }
