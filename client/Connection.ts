@@ -9,7 +9,7 @@ import type { Mode, TabHello, Welcome } from '../protocol/types.ts';
 export interface Connection {
   readonly mode: Mode;
   /** `onError` hears the engine's failures that no call awaits. */
-  hello(hello: TabHello, onError?: (error: TokenError) => void): Promise<Welcome>;
+  hello(hello: TabHello, onError: (error: TokenError) => void): Promise<Welcome>;
   call<K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]>;
   close(): void;
 }

@@ -7,7 +7,6 @@ import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS } from '../protocol/constants.ts';
 import type { Clock } from '../protocol/clock.ts';
 import { ConnectionError, deserializeError, type TokenError } from '../protocol/errors.ts';
 import { installErrorTransfer } from '../protocol/errorTransfer.ts';
-import { randomId } from '../protocol/randomId.ts';
 import type { TabHello, Welcome } from '../protocol/types.ts';
 import type { WorkerApi } from '../protocol/operations.ts';
 import { startBundledWorker } from './bundledWorker.ts';
@@ -42,10 +41,20 @@ export class SharedConnection implements Connection {
   #closed = false;
 
   /**
-   * `name`: the SharedWorker's name (the worker key, or the name tabs moved to after a worker died).
-   * Throws `ConnectionError` when the browser refuses to start the worker.
+   * The worker's answer to the hello the constructor sent, when it was given one: a new tab's first
+   * hello, which has no error callback (the supervision says hello again with it). It goes out the
+   * moment the worker is created, as comlink's wire message straight on the port — comlink's proxy
+   * machinery costs a new tab about a millisecond on first use, on the path of its first token. The
+   * worker answers it as any call (portServer.ts); comlink ignores an answer to an id it did not send.
    */
-  constructor(name: string, workerUrl: URL | null, tabId: string, clock: Clock) {
+  readonly welcome: Promise<Welcome> | null = null;
+
+  /**
+   * `name`: the SharedWorker's name (the worker key, or the name tabs moved to after a worker died);
+   * `hello`: say hello at once (see `welcome`). Throws `ConnectionError` when the browser refuses to
+   * start the worker.
+   */
+  constructor(name: string, workerUrl: URL | null, tabId: string, clock: Clock, hello?: TabHello) {
     this.#tabId = tabId;
     this.#clock = clock;
     const fail = (cause: unknown) => new ConnectionError(`The SharedWorker ${workerUrl ?? '(bundled)'} did not start: ${(cause as Error)?.message || 'check workerUrl and CSP worker-src'}`, { cause });
@@ -54,11 +63,30 @@ export class SharedConnection implements Connection {
     } catch (cause) {
       throw fail(cause);
     }
+    const { port } = this.#worker;
+    let answer: Promise<Welcome> | null = null;
+    if (hello) {
+      // The tab id is this tab's own, unique: it serves as the message's id.
+      port.postMessage({ id: tabId, type: 'APPLY', path: ['hello'], argumentList: [{ type: 'RAW', value: hello }] });
+      this.#due++;
+      answer = new Promise<Welcome>((resolve, reject) => {
+        const hear = ({ data }: MessageEvent) => {
+          if (data?.id !== tabId) return;
+          port.removeEventListener('message', hear);
+          this.#due--;
+          if (data.type === 'RAW') resolve(data.value);
+          else reject(deserializeError(data.value));
+        };
+        port.addEventListener('message', hear);
+        port.start();
+      });
+    }
     this.#failed = new Promise<never>((_, reject) => {
       this.#stop = reject;
       this.#worker.addEventListener('error', (event) => reject(fail(event)));
     });
     this.#failed.catch(() => {});
+    if (answer) this.welcome = this.#settle(answer, CONNECT_TIMEOUT_MS, 'hello (worker)');
   }
 
   /** Whether the worker still owes this port a reply: one would reach the page whenever it comes. */
@@ -66,40 +94,22 @@ export class SharedConnection implements Connection {
     return this.#due > 0;
   }
 
-  /**
-   * Says hello; `onError` hears the engine's failures that no call of this tab awaits. The first
-   * hello of a new tab has none (the supervision says hello again with it): it goes as comlink's
-   * wire message straight on the port, since comlink's proxy machinery costs a new tab about a
-   * millisecond on its first use, on the path of its first token. The worker answers it as any call
-   * (portServer.ts); comlink ignores an answer to an id it did not send.
-   */
-  hello(hello: TabHello, onError?: (error: TokenError) => void): Promise<Welcome> {
-    if (onError) return this.#settle(this.#send('hello', hello, Comlink.proxy((wire: unknown) => onError(deserializeError(wire)))), CONNECT_TIMEOUT_MS, 'hello (worker)') as Promise<Welcome>;
-    const { port } = this.#worker;
-    const id = randomId();
-    this.#due++;
-    const answer = new Promise<Welcome>((resolve, reject) => {
-      const hear = ({ data }: MessageEvent) => {
-        if (data?.id !== id) return;
-        port.removeEventListener('message', hear);
-        this.#due--;
-        if (data.type === 'RAW') resolve(data.value);
-        else reject(deserializeError(data.value));
-      };
-      port.addEventListener('message', hear);
-    });
-    port.start();
-    port.postMessage({ id, type: 'APPLY', path: ['hello'], argumentList: [{ type: 'RAW', value: hello }] });
-    return this.#settle(answer, CONNECT_TIMEOUT_MS, 'hello (worker)');
+  /** Says hello; `onError` hears the engine's failures that no call of this tab awaits. */
+  hello(hello: TabHello, onError: (error: TokenError) => void): Promise<Welcome> {
+    return this.#settle(this.#send('hello', hello, Comlink.proxy((wire: unknown) => onError(deserializeError(wire)))), CONNECT_TIMEOUT_MS, 'hello (worker)') as Promise<Welcome>;
   }
 
   call<K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]> {
     return this.#settle(this.#send(op, arg), CALL_TIMEOUT_MS, `${op} (worker)`) as Promise<Operations[K][1]>;
   }
 
-  /** Tells the worker this tab now holds its tab lock (see `held` in sharedWorker.ts). */
+  /**
+   * Tells the worker this tab now holds its tab lock (see `held` in sharedWorker.ts). As comlink's
+   * wire message straight on the port, like the first hello: it often goes before the first token.
+   * Its answer is for no one.
+   */
   held(): void {
-    this.#send('held').catch(() => {});
+    this.#worker.port.postMessage({ id: `${this.#tabId}:held`, type: 'APPLY', path: ['held'], argumentList: [] });
   }
 
   /** Disconnects: the worker forgets this tab at once, and calls still waiting for it reject. */

@@ -14,6 +14,7 @@ import type { GetTokenOptions, TokenManagerOptions, TokenRequest } from '../prot
 import type { Operation, Operations } from '../protocol/operations.ts';
 import { createReadTracker } from './ReadTracker.ts';
 import { SharedConnection } from './SharedConnection.ts';
+import { holdTabLock } from './tabLock.ts';
 import { SnapshotMirror } from './SnapshotMirror.ts';
 import type { ManagerCore } from './managerActions.ts';
 import type { TokenManager } from './TokenManager.ts';
@@ -39,12 +40,8 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   const name = workerKey(config);
   const tabId = randomId();
   const shared = tab.mode === 'shared' || (tab.mode === 'auto' && typeof SharedWorker !== 'undefined');
-  // A resync asks the engine over the port (SPEC 6: the port is the authority, the channel the fast path).
-  const mirror = new SnapshotMirror(shared ? 'shared' : 'local', () => call('snapshot', null));
   let link: Supervised | null = null;
   let closed = false;
-  /** Stored in the back/forward cache, or frozen (SPEC 6, page lifecycle). */
-  let detached = false;
 
   /** A call to the engine once connected (the link retries it on a replacement worker). */
   const call = <K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]> => ready.then(supervise).then((l) => l.call(op, arg));
@@ -54,7 +51,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   const hello = { tabId, config, sessionId: tab.sessionId, visible: visible(), fetchOrigins: tab.fetchOrigins };
   const openShared = (worker: string, id: string) => new SharedConnection(worker, tab.workerUrl, id, systemClock);
   /** The worker this tab said hello to first, and the instance it answered with, once adopted. */
-  let first: { worker: SharedConnection; welcome: Promise<string> } | undefined;
+  let first: { worker: SharedConnection; welcome: Promise<string>; held: Promise<() => void> } | undefined;
   let linking: Promise<Supervised> | undefined;
   /**
    * The code that keeps the link up (superviseConnection.ts, a chunk of its own): loaded once the
@@ -74,7 +71,16 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
         locks: globalThis.navigator?.locks,
         clock: systemClock,
         openShared,
-        ...(first ? { first } : {}),
+        first,
+        // The page lifecycle (SPEC 6): stored in the back/forward cache or frozen, the tab's channel
+        // closes and its report timer stops, and reads wait for the engine's snapshot, asked for now
+        // and sent once the tab is back; back, the channel opens before that snapshot is taken.
+        away() {
+          channel?.close();
+          tracker.close();
+          mirror.resync();
+        },
+        back: listen,
         loadLocal: async () => {
           const { LocalConnection } = await import('./LocalConnection.ts');
           return (id) => new LocalConnection(config, id, name, mirror);
@@ -94,14 +100,18 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     // more than the worker's answer.
     if (shared) {
       try {
-        const worker = openShared(name, tabId);
+        const worker = new SharedConnection(name, tab.workerUrl, tabId, systemClock, hello);
         first = {
           worker,
-          welcome: worker.hello(hello).then(({ instance, snapshot }) => {
+          welcome: worker.welcome!.then(({ instance, snapshot }) => {
             mirror.adopt(instance, snapshot);
             return instance;
           }),
+          // Asked for at once and held while the tab is attached; the worker waits on it, once told the
+          // tab holds it, to learn that the tab closed.
+          held: holdTabLock(tabId),
         };
+        void Promise.all([first.welcome, first.held]).then(() => worker.held(), () => {});
         // A worker of a name of its own runs the engine (the key's worker died with tabs open): the
         // key's worker waits, and the supervision moves this tab at once (superviseConnection.ts).
         globalThis.navigator?.locks?.query().then(({ held }) => void (held?.some((lock) => lock.name?.startsWith(`${name}#`)) && supervise()), () => {});
@@ -123,7 +133,11 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     channel.onmessage = ({ data }: MessageEvent) => isBroadcast(data) && mirror.apply(data);
   }
 
-  const ready = connect().then(
+  const connecting = connect();
+  // After the hello went out (connect only hands it closures). A resync asks the engine over the port
+  // (SPEC 6: the port is the authority, the channel the fast path).
+  const mirror = new SnapshotMirror(shared ? 'shared' : 'local', () => call('snapshot', null));
+  const ready = connecting.then(
     () => {
       if (closed) throw closedError();
     },
@@ -135,34 +149,6 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   const defaultRequest: TokenRequest = Object.freeze(normalizeGetTokenOptions(null, tab.leewayInSeconds));
   const counters = { hits: 0, misses: 0 };
   const tracker = createReadTracker(config.pollIntervalMs, (reads) => quiet('noteReads', reads), systemClock);
-
-  /**
-   * The page lifecycle (SPEC 6). A page in the back/forward cache or frozen must hold nothing that
-   * makes the browser evict it and be sent nothing: its channel closes, its timers stop, and the link
-   * lets go of the tab lock (and of the port when a reply is still due on it). Back, it reattaches and
-   * adopts the engine's snapshot before any read is answered: the mirror is paused meanwhile.
-   *
-   *   pagehide(persisted) / freeze ──► detach      pageshow(persisted) / resume ──► reattach
-   *   a read in between (even in the app's first pageshow listener) ──► waits for the snapshot
-   */
-  const lifecycle = (event: Event) => {
-    const away = event.type === 'pagehide' || event.type === 'freeze';
-    if (closed || away === detached || (event as PageTransitionEvent).persisted === false) return;
-    detached = away;
-    if (away) {
-      channel?.close();
-      tracker.close();
-      link?.detach();
-      // Reads wait for the engine's snapshot, asked for once the tab is back.
-      mirror.resync();
-    } else {
-      listen();
-      link?.reattach();
-    }
-  };
-  // `freeze` and `resume` are fired at the document and do not bubble: the window hears them while capturing.
-  const LIFECYCLE = ['pagehide', 'freeze', 'pageshow', 'resume'];
-  for (const type of LIFECYCLE) globalThis.addEventListener?.(type, lifecycle, true);
 
   const onVisibility = () => visible() && quiet('visible', null);
   globalThis.document?.addEventListener('visibilitychange', onVisibility);
@@ -185,7 +171,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
    */
   function fromMirror(request: TokenRequest, isDefault: boolean): string | null {
     const { sessionId, tokens, status } = mirror.snapshot;
-    if (sessionId === null || request.skipCache || closed || detached) return null;
+    if (sessionId === null || request.skipCache || closed || link?.detached) return null;
     if (isDefault && defaultKey[0] !== sessionId) defaultKey = [sessionId, cacheKey(sessionId, defaultRequest)];
     const key = isDefault ? defaultKey[1] : cacheKey(sessionId, request);
     const token = tokens[key];
@@ -246,7 +232,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       // Nothing usable: start the mint in the background so a later read finds it.
       const { sessionId, status } = mirror.snapshot;
       // A background mint that nobody awaits: should it fail, the `error` event says so.
-      if (jwt === null && !closed && !detached && sessionId !== null && status !== 'signed-out') quiet('refresh', { ...request, skipCache: false });
+      if (jwt === null && !closed && !link?.detached && sessionId !== null && status !== 'signed-out') quiet('refresh', { ...request, skipCache: false });
       return jwt;
     },
     getSnapshot: () => mirror.snapshot,
@@ -258,10 +244,12 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       tracker.close();
       channel?.close();
       globalThis.document?.removeEventListener('visibilitychange', onVisibility);
-      for (const type of LIFECYCLE) globalThis.removeEventListener?.(type, lifecycle, true);
       // Before its supervision loaded, the tab's only link is the first worker's port.
       if (link) link.close();
-      else first?.worker.close();
+      else {
+        first?.worker.close();
+        void first?.held.then((release) => release());
+      }
     },
   };
   /** What the methods off the token path use (managerActions.ts, loaded on first use). */

@@ -55,29 +55,31 @@ export interface SuperviseOptions {
   /** Connects to the SharedWorker called `name`; throws `ConnectionError` when the browser refuses to start it. */
   openShared(name: string, tabId: string): SharedLink;
   /**
-   * The worker the tab connected to before this code loaded, and the instance it answered the hello
-   * with, once its welcome is adopted (createTokenManager.ts sends the hello first and adopts the
-   * welcome itself, so that a new tab's first token does not wait for this code).
+   * The worker the tab connected to before this code loaded, the instance it answered the hello
+   * with once its welcome is adopted, and the tab lock (createTokenManager.ts sends the hello first,
+   * takes the lock, tells the worker it holds it and adopts the welcome itself, so that neither a new
+   * tab's first token nor the worker's watch on the tab waits for this code).
    */
-  first?: { worker: SharedLink; welcome: Promise<string> };
+  first?: { worker: SharedLink; welcome: Promise<string>; held: Promise<() => void> };
   /** Loads local mode (a separate chunk); what it resolves with connects through it. */
   loadLocal(): Promise<(tabId: string) => Connection>;
+  /** The page goes into the back/forward cache or is frozen (after the link let go); and is back (before it reattaches). */
+  away?(): void;
+  back?(): void;
+  /** Where the page's lifecycle events are heard (`pagehide`, `freeze`, `pageshow`, `resume`); default the window. */
+  page?: EventTarget;
 }
 
 export interface Supervised {
   /** Resolves once connected with the whole snapshot in the mirror; rejects like `ready`. */
   readonly connected: Promise<void>;
+  /** The page is in the back/forward cache or frozen: reads wait for the engine's snapshot. */
+  readonly detached: boolean;
   call<K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]>;
-  /**
-   * The page goes into the back/forward cache, or is frozen: the tab lets go of its tab lock (the
-   * engine stops counting it), of the worker's port when a reply is still due on it, and in local
-   * mode of its whole connection (a leader hands over); calls wait for `reattach`.
-   */
-  detach(): void;
-  /** The page is back: a new tab lock, and the engine's current snapshot in the mirror. */
-  reattach(): void;
   close(): void;
 }
+
+const LIFECYCLE = ['pagehide', 'freeze', 'pageshow', 'resume'];
 
 /** How long a tab waits before it tries again to start a worker, after an attempt that failed. */
 export const REATTACH_DELAY_MS = 1000;
@@ -167,7 +169,7 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
    *   worker A (key) ✕ ── its tabs ─────────────► key#A
    *   new tab ── key: no answer ── STALL_MS ── running: key#A ──► key#A
    */
-  const attach = async (first?: SuperviseOptions['first'], held = lock()): Promise<void> => {
+  const attach = async (first?: SuperviseOptions['first'], held = first ? ((lockedId = tabId), (tabLock = first.held)) : lock()): Promise<void> => {
     const worker = (connection = first?.worker ?? o.openShared(name, tabId));
     const welcome = first?.welcome ?? adopt(hello(worker));
     let timer: unknown;
@@ -181,7 +183,7 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
       return attach(undefined, held);
     }
     const instance = await welcome;
-    void held.then(() => worker.held());
+    if (!first) void held.then(() => worker.held());
     if (first) void worker.hello({ ...o.hello, tabId, sessionId: null }, o.onError).catch(() => {});
     watch(worker, instance);
   };
@@ -226,7 +228,7 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
     await local(tabLock);
   };
 
-  return {
+  const link: Supervised = {
     connected: connect(),
     async call(op, arg) {
       for (;;) {
@@ -245,36 +247,65 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
         }
       }
     },
-    detach() {
-      // Before the first welcome there is nothing to hand back: the page is left as it is.
-      if (detached || closed || !o.mirror.instance) return;
-      detached = true;
-      attached = new Promise((r) => (resume = r));
-      stopWatching();
-      void tabLock?.then((release) => release());
-      // A reply still due would reach the stored page; a local connection holds channels (and, when
-      // it leads, the leader lock another tab is waiting for).
-      if (!o.shared || (connection as SharedLink | null)?.busy) retire(connection);
-    },
-    reattach() {
-      if (!detached || closed) return;
-      detached = false;
-      retired = [];
-      tabId = randomId();
-      const kept = connection;
-      // The same worker on the same port: calls go on at once (the mirror's resync first), and the
-      // tab is counted again under a new tab lock — held before the hello, since this port reported
-      // `held` already. Not the session the tab was created with: another tab may have switched it.
-      if (kept) {
-        rewatch();
-        void lock().then(() => kept.hello({ ...o.hello, tabId, sessionId: null }, o.onError)).catch(() => {});
-      } else start();
-      resume();
+    get detached() {
+      return detached;
     },
     close() {
       closed = true;
       connection?.close();
       void tabLock?.then((release) => release());
+      for (const type of LIFECYCLE) page.removeEventListener?.(type, lifecycle, true);
     },
   };
+
+  /**
+   * The page goes into the back/forward cache, or is frozen: the tab lets go of its tab lock (the
+   * engine stops counting it), of its wait on the worker's lock, of the worker's port when a reply is
+   * still due on it, and in local mode of its whole connection (a leader hands over); calls wait.
+   */
+  function detach(): void {
+    // Before the first welcome there is nothing to hand back: the page is left as it is.
+    if (detached || closed || !o.mirror.instance) return;
+    detached = true;
+    attached = new Promise((r) => (resume = r));
+    stopWatching();
+    void tabLock?.then((release) => release());
+    // A reply still due would reach the stored page; a local connection holds channels (and, when
+    // it leads, the leader lock another tab is waiting for).
+    if (!o.shared || (connection as SharedLink | null)?.busy) retire(connection);
+    o.away?.();
+  }
+
+  /** The page is back: a new tab lock, the worker watched again, calls (the mirror's resync first) go on. */
+  function reattach(): void {
+    if (!detached || closed) return;
+    detached = false;
+    retired = [];
+    tabId = randomId();
+    o.back?.();
+    const kept = connection;
+    // The same worker on the same port: calls go on at once (the mirror's resync first), and the tab
+    // is counted again under a new tab lock — held before the hello, since this port reported `held`
+    // already. Not the session the tab was created with: another tab may have switched it.
+    if (kept) {
+      rewatch();
+      void lock().then(() => kept.hello({ ...o.hello, tabId, sessionId: null }, o.onError)).catch(() => {});
+    } else start();
+    resume();
+  }
+
+  /**
+   *   pagehide(persisted) / freeze ──► detach      pageshow(persisted) / resume ──► reattach
+   *   a read in between (even in the app's first pageshow listener) ──► waits for the snapshot
+   */
+  function lifecycle(event: Event): void {
+    if ((event as PageTransitionEvent).persisted === false) return;
+    if (event.type === 'pagehide' || event.type === 'freeze') detach();
+    else reattach();
+  }
+  // `freeze` and `resume` are fired at the document and do not bubble: the window hears them while capturing.
+  const page: EventTarget = o.page ?? globalThis;
+  for (const type of LIFECYCLE) page.addEventListener?.(type, lifecycle, true);
+
+  return link;
 }

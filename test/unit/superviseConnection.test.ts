@@ -68,6 +68,7 @@ function options(o: Partial<Omit<SuperviseOptions, 'locks'>> & { locks: FakeLock
       clock: new FakeClock(),
       fallback: true,
       lockTab: async () => () => {},
+      page: new EventTarget(),
       onError: (e) => errors.push(e),
       ...rest,
       locks: locks.manager,
@@ -81,6 +82,11 @@ function options(o: Partial<Omit<SuperviseOptions, 'locks'>> & { locks: FakeLock
     },
   };
 }
+
+/** The page's lifecycle events, as the browser fires them at the window. */
+const pageEvent = (page: EventTarget, type: string, persisted?: boolean) => page.dispatchEvent(Object.assign(new Event(type), persisted === undefined ? {} : { persisted }));
+const stored = (page: EventTarget) => pageEvent(page, 'pagehide', true);
+const back = (page: EventTarget) => pageEvent(page, 'pageshow', true);
 
 describe('superviseConnection', () => {
   it('a worker that dies is replaced, and the call it took with it is asked again of the new one', async () => {
@@ -181,16 +187,13 @@ describe('superviseConnection', () => {
   describe('page lifecycle (SPEC 6)', () => {
     /** Tab locks taken through the fake Web Locks, so a test sees which tab id holds one. */
     const lockTab = (locks: FakeLocks) => (tabId: string) => locks.hold(tabLockName(tabId));
-    /** The link with a mirror that resyncs through it, and the manager's detach: as createTokenManager wires them. */
+    /** The link with a mirror that resyncs through it when the page goes away: as createTokenManager wires them. */
     const wired = (opts: SuperviseOptions) => {
       let link: ReturnType<typeof superviseConnection> | null = null;
       const mirror = new SnapshotMirror('shared', () => link!.call('snapshot', null));
-      link = superviseConnection({ ...opts, mirror });
-      const detach = () => {
-        link!.detach();
-        mirror.resync(); // reads wait for the engine's snapshot, asked for once the tab is back
-      };
-      return { link, mirror, detach };
+      // Reads wait for the engine's snapshot, asked for as the page goes and sent once it is back.
+      link = superviseConnection({ ...opts, mirror, away: () => mirror.resync() });
+      return { link, mirror, detach: () => stored(opts.page!) };
     };
 
     it('stored with a reply still due on its port, the tab lets go of the lock and the port; back, it is counted under a new tab lock on a new port', async () => {
@@ -198,7 +201,8 @@ describe('superviseConnection', () => {
       await locks.hold(workerLockName(KEY, 'worker-a'));
       const a = new StandIn('worker-a', 'shared');
       const b = new StandIn('worker-a', 'shared');
-      const { link, mirror, detach } = wired(options({ locks, workers: [a, b], lockTab: lockTab(locks) }).opts);
+      const { opts } = options({ locks, workers: [a, b], lockTab: lockTab(locks) });
+      const { link, mirror, detach } = wired(opts);
       await link.connected;
       await flush();
       expect(locks.isHeld(tabLockName('tab-1'))).toBe(true);
@@ -212,7 +216,7 @@ describe('superviseConnection', () => {
       const whileStored = link.call('stats', null);
       await flush();
       expect(b.hellos).toEqual([]); // nothing goes anywhere while stored
-      link.reattach();
+      back(opts.page!);
       await flush();
       const [h] = b.hellos;
       expect(h!.tabId).not.toBe('tab-1');
@@ -230,7 +234,8 @@ describe('superviseConnection', () => {
       const locks = new FakeLocks();
       await locks.hold(workerLockName(KEY, 'worker-a'));
       const a = new StandIn('worker-a', 'shared');
-      const { link, mirror, detach } = wired(options({ locks, workers: [a], lockTab: lockTab(locks), hello: { ...hello, sessionId: 'sess_1' } }).opts);
+      const { opts } = options({ locks, workers: [a], lockTab: lockTab(locks), hello: { ...hello, sessionId: 'sess_1' } });
+      const { link, mirror, detach } = wired(opts);
       await link.connected;
       await flush();
       detach();
@@ -246,7 +251,7 @@ describe('superviseConnection', () => {
       };
       let shown = -1;
       const read = mirror.resyncing!.then(() => (shown = mirror.snapshot.version));
-      link.reattach();
+      back(opts.page!);
       await read;
       expect(shown).toBe(9);
       await flush();
@@ -272,14 +277,37 @@ describe('superviseConnection', () => {
         },
       });
       await link.connected;
-      link.detach();
+      stored(opts.page!);
       expect(connections[0]!.closed).toBe(true);
-      link.reattach();
+      back(opts.page!);
       await flush();
       expect(connections).toHaveLength(2);
       expect(connections[1]!.hellos[0]!.tabId).not.toBe('tab-1');
       expect(mirror.instance).toBe('leader-1');
       link.close();
+    });
+
+    it('a pagehide that is not going into the cache lets go of nothing; freeze and resume detach and reattach like pagehide and pageshow', async () => {
+      const locks = new FakeLocks();
+      await locks.hold(workerLockName(KEY, 'worker-a'));
+      const a = new StandIn('worker-a', 'shared');
+      const { opts } = options({ locks, workers: [a], lockTab: lockTab(locks) });
+      const link = superviseConnection(opts);
+      await link.connected;
+      await flush();
+      pageEvent(opts.page!, 'pagehide', false); // unloading for good: the browser releases what the page held
+      expect(link.detached).toBe(false);
+      pageEvent(opts.page!, 'freeze');
+      await flush();
+      expect(link.detached).toBe(true);
+      expect(locks.isHeld(tabLockName('tab-1'))).toBe(false);
+      pageEvent(opts.page!, 'resume');
+      await flush();
+      expect(link.detached).toBe(false);
+      expect(a.hellos.at(-1)!.tabId).not.toBe('tab-1');
+      link.close();
+      pageEvent(opts.page!, 'freeze'); // closed: the listeners are gone
+      expect(link.detached).toBe(false);
     });
 
     it('a worker that dies while the page is stored is replaced when the page is back, under the new name', async () => {
@@ -291,14 +319,14 @@ describe('superviseConnection', () => {
       const { opts, mirror } = options({ locks, workers: [a, b], lockTab: lockTab(locks) });
       const link = superviseConnection(opts);
       await link.connected;
-      link.detach();
+      stored(opts.page!);
       expect(locks.waiting(workerLockName(KEY, 'worker-a'))).toBe(0); // the watch is withdrawn while stored
       releaseA();
       await flush();
       // Nothing runs in the stored page: the death is found when it is back.
       expect(a.closed).toBe(false);
       expect(b.hellos).toEqual([]);
-      link.reattach();
+      back(opts.page!);
       await flush();
       expect(b.name).toBe(`${KEY}#worker-a`);
       expect(mirror.instance).toBe('worker-b');
