@@ -21,9 +21,15 @@
  * - `--oidc-only`: runs only the OpenID Connect benchmark (section 7, `bench/oidc/`) in the mode
  *   given, and puts it into the last run's bench/results.json and BENCHMARKS.md, keeping the rest.
  * - `--endpoint-only`: the same for the token-endpoint benchmark (section 8, `bench/endpoint/`).
- * Every run ends with the OpenID Connect benchmark (section 7) and then the token-endpoint
- * benchmark (section 8): the peers against real servers, after everything else, so they do not
- * load the timed parts.
+ * - `--lifecycle`: runs only what the page lifecycle and a new tab's start change (about 15 minutes):
+ *   the sizes; in every engine, tabtoken's shared-mode read latency (with the engine's floor for an
+ *   awaited call) and its new tab against the bare echo (30 tabs each, alone on the machine); and in
+ *   Chromium the back/forward cache (section 9, `bench/measure/backForward.mjs`, 10 tries at a 20 s
+ *   lifetime). It replaces those rows in the last run's bench/results.json and BENCHMARKS.md, keeping
+ *   the rest, and the report says which figures come from which run.
+ * Every run ends with the OpenID Connect benchmark (section 7), the token-endpoint benchmark
+ * (section 8) and the back/forward cache (section 9): the peers against real servers after the
+ * timed parts, so they do not load them.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,6 +41,7 @@ import { measureLatency } from './measure/latency.mjs';
 import { measureMemory } from './measure/memory.mjs';
 import { measureMints } from './measure/mints.mjs';
 import { measureNewTab } from './measure/newTab.mjs';
+import { measureBackForward } from './measure/backForward.mjs';
 import { measureOidcPeers } from './oidc/measure.mjs';
 import { measureEndpointPeers } from './endpoint/measure.mjs';
 import { buildPages, startServer } from './lib/server.mjs';
@@ -45,8 +52,8 @@ import { renderReport } from './report.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = new Set(process.argv.slice(2));
 for (const arg of args) {
-  if (!['--quick', '--soak', '--oidc-only', '--endpoint-only'].includes(arg)) {
-    console.error(`bench: unknown flag ${arg}; use --quick, --soak and/or one of --oidc-only, --endpoint-only`);
+  if (!['--quick', '--soak', '--oidc-only', '--endpoint-only', '--lifecycle'].includes(arg)) {
+    console.error(`bench: unknown flag ${arg}; use --quick, --soak and/or one of --oidc-only, --endpoint-only, --lifecycle`);
     process.exit(2);
   }
 }
@@ -77,6 +84,7 @@ const MODES = {
     slowCalls: 1000,
     fanout: { changes: 50, gapMs: 60 },
     newTab: { warmReps: 5, reloadReps: 2, afterReloadMs: 100 },
+    backForwardTries: 3,
     memoryExtraTabs: 2,
   },
   full: {
@@ -91,6 +99,7 @@ const MODES = {
     slowCalls: 1000,
     fanout: { changes: 100, gapMs: 100 },
     newTab: { warmReps: 30, reloadReps: 10, afterReloadMs: 300 },
+    backForwardTries: 10,
     memoryExtraTabs: 5,
   },
 };
@@ -173,6 +182,70 @@ async function mainOnly(key, what, runSection) {
   writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(`${root}/BENCHMARKS.md`, renderReport(results));
   log(`done: the ${what} section of BENCHMARKS.md and bench/results.json rewritten, the rest kept from ${results.date}`);
+}
+
+/** `--lifecycle`: the sizes, tabtoken's read latency and new tab in every engine, the back/forward cache. */
+async function mainLifecycle() {
+  const path = new URL('./results.json', import.meta.url);
+  if (!existsSync(path)) throw new Error('bench/results.json is missing: run `npm run bench` once before `--lifecycle`');
+  const results = JSON.parse(readFileSync(path, 'utf8'));
+  const start = loadavg();
+  const date = new Date().toISOString();
+  const { measureSizes } = await import('./size.mjs');
+  results.size = await measureSizes();
+  log('sizes measured');
+  const pages = await buildPages();
+  const servers = [];
+  const run = { date, mode: 'lifecycle', commit: git('rev-parse', '--short', 'HEAD'), uncommittedChanges: (git('status', '--porcelain') ?? '') !== '', load: { start }, engines: {} };
+  try {
+    const quiet = await startServer(pages.outDir);
+    servers.push(quiet);
+    await quiet.setLifetime(QUIET_LIFETIME_S);
+    const { engines } = quiet.api;
+    for (const name of engines.ENGINE_NAMES) {
+      const missing = engines.engineMissing(name);
+      const entry = results.engines?.[name];
+      if (missing !== null || !entry || entry.skipped) {
+        log(`${engines.ENGINE_LABELS[name]}: skipped (${missing ?? 'not in the last run'})`);
+        continue;
+      }
+      run.engines[name] = { load: loadavg() };
+      const engine = await engines.launchEngine(name);
+      try {
+        entry.version = engine.version;
+        log(`${entry.label} ${engine.version}`);
+        const profile = await engine.newProfile();
+        try {
+          const tab = await openEngineTab(profile, quiet.base, { kind: 'shared', ns: runId(`latency-${name}-shared`), signIn: true });
+          entry.timer = await tab.evaluate(() => globalThis.bench.timer());
+          const row = await measureLatency({ page: tab, kind: 'shared', spec: MODES.full.latency, slowCalls: settings.slowCalls, log: (line) => log(`  ${name}${line}`) });
+          entry.latency = [...entry.latency.filter((l) => l.kind !== 'shared'), row];
+        } finally {
+          await profile.close();
+        }
+        const newTab = await measureNewTab({ server: quiet, engine, kind: 'shared', ...MODES.full.newTab, log });
+        entry.newTab = [...entry.newTab.filter((t) => t.kind !== 'shared'), newTab];
+      } finally {
+        await engine.close();
+      }
+    }
+    const bfServer = await startServer(pages.outDir);
+    servers.push(bfServer);
+    const lifetimeS = 20;
+    await bfServer.setLifetime(lifetimeS);
+    run.load.backForward = loadavg();
+    log('back/forward cache (Chromium)');
+    results.backForward = await measureBackForward({ server: bfServer, tries: MODES.full.backForwardTries, lifetimeS, log });
+  } finally {
+    for (const server of servers) await server.close();
+    pages.remove();
+  }
+  run.load.end = loadavg();
+  run.durationS = (Date.now() - startedAt) / 1000;
+  results.lifecycleRun = run;
+  writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${root}/BENCHMARKS.md`, renderReport(results));
+  log(`done in ${run.durationS.toFixed(0)} s: tabtoken's shared-mode rows of sections 2 and 4, the sizes and section 9 of BENCHMARKS.md and bench/results.json rewritten, the rest kept from ${results.date}`);
 }
 
 async function main() {
@@ -286,6 +359,13 @@ async function main() {
     const tEndpoint = phase('token endpoint');
     results.endpoint = await runEndpoint(browser);
     results.phases.endpointS = (Date.now() - tEndpoint) / 1000;
+    // Section 9 on an origin of its own at a 20 s lifetime: a tab away for longer than that and back.
+    const tBf = phase('back/forward cache');
+    const bfServer = await startServer(pages.outDir);
+    servers.push(bfServer);
+    await bfServer.setLifetime(settings.lifetimeS);
+    results.backForward = await measureBackForward({ server: bfServer, tries: settings.backForwardTries, lifetimeS: settings.lifetimeS, log });
+    results.phases.backForwardS = (Date.now() - tBf) / 1000;
   } finally {
     await browser?.close();
     for (const server of servers) await server.close();
@@ -312,7 +392,7 @@ async function main() {
   log(`done in ${results.durationS.toFixed(0)} s: BENCHMARKS.md and bench/results.json written`);
 }
 
-const entry = args.has('--oidc-only') ? mainOnly('oidc', 'OpenID Connect', runOidc) : args.has('--endpoint-only') ? mainOnly('endpoint', 'token endpoint', runEndpoint) : main();
+const entry = args.has('--lifecycle') ? mainLifecycle() : args.has('--oidc-only') ? mainOnly('oidc', 'OpenID Connect', runOidc) : args.has('--endpoint-only') ? mainOnly('endpoint', 'token endpoint', runEndpoint) : main();
 entry.catch((error) => {
   console.error(error);
   process.exit(1);

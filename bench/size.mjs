@@ -22,7 +22,7 @@ export const BUDGETS = {
 
 /** Entries measured; `lazy` names the dynamic imports that are counted separately. */
 const ENTRIES = {
-  client: { entry: 'client/index.ts', lazy: /LocalConnection|managerActions/ },
+  client: { entry: 'client/index.ts', lazy: /LocalConnection|managerActions|superviseConnection/ },
   worker: { entry: 'worker/sharedWorker.ts', lazy: /JwksVerifier|oidcOrigin|EndpointOrigin/ },
   localEngine: { entry: 'client/LocalConnection.ts', lazy: /JwksVerifier|oidcOrigin|EndpointOrigin/ },
   verifier: { entry: 'origins/JwksVerifier.ts', lazy: null },

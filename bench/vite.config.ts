@@ -137,7 +137,12 @@ export default defineConfig({
     target: 'es2022',
     emptyOutDir: true,
     // The build goes to a temporary folder chosen by run.mjs; nothing is written under bench/.
-    rollupOptions: { input: { contender: fileURLToPath(new URL('./pages/contender.html', import.meta.url)) } },
+    rollupOptions: {
+      input: {
+        contender: fileURLToPath(new URL('./pages/contender.html', import.meta.url)),
+        backForward: fileURLToPath(new URL('./pages/backForward.html', import.meta.url)),
+      },
+    },
   },
   // The library's worker is a module worker that loads its verification code on demand.
   worker: { format: 'es', plugins: () => [keepWorkerSideEffects()] },

@@ -16,3 +16,11 @@ export interface Connection {
 
 /** What every call of a closed manager, or of a connection it closed, rejects with. */
 export const closedError = (): ConnectionError => new ConnectionError('The token manager was closed');
+
+/**
+ * How long a hello may go unanswered before the tab looks for the worker that runs the engine
+ * (superviseConnection.ts). A worker runs the engine only while it holds the engine lock, so a worker
+ * started under the key's name after the tabs moved to another waits, and a closing worker that
+ * Firefox still hands out never answers: the running worker's lock names it.
+ */
+export const STALL_MS = 1000;

@@ -77,6 +77,7 @@ export class LocalConnection implements Connection {
   #hello: TabHello | null = null;
   #onError: (error: TokenError) => void = () => {};
   #stopLeading: (() => void) | null = null;
+  readonly #withdraw = new AbortController();
   #closed = false;
 
   /** `key`: the worker key, which names the channels and the leader lock. */
@@ -112,7 +113,9 @@ export class LocalConnection implements Connection {
    * load) gives the lock up and queues again: holding it would leave every tab without a leader.
    */
   #elect(locks: LockManager, lockName: string, rpcName: string): void {
-    void locks.request(lockName, () => {
+    // Withdrawn on close: a follower closed because its page went into the back/forward cache must
+    // not be granted the lock there (the grant would run in the stored page, which is evicted for it).
+    locks.request(lockName, { signal: this.#withdraw.signal }, () => {
       if (this.#closed) return undefined;
       // Held until this tab closes (or close() is called): then the next tab in line leads.
       return new Promise<void>((release) => {
@@ -125,7 +128,7 @@ export class LocalConnection implements Connection {
           if (!this.#closed) this.#deps.clock.setTimeout(() => this.#elect(locks, lockName, rpcName), this.#config.pollIntervalMs);
         });
       });
-    });
+    }).catch(() => {});
   }
 
   /** A leader announced itself on the channel: follow it. */
@@ -264,5 +267,6 @@ export class LocalConnection implements Connection {
     this.#rpc?.close();
     this.#publish?.close();
     this.#stopLeading?.();
+    this.#withdraw.abort();
   }
 }

@@ -12,6 +12,7 @@ export interface ReadTracker {
   read(key: string, request: TokenRequest): void;
   /** Whether this tab may ask for a background refresh of `key` now (once per poll interval). */
   mayAsk(key: string, now: number): boolean;
+  /** Stops the report timer; reads not reported yet go with the report the next read starts. */
   close(): void;
 }
 
@@ -44,6 +45,10 @@ export function createReadTracker(intervalMs: number, send: (reads: ReadReport[]
       asked.set(key, now);
       return true;
     },
-    close: () => clock.clearTimeout(timer),
+    // Also while the page is stored or frozen (SPEC 6): the next read arms the timer again.
+    close() {
+      clock.clearTimeout(timer);
+      timer = undefined;
+    },
   };
 }

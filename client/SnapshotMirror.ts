@@ -57,8 +57,9 @@ export class SnapshotMirror extends EventTarget {
     this.#base = snapshot.version;
     const held = this.#held ?? [];
     this.#held = this.resyncing = null;
-    // Same fields in the same order on both sides (the engine's snapshot is what the mirror mirrors).
-    if (JSON.stringify(this.snapshot) !== JSON.stringify(snapshot)) this.#set({ ...snapshot, tokens: Object.freeze({ ...snapshot.tokens }) }, announce);
+    // Same fields in the same order on both sides (the engine's snapshot is what the mirror mirrors);
+    // the first welcome is always new.
+    if (!announce || JSON.stringify(this.snapshot) !== JSON.stringify(snapshot)) this.#set({ ...snapshot, tokens: Object.freeze({ ...snapshot.tokens }) }, announce);
     for (const message of held) this.apply(message);
   }
 

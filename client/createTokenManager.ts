@@ -14,12 +14,12 @@ import type { GetTokenOptions, TokenManagerOptions, TokenRequest } from '../prot
 import type { Operation, Operations } from '../protocol/operations.ts';
 import { createReadTracker } from './ReadTracker.ts';
 import { SharedConnection } from './SharedConnection.ts';
+import { holdTabLock } from './tabLock.ts';
 import { SnapshotMirror } from './SnapshotMirror.ts';
 import type { ManagerCore } from './managerActions.ts';
 import type { TokenManager } from './TokenManager.ts';
-import { closedError } from './Connection.ts';
-import { superviseConnection, type Supervised } from './superviseConnection.ts';
-import { holdTabLock } from './tabLock.ts';
+import { closedError, STALL_MS } from './Connection.ts';
+import type { Supervised } from './superviseConnection.ts';
 
 const typed = (error: unknown): TokenError => (error instanceof TokenError ? error : new ConnectionError(String(error), { cause: error }));
 const visible = () => globalThis.document?.visibilityState !== 'hidden';
@@ -39,54 +39,105 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   const { config, tab } = validateManagerOptions(options, globalThis.location?.origin ?? 'http://localhost');
   const name = workerKey(config);
   const tabId = randomId();
-  const defaultRequest: TokenRequest = Object.freeze(normalizeGetTokenOptions(null, tab.leewayInSeconds));
   const shared = tab.mode === 'shared' || (tab.mode === 'auto' && typeof SharedWorker !== 'undefined');
-  // A resync asks the engine over the port (SPEC 6: the port is the authority, the channel the fast path).
-  const mirror = new SnapshotMirror(shared ? 'shared' : 'local', () => call('snapshot', null));
-  const counters = { hits: 0, misses: 0 };
-  // Asked for at once and held for the tab's lifetime; the engine waits on it to learn that the tab closed.
-  const lock = holdTabLock(tabId);
   let link: Supervised | null = null;
   let closed = false;
 
-  const channel = new BroadcastChannel(name);
-  // A local-mode leader's `hello` is for its followers' connections (LocalConnection), not the mirror.
-  channel.onmessage = ({ data }: MessageEvent) => isBroadcast(data) && mirror.apply(data);
-
   /** A call to the engine once connected (the link retries it on a replacement worker). */
-  const call = <K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]> => ready.then(() => link!.call(op, arg));
+  const call = <K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]> => ready.then(supervise).then((l) => l.call(op, arg));
   const quiet = <K extends Operation>(op: K, arg: Operations[K][0]) => void call(op, arg).catch(() => {});
   const onError = (error: unknown) => mirror.emit('error', typed(error));
 
-  const tracker = createReadTracker(config.pollIntervalMs, (reads) => quiet('noteReads', reads), systemClock);
+  const hello = { tabId, config, sessionId: tab.sessionId, visible: visible(), fetchOrigins: tab.fetchOrigins };
+  const openShared = (worker: string, id: string) => new SharedConnection(worker, tab.workerUrl, id, systemClock);
+  /** The worker this tab said hello to first, and the instance it answered with, once adopted. */
+  let first: { worker: SharedConnection; welcome: Promise<string>; held: Promise<() => void> } | undefined;
+  let linking: Promise<Supervised> | undefined;
+  /**
+   * The code that keeps the link up (superviseConnection.ts, a chunk of its own): loaded once the
+   * tab is ready, off the path of its first token — or at once when there is no first worker to wait
+   * for, when its hello fails, or when it goes unanswered for a while (a worker that does not run the
+   * engine: the supervision finds the one that does).
+   */
+  const supervise = () =>
+    (linking ??= import('./superviseConnection.ts').then(({ superviseConnection }) => {
+      link = superviseConnection({
+        key: name,
+        hello,
+        mirror,
+        shared,
+        fallback: tab.mode === 'auto',
+        onError,
+        locks: globalThis.navigator?.locks,
+        clock: systemClock,
+        openShared,
+        first,
+        // The page lifecycle (SPEC 6): stored in the back/forward cache or frozen, the tab's channel
+        // closes and its report timer stops, and reads wait for the engine's snapshot, asked for now
+        // and sent once the tab is back; back, the channel opens before that snapshot is taken.
+        away() {
+          channel?.close();
+          tracker.close();
+          mirror.resync();
+        },
+        back: listen,
+        loadLocal: async () => {
+          const { LocalConnection } = await import('./LocalConnection.ts');
+          return (id) => new LocalConnection(config, id, name, mirror);
+        },
+      });
+      // Closed while this code loaded: nothing more to start.
+      if (closed) link.close();
+      return link;
+    }));
 
-  function connect(): Promise<void> {
+  function connect(): Promise<unknown> {
     // Server-side rendering runs the app's modules with no document: start nothing there (an
     // engine would poll from the server, and an open channel would keep the process alive).
-    if (!globalThis.document) {
-      channel.close();
-      return Promise.reject(new ConnectionError('No document: tabtoken runs in browser tabs (not in server-side rendering)'));
+    if (!globalThis.document) return Promise.reject(new ConnectionError('No document: tabtoken runs in browser tabs (not in server-side rendering)'));
+    // The worker first: its hello goes out before anything else, and what the tab sets up meanwhile
+    // overlaps with the worker's answer. Its welcome is adopted here, so the first token needs no
+    // more than the worker's answer.
+    if (shared) {
+      try {
+        const worker = new SharedConnection(name, tab.workerUrl, tabId, systemClock, hello);
+        first = {
+          worker,
+          welcome: worker.welcome!.then(({ instance, snapshot }) => {
+            mirror.adopt(instance, snapshot);
+            return instance;
+          }),
+          // Asked for at once and held while the tab is attached; the worker waits on it, once told the
+          // tab holds it, to learn that the tab closed.
+          held: holdTabLock(tabId),
+        };
+        void Promise.all([first.welcome, first.held]).then(() => worker.held(), () => {});
+        // A worker of a name of its own runs the engine (the key's worker died with tabs open): the
+        // key's worker waits, and the supervision moves this tab at once (superviseConnection.ts).
+        globalThis.navigator?.locks?.query().then(({ held }) => void (held?.some((lock) => lock.name?.startsWith(`${name}#`)) && supervise()), () => {});
+        systemClock.setTimeout(supervise, STALL_MS);
+      } catch {
+        // The browser refused to start the worker: the supervision tries again, and falls back.
+      }
     }
-    link = superviseConnection({
-      key: name,
-      hello: { tabId, config, sessionId: tab.sessionId, visible: visible(), fetchOrigins: tab.fetchOrigins },
-      mirror,
-      shared,
-      fallback: tab.mode === 'auto',
-      tabLock: lock,
-      onError,
-      locks: globalThis.navigator?.locks,
-      clock: systemClock,
-      openShared: () => new SharedConnection(name, tab.workerUrl, tabId, systemClock),
-      loadLocal: async () => {
-        const { LocalConnection } = await import('./LocalConnection.ts');
-        return () => new LocalConnection(config, tabId, name, mirror);
-      },
-    });
-    return link.connected;
+    listen();
+    const supervised = () => supervise().then((l) => l.connected);
+    return first ? first.welcome.catch(supervised) : supervised();
   }
 
-  const ready = connect().then(
+  let channel: BroadcastChannel | null = null;
+  /** The channel, opened before the engine can take the snapshot the tab adopts next. */
+  function listen(): void {
+    channel = new BroadcastChannel(name);
+    // A local-mode leader's `hello` is for its followers' connections (LocalConnection), not the mirror.
+    channel.onmessage = ({ data }: MessageEvent) => isBroadcast(data) && mirror.apply(data);
+  }
+
+  const connecting = connect();
+  // After the hello went out (connect only hands it closures). A resync asks the engine over the port
+  // (SPEC 6: the port is the authority, the channel the fast path).
+  const mirror = new SnapshotMirror(shared ? 'shared' : 'local', () => call('snapshot', null));
+  const ready = connecting.then(
     () => {
       if (closed) throw closedError();
     },
@@ -95,14 +146,21 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     },
   );
 
+  const defaultRequest: TokenRequest = Object.freeze(normalizeGetTokenOptions(null, tab.leewayInSeconds));
+  const counters = { hits: 0, misses: 0 };
+  const tracker = createReadTracker(config.pollIntervalMs, (reads) => quiet('noteReads', reads), systemClock);
+
   const onVisibility = () => visible() && quiet('visible', null);
   globalThis.document?.addEventListener('visibilitychange', onVisibility);
 
   const actions = () => import('./managerActions.ts');
-  // Loaded ahead of use once connected: a sign-out must not need the network to load its code.
-  // This also handles `ready`'s rejection, which is the caller's to read (and every later call
-  // rejects with it): never an `error` event, never an unhandled rejection.
-  ready.then(actions).catch(() => {});
+  // Loaded ahead of use once connected: a sign-out must not need the network to load its code, nor
+  // a replacement worker its supervision. In a task of their own, after the app's first read: a
+  // bundler's dynamic import does work at once (Vite inserts its modulepreload links, ~1 ms each),
+  // which would otherwise run before the code awaiting `ready`. This also handles `ready`'s
+  // rejection, which is the caller's to read (and every later call rejects with it): never an
+  // `error` event, never an unhandled rejection.
+  ready.then(() => systemClock.setTimeout(() => Promise.all([actions(), supervise()]).catch(() => {}), 0)).catch(() => {});
 
   let defaultKey: [sessionId: string, key: string] = ['', ''];
 
@@ -113,7 +171,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
    */
   function fromMirror(request: TokenRequest, isDefault: boolean): string | null {
     const { sessionId, tokens, status } = mirror.snapshot;
-    if (sessionId === null || request.skipCache || closed) return null;
+    if (sessionId === null || request.skipCache || closed || link?.detached) return null;
     if (isDefault && defaultKey[0] !== sessionId) defaultKey = [sessionId, cacheKey(sessionId, defaultRequest)];
     const key = isDefault ? defaultKey[1] : cacheKey(sessionId, request);
     const token = tokens[key];
@@ -174,7 +232,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       // Nothing usable: start the mint in the background so a later read finds it.
       const { sessionId, status } = mirror.snapshot;
       // A background mint that nobody awaits: should it fail, the `error` event says so.
-      if (jwt === null && !closed && sessionId !== null && status !== 'signed-out') quiet('refresh', { ...request, skipCache: false });
+      if (jwt === null && !closed && !link?.detached && sessionId !== null && status !== 'signed-out') quiet('refresh', { ...request, skipCache: false });
       return jwt;
     },
     getSnapshot: () => mirror.snapshot,
@@ -184,10 +242,14 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
       if (closed) return;
       closed = true;
       tracker.close();
-      channel.close();
+      channel?.close();
       globalThis.document?.removeEventListener('visibilitychange', onVisibility);
-      link?.close();
-      void lock.then((release) => release());
+      // Before its supervision loaded, the tab's only link is the first worker's port.
+      if (link) link.close();
+      else {
+        first?.worker.close();
+        void first?.held.then((release) => release());
+      }
     },
   };
   /** What the methods off the token path use (managerActions.ts, loaded on first use). */

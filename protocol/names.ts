@@ -31,8 +31,12 @@ export const leaderLockName = (key: string): string => `${key}:leader`;
 /** Name of the Web Lock held around every token-endpoint request of an OpenID Connect grant. */
 export const grantLockName = (key: string): string => `${key}:grant`;
 
-/** Name of the Web Lock a SharedWorker holds for its lifetime so its tabs learn when it dies. */
-export const workerLockName = (key: string, instance: string): string => `${key}:worker:${instance}`;
+/**
+ * Name of the Web Lock a SharedWorker holds for its lifetime so its tabs learn when it dies, named
+ * after the worker's own name (the worker key, or the name its tabs moved to after a worker died)
+ * and its instance; a tab whose hello goes unanswered reads the running worker's name from it.
+ */
+export const workerLockName = (worker: string, instance: string): string => `${worker}:worker:${instance}`;
 
 /** Name of the Web Lock a tab holds for its lifetime so the worker learns when it closes. */
 export function tabLockName(tabId: string): string {

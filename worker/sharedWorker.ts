@@ -6,7 +6,7 @@
  */
 import { CONNECT_TIMEOUT_MS, PROTOCOL_VERSION } from '../protocol/constants.ts';
 import { randomId } from '../protocol/randomId.ts';
-import { workerKey, workerLockName } from '../protocol/names.ts';
+import { workerKey } from '../protocol/names.ts';
 import { InvalidArgumentError, serializeError, type SerializedError } from '../protocol/errors.ts';
 import type { BroadcastMessage } from '../protocol/messages.ts';
 import { OPERATIONS, invoke, type OperationContext } from '../protocol/operations.ts';
@@ -15,41 +15,36 @@ import type { WorkerApi } from '../protocol/operations.ts';
 import { createEngine } from './createEngine.ts';
 import { serve, type PortApi } from './portServer.ts';
 import { TabRegistry, checkConfig, parseHello } from './TabRegistry.ts';
+import { holdEngineLock } from './engineLock.ts';
 
 /** The engine, its channel and its tabs, created by the first tab's hello. */
 interface Host {
   config: EngineConfig;
   engine: Engine;
   tabs: TabRegistry;
-  /**
-   * Held for as long as this worker runs. A tab waits on it after its welcome: being granted it
-   * means the worker died with the tab still open (the browser ended it, it crashed), and the tab
-   * starts a new one. Every welcome waits until the lock is held, so no tab can wait on it too early.
-   */
-  alive: Promise<void>;
 }
 
 const instance = randomId();
-let host: Host | null = null;
+/**
+ * Started by the first hello, once this worker holds the engine lock and its own lock
+ * (engineLock.ts). A tab waits on the worker's lock after its welcome: being granted it means the
+ * worker died with the tab still open (the browser ended it, it crashed), and the tab starts a new
+ * one. Every welcome waits for the host, so no tab can wait on the lock too early.
+ */
+let host: Promise<Host> | null = null;
 
-function startHost(config: EngineConfig): Host {
-  const engine = createEngine(config);
+async function startHost(config: EngineConfig): Promise<Host> {
   const key = workerKey(config);
+  await holdEngineLock(key, instance);
+  const engine = createEngine(config);
   const channel = new BroadcastChannel(key);
-  const alive = new Promise<void>((held) => {
-    if (!navigator.locks) return held();
-    void navigator.locks.request(workerLockName(key, instance), () => {
-      held();
-      return new Promise<never>(() => {});
-    });
-  });
   engine.subscribe((change) => {
     const message: BroadcastMessage = { v: PROTOCOL_VERSION, instance, ...change };
     channel.postMessage(message);
   });
   const tabs = new TabRegistry(engine, navigator.locks);
   engine.onError((error) => tabs.notify(serializeError(error)));
-  return { config, engine, tabs, alive };
+  return { config, engine, tabs };
 }
 
 /**
@@ -69,9 +64,10 @@ function tabApi(): WorkerApi {
   const api: Partial<WorkerApi> = Object.assign(Object.create(null) as object, {
     async hello(message: TabHello, onError?: (error: SerializedError) => void): Promise<Welcome> {
       const hello = parseHello(message);
-      if (host) checkConfig(host.config, hello.config, 'the worker');
-      const h = (host ??= startHost(hello.config));
+      // Before any wait: a `bye` that follows the hello must find the tab.
       tabId = hello.tabId;
+      const h = await (host ??= startHost(hello.config));
+      checkConfig(h.config, hello.config, 'the worker');
       // The worker shares the page's origin: its own is where the page's tokens.fetch sends tokens.
       context = { engine: h.engine, mode: 'shared', origins: [location.origin, ...hello.fetchOrigins] };
       // The tab asks for its lock as it says hello and reports `held` once it has it:
@@ -79,12 +75,11 @@ function tabApi(): WorkerApi {
       //   tab    request lock ─ hello ──────────────── granted ─ held ─────── (closes)
       //   worker             hello → welcome                      wait ──────► granted: drop tab
       await h.tabs.admit(hello, held, typeof onError === 'function' ? onError : null);
-      await h.alive;
       return { instance, snapshot: await invoke(context, 'snapshot', null) };
     },
     held: () => reportHeld(),
     bye(id: string) {
-      if (id === tabId) host?.tabs.drop(id);
+      if (id === tabId) void host?.then((h) => h.tabs.drop(id));
     },
   });
   for (const op of OPERATIONS) {

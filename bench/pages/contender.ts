@@ -75,7 +75,7 @@ export interface BenchPage {
   waitForTabs(count: number, timeoutMs: number): Promise<void>;
   /** Tab 0: stops reading in every tab of the run and returns the read logs that came in time, its own first. */
   collectLogs(count: number, timeoutMs: number): Promise<ReadLog[]>;
-  latency(spec: LatencySpec): Promise<{ read: LatencyRun; peek: LatencyRun | null; roundTrip: LatencyRun | null }>;
+  latency(spec: LatencySpec): Promise<{ floor: LatencyRun; read: LatencyRun; peek: LatencyRun | null; roundTrip: LatencyRun | null }>;
   /** Fan-out: when this tab's copy changed to each token. */
   changes: { jwt: string; at: number }[];
   /**
@@ -119,9 +119,11 @@ export interface StartTrace {
   lockRequested: number | null;
   lockGranted: number | null;
   workerReply: number | null;
+  /** SharedWorkers the page constructed: more than one means its first did not answer (it moved). */
+  sharedWorkers: number;
 }
 
-const startTrace: StartTrace = { lockRequested: null, lockGranted: null, workerReply: null };
+const startTrace: StartTrace = { lockRequested: null, lockGranted: null, workerReply: null, sharedWorkers: 0 };
 
 /**
  * Observes the browser APIs a tab's start goes through — the first Web Lock asked for and its grant,
@@ -149,6 +151,7 @@ function traceStart(): void {
   globalThis.SharedWorker = class extends Native {
     constructor(...args: ConstructorParameters<typeof SharedWorker>) {
       super(...args);
+      startTrace.sharedWorkers++;
       this.port.addEventListener('message', () => {
         startTrace.workerReply ??= now();
       });
@@ -287,7 +290,12 @@ async function main(): Promise<void> {
     latency: async (spec) => {
       if (!contender) throw new Error('no contender');
       const { read, peek, roundTrip } = contender;
+      // This engine's own floor for an awaited read: a call that returns an already-resolved promise
+      // of a string, awaited the same way (what any awaited getToken costs here before its own work).
+      const held: string = (await read()) ?? '';
+      const resolved = () => Promise.resolve(held);
       return {
+        floor: await timeAsync(resolved, spec.batches, spec.calls, spec.warmup),
         read: await timeAsync(read, spec.batches, spec.calls, spec.warmup),
         peek: peek ? await timeSync(peek, spec.batches, spec.calls, spec.warmup) : null,
         roundTrip: roundTrip ? await timeAsync(roundTrip, spec.roundTripBatches, spec.roundTripCalls, 2) : null,

@@ -29,6 +29,14 @@ export interface EngineTab {
   evaluate<R, A = undefined>(fn: (arg: A) => R | PromiseLike<R>, arg?: A): Promise<R>;
   /** Reloads the page and waits for its load event (not for its module scripts: see `waitInTab`). */
   reload(): Promise<void>;
+  /** Navigates the tab to `url` (a new document in the same tab, so a history entry) and waits for its load event. */
+  navigate(url: string): Promise<void>;
+  /**
+   * Goes back one history entry and returns once the navigation has committed — not at the load
+   * event, which a page restored from the back/forward cache does not fire. What comes back may be
+   * the stored page or a new load of it: ask the page (`pageshow`'s `persisted`).
+   */
+  back(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -86,6 +94,7 @@ export function evaluationValue<R>(result: unknown, where: string): R {
 export interface ScriptPage {
   evaluate(script: string): Promise<unknown>;
   reload(): Promise<unknown>;
+  goto(url: string): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -95,7 +104,7 @@ const tabsOpened: Record<EngineName, number> = { chromium: 0, firefox: 0, webkit
  * The tabs of one profile over a driver's pages: one `EngineTab` per page, the same object each
  * time the page comes back (opened, then listed), named `{engine}-tab-{n}`.
  */
-export function pageTabs<P extends ScriptPage>(engine: EngineName): (page: P) => EngineTab {
+export function pageTabs<P extends ScriptPage>(engine: EngineName, back: (page: P) => Promise<void>): (page: P) => EngineTab {
   const known = new WeakMap<P, EngineTab>();
   return (page) => {
     const existing = known.get(page);
@@ -105,6 +114,8 @@ export function pageTabs<P extends ScriptPage>(engine: EngineName): (page: P) =>
       id,
       evaluate: async (fn, arg) => evaluationValue(await page.evaluate(evaluationScript(fn, arg)), id),
       reload: async () => void (await page.reload()),
+      navigate: async (url) => void (await page.goto(url)),
+      back: () => back(page),
       close: () => page.close(),
     };
     known.set(page, tab);

@@ -8,7 +8,8 @@ import { chromiumLaunchOptions } from './chromium.ts';
 import { pageTabs, type Engine, type EngineProfile } from './Engine.ts';
 
 function profileOf(context: BrowserContext): EngineProfile {
-  const tabOf = pageTabs<Page>('chromium');
+  // A page restored from the back/forward cache fires no load event: `commit` is when it is back.
+  const tabOf = pageTabs<Page>('chromium', async (page) => void (await page.goBack({ waitUntil: 'commit' })));
   return {
     async openTab(url) {
       const page = await context.newPage();
@@ -22,7 +23,8 @@ function profileOf(context: BrowserContext): EngineProfile {
 
 export async function launchChromium(o: { args?: string[] } = {}): Promise<Engine> {
   const launch = chromiumLaunchOptions();
-  const browser = await chromium.launch({ ...launch, args: [...launch.args, ...(o.args ?? [])] });
+  // playwright turns the back/forward cache off unless told not to; a user's Chromium has it on.
+  const browser = await chromium.launch({ ...launch, args: [...launch.args, ...(o.args ?? [])], ignoreDefaultArgs: ['--disable-back-forward-cache'] });
   return {
     name: 'chromium',
     version: browser.version(),

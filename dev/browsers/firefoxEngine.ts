@@ -7,7 +7,11 @@ import puppeteer, { type BrowserContext, type Page } from 'puppeteer-core';
 import { pageTabs, type Engine, type EngineProfile } from './Engine.ts';
 
 function profileOf(context: BrowserContext): EngineProfile {
-  const tabOf = pageTabs<Page>('firefox');
+  // Puppeteer's goBack waits for a load that a page restored from the back/forward cache does not
+  // fire, and may report the frame detached: the traversal has been made either way.
+  const tabOf = pageTabs<Page>('firefox', async (page) => {
+    await Promise.race([page.goBack().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000))]);
+  });
   return {
     async openTab(url) {
       const page = await context.newPage();

@@ -67,6 +67,8 @@ function profileOf(session: WebDriverSession): EngineProfile {
       id: window,
       evaluate: async (fn, arg) => evaluationValue(await session.inWindow(window, (send) => send('POST', '/execute/async', { script: asyncScript(fn, arg), args: [] })), window),
       reload: () => session.inWindow(window, (send) => send<null>('POST', '/refresh').then(() => {})),
+      navigate: (url) => session.inWindow(window, (send) => send<null>('POST', '/url', { url }).then(() => {})),
+      back: () => session.inWindow(window, (send) => send<null>('POST', '/back').then(() => {})),
       async close() {
         await session.closeWindow(window);
         tabs.delete(window);

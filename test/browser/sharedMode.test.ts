@@ -165,9 +165,9 @@ describe('shared mode, several tabs', () => {
     // Closed while connecting is not a worker that failed: no fall back to a local-mode engine.
     expect(first.getSnapshot().mode).toBe('shared');
     const locks = await tab!.frame.contentWindow!.navigator.locks.query();
-    // The worker that got the hello holds its own lifetime lock until the browser ends it; the
-    // manager itself holds and waits on nothing.
-    expect((locks.held ?? []).map((l) => l.name).filter((n) => n?.includes(namespace) && !n.includes(':worker:'))).toEqual([]);
+    // The worker that got the hello holds its own locks (the engine's, and its lifetime lock) until
+    // the browser ends it; the manager itself holds and waits on nothing.
+    expect((locks.held ?? []).map((l) => l.name).filter((n) => n?.includes(namespace) && !n.includes(':worker:') && !n.includes(':engine:'))).toEqual([]);
     expect((locks.pending ?? []).map((l) => l.name).filter((n) => n?.includes(namespace))).toEqual([]);
     expect(await first.getToken().catch((e: unknown) => e)).toBeInstanceOf(tab!.api.ConnectionError);
 

@@ -140,4 +140,20 @@ describe('LocalConnection (leader election and rpc)', () => {
     malformed = true;
     for (const op of Object.keys(answers)) await expect(conn.call(op as 'sync', null)).rejects.toBeInstanceOf(ConnectionError);
   });
+
+  it('a closed follower withdraws from the election: a page stored in the back/forward cache is never granted the leader lock (SPEC 6)', async () => {
+    const clock = new FakeClock();
+    const locks = new FakeLocks();
+    const release = await locks.hold(LEADER); // another tab leads
+    const follower = connection({ clock, locks });
+    await flush();
+    expect(locks.waiting(LEADER)).toBe(1);
+    follower.close();
+    await flush();
+    expect(locks.waiting(LEADER)).toBe(0);
+    release(); // the leader leaves: nothing is granted to the closed follower
+    await flush();
+    expect(locks.isHeld(LEADER)).toBe(false);
+    expect(follower.leading).toBe(false);
+  });
 });

@@ -45,4 +45,20 @@ describe('ReadTracker (the tab reports its reads)', () => {
     expect(tracker.mayAsk('k', clock.now() + 5000)).toBe(true);
     tracker.close();
   });
+
+  it('stopped while the page is stored (SPEC 6), it sends nothing, and the next read after it is back reports what was pending', async () => {
+    const clock = new FakeClock();
+    const sent: ReadReport[][] = [];
+    const tracker = createReadTracker(5000, (reads) => sent.push(reads), clock);
+    tracker.read('s|||', req());
+    await clock.advance(0);
+    tracker.read('s|api||', req({ template: 'api' }));
+    tracker.close(); // pagehide: the timer stops
+    await clock.advance(60_000);
+    expect(sent).toHaveLength(1);
+    expect(clock.pending).toBe(0);
+    tracker.read('s|||', req()); // back: a read arms the report again, with what was pending
+    await clock.advance(0);
+    expect(sent[1]).toEqual([{ key: 's|api||', request: req({ template: 'api' }) }, { key: 's|||', request: req() }]);
+  });
 });

@@ -25,10 +25,12 @@ export interface Harness extends TestServer {
 
 /**
  * The test server alone: Vite with the project's config (the development origin mounted, fault
- * controls on), on a free port of 127.0.0.1. `hosts` are other names it answers to.
+ * controls on), on a free port of 127.0.0.1. `hosts` are other names it answers to. `ws: false`
+ * leaves out Vite's hot-reload WebSocket, which every page it serves would otherwise open: an open
+ * WebSocket keeps a page out of Firefox's back/forward cache, so the lifecycle tests serve without it.
  */
-export async function startTestServer(o: { hosts?: string[] } = {}): Promise<TestServer> {
-  const server: ViteDevServer = await createServer({ configFile: 'vite.config.ts', mode: 'development', server: { port: 0, host: '127.0.0.1', allowedHosts: o.hosts ?? [] }, logLevel: 'warn' });
+export async function startTestServer(o: { hosts?: string[]; ws?: boolean } = {}): Promise<TestServer> {
+  const server: ViteDevServer = await createServer({ configFile: 'vite.config.ts', mode: 'development', server: { port: 0, host: '127.0.0.1', allowedHosts: o.hosts ?? [], ...(o.ws === false ? { ws: false } : {}) }, logLevel: 'warn' });
   await server.listen();
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('the Vite server has no address');
@@ -41,12 +43,17 @@ export async function startTestServer(o: { hosts?: string[] } = {}): Promise<Tes
 
 /**
  * The test server (Vite, with the development origin) and a Chromium. `hosts` are other names
- * the server answers to; `browserArgs` are added to the launch flags (a host resolver rule).
+ * the server answers to; `browserArgs` are added to the launch flags (a host resolver rule);
+ * `backForwardCache` keeps Chromium's back/forward cache on (playwright turns it off by default).
  */
-export async function startHarness(o: { hosts?: string[]; browserArgs?: string[] } = {}): Promise<Harness> {
+export async function startHarness(o: { hosts?: string[]; browserArgs?: string[]; backForwardCache?: boolean; ws?: boolean } = {}): Promise<Harness> {
   const server = await startTestServer(o);
   const launch = chromiumLaunchOptions();
-  const browser = await chromium.launch({ ...launch, args: [...launch.args, ...(o.browserArgs ?? [])] });
+  const browser = await chromium.launch({
+    ...launch,
+    args: [...launch.args, ...(o.browserArgs ?? [])],
+    ...(o.backForwardCache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
+  });
   return {
     ...server,
     browser,
@@ -93,6 +100,7 @@ export interface PageManager {
   ready: Promise<void>;
   getToken(options?: object): Promise<string | null>;
   peekToken(options?: object): string | null;
+  subscribe(listener: () => void): () => void;
   getSnapshot(): { version: number; status: string; mode: string; storage: string; sessionId: string | null; userId: string | null; claims: Record<string, unknown> | null; tokens: Record<string, { jwt: string; expiresAt: number; staleAt: number; scheme?: 'DPoP' }> };
   stats(): Promise<{ tabs: number; mints: number; requests: { mint: number; client: number; end: number; failed: number } }>;
   signOut(): Promise<void>;

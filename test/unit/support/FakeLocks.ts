@@ -16,14 +16,23 @@ export class FakeLocks {
   readonly manager = {
     request: (name: string, ...rest: unknown[]): Promise<unknown> => {
       const callback = rest[rest.length - 1] as (lock: Lock) => unknown;
+      const signal = rest.length > 1 ? (rest[0] as { signal?: AbortSignal }).signal : undefined;
       return new Promise((resolve, reject) => {
         const queue = this.#queues.get(name) ?? [];
-        queue.push({ callback, resolve, reject });
+        const request = { callback, resolve, reject };
+        queue.push(request);
         this.#queues.set(name, queue);
+        // A request withdrawn before it was granted leaves the queue and rejects, as in browsers.
+        signal?.addEventListener('abort', () => {
+          const at = queue.indexOf(request);
+          if (at < 0) return;
+          queue.splice(at, 1);
+          reject(new DOMException('The request was aborted', 'AbortError'));
+        });
         queueMicrotask(() => this.#grant(name));
       });
     },
-    query: async () => ({ held: [], pending: [] }),
+    query: async () => ({ held: [...this.#held].map((name) => ({ name, mode: 'exclusive' })), pending: [] }),
   } as unknown as LockManager;
 
   isHeld(name: string): boolean {
