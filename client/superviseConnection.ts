@@ -117,7 +117,13 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
 
   /** The tab lock of this tab id: taken once, kept across workers, and a new one after each reattach. */
   let lockedId = '';
-  const lock = () => (lockedId === tabId ? tabLock! : ((lockedId = tabId), (tabLock = (o.lockTab ?? holdTabLock)(tabId))));
+  /** Takes `held` (or asks for a new lock) as the tab lock of the current tab id. */
+  const keep = (held?: Promise<() => void>): Promise<() => void> => {
+    lockedId = tabId;
+    tabLock = held ?? (o.lockTab ?? holdTabLock)(tabId);
+    return tabLock;
+  };
+  const lock = () => (lockedId === tabId ? tabLock! : keep());
 
   const hello = (link: Connection) => link.hello({ ...o.hello, tabId }, o.onError);
   const adopt = async (answer: Promise<Welcome>) => {
@@ -169,8 +175,9 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
    *   worker A (key) ✕ ── its tabs ─────────────► key#A
    *   new tab ── key: no answer ── STALL_MS ── running: key#A ──► key#A
    */
-  const attach = async (first?: SuperviseOptions['first'], held = first ? ((lockedId = tabId), (tabLock = first.held)) : lock()): Promise<void> => {
-    const worker = (connection = first?.worker ?? o.openShared(name, tabId));
+  const attach = async (first?: SuperviseOptions['first'], held = first ? keep(first.held) : lock()): Promise<void> => {
+    const worker = first?.worker ?? o.openShared(name, tabId);
+    connection = worker;
     const welcome = first?.welcome ?? adopt(hello(worker));
     let timer: unknown;
     // Handed the first hello, the supervision has loaded because it went unanswered (or because a
@@ -192,7 +199,9 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
     // A leader starts waiting on this tab's lock as soon as it hears the hello: hold it first (and
     // load the local connection meanwhile).
     const [open] = await Promise.all([o.loadLocal(), held]);
-    if (!closed) await adopt(hello((connection = open(tabId))));
+    if (closed) return;
+    connection = open(tabId);
+    await adopt(hello(connection));
   };
 
   /**
@@ -201,7 +210,8 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
    * a worker can start.
    */
   const start = (): void => {
-    const attempt = (attached = o.shared ? attach() : local());
+    const attempt = o.shared ? attach() : local();
+    attached = attempt;
     attempt.catch((error: unknown) => {
       // An attempt another has replaced since (the page was stored, or is back) is left alone.
       if (closed || attached !== attempt) return;

@@ -66,7 +66,8 @@ function tabApi(): WorkerApi {
       const hello = parseHello(message);
       // Before any wait: a `bye` that follows the hello must find the tab.
       tabId = hello.tabId;
-      const h = await (host ??= startHost(hello.config));
+      host ??= startHost(hello.config);
+      const h = await host;
       checkConfig(h.config, hello.config, 'the worker');
       // The worker shares the page's origin: its own is where the page's tokens.fetch sends tokens.
       context = { engine: h.engine, mode: 'shared', origins: [location.origin, ...hello.fetchOrigins] };

@@ -113,7 +113,9 @@ export async function launchWebKit(): Promise<Engine> {
       throw new Error(`MiniBrowser did not start: ${(error as Error).message} ${driver.output().trim().split('\n').slice(-3).join(' | ')}`);
     }
   }
-  const stopAll = () => drivers.forEach((d) => stopGroup(d.process));
+  const stopAll = () => {
+    for (const d of drivers) stopGroup(d.process);
+  };
   // One session up front: it tells the version, and a failure to start MiniBrowser shows here.
   let spare: [WebDriverSession, Driver] | null = await session().catch((error: unknown) => {
     stopAll();

@@ -178,7 +178,10 @@ describe('superviseConnection', () => {
     const locks = new FakeLocks();
     let opened = 0;
     const { opts } = options({ locks, workers: [] });
-    const link = superviseConnection({ ...opts, shared: false, loadLocal: async () => () => (opened++, new StandIn('leader', 'local')) });
+    const link = superviseConnection({ ...opts, shared: false, loadLocal: async () => () => {
+      opened++;
+      return new StandIn('leader', 'local');
+    } });
     link.close();
     await link.connected;
     expect(opened).toBe(0);

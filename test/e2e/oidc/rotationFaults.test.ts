@@ -156,10 +156,18 @@ describe('OpenID Connect: rotation under faults', () => {
       const store = tx.objectStore('grant');
       let busy = true;
       // A transaction stays open while it has requests: one after the other until released.
-      const spin = (): void => void (store.get('busy').onsuccess = () => busy && spin());
+      const spin = (): void => {
+        store.get('busy').onsuccess = () => busy && spin();
+      };
       spin();
-      const done = new Promise<void>((resolve) => (tx.oncomplete = () => resolve(db.close())));
-      Object.assign(globalThis, { releaseIdb: () => ((busy = false), done) });
+      const done = new Promise<void>((resolve) => {
+        tx.oncomplete = () => resolve(db.close());
+      });
+      const releaseIdb = () => {
+        busy = false;
+        return done;
+      };
+      Object.assign(globalThis, { releaseIdb });
     }, options.namespace);
     const outcomes = await tab.evaluate(async (url) => {
       const m = drillTab().manager as unknown as { handleRedirect(url: string): Promise<{ returnTo: string }> };
