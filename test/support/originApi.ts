@@ -22,6 +22,17 @@ export const stats = (base: string): Promise<OriginStats> => origin<OriginStats>
 /** Every request of the frontend token routes since the last reset (`GET /__origin/log`). */
 export const mintLog = async (base: string): Promise<MintRecord[]> => (await origin<{ mints: MintRecord[] }>(base, '/__origin/log')).mints;
 
+/**
+ * Whether the origin has answered (200) a mint of the default token of `sessionId` that arrived at
+ * or after `since` (ms; the origin's clock is this machine's until `advanceClock` moves it): once the
+ * session's first token is out, a refresh.
+ *
+ * @example
+ * await waitFor(() => refreshedSince(base, sessionId, leftAt), 10_000, 'a refresh while the tab is away');
+ */
+export const refreshedSince = async (base: string, sessionId: string, since: number): Promise<boolean> =>
+  (await mintLog(base)).some((r) => r.sessionId === sessionId && r.template === null && r.status === 200 && r.at >= since);
+
 /** Total requests of every route the origin counted (the control routes are not counted). */
 export const totalRequests = async (base: string): Promise<number> => Object.values((await stats(base)).requests).reduce((a, b) => a + b, 0);
 

@@ -19,7 +19,9 @@
 import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { describe, expect } from 'vitest';
 import { drillTest } from './fixtures.ts';
-import { openTab, origin, signIn, sleep, startReadLoop, stopReadLoop, waitFor, type ReadOutcome, type TabOptions } from './support.ts';
+import { leaderLockName } from '../../../protocol/names.ts';
+import { keyOf } from '../support/workerState.ts';
+import { openTab, origin, refreshedSince, repeatUntil, signIn, startReadLoop, stopReadLoop, waitFor, type ReadOutcome, type TabOptions } from './support.ts';
 
 const it = drillTest({ backForwardCache: true, ws: false });
 
@@ -92,7 +94,7 @@ describe('page lifecycle: the back/forward cache in Chromium', () => {
   it('shared mode: a tab away for longer than a token lifetime is restored from the cache, not counted while stored, and reads the worker\'s current token first', async ({ h, context }) => {
     await origin(h.base, '/__origin/config', { tokenLifetimeSeconds: LIFETIME_S });
     await recordLifecycle(context);
-    await signIn(context, h.base);
+    const sessionId = await signIn(context, h.base);
     const options: TabOptions = { namespace: 'bfcache-shared', pollIntervalMs: POLL_MS };
     const stay = await openTab(context, h.base, options);
     const traveler = await openTab(context, h.base, options);
@@ -108,17 +110,15 @@ describe('page lifecycle: the back/forward cache in Chromium', () => {
       const g = globalThis as unknown as Globals;
       g.__inflight = drillTab().manager.getToken({ template: 'api', skipCache: true }).then((jwt) => ({ jwt }), (error: unknown) => ({ error: String(error) }));
     });
+    const leftAt = Date.now();
     await traveler.goto(`${h.base}/__origin/stats`);
     const until = Math.max(payload(left).exp * 1000, Date.now() + LIFETIME_S * 1000) + 1500;
     await origin(h.base, '/__origin/faults', {});
     const notCountedAt = await countedAt(stay, 1, 5000);
 
     // Stored for longer than a token lifetime and past the expiry of the token it left with, through
-    // refreshes; garbage collected meanwhile.
-    while (Date.now() < until) {
-      await cdp.send('HeapProfiler.collectGarbage').catch(() => {});
-      await sleep(2000);
-    }
+    // a refresh by the worker; garbage collected every 2 s meanwhile.
+    await repeatUntil(async () => Date.now() < until || !(await refreshedSince(h.base, sessionId, leftAt)), 2000, () => cdp.send('HeapProfiler.collectGarbage').catch(() => {}));
     await traveler.goBack({ waitUntil: 'commit' });
     const first = await waitFor(() => traveler.evaluate(() => (globalThis as unknown as Globals).__firstRead ?? null), 10_000, 'the first read after pageshow');
     const countedAgainAt = await countedAt(stay, 2, 5000);
@@ -150,7 +150,7 @@ describe('page lifecycle: the back/forward cache in Chromium', () => {
   it('local mode: the leader that goes into the cache hands over with no failed read in the other tabs, and comes back a follower', async ({ h, context }) => {
     await origin(h.base, '/__origin/config', { tokenLifetimeSeconds: LIFETIME_S });
     await recordLifecycle(context);
-    await signIn(context, h.base);
+    const sessionId = await signIn(context, h.base);
     const options: TabOptions = { namespace: 'bfcache-local', pollIntervalMs: POLL_MS };
     // The first tab leads.
     const leader = await openTab(context, h.base, options, { nosw: true });
@@ -172,17 +172,32 @@ describe('page lifecycle: the back/forward cache in Chromium', () => {
     }
     await countedAt(others[0]!, 3, 5000);
 
+    const leftAt = Date.now();
     await leader.goto(`${h.base}/__origin/stats`);
     const until = Math.max(payload(left).exp * 1000, Date.now() + LIFETIME_S * 1000) + 1500;
     const hellosOf = (page: Page) => page.evaluate(() => (globalThis as unknown as { __hellos: { instance: string; at: number }[] }).__hellos);
     const takeover = await waitFor(async () => (await hellosOf(others[0]!))[0], 5000, 'a new leader');
     const notCountedAt = await countedAt(others[0]!, 2, 5000);
-    while (Date.now() < until) await sleep(500);
+    // Stored for longer than a token lifetime and past the expiry of the token it left with, through
+    // a refresh by the new leader.
+    await waitFor(async () => Date.now() >= until && (await refreshedSince(h.base, sessionId, leftAt)), until - Date.now() + 10_000, 'a token lifetime away, past the left token\'s expiry, through a refresh', 250);
 
     await leader.goBack({ waitUntil: 'commit' });
     const first = await waitFor(() => leader.evaluate(() => (globalThis as unknown as Globals).__firstRead ?? null), 10_000, 'the first read after pageshow');
     const countedAgainAt = await countedAt(others[0]!, 3, 5000);
-    await sleep(1500); // a restored tab that took the lead would say hello now
+    // A restored tab that took the lead would say hello: it waits for the leader lock instead, which
+    // another tab holds, so it cannot lead while that one does. (Its own requests are told apart by
+    // the client id of a lock it holds a moment for the asking.)
+    const leaderLock = leaderLockName(keyOf(options, h.base));
+    await waitFor(
+      () => leader.evaluate((name) => navigator.locks.request(`${name}:test-whoami`, async () => {
+        const { held = [], pending = [] } = await navigator.locks.query();
+        const self = held.find((l) => l.name === `${name}:test-whoami`)?.clientId;
+        return pending.some((l) => l.name === name && l.clientId === self) && held.some((l) => l.name === name && l.clientId !== self);
+      }), leaderLock),
+      5000,
+      'the restored tab to wait for the leader lock the new leader holds',
+    );
     const reads = await Promise.all(others.map(stopReadLoop));
     const life = await leader.evaluate(() => (globalThis as unknown as Globals).__life);
 

@@ -7,8 +7,9 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { chromiumLaunchOptions } from '../../../dev/browsers/chromium.ts';
+import { waitFor } from '../../support/wait.ts';
 
-export { advanceClock, backend, mintLog, origin, SECRET_KEY, stats, totalRequests, type MintRecord, type OriginStats } from '../../support/originApi.ts';
+export { advanceClock, backend, mintLog, origin, refreshedSince, SECRET_KEY, stats, totalRequests, type MintRecord, type OriginStats } from '../../support/originApi.ts';
 export { repeatUntil, sleep, waitFor } from '../../support/wait.ts';
 
 export interface TestServer {
@@ -149,18 +150,23 @@ export async function signIn(context: BrowserContext, base: string, identifier =
 
 /**
  * Starts a read loop in a page: `getToken()` every `everyMs`, each outcome recorded (a string, null,
- * or the error's code). `readLoop(page).stop()` ends it and returns what it saw.
+ * or the error's code) once it settles. `stopReadLoop(page)` ends it and returns what it saw.
  */
 export async function startReadLoop(page: Page, everyMs = 50): Promise<void> {
   await page.evaluate((every) => {
-    const g = globalThis as unknown as { __reads?: { at: number; jwt?: string | null; error?: string }[]; __loop?: ReturnType<typeof setInterval> };
+    const g = globalThis as unknown as ReadLoop;
     g.__reads = [];
+    g.__pending = 0;
     g.__loop = setInterval(() => {
       const at = Date.now();
-      drillTab().manager.getToken().then(
-        (jwt) => g.__reads!.push({ at, jwt }),
-        (e: unknown) => g.__reads!.push({ at, error: String((e as { code?: string }).code ?? e) }),
-      );
+      g.__pending++;
+      drillTab()
+        .manager.getToken()
+        .then(
+          (jwt) => g.__reads.push({ at, jwt }),
+          (e: unknown) => g.__reads.push({ at, error: String((e as { code?: string }).code ?? e) }),
+        )
+        .finally(() => g.__pending--);
     }, every);
   }, everyMs);
 }
@@ -171,11 +177,19 @@ export interface ReadOutcome {
   error?: string;
 }
 
+/** What `startReadLoop` keeps in the page: the outcomes, the reads not settled yet, the interval. */
+interface ReadLoop {
+  __reads: ReadOutcome[];
+  __pending: number;
+  __loop: ReturnType<typeof setInterval>;
+}
+
+/**
+ * Ends the page's read loop and returns what it read, once every read it started has settled (each
+ * one started is in the list).
+ */
 export async function stopReadLoop(page: Page): Promise<ReadOutcome[]> {
-  return page.evaluate(async () => {
-    const g = globalThis as unknown as { __reads?: ReadOutcome[]; __loop?: ReturnType<typeof setInterval> };
-    clearInterval(g.__loop);
-    await new Promise((r) => setTimeout(r, 100));
-    return g.__reads ?? [];
-  });
+  await page.evaluate(() => clearInterval((globalThis as unknown as ReadLoop).__loop));
+  await waitFor(() => page.evaluate(() => (globalThis as unknown as ReadLoop).__pending === 0), 15_000, 'the reads in flight of the read loop to settle');
+  return page.evaluate(() => (globalThis as unknown as ReadLoop).__reads);
 }

@@ -12,8 +12,9 @@
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ENGINE_LABELS, engineMissing, launchEngine, waitInTab, type Engine, type EngineName, type EngineProfile, type EngineTab } from '../../../dev/browsers/index.ts';
-import { mintLog, origin, stats, startTestServer, totalRequests, waitFor, type TestServer } from '../drills/support.ts';
+import { mintLog, origin, refreshedSince, repeatUntil, sleep, stats, startTestServer, totalRequests, waitFor, type TestServer } from '../drills/support.ts';
 import { packagedApp, previewPackagedApp } from '../support/packagedApp.ts';
+import { keyOf, workerEnded } from '../support/workerState.ts';
 import { getToken, openAppTab, peekToken, reloadAppTab, signIn, snapshotOf, statsOf, storedValues, whenReady } from './appTabs.ts';
 
 const POLL_MS = 1000;
@@ -105,23 +106,23 @@ export function describeEngine(name: EngineName): void {
             const latest = await Promise.all(tabs.map(peekToken));
             const quiet = Date.now() - (mints.at(-1)?.at ?? 0) > 500;
             if (quiet && mints.length > 0 && latest[0] && latest.every((t) => t === latest[0])) return { mints: mints.length, latest: latest[0], log: mints };
-            await new Promise((resolve) => setTimeout(resolve, 100));
             return null;
-          }, 15_000, 'the tabs to agree on the latest mint');
+          }, 15_000, 'the tabs to agree on the latest mint', 100);
           const start = await settle();
           const seen = new Set<string>([start.latest]);
-          // Two refresh cycles and a bit (a 20 s token is refreshed 15 s before it expires).
+          // Two refresh cycles (a 20 s token is refreshed 15 s before it expires): every tab reads until
+          // it has read the tokens of two refreshes, within the 11 s two cycles and a bit take.
           const until = Date.now() + 11_000;
-          let rounds = 0;
-          while (Date.now() < until) {
-            for (const tab of tabs) {
+          const readBy = tabs.map(() => new Set<string>());
+          const twoRefreshesRead = () => readBy.every((read) => [...read].filter((jwt) => jwt !== start.latest).length >= 2);
+          const rounds = await repeatUntil(() => Date.now() < until && !twoRefreshesRead(), 200, async () => {
+            for (const [i, tab] of tabs.entries()) {
               const jwt = await getToken(tab);
               expect(jwt).toMatch(/^eyJ/);
               seen.add(jwt as string);
+              readBy[i]!.add(jwt as string);
             }
-            rounds++;
-            await new Promise((resolve) => setTimeout(resolve, 200));
-          }
+          });
           const end = await settle();
           seen.add(end.latest);
           expect(seen.size).toBeGreaterThanOrEqual(3);
@@ -215,18 +216,15 @@ export function describeEngine(name: EngineName): void {
           expect(await totalRequests(server.base)).toBe(before);
           const reloadNewWorker = (await statsOf(tab!)).mints === 0;
 
-          // Every tab closed: the browser ends the worker; the next tab starts a new one (its mint
-          // count is 0), which restores both tokens from IndexedDB.
+          // Every tab closed: the browser ends the worker (its lifetime lock goes); the next tab starts
+          // a new one (its mint count is 0), which restores both tokens from IndexedDB.
+          const closedAt = Date.now();
           await tab!.close();
-          let attempts = 0;
-          const reopened = await waitFor(async () => {
-            attempts++;
-            const candidate = await openAppTab(profile, server.base, options);
-            if ((await statsOf(candidate)).mints === 0) return candidate;
-            await candidate.close();
-            await new Promise((resolve) => setTimeout(resolve, 200));
-            return null;
-          }, 20_000, 'a new worker');
+          await workerEnded(profile, server.base, keyOf(options, server.base), 20_000);
+          const workerEndedMs = Date.now() - closedAt;
+          const reopened = await openAppTab(profile, server.base, options);
+          const { mints } = await statsOf(reopened);
+          if (mints !== 0) throw new Error(`the reopened tab reached a worker that has minted ${mints} tokens`);
           expect(await getToken(reopened)).toBe(token);
           expect(await getToken(reopened, { template: 'api', expiresInSeconds: 3600 })).toBe(templated);
           expect(await totalRequests(server.base)).toBe(before);
@@ -235,7 +233,7 @@ export function describeEngine(name: EngineName): void {
           // The session's record: its tokens by cache key, the default one among them.
           const stored = JSON.parse(await storedValues(reopened, namespace)) as { tokens?: Record<string, { jwt: string }> }[];
           expect(stored.flatMap((record) => Object.values(record.tokens ?? {}).map((t) => t.jwt))).toEqual(expect.arrayContaining([token, templated]));
-          report(name, 'reload', { requests: 0, reloadKeptWorker: !reloadNewWorker, newWorkerAfterAttempts: attempts });
+          report(name, 'reload', { requests: 0, reloadKeptWorker: !reloadNewWorker, workerEndedMs });
         } finally {
           await origin(server.base, '/__origin/config', { tokenLifetimeSeconds: LIFETIME_S });
           await closeProfile(profile);
@@ -384,7 +382,7 @@ export function describeEngine(name: EngineName): void {
       it.sequential('back/forward: a tab away for longer than a token lifetime comes back — from the cache, or loaded anew — with the worker\'s current token, and is not counted while away', async ({ expect }) => {
         const profile = await newProfile();
         try {
-          await signIn(profile, server.base);
+          const sessionId = await signIn(profile, server.base);
           const [stay, traveler] = (await openTabs(profile, server.base, 2, { namespace: namespaceFor(name, 'bfcache') })) as [EngineTab, EngineTab];
           const left = (await getToken(traveler)) as string;
           expect(await getToken(stay)).toBe(left);
@@ -406,7 +404,10 @@ export function describeEngine(name: EngineName): void {
           await waitInTab(stay, () => drillTab().manager.stats().then((s) => s.tabs === 1), undefined, { what: 'the tab away not counted', timeoutMs: 5000 });
           const notCountedMs = Date.now() - leftAt;
           const exp = (jwt: string) => (JSON.parse(atob(jwt.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { exp: number }).exp * 1000;
-          await new Promise((resolve) => setTimeout(resolve, Math.max(exp(left) - Date.now(), LIFETIME_S * 1000 - (Date.now() - leftAt)) + 1500));
+          // Away for longer than a token lifetime, past the expiry of the token it left with (by 1.5 s
+          // each), and through a refresh by the worker meanwhile.
+          const backAt = Math.max(exp(left), leftAt + LIFETIME_S * 1000) + 1500;
+          await waitFor(async () => Date.now() >= backAt && (await refreshedSince(server.base, sessionId, leftAt)), backAt - Date.now() + 10_000, 'a token lifetime away, past the left token\'s expiry, through a refresh', 250);
           await traveler.back();
           await waitInTab(traveler, () => 'tabtoken' in globalThis, undefined, { what: 'the page back', timeoutMs: 30_000 });
           const restored = (await traveler.evaluate(() => performance.timeOrigin)) === loadedAt;
@@ -489,7 +490,7 @@ export function describeEngine(name: EngineName): void {
           // poll interval before it) that applies while the origin answers.
           let pastCutoff = 0;
           let reads = 0;
-          while (Date.now() < expiresAt - 250) {
+          await repeatUntil(expiresAt - 250, 150, async () => {
             for (const tab of tabs) {
               const [jwt, peeked, at] = await tab.evaluate(async () => [await drillTab().manager.getToken(), drillTab().manager.peekToken(), Date.now()] as const);
               if (at >= expiresAt) continue;
@@ -498,11 +499,10 @@ export function describeEngine(name: EngineName): void {
               expect(peeked).toBe(token);
               if (at > expiresAt - POLL_MS) pastCutoff++;
             }
-            await new Promise((resolve) => setTimeout(resolve, 150));
-          }
+          });
           expect(pastCutoff).toBeGreaterThan(0);
           // Past its expiry: nothing to serve; a read waits for the origin, then rejects (never null).
-          await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 100));
+          await sleep(Math.max(0, expiresAt - Date.now()) + 100); // time is the condition: nothing but the clock marks the token's expiry
           for (const tab of tabs) {
             expect(await peekToken(tab)).toBeNull();
             await tab.evaluate(() => {

@@ -4,6 +4,7 @@
  * waits for when it closes every tab, or when it needs the stored tokens to be there.
  */
 import type { BrowserContext, Page } from 'playwright-core';
+import type { EngineProfile, EngineTab } from '../../../dev/browsers/Engine.ts';
 import { validateManagerOptions } from '../../../client/options.ts';
 import { workerKey, workerLockName } from '../../../protocol/names.ts';
 import { waitFor } from '../../support/wait.ts';
@@ -20,20 +21,34 @@ export function keyOf(options: object, base: string): string {
 }
 
 /**
- * Waits until no worker of the worker key `key` runs in the context: a SharedWorker holds the Web
- * Lock `{key}:worker:{instance}` for its whole life (protocol/names.ts), so the lock's going means
- * the browser ended it — its last tab closed — and a tab opened after that starts a new worker.
- * The locks are read from a page of the origin that is no tab, `/__origin/stats` (a control route,
- * which the development origin does not count).
+ * A page of the origin that is no tab, opened at `url` in `where`: a playwright context (Chromium,
+ * the drills) or a profile of the engine-neutral driver (dev/browsers/, every engine).
+ */
+async function originPage(where: BrowserContext | EngineProfile, url: string): Promise<Pick<EngineTab, 'evaluate' | 'close'>> {
+  if ('openTab' in where) return where.openTab(url);
+  const page = await where.newPage();
+  await page.goto(url);
+  return {
+    evaluate: <R, A>(fn: (arg: A) => R | PromiseLike<R>, arg?: A) => page.evaluate<R, A | undefined>(fn as never, arg),
+    close: () => page.close(),
+  };
+}
+
+/**
+ * Waits until no worker of the worker key `key` runs in `where` (a playwright context, or a profile
+ * of the engine-neutral driver): a SharedWorker holds the Web Lock `{key}:worker:{instance}` for its
+ * whole life (protocol/names.ts), so the lock's going means the browser ended it — its last tab
+ * closed — and a tab opened after that starts a new worker. The locks are read from a page of the
+ * origin that is no tab, `/__origin/stats` (a control route, which the development origin does not
+ * count).
  *
  * @example
  * await Promise.all(pages.map((p) => p.close()));
  * await workerEnded(context, h.base, keyOf(options, h.base));
  */
-export async function workerEnded(context: BrowserContext, base: string, key: string, timeoutMs = 10_000): Promise<void> {
-  const page = await context.newPage();
+export async function workerEnded(where: BrowserContext | EngineProfile, base: string, key: string, timeoutMs = 10_000): Promise<void> {
+  const page = await originPage(where, `${base}/__origin/stats`);
   try {
-    await page.goto(`${base}/__origin/stats`);
     const prefix = workerLockName(key, '');
     await waitFor(
       () => page.evaluate(async (p) => !(await navigator.locks.query()).held?.some((lock) => lock.name?.startsWith(p)), prefix),
