@@ -272,7 +272,7 @@ function sizeSection(r) {
     `\`${s.entry}\``,
     kb(s.minified),
     `**${kb(s.gzip)}**`,
-    s.budget ? kb(s.budget) : name === 'clientFloor' ? 'part of the client entry' : 'no budget (loaded on demand)',
+    s.budget ? kb(s.budget) : name === 'clientFloor' ? 'part of the client entry' : name === 'supervision' ? 'no budget (loaded by every tab after ready)' : 'no budget (loaded on demand)',
     s.budget ? verdict(s.gzip <= s.budget) : '—',
     s.inputs.slice(0, 4).map((i) => `${i.path.replace(/^node_modules\//, '')} ${kb(i.bytes)}`).join('; '),
   ]);

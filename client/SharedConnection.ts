@@ -1,36 +1,26 @@
 /**
- * Shared mode: one SharedWorker per `{namespace, origin}`, reached through comlink on the tab's
- * own port.
+ * Shared mode: one SharedWorker per `{namespace, origin}`, reached on the tab's own port. The calls
+ * go through comlink's proxy of the port (sharedLink.ts, loaded with the supervision that every call
+ * waits for); this is the port itself, which a new tab needs before any of that: the worker's start,
+ * the first hello and the tab lock's report, both as comlink's wire messages (see `welcome`).
  */
 import * as Comlink from 'comlink';
-import { CALL_TIMEOUT_MS, CONNECT_TIMEOUT_MS } from '../protocol/constants.ts';
+import { CONNECT_TIMEOUT_MS } from '../protocol/constants.ts';
 import type { Clock } from '../protocol/clock.ts';
-import { ConnectionError, deserializeError, type TokenError } from '../protocol/errors.ts';
+import { ConnectionError, deserializeError } from '../protocol/errors.ts';
 import { installErrorTransfer } from '../protocol/errorTransfer.ts';
 import type { TabHello, Welcome } from '../protocol/types.ts';
-import type { WorkerApi } from '../protocol/operations.ts';
 import { startBundledWorker } from './bundledWorker.ts';
-import type { Operation, Operations } from '../protocol/operations.ts';
-import { closedError, type Connection } from './Connection.ts';
+import { closedError } from './Connection.ts';
 import { withTimeout } from './timeouts.ts';
 
 installErrorTransfer(Comlink.transferHandlers, deserializeError);
 
-type Method = (...args: unknown[]) => Promise<unknown>;
-
-export class SharedConnection implements Connection {
-  readonly mode = 'shared' as const;
+export class SharedConnection {
+  /** Kept for the connection's life: its `error` event says the script did not load. */
   readonly #worker: SharedWorker;
-  /** comlink's proxy of the worker, made on the first call through it (not the first hello: below). */
-  #proxy: Comlink.Remote<WorkerApi> | null = null;
-  /**
-   * Each method's comlink proxy, made once and kept for the connection's life. comlink registers
-   * every proxy it makes (`remote.getToken` is one) with a FinalizationRegistry; one that is
-   * collected runs its cleanup — JavaScript, and a RELEASE message once none is left — and when that
-   * happens in a page stored in the back/forward cache, Chromium evicts the page
-   * (`JavaScriptExecution`). A proxy that is never garbage is never cleaned up.
-   */
-  readonly #methods = new Map<string, Method>();
+  /** The tab's port to the worker; comlink's proxy of it is made on the first call (sharedLink.ts). */
+  readonly port: MessagePort;
   /** Rejects when the worker script fails to load (a bad `workerUrl`, CSP `worker-src`), or on `close`. */
   readonly #failed: Promise<never>;
   #stop: (error: ConnectionError) => void = () => {};
@@ -63,30 +53,27 @@ export class SharedConnection implements Connection {
     } catch (cause) {
       throw fail(cause);
     }
-    const { port } = this.#worker;
-    let answer: Promise<Welcome> | null = null;
-    if (hello) {
-      // The tab id is this tab's own, unique: it serves as the message's id.
-      port.postMessage({ id: tabId, type: 'APPLY', path: ['hello'], argumentList: [{ type: 'RAW', value: hello }] });
-      this.#due++;
-      answer = new Promise<Welcome>((resolve, reject) => {
-        const hear = ({ data }: MessageEvent) => {
-          if (data?.id !== tabId) return;
-          port.removeEventListener('message', hear);
-          this.#due--;
-          if (data.type === 'RAW') resolve(data.value);
-          else reject(deserializeError(data.value));
-        };
-        port.addEventListener('message', hear);
-        port.start();
-      });
-    }
+    this.port = this.#worker.port;
+    const { port } = this;
     this.#failed = new Promise<never>((_, reject) => {
       this.#stop = reject;
       this.#worker.addEventListener('error', (event) => reject(fail(event)));
     });
     this.#failed.catch(() => {});
-    if (answer) this.welcome = this.#settle(answer, CONNECT_TIMEOUT_MS, 'hello (worker)');
+    if (!hello) return;
+    // The tab id is this tab's own, unique: it serves as the message's id.
+    this.#post(tabId, 'hello', hello);
+    const answer = new Promise<Welcome>((resolve, reject) => {
+      const hear = ({ data }: MessageEvent) => {
+        if (data?.id !== tabId) return;
+        port.removeEventListener('message', hear);
+        if (data.type === 'RAW') resolve(data.value);
+        else reject(deserializeError(data.value));
+      };
+      port.addEventListener('message', hear);
+      port.start();
+    });
+    this.welcome = this.settle(answer, CONNECT_TIMEOUT_MS, 'hello (worker)');
   }
 
   /** Whether the worker still owes this port a reply: one would reach the page whenever it comes. */
@@ -94,13 +81,16 @@ export class SharedConnection implements Connection {
     return this.#due > 0;
   }
 
-  /** Says hello; `onError` hears the engine's failures that no call of this tab awaits. */
-  hello(hello: TabHello, onError: (error: TokenError) => void): Promise<Welcome> {
-    return this.#settle(this.#send('hello', hello, Comlink.proxy((wire: unknown) => onError(deserializeError(wire)))), CONNECT_TIMEOUT_MS, 'hello (worker)') as Promise<Welcome>;
-  }
-
-  call<K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]> {
-    return this.#settle(this.#send(op, arg), CALL_TIMEOUT_MS, `${op} (worker)`) as Promise<Operations[K][1]>;
+  /**
+   * `reply`, the answer the worker owes this port to a message sent on it, counted as due until it
+   * arrives (however late); settles within `ms`, or when the worker fails to start or the connection
+   * closes.
+   */
+  settle<T>(reply: Promise<T>, ms: number, what: string): Promise<T> {
+    const arrived = () => void this.#due--;
+    this.#due++;
+    reply.then(arrived, arrived);
+    return withTimeout(Promise.race([reply, this.#failed]), ms, what, this.#clock);
   }
 
   /**
@@ -109,30 +99,26 @@ export class SharedConnection implements Connection {
    * Its answer is for no one.
    */
   held(): void {
-    this.#worker.port.postMessage({ id: `${this.#tabId}:held`, type: 'APPLY', path: ['held'], argumentList: [] });
+    this.#post(`${this.#tabId}:held`, 'held');
   }
 
-  /** Disconnects: the worker forgets this tab at once, and calls still waiting for it reject. */
-  close(): void {
+  /**
+   * Disconnects: the worker forgets this tab at once, and calls still waiting for it reject.
+   * `release` lets go of comlink's proxy of the port, when one was made (sharedLink.ts): after the
+   * goodbye, which the worker would not read once the proxy's release closed its end.
+   */
+  close(release?: () => void): void {
     // A released comlink proxy throws on any use: close only once.
     if (this.#closed) return;
     this.#closed = true;
     this.#stop(closedError());
-    this.#send('bye', this.#tabId).catch(() => {});
-    this.#proxy?.[Comlink.releaseProxy]();
-    this.#worker.port.close();
+    this.#post(`${this.#tabId}:bye`, 'bye', this.#tabId);
+    release?.();
+    this.port.close();
   }
 
-  /** Calls the worker's `name`, counting the reply as due until it arrives (however late). */
-  #send(name: string, ...args: unknown[]): Promise<unknown> {
-    let method = this.#methods.get(name);
-    this.#proxy ??= Comlink.wrap<WorkerApi>(this.#worker.port);
-    if (!method) this.#methods.set(name, (method = (this.#proxy as unknown as Record<string, Method>)[name]!));
-    this.#due++;
-    return method(...args).finally(() => this.#due--);
-  }
-
-  #settle<T>(reply: Promise<T>, ms: number, what: string): Promise<T> {
-    return withTimeout(Promise.race([reply, this.#failed]), ms, what, this.#clock);
+  /** Calls the worker's `name` with plain arguments as comlink's wire message; `id` names its answer. */
+  #post(id: string, name: string, ...args: unknown[]): void {
+    this.port.postMessage({ id, type: 'APPLY', path: [name], argumentList: args.map((value) => ({ type: 'RAW', value })) });
   }
 }

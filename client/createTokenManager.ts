@@ -19,7 +19,7 @@ import { SnapshotMirror } from './SnapshotMirror.ts';
 import type { ManagerCore } from './managerActions.ts';
 import type { TokenManager } from './TokenManager.ts';
 import { closedError, STALL_MS } from './Connection.ts';
-import type { Supervised } from './superviseConnection.ts';
+import type { First, Supervised } from './superviseConnection.ts';
 
 const typed = (error: unknown): TokenError => (error instanceof TokenError ? error : new ConnectionError(String(error), { cause: error }));
 const visible = () => globalThis.document?.visibilityState !== 'hidden';
@@ -49,9 +49,8 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
   const onError = (error: unknown) => mirror.emit('error', typed(error));
 
   const hello = { tabId, config, sessionId: tab.sessionId, visible: visible(), fetchOrigins: tab.fetchOrigins };
-  const openShared = (worker: string, id: string) => new SharedConnection(worker, tab.workerUrl, id, systemClock);
   /** The worker this tab said hello to first, and the instance it answered with, once adopted. */
-  let first: { worker: SharedConnection; welcome: Promise<string>; held: Promise<() => void> } | undefined;
+  let first: First<SharedConnection> | undefined;
   let linking: Promise<Supervised> | undefined;
   /**
    * The code that keeps the link up (superviseConnection.ts, a chunk of its own): loaded once the
@@ -68,9 +67,7 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
         shared,
         fallback: tab.mode === 'auto',
         onError,
-        locks: globalThis.navigator?.locks,
-        clock: systemClock,
-        openShared,
+        workerUrl: tab.workerUrl,
         first,
         // The page lifecycle (SPEC 6): stored in the back/forward cache or frozen, the tab's channel
         // closes and its report timer stops, and reads wait for the engine's snapshot, asked for now
@@ -81,10 +78,6 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
           mirror.resync();
         },
         back: listen,
-        loadLocal: async () => {
-          const { LocalConnection } = await import('./LocalConnection.ts');
-          return (id) => new LocalConnection(config, id, name, mirror);
-        },
       });
       // Closed while this code loaded: nothing more to start.
       if (closed) link.close();
@@ -258,7 +251,6 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     fetchOrigins: tab.fetchOrigins,
     call,
     mirror,
-    atVersion: (version) => actions().then((m) => m.shown(core, undefined, (s) => s.version >= version, 2000)),
     tokens: manager,
     reads: counters,
   };

@@ -18,8 +18,6 @@ export interface ManagerCore {
   config: EngineConfig;
   fetchOrigins: readonly string[];
   call<K extends Operation>(op: K, arg: Operations[K][0]): Promise<Operations[K][1]>;
-  /** Resolves once this tab's snapshot shows `version` (or after a moment, in any case). */
-  atVersion(version: number): Promise<void>;
   /** The tab's copy of the engine's snapshot. */
   mirror: SnapshotMirror;
   /** The manager's token path (`getToken`, `getSnapshot`). */
@@ -39,12 +37,15 @@ function text(value: unknown, option: string): string | null {
   throw new InvalidArgumentError(`signIn: ${option} must be a string of 1 to 256 characters`);
 }
 
+/** Resolves once this tab's snapshot shows `version` (or after a moment, in any case). */
+const atVersion = (m: ManagerCore, version: number): Promise<void> => shown(m, undefined, (s) => s.version >= version, 2000);
+
 export async function setActiveSession(m: ManagerCore, sessionId: string | null): Promise<void> {
-  await m.atVersion(await m.call('setActiveSession', sessionId === null ? null : validateSessionId(sessionId)));
+  await atVersion(m, await m.call('setActiveSession', sessionId === null ? null : validateSessionId(sessionId)));
 }
 
 export async function sync(m: ManagerCore): Promise<void> {
-  await m.atVersion(await m.call('sync', null));
+  await atVersion(m, await m.call('sync', null));
 }
 
 /**
@@ -80,7 +81,7 @@ function resolveReturnTo(value: unknown): string | null {
 
 export async function signOut(m: ManagerCore): Promise<void> {
   const { version, redirect } = await m.call('signOut', null);
-  await m.atVersion(version);
+  await atVersion(m, version);
   // An OpenID provider's logout: this tab goes there (the others are signed out already). Anything
   // but an http(s) URL is not followed: the sign-out has happened, and the promise still resolves.
   const to = redirect ? navigable(redirect) : null;
@@ -126,7 +127,7 @@ export async function handleRedirect(m: ManagerCore, url: unknown = location.hre
   }
   try {
     const { returnTo, version } = await m.call('handleRedirect', answer.href);
-    await m.atVersion(version);
+    await atVersion(m, version);
     return { returnTo };
   } finally {
     if (answer.href === location.href) {

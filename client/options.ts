@@ -19,6 +19,7 @@ import {
   SESSION_ID_PATTERN,
   TEMPLATE_PATTERN,
 } from '../protocol/constants.ts';
+import { isRecord } from '../protocol/errors.ts';
 import { fail, isAsymmetricAlgorithm, isSecureUrl, isStaticHeader, parsedUrl } from '../protocol/checks.ts';
 import type { EndpointConfig, EngineConfig, Endpoints, OidcConfig, TokenRequest, VerifyOptions } from '../protocol/types.ts';
 
@@ -31,7 +32,7 @@ type Rule = [test: (value: never) => unknown, expected: string];
  * object is "{label} must be …"; a field "{prefix}{key} must be …".
  */
 function fields(value: unknown, label: string, prefix: string, rules: Record<string, Rule>, required: readonly string[] = []): Options {
-  if (value !== undefined && (!value || typeof value !== 'object' || Array.isArray(value))) fail(label, 'an object', value);
+  if (value !== undefined && !isRecord(value)) fail(label, 'an object', value);
   const o = Object.fromEntries(Object.entries(value ?? {}).filter(([key, v]) => v !== undefined && (Object.hasOwn(rules, key) || fail(label, `an object with only ${Object.keys(rules).join(', ')}`, key))));
   for (const key in rules) {
     const v = o[key];
@@ -74,10 +75,8 @@ const located = (pageOrigin: string, ok: (u: URL, path: boolean) => unknown, exp
   expected,
 ];
 
-/** Raises a leeway to the 15 s floor; rejects anything that is not a finite number ≥ 0. */
-export function normalizeLeeway(value: unknown, option = 'leewayInSeconds'): number {
-  return Math.max(MIN_LEEWAY_S, (fields({ [option]: value }, '', '', { [option]: LEEWAY })[option] as number | undefined) ?? MIN_LEEWAY_S);
-}
+/** A leeway that passed `LEEWAY`, raised to the 15 s floor (raise-only). */
+const raised = (leeway: unknown = MIN_LEEWAY_S): number => Math.max(MIN_LEEWAY_S, leeway as number);
 
 /** Validates a session id (`/^[A-Za-z0-9_-]{1,128}$/`). */
 export function validateSessionId(value: unknown, option = 'sessionId'): string {
@@ -139,7 +138,7 @@ export function validateManagerOptions(options: unknown, pageOrigin: string): { 
   // https, or plain http only on loopback, where nothing but this machine listens (SPEC 13).
   const ownUrl = located(pageOrigin, (u, path) => path || isSecureUrl(u), `${SECURE} or "/path" without credentials or fragment`);
   const e = kind === 'endpoint'
-    ? fields(o.endpoint, 'endpoint', 'endpoint.', { tokenUrl: ownUrl, method: oneOf('POST', 'GET'), signOutUrl: ownUrl, headers: [(h) => h && typeof h === 'object' && !Array.isArray(h), 'an object'], credentials: CREDENTIALS }, ['tokenUrl'])
+    ? fields(o.endpoint, 'endpoint', 'endpoint.', { tokenUrl: ownUrl, method: oneOf('POST', 'GET'), signOutUrl: ownUrl, headers: [isRecord, 'an object'], credentials: CREDENTIALS }, ['tokenUrl'])
     : null;
   const headers = Object.fromEntries(Object.entries(e?.headers ?? {}).filter(([name, value]) =>
     value !== undefined && (isStaticHeader(name, value) || fail(`endpoint.headers.${name.slice(0, 64)}`, 'printable ASCII (≤ 1024) named [A-Za-z0-9-], not Authorization, Cookie or DPoP', value))));
@@ -177,7 +176,7 @@ export function validateManagerOptions(options: unknown, pageOrigin: string): { 
       sessionId: (o.sessionId ?? null) as string | null,
       mode: (o.mode ?? 'auto') as TabOptions['mode'],
       workerUrl: o.workerUrl === undefined ? null : new URL(href(o.workerUrl, pageOrigin)),
-      leewayInSeconds: normalizeLeeway(o.leewayInSeconds),
+      leewayInSeconds: raised(o.leewayInSeconds),
       fetchOrigins: ((o.fetchOrigins ?? []) as unknown[]).map((entry, i) =>
         isUrl(entry, (u) => u.origin === String(entry).replace(/\/$/, '')) ? new URL(entry as string).origin : fail(`fetchOrigins[${i}]`, 'an http(s) origin', entry),
       ),
@@ -205,5 +204,5 @@ export function normalizeGetTokenOptions(options: unknown, tabLeeway: number = M
       expiresInSeconds: integer(1, MAX_EXPIRES_IN_SECONDS),
     }),
   });
-  return { template: null, organizationId: null, expiresInSeconds: null, skipCache: false, ...o, leewayInSeconds: normalizeLeeway(o.leewayInSeconds ?? tabLeeway) } as TokenRequest;
+  return { template: null, organizationId: null, expiresInSeconds: null, skipCache: false, ...o, leewayInSeconds: raised(o.leewayInSeconds ?? tabLeeway) } as TokenRequest;
 }

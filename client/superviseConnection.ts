@@ -19,12 +19,14 @@
 import { randomId } from '../protocol/randomId.ts';
 import { workerLockName } from '../protocol/names.ts';
 import { InvalidArgumentError, type TokenError } from '../protocol/errors.ts';
-import type { Clock } from '../protocol/clock.ts';
+import { systemClock, type Clock } from '../protocol/clock.ts';
 import type { Operation, Operations } from '../protocol/operations.ts';
 import type { TabHello, Welcome } from '../protocol/types.ts';
 import { closedError, STALL_MS, type Connection } from './Connection.ts';
 import { holdTabLock } from './tabLock.ts';
 import type { SnapshotMirror } from './SnapshotMirror.ts';
+import { SharedConnection } from './SharedConnection.ts';
+import { sharedLink } from './sharedLink.ts';
 
 /** A shared-mode connection: a `Connection` that can tell the worker the tab holds its lock. */
 export interface SharedLink extends Connection {
@@ -43,31 +45,46 @@ export interface SuperviseOptions {
   shared: boolean;
   fallback: boolean;
   onError(error: TokenError): void;
-  /** Web Locks; the worker-death watch needs them. */
-  locks: LockManager | undefined;
-  /** Times the retry of a reattach that failed. */
-  clock: Clock;
+  /** Web Locks, which the worker-death watch needs; default the page's. */
+  locks?: LockManager;
+  /** Times the retry of a reattach that failed; default the system clock. */
+  clock?: Clock;
   /**
    * Takes the tab's Web Lock `tabtoken:tab:{id}`, held while the tab is attached (the engine waits
    * on it to learn that the tab is gone); resolves, once held, with its release. Default: the page's.
    */
   lockTab?(tabId: string): Promise<() => void>;
-  /** Connects to the SharedWorker called `name`; throws `ConnectionError` when the browser refuses to start it. */
-  openShared(name: string, tabId: string): SharedLink;
+  /** Where the worker script is served (the `workerUrl` option); null: bundled with the client. */
+  workerUrl?: URL | null;
+  /**
+   * Connects to the SharedWorker called `name`; throws `ConnectionError` when the browser refuses to
+   * start it. Default: a `SharedConnection` of `workerUrl`, called through comlink (sharedLink.ts).
+   */
+  openShared?(name: string, tabId: string): SharedLink;
   /**
    * The worker the tab connected to before this code loaded, the instance it answered the hello
    * with once its welcome is adopted, and the tab lock (createTokenManager.ts sends the hello first,
    * takes the lock, tells the worker it holds it and adopts the welcome itself, so that neither a new
    * tab's first token nor the worker's watch on the tab waits for this code).
    */
-  first?: { worker: SharedLink; welcome: Promise<string>; held: Promise<() => void> };
-  /** Loads local mode (a separate chunk); what it resolves with connects through it. */
-  loadLocal(): Promise<(tabId: string) => Connection>;
+  first?: First<SharedConnection>;
+  /**
+   * Loads local mode (a separate chunk); what it resolves with connects through it. Default: the
+   * engine in this tab or its leader (LocalConnection.ts) for the hello's config.
+   */
+  loadLocal?(): Promise<(tabId: string) => Connection>;
   /** The page goes into the back/forward cache or is frozen (after the link let go); and is back (before it reattaches). */
   away?(): void;
   back?(): void;
   /** Where the page's lifecycle events are heard (`pagehide`, `freeze`, `pageshow`, `resume`); default the window. */
   page?: EventTarget;
+}
+
+/** A worker said hello to before the supervision loaded: its welcome's instance, and the tab lock taken meanwhile. */
+export interface First<Worker> {
+  worker: Worker;
+  welcome: Promise<string>;
+  held: Promise<() => void>;
 }
 
 export interface Supervised {
@@ -93,6 +110,15 @@ export { STALL_MS };
  * await link.call('getToken', request);
  */
 export function superviseConnection(o: SuperviseOptions): Supervised {
+  const {
+    locks = globalThis.navigator?.locks,
+    clock = systemClock,
+    openShared = (worker: string, id: string) => sharedLink(new SharedConnection(worker, o.workerUrl ?? null, id, clock)),
+    loadLocal = async () => {
+      const { LocalConnection } = await import('./LocalConnection.ts');
+      return (id: string) => new LocalConnection(o.hello.config, id, o.key, o.mirror);
+    },
+  } = o;
   let connection: Connection | null = null;
   let closed = false;
   let detached = false;
@@ -134,7 +160,7 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
 
   /** The name of the worker that runs the engine now, from the lock it holds while it runs (worker/engineLock.ts). */
   const running = async (): Promise<string | undefined> => {
-    for (const { name: held = '' } of (await o.locks?.query())?.held ?? []) {
+    for (const { name: held = '' } of (await locks?.query())?.held ?? []) {
       const worker = held.slice(0, held.lastIndexOf(':worker:'));
       if (worker === o.key || worker.startsWith(`${o.key}#`)) return worker;
     }
@@ -151,7 +177,7 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
     const withdraw = new AbortController();
     stopWatching = () => withdraw.abort();
     rewatch = () => watch(worker, instance, lockName);
-    o.locks
+    locks
       ?.request(lockName, { signal: withdraw.signal }, () => {
         if (closed || connection !== worker) return;
         // A successor of a name of its own: the key's name can still reach the dead worker while the
@@ -175,15 +201,15 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
    *   worker A (key) ✕ ── its tabs ─────────────► key#A
    *   new tab ── key: no answer ── STALL_MS ── running: key#A ──► key#A
    */
-  const attach = async (first?: SuperviseOptions['first'], held = first ? keep(first.held) : lock()): Promise<void> => {
-    const worker = first?.worker ?? o.openShared(name, tabId);
+  const attach = async (first?: First<SharedLink>, held = first ? keep(first.held) : lock()): Promise<void> => {
+    const worker = first?.worker ?? openShared(name, tabId);
     connection = worker;
     const welcome = first?.welcome ?? adopt(hello(worker));
     let timer: unknown;
     // Handed the first hello, the supervision has loaded because it went unanswered (or because a
     // worker of another name runs): it looks at once.
-    const found = await Promise.race([welcome.then(() => ''), new Promise<string | undefined>((r) => (timer = o.clock.setTimeout(() => r(running()), first ? 0 : STALL_MS)))]);
-    o.clock.clearTimeout(timer);
+    const found = await Promise.race([welcome.then(() => ''), new Promise<string | undefined>((r) => (timer = clock.setTimeout(() => r(running()), first ? 0 : STALL_MS)))]);
+    clock.clearTimeout(timer);
     if (found && found !== name && connection === worker) {
       name = found;
       retire(worker);
@@ -198,7 +224,7 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
   const local = async (held = lock()): Promise<void> => {
     // A leader starts waiting on this tab's lock as soon as it hears the hello: hold it first (and
     // load the local connection meanwhile).
-    const [open] = await Promise.all([o.loadLocal(), held]);
+    const [open] = await Promise.all([loadLocal(), held]);
     if (closed) return;
     connection = open(tabId);
     await adopt(hello(connection));
@@ -217,14 +243,14 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
       if (closed || attached !== attempt) return;
       retire(connection);
       o.onError(error as TokenError);
-      o.clock.setTimeout(() => attached === attempt && start(), REATTACH_DELAY_MS);
+      clock.setTimeout(() => attached === attempt && start(), REATTACH_DELAY_MS);
     });
   };
 
   const connect = async (): Promise<void> => {
     if (o.shared) {
       try {
-        return await attach(o.first);
+        return await attach(o.first && { ...o.first, worker: sharedLink(o.first.worker) });
       } catch (error) {
         retire(connection);
         if (closed || !o.fallback || error instanceof InvalidArgumentError) throw error;

@@ -355,7 +355,9 @@ describe('signIn returnTo, resolved with the URL parser', () => {
       const assign = vi.fn();
       vi.stubGlobal('location', { origin: 'https://app.test', href: 'https://app.test/here?q=1', pathname: '/here', search: '?q=1', hash: '', assign });
       const call = vi.fn(async (_op: string, _arg: unknown) => answer);
-      const m = { config: { oidc: {} }, call, atVersion: async () => {} } as unknown as ManagerCore;
+      // A mirror that already shows whatever version the worker answers with.
+      const mirror = { snapshot: { version: Number.MAX_SAFE_INTEGER }, subscribe: () => () => {}, resync: () => {} };
+      const m = { config: { oidc: {} }, call, mirror } as unknown as ManagerCore;
       return { m, call, assign };
     }
 
