@@ -7,6 +7,11 @@ import type { Engine, EngineConfig, TabHello } from '../protocol/types.ts';
 const TAB_ID = /^[A-Za-z0-9-]{1,64}$/;
 /** More origins than this in one tab's `fetchOrigins` is not an app's list. */
 const MAX_FETCH_ORIGINS = 100;
+/** Failures kept for a tab that has not given its callback yet. */
+const MAX_MISSED = 16;
+
+/** Calls a tab's callback (a comlink proxy to the tab: a closed tab rejects, which nobody hears). */
+const tell = (notify: (error: SerializedError) => void, error: SerializedError): void => void Promise.resolve(notify(error)).catch(() => {});
 
 /** A tab's hello, validated: the engine trusts no tab. */
 export function parseHello(value: unknown): TabHello {
@@ -43,10 +48,11 @@ export class TabRegistry {
   readonly #engine: Engine;
   readonly #locks: LockManager | undefined;
   /**
-   * Each tab, with the callback that hears the engine's unawaited failures (shared mode) and the
-   * origins its `tokens.fetch` may send a token to besides the page's own.
+   * Each tab, with the callback that hears the engine's unawaited failures (shared mode), the
+   * failures it has not heard yet (a new tab's first hello comes without a callback, its second with
+   * one), and the origins its `tokens.fetch` may send a token to besides the page's own.
    */
-  readonly #tabs = new Map<string, { notify: ((error: SerializedError) => void) | null; fetchOrigins: readonly string[] }>();
+  readonly #tabs = new Map<string, { notify: ((error: SerializedError) => void) | null; missed: SerializedError[]; fetchOrigins: readonly string[] }>();
 
   constructor(engine: Engine, locks: LockManager | undefined) {
     this.#engine = engine;
@@ -60,9 +66,12 @@ export class TabRegistry {
    */
   async admit(hello: TabHello, lockHeld: Promise<void>, notify: ((error: SerializedError) => void) | null = null): Promise<void> {
     const { tabId } = hello;
-    const isNew = !this.#tabs.has(tabId);
-    this.#tabs.set(tabId, { notify, fetchOrigins: hello.fetchOrigins });
-    if (isNew) {
+    const known = this.#tabs.get(tabId);
+    const missed = known?.missed ?? [];
+    this.#tabs.set(tabId, { notify, missed: notify ? [] : missed, fetchOrigins: hello.fetchOrigins });
+    // What happened between the tab's first hello and the one that brought its callback.
+    if (notify) for (const error of missed) tell(notify, error);
+    if (!known) {
       this.#engine.setTabCount(this.#tabs.size);
       void lockHeld.then(() => this.#locks?.request(tabLockName(tabId), () => this.drop(tabId)));
     }
@@ -71,9 +80,12 @@ export class TabRegistry {
     if (hello.visible) this.#engine.visible();
   }
 
-  /** Tells every tab that asked for it about a failure no call awaits. */
+  /** Tells every tab about a failure no call awaits: now, or once it has said where (at most the last 16). */
   notify(error: SerializedError): void {
-    for (const { notify } of this.#tabs.values()) if (notify) Promise.resolve(notify(error)).catch(() => {});
+    for (const { notify, missed } of this.#tabs.values()) {
+      if (notify) tell(notify, error);
+      else if (missed.push(error) > MAX_MISSED) missed.shift();
+    }
   }
 
   /** The `fetchOrigins` of a tab's hello; none for a tab that has not said hello. */
