@@ -112,7 +112,10 @@ export default defineConfig(({ mode }) => {
       }),
     ],
     // Scan only the test pages (the demo has its own config and its own `tabtoken` alias).
-    optimizeDeps: { entries: ['test/browser/fixtures/*.html'], include: ['comlink', 'idb-keyval', 'jose', 'fast-check', 'react', 'react-dom/client', 'react/jsx-dev-runtime', 'vue'] },
+    optimizeDeps: {
+      entries: ['test/browser/fixtures/*.html'],
+      include: ['comlink', 'idb-keyval', 'jose', 'fast-check', 'react', 'react-dom/client', 'react/jsx-dev-runtime', 'vue'],
+    },
     test: {
       projects: [
         {

@@ -196,7 +196,14 @@ async function mainLifecycle() {
   log('sizes measured');
   const pages = await buildPages();
   const servers = [];
-  const run = { date, mode: 'lifecycle', commit: git('rev-parse', '--short', 'HEAD'), uncommittedChanges: (git('status', '--porcelain') ?? '') !== '', load: { start }, engines: {} };
+  const run = {
+    date,
+    mode: 'lifecycle',
+    commit: git('rev-parse', '--short', 'HEAD'),
+    uncommittedChanges: (git('status', '--porcelain') ?? '') !== '',
+    load: { start },
+    engines: {},
+  };
   try {
     const quiet = await startServer(pages.outDir);
     servers.push(quiet);
@@ -218,7 +225,13 @@ async function mainLifecycle() {
         try {
           const tab = await openEngineTab(profile, quiet.base, { kind: 'shared', ns: runId(`latency-${name}-shared`), signIn: true });
           entry.timer = await tab.evaluate(() => globalThis.bench.timer());
-          const row = await measureLatency({ page: tab, kind: 'shared', spec: MODES.full.latency, slowCalls: settings.slowCalls, log: (line) => log(`  ${name}${line}`) });
+          const row = await measureLatency({
+            page: tab,
+            kind: 'shared',
+            spec: MODES.full.latency,
+            slowCalls: settings.slowCalls,
+            log: (line) => log(`  ${name}${line}`),
+          });
           entry.latency = [...entry.latency.filter((l) => l.kind !== 'shared'), row];
         } finally {
           await profile.close();
@@ -245,7 +258,9 @@ async function mainLifecycle() {
   results.lifecycleRun = run;
   writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(`${root}/BENCHMARKS.md`, renderReport(results));
-  log(`done in ${run.durationS.toFixed(0)} s: tabtoken's shared-mode rows of sections 2 and 4, the sizes and section 9 of BENCHMARKS.md and bench/results.json rewritten, the rest kept from ${results.date}`);
+  log(
+    `done in ${run.durationS.toFixed(0)} s: tabtoken's shared-mode rows of sections 2 and 4, the sizes and section 9 of BENCHMARKS.md and bench/results.json rewritten, the rest kept from ${results.date}`,
+  );
 }
 
 async function main() {
@@ -305,7 +320,9 @@ async function main() {
             try {
               const tab = await openEngineTab(profile, quietServer.base, { kind, ns: runId(`latency-${name}-${kind}`), signIn: true });
               entry.timer ??= await tab.evaluate(() => globalThis.bench.timer());
-              entry.latency.push(await measureLatency({ page: tab, kind, spec: settings.latency, slowCalls: settings.slowCalls, log: (line) => log(`  ${name}${line}`) }));
+              entry.latency.push(
+                await measureLatency({ page: tab, kind, spec: settings.latency, slowCalls: settings.slowCalls, log: (line) => log(`  ${name}${line}`) }),
+              );
             } finally {
               await profile.close();
             }
@@ -335,9 +352,13 @@ async function main() {
       const { lifetimeS, lifetimes, sizes } = settings.peerLongLifetime;
       await quietServer.setLifetime(lifetimeS);
       log(`mints at ${lifetimeS} s (peer and tabtoken shared) on ${quietServer.base}, ${lifetimes} lifetimes`);
-      jobs.push(measureMints({ browser, server: quietServer, kinds: ['shared', 'supabase'], sizes, lifetimeS, lifetimes, readMs: settings.readMs, log }).then((rows) => {
-        results.mintsLong = rows;
-      }));
+      jobs.push(
+        measureMints({ browser, server: quietServer, kinds: ['shared', 'supabase'], sizes, lifetimeS, lifetimes, readMs: settings.readMs, log }).then(
+          (rows) => {
+            results.mintsLong = rows;
+          },
+        ),
+      );
     }
     await server.setLifetime(settings.lifetimeS);
     log(`mints at ${settings.lifetimeS} s, N = ${settings.sizes.join(', ')}, ${settings.lifetimes} lifetimes`);
@@ -345,12 +366,26 @@ async function main() {
     const onAllOpened = () => (settings.quietAlongsideMints ? Promise.all([measureQuiet(), measureMemoryNow()]) : measureMemoryNow());
     // The largest runs (50 tabs each) count after the others, not beside them: five of them at once
     // on top of the rest would load the machine so much that what is measured is the machine.
-    jobs.push((async () => {
-      results.mints = [];
-      for (const [i, sizes] of settings.sizeGroups.entries()) {
-        results.mints.push(...await measureMints({ browser, server, kinds: KINDS, sizes, lifetimeS: settings.lifetimeS, lifetimes: settings.lifetimes, readMs: settings.readMs, log, ...(i === 0 ? { onAllOpened } : {}) }));
-      }
-    })());
+    jobs.push(
+      (async () => {
+        results.mints = [];
+        for (const [i, sizes] of settings.sizeGroups.entries()) {
+          results.mints.push(
+            ...(await measureMints({
+              browser,
+              server,
+              kinds: KINDS,
+              sizes,
+              lifetimeS: settings.lifetimeS,
+              lifetimes: settings.lifetimes,
+              readMs: settings.readMs,
+              log,
+              ...(i === 0 ? { onAllOpened } : {}),
+            })),
+          );
+        }
+      })(),
+    );
     await Promise.all(jobs);
     results.phases.mintsS = (Date.now() - t) / 1000;
     const tOidc = phase('OpenID Connect');
@@ -392,7 +427,13 @@ async function main() {
   log(`done in ${results.durationS.toFixed(0)} s: BENCHMARKS.md and bench/results.json written`);
 }
 
-const entry = args.has('--lifecycle') ? mainLifecycle() : args.has('--oidc-only') ? mainOnly('oidc', 'OpenID Connect', runOidc) : args.has('--endpoint-only') ? mainOnly('endpoint', 'token endpoint', runEndpoint) : main();
+const entry = args.has('--lifecycle')
+  ? mainLifecycle()
+  : args.has('--oidc-only')
+    ? mainOnly('oidc', 'OpenID Connect', runOidc)
+    : args.has('--endpoint-only')
+      ? mainOnly('endpoint', 'token endpoint', runEndpoint)
+      : main();
 entry.catch((error) => {
   console.error(error);
   process.exit(1);

@@ -59,12 +59,16 @@ async function measure(entry, lazy) {
     write: false,
     metafile: true,
     logLevel: 'silent',
-    plugins: lazy ? [{
-      name: 'lazy-is-separate',
-      setup(b) {
-        b.onResolve({ filter: lazy }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
-      },
-    }] : [],
+    plugins: lazy
+      ? [
+          {
+            name: 'lazy-is-separate',
+            setup(b) {
+              b.onResolve({ filter: lazy }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
+            },
+          },
+        ]
+      : [],
   });
   const file = result.outputFiles[0];
   const output = Object.values(result.metafile.outputs)[0];
@@ -81,8 +85,15 @@ async function measure(entry, lazy) {
 export async function measurePeerSize() {
   const contents = "export { GoTrueClient } from '@supabase/auth-js';";
   const result = await build({
-    absWorkingDir: root, stdin: { contents, resolveDir: root, loader: 'ts' }, bundle: true, minify: true, format: 'esm',
-    platform: 'browser', target: 'es2022', write: false, logLevel: 'silent',
+    absWorkingDir: root,
+    stdin: { contents, resolveDir: root, loader: 'ts' },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
   });
   const file = result.outputFiles[0];
   return { entry: '@supabase/auth-js GoTrueClient', minified: file.contents.length, gzip: gzipSync(file.contents, { level: 9 }).length };

@@ -35,7 +35,13 @@ export async function runSoak(options = {}) {
   const durationMs = options.durationMs ?? (options.quick ? 60_000 : 600_000);
   const tabs = options.tabs ?? TABS;
   // No file watching and no HMR: an edit made in the checkout during a 10-minute run must not reload the tabs.
-  const server = await createServer({ root, configFile: `${root}/vite.config.ts`, mode: 'development', server: { port: 0, host: '127.0.0.1', hmr: false, watch: null }, logLevel: 'warn' });
+  const server = await createServer({
+    root,
+    configFile: `${root}/vite.config.ts`,
+    mode: 'development',
+    server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
+    logLevel: 'warn',
+  });
   let browser = null;
   try {
     await server.listen();
@@ -78,28 +84,32 @@ export async function runSoak(options = {}) {
     const startedAt = Date.now();
     // The loop keeps only bounded state in the page (counters, a latency histogram, the last 24
     // characters of each distinct token), so the heap it measures is the library's.
-    await Promise.all(pages.map((page) => page.evaluate((every) => {
-      const soak = { calls: 0, errors: 0, nulls: 0, samples: [], tokens: new Set(), histogram: new Array(64).fill(0), stop: false };
-      globalThis.__soak = soak;
-      const loop = async () => {
-        while (!soak.stop) {
-          const t = performance.now();
-          try {
-            const jwt = await globalThis.tabtoken.manager.getToken();
-            if (jwt === null) soak.nulls++;
-            else soak.tokens.add(jwt.slice(-24));
-          } catch (error) {
-            soak.errors++;
-            if (soak.samples.length < 5) soak.samples.push(String(error?.code ?? error));
-          }
-          soak.calls++;
-          // Buckets of 0.05 ms up to 3.2 ms; the last one holds everything slower.
-          soak.histogram[Math.min(63, Math.floor((performance.now() - t) / 0.05))]++;
-          await new Promise((resolve) => setTimeout(resolve, every));
-        }
-      };
-      soak.done = loop();
-    }, READ_EVERY_MS)));
+    await Promise.all(
+      pages.map((page) =>
+        page.evaluate((every) => {
+          const soak = { calls: 0, errors: 0, nulls: 0, samples: [], tokens: new Set(), histogram: new Array(64).fill(0), stop: false };
+          globalThis.__soak = soak;
+          const loop = async () => {
+            while (!soak.stop) {
+              const t = performance.now();
+              try {
+                const jwt = await globalThis.tabtoken.manager.getToken();
+                if (jwt === null) soak.nulls++;
+                else soak.tokens.add(jwt.slice(-24));
+              } catch (error) {
+                soak.errors++;
+                if (soak.samples.length < 5) soak.samples.push(String(error?.code ?? error));
+              }
+              soak.calls++;
+              // Buckets of 0.05 ms up to 3.2 ms; the last one holds everything slower.
+              soak.histogram[Math.min(63, Math.floor((performance.now() - t) / 0.05))]++;
+              await new Promise((resolve) => setTimeout(resolve, every));
+            }
+          };
+          soak.done = loop();
+        }, READ_EVERY_MS),
+      ),
+    );
 
     // The heap is measured after a warm-up (the loop's code compiled, its caches filled) and at the end.
     const warmupMs = Math.min(30_000, Math.round(durationMs / 6));
@@ -114,12 +124,16 @@ export async function runSoak(options = {}) {
       }
     }
     const heapEnd = await heaps(browser, pages);
-    const results = await Promise.all(pages.map((page) => page.evaluate(async () => {
-      const soak = globalThis.__soak;
-      soak.stop = true;
-      await soak.done;
-      return { calls: soak.calls, errors: soak.errors, nulls: soak.nulls, samples: soak.samples, tokens: [...soak.tokens], histogram: soak.histogram };
-    })));
+    const results = await Promise.all(
+      pages.map((page) =>
+        page.evaluate(async () => {
+          const soak = globalThis.__soak;
+          soak.stop = true;
+          await soak.done;
+          return { calls: soak.calls, errors: soak.errors, nulls: soak.nulls, samples: soak.samples, tokens: [...soak.tokens], histogram: soak.histogram };
+        }),
+      ),
+    );
     const elapsed = Date.now() - startedAt;
     // Mints of the window against the tokens the tabs saw: read the counter until no mint lands in between.
     let after = await originJson('/__origin/stats');
@@ -136,7 +150,11 @@ export async function runSoak(options = {}) {
 
     const mints = (after.sessions[sessionId]?.mints ?? 0) - (before.sessions[sessionId]?.mints ?? 0);
     const calls = results.reduce((a, r) => a + r.calls, 0);
-    const requests = Object.fromEntries(Object.keys(after.requests).map((k) => [k, after.requests[k] - (before.requests[k] ?? 0)]).filter(([, n]) => n > 0));
+    const requests = Object.fromEntries(
+      Object.keys(after.requests)
+        .map((k) => [k, after.requests[k] - (before.requests[k] ?? 0)])
+        .filter(([, n]) => n > 0),
+    );
     const histogram = results.reduce((sum, r) => sum.map((n, i) => n + r.histogram[i]), new Array(64).fill(0));
     let below = 0;
     let p99Bucket = 63;
@@ -171,7 +189,9 @@ export async function runSoak(options = {}) {
       getTokenP99Ms: Number(((p99Bucket + 1) * 0.05).toFixed(2)),
       heapMeasuredOverMs: elapsed - warmupMs,
     };
-    log(`errors ${out.errors}, mints per cycle ${out.mintsPerCycle.toFixed(2)} (${mints} mints, ${seen.size} tokens), heap growth: tabs ${out.heapGrowthBytes.tabs} B, worker ${out.heapGrowthBytes.worker ?? 'n/a'} B`);
+    log(
+      `errors ${out.errors}, mints per cycle ${out.mintsPerCycle.toFixed(2)} (${mints} mints, ${seen.size} tokens), heap growth: tabs ${out.heapGrowthBytes.tabs} B, worker ${out.heapGrowthBytes.worker ?? 'n/a'} B`,
+    );
     return out;
   } finally {
     await browser?.close();
@@ -213,16 +233,17 @@ async function workerHeap(browser) {
       const message = JSON.parse(event.message);
       pending.get(message.id)?.(message);
     });
-    const send = (method, params = {}) => new Promise((resolve, reject) => {
-      const messageId = ++id;
-      const timer = setTimeout(() => reject(new Error(`${method} timed out`)), 10_000);
-      pending.set(messageId, (message) => {
-        clearTimeout(timer);
-        if (message.error) reject(new Error(message.error.message));
-        else resolve(message.result);
+    const send = (method, params = {}) =>
+      new Promise((resolve, reject) => {
+        const messageId = ++id;
+        const timer = setTimeout(() => reject(new Error(`${method} timed out`)), 10_000);
+        pending.set(messageId, (message) => {
+          clearTimeout(timer);
+          if (message.error) reject(new Error(message.error.message));
+          else resolve(message.result);
+        });
+        cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: messageId, method, params }) }).catch(reject);
       });
-      cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: messageId, method, params }) }).catch(reject);
-    });
     await send('HeapProfiler.collectGarbage');
     const { usedSize } = await send('Runtime.getHeapUsage');
     await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => {});

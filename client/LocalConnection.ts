@@ -115,20 +115,22 @@ export class LocalConnection implements Connection {
   #elect(locks: LockManager, lockName: string, rpcName: string): void {
     // Withdrawn on close: a follower closed because its page went into the back/forward cache must
     // not be granted the lock there (the grant would run in the stored page, which is evicted for it).
-    locks.request(lockName, { signal: this.#withdraw.signal }, () => {
-      if (this.#closed) return undefined;
-      // Held until this tab closes (or close() is called): then the next tab in line leads.
-      return new Promise<void>((release) => {
-        this.#stopLeading = release;
-        this.#hosting = this.#lead(rpcName);
-        this.#hosting.catch(() => {
-          if (this.#host) return; // the engine runs: this tab leads, whatever failed after
-          this.#stopLeading = null;
-          release();
-          if (!this.#closed) this.#deps.clock.setTimeout(() => this.#elect(locks, lockName, rpcName), this.#config.pollIntervalMs);
+    locks
+      .request(lockName, { signal: this.#withdraw.signal }, () => {
+        if (this.#closed) return undefined;
+        // Held until this tab closes (or close() is called): then the next tab in line leads.
+        return new Promise<void>((release) => {
+          this.#stopLeading = release;
+          this.#hosting = this.#lead(rpcName);
+          this.#hosting.catch(() => {
+            if (this.#host) return; // the engine runs: this tab leads, whatever failed after
+            this.#stopLeading = null;
+            release();
+            if (!this.#closed) this.#deps.clock.setTimeout(() => this.#elect(locks, lockName, rpcName), this.#config.pollIntervalMs);
+          });
         });
-      });
-    }).catch(() => {});
+      })
+      .catch(() => {});
   }
 
   /** A leader announced itself on the channel: follow it. */

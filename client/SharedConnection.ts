@@ -47,7 +47,10 @@ export class SharedConnection {
   constructor(name: string, workerUrl: URL | null, tabId: string, clock: Clock, hello?: TabHello) {
     this.#tabId = tabId;
     this.#clock = clock;
-    const fail = (cause: unknown) => new ConnectionError(`The SharedWorker ${workerUrl ?? '(bundled)'} did not start: ${(cause as Error)?.message || 'check workerUrl and CSP worker-src'}`, { cause });
+    const fail = (cause: unknown) =>
+      new ConnectionError(`The SharedWorker ${workerUrl ?? '(bundled)'} did not start: ${(cause as Error)?.message || 'check workerUrl and CSP worker-src'}`, {
+        cause,
+      });
     try {
       this.#worker = workerUrl ? new SharedWorker(workerUrl, { type: 'module', name }) : startBundledWorker(name);
     } catch (cause) {

@@ -21,7 +21,8 @@ export type TokenManagerEvent = keyof TokenManagerEvents;
 const EVENTS: readonly string[] = ['token', 'signout', 'status', 'error'];
 const frozen = <T extends object>(value: T): T => Object.freeze({ ...value });
 /** A token entry of a (validated) message: only its own fields, frozen, as a snapshot's tokens are. */
-const entry = ({ jwt, expiresAt, staleAt, scheme }: SnapshotToken): SnapshotToken => Object.freeze(scheme ? { jwt, expiresAt, staleAt, scheme } : { jwt, expiresAt, staleAt });
+const entry = ({ jwt, expiresAt, staleAt, scheme }: SnapshotToken): SnapshotToken =>
+  Object.freeze(scheme ? { jwt, expiresAt, staleAt, scheme } : { jwt, expiresAt, staleAt });
 
 export class SnapshotMirror extends EventTarget {
   /** The current snapshot; replaced (never changed) by `adopt`, `apply` and `setMode`. */
@@ -43,7 +44,16 @@ export class SnapshotMirror extends EventTarget {
   constructor(mode: Mode, source: (() => Promise<Snapshot>) | null = null) {
     super();
     this.#source = source;
-    this.snapshot = Object.freeze({ version: -1, status: 'connecting', mode, storage: 'memory', sessionId: null, userId: null, claims: null, tokens: Object.freeze({}) });
+    this.snapshot = Object.freeze({
+      version: -1,
+      status: 'connecting',
+      mode,
+      storage: 'memory',
+      sessionId: null,
+      userId: null,
+      claims: null,
+      tokens: Object.freeze({}),
+    });
   }
 
   /**
@@ -59,7 +69,8 @@ export class SnapshotMirror extends EventTarget {
     this.#held = this.resyncing = null;
     // Same fields in the same order on both sides (the engine's snapshot is what the mirror mirrors);
     // the first welcome is always new.
-    if (!announce || JSON.stringify(this.snapshot) !== JSON.stringify(snapshot)) this.#set({ ...snapshot, tokens: Object.freeze({ ...snapshot.tokens }) }, announce);
+    if (!announce || JSON.stringify(this.snapshot) !== JSON.stringify(snapshot))
+      this.#set({ ...snapshot, tokens: Object.freeze({ ...snapshot.tokens }) }, announce);
     for (const message of held) this.apply(message);
   }
 

@@ -26,7 +26,9 @@ function mayReplay(init: RequestInit | undefined, request: Request): boolean {
 
 /** The nonce of a `WWW-Authenticate: DPoP error="use_dpop_nonce"` answer, or null. */
 function nonceAsked(response: Response): string | null {
-  return response.status === 401 && /\bDPoP\b.*use_dpop_nonce/is.test(response.headers.get('www-authenticate') ?? '') ? response.headers.get('dpop-nonce') : null;
+  return response.status === 401 && /\bDPoP\b.*use_dpop_nonce/is.test(response.headers.get('www-authenticate') ?? '')
+    ? response.headers.get('dpop-nonce')
+    : null;
 }
 
 export async function authorizedFetch(source: TokenSource, fetchOrigins: readonly string[], input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
@@ -66,6 +68,7 @@ export async function authorizedFetch(source: TokenSource, fetchOrigins: readonl
   if (response.status !== 401 || !spares[1]) return response;
   const refused = sent;
   const cached = source.peekToken();
-  const newer = () => (cached !== null && cached !== refused ? Promise.resolve(cached) : refused === null ? source.getToken({ skipCache: true }) : source.renew(refused));
+  const newer = () =>
+    cached !== null && cached !== refused ? Promise.resolve(cached) : refused === null ? source.getToken({ skipCache: true }) : source.renew(refused);
   return send(spares[1], newer, nonceAsked(response));
 }

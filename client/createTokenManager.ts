@@ -104,10 +104,16 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
           // tab holds it, to learn that the tab closed.
           held: holdTabLock(tabId),
         };
-        void Promise.all([first.welcome, first.held]).then(() => worker.held(), () => {});
+        void Promise.all([first.welcome, first.held]).then(
+          () => worker.held(),
+          () => {},
+        );
         // A worker of a name of its own runs the engine (the key's worker died with tabs open): the
         // key's worker waits, and the supervision moves this tab at once (superviseConnection.ts).
-        globalThis.navigator?.locks?.query().then(({ held }) => void (held?.some((lock) => lock.name?.startsWith(`${name}#`)) && supervise()), () => {});
+        globalThis.navigator?.locks?.query().then(
+          ({ held }) => void (held?.some((lock) => lock.name?.startsWith(`${name}#`)) && supervise()),
+          () => {},
+        );
         systemClock.setTimeout(supervise, STALL_MS);
       } catch {
         // The browser refused to start the worker: the supervision tries again, and falls back.
@@ -198,9 +204,11 @@ export function createTokenManager(options?: TokenManagerOptions): TokenManager 
     if (mirror.snapshot.status === 'signed-out' && !request.skipCache) return Promise.resolve(null);
     // The engine's answer, off the hot path (its code loads once the tab is ready). A failure goes to
     // this caller only: the `error` event is for failures no caller receives.
-    return actions().then((m) => m.fromEngine(core, request)).catch((error: unknown) => {
-      throw typed(error);
-    });
+    return actions()
+      .then((m) => m.fromEngine(core, request))
+      .catch((error: unknown) => {
+        throw typed(error);
+      });
   }
 
   const manager: TokenManager = {

@@ -28,7 +28,10 @@ export interface ManagerCore {
 const PARAMS_OF_THE_ANSWER = ['code', 'state', 'iss', 'session_state', 'error', 'error_description', 'error_uri'];
 
 function oidcOnly(m: ManagerCore, what: string): void {
-  if (!m.config.oidc) throw new InvalidArgumentError(`${what}() is for OpenID Connect managers (the oidc option); ${m.config.endpoint ? 'with endpoint the app signs in on its own page, then calls sync()' : 'a Clerk manager signs in at its origin, then calls sync()'}`);
+  if (!m.config.oidc)
+    throw new InvalidArgumentError(
+      `${what}() is for OpenID Connect managers (the oidc option); ${m.config.endpoint ? 'with endpoint the app signs in on its own page, then calls sync()' : 'a Clerk manager signs in at its origin, then calls sync()'}`,
+    );
 }
 
 function text(value: unknown, option: string): string | null {
@@ -94,8 +97,14 @@ export async function stats(m: ManagerCore): Promise<Stats> {
 
 function fetchWithToken(m: ManagerCore, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   const isDpop = (token: string) => Object.values(m.tokens.getSnapshot().tokens).some((e) => e.jwt === token && e.scheme === 'DPoP');
-  const renew = (refused: string) => m.call('getToken', { template: null, organizationId: null, expiresInSeconds: null, skipCache: true, leewayInSeconds: MIN_LEEWAY_S, refused });
-  return authorizedFetch({ getToken: (options) => m.tokens.getToken(options), peekToken: () => m.tokens.peekToken(), renew, isDpop, proof: (request) => m.call('proof', request) }, m.fetchOrigins, input, init);
+  const renew = (refused: string) =>
+    m.call('getToken', { template: null, organizationId: null, expiresInSeconds: null, skipCache: true, leewayInSeconds: MIN_LEEWAY_S, refused });
+  return authorizedFetch(
+    { getToken: (options) => m.tokens.getToken(options), peekToken: () => m.tokens.peekToken(), renew, isDpop, proof: (request) => m.call('proof', request) },
+    m.fetchOrigins,
+    input,
+    init,
+  );
 }
 
 /** Has the engine make an authorization request, then sends this tab to the provider. */
@@ -109,7 +118,7 @@ export async function signIn(m: ManagerCore, options: unknown): Promise<void> {
   const returnTo = resolveReturnTo(o.returnTo ?? location.pathname + location.search + location.hash);
   if (returnTo === null) throw new InvalidArgumentError(`signIn: returnTo must be a path of this app (a URL on ${location.origin})`);
   const to = navigable(await m.call('signIn', { prompt: text(o.prompt, 'prompt'), loginHint: text(o.loginHint, 'loginHint'), returnTo }));
-  if (!to) throw new InvalidArgumentError('signIn: the provider\'s authorization endpoint is not an http(s) URL; this tab stays here');
+  if (!to) throw new InvalidArgumentError("signIn: the provider's authorization endpoint is not an http(s) URL; this tab stays here");
   location.assign(to);
 }
 

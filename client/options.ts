@@ -33,7 +33,11 @@ type Rule = [test: (value: never) => unknown, expected: string];
  */
 function fields(value: unknown, label: string, prefix: string, rules: Record<string, Rule>, required: readonly string[] = []): Options {
   if (value !== undefined && !isRecord(value)) fail(label, 'an object', value);
-  const o = Object.fromEntries(Object.entries(value ?? {}).filter(([key, v]) => v !== undefined && (Object.hasOwn(rules, key) || fail(label, `an object with only ${Object.keys(rules).join(', ')}`, key))));
+  const o = Object.fromEntries(
+    Object.entries(value ?? {}).filter(
+      ([key, v]) => v !== undefined && (Object.hasOwn(rules, key) || fail(label, `an object with only ${Object.keys(rules).join(', ')}`, key)),
+    ),
+  );
   for (const key in rules) {
     const v = o[key];
     if (v === undefined ? required.includes(key) : !rules[key]![0](v as never)) fail(prefix + key, rules[key]![1], v);
@@ -111,56 +115,123 @@ export function validateManagerOptions(options: unknown, pageOrigin: string): { 
     leewayInSeconds: LEEWAY,
     fetchOrigins: [Array.isArray, 'an array of origins'],
   };
-  const o = fields(options, `createTokenManager options${kind && ` with ${kind}`}`, '', kind === 'oidc' ? { ...tabRules, oidc: OBJECT } : kind ? { ...tabRules, endpoint: OBJECT, verify: OBJECT } : {
-    ...tabRules,
-    frontendApi: located(pageOrigin, (u) => !u.search, 'an http(s) URL or "/path" without query, fragment or credentials'),
-    sessionId: SESSION_ID,
-    verify: OBJECT,
-    endpoints: OBJECT,
-    credentials: CREDENTIALS,
-  });
+  const o = fields(
+    options,
+    `createTokenManager options${kind && ` with ${kind}`}`,
+    '',
+    kind === 'oidc'
+      ? { ...tabRules, oidc: OBJECT }
+      : kind
+        ? { ...tabRules, endpoint: OBJECT, verify: OBJECT }
+        : {
+            ...tabRules,
+            frontendApi: located(pageOrigin, (u) => !u.search, 'an http(s) URL or "/path" without query, fragment or credentials'),
+            sessionId: SESSION_ID,
+            verify: OBJECT,
+            endpoints: OBJECT,
+            credentials: CREDENTIALS,
+          },
+  );
 
   const onPage: Rule = url((u) => u.origin === pageOrigin, `a URL on ${pageOrigin}`);
   // The issuer must equal its discovery document's byte for byte, and the redirect URIs the ones
   // registered with the provider: all kept as given.
-  const oidc = kind === 'oidc'
-    ? ({ scope: 'openid offline_access', resource: null, dpop: null, postLogoutRedirectUri: null, ...fields(o.oidc, 'oidc', 'oidc.', {
-        issuer: url((u) => isSecureUrl(u) && !u.search && !u.hash, `${SECURE} without query or fragment`),
-        clientId: matching(/^\S{1,512}$/),
-        redirectUri: onPage,
-        scope: [(s: string) => typeof s === 'string' && s.split(' ').includes('openid'), 'scopes including "openid"'],
-        resource: [(r: string) => parsedUrl(r) && !r.includes('#'), 'an absolute URL without fragment'],
-        dpop: boolean,
-        postLogoutRedirectUri: onPage,
-      }, ['issuer', 'clientId', 'redirectUri']) } as OidcConfig)
-    : null;
+  const oidc =
+    kind === 'oidc'
+      ? ({
+          scope: 'openid offline_access',
+          resource: null,
+          dpop: null,
+          postLogoutRedirectUri: null,
+          ...fields(
+            o.oidc,
+            'oidc',
+            'oidc.',
+            {
+              issuer: url((u) => isSecureUrl(u) && !u.search && !u.hash, `${SECURE} without query or fragment`),
+              clientId: matching(/^\S{1,512}$/),
+              redirectUri: onPage,
+              scope: [(s: string) => typeof s === 'string' && s.split(' ').includes('openid'), 'scopes including "openid"'],
+              resource: [(r: string) => parsedUrl(r) && !r.includes('#'), 'an absolute URL without fragment'],
+              dpop: boolean,
+              postLogoutRedirectUri: onPage,
+            },
+            ['issuer', 'clientId', 'redirectUri'],
+          ),
+        } as OidcConfig)
+      : null;
 
   // https, or plain http only on loopback, where nothing but this machine listens (SPEC 13).
   const ownUrl = located(pageOrigin, (u, path) => path || isSecureUrl(u), `${SECURE} or "/path" without credentials or fragment`);
-  const e = kind === 'endpoint'
-    ? fields(o.endpoint, 'endpoint', 'endpoint.', { tokenUrl: ownUrl, method: oneOf('POST', 'GET'), signOutUrl: ownUrl, headers: [isRecord, 'an object'], credentials: CREDENTIALS }, ['tokenUrl'])
-    : null;
-  const headers = Object.fromEntries(Object.entries(e?.headers ?? {}).filter(([name, value]) =>
-    value !== undefined && (isStaticHeader(name, value) || fail(`endpoint.headers.${name.slice(0, 64)}`, 'printable ASCII (≤ 1024) named [A-Za-z0-9-], not Authorization, Cookie or DPoP', value))));
-  const endpoint = e && ({ method: 'POST', credentials: 'include', ...e, tokenUrl: href(e.tokenUrl, pageOrigin), signOutUrl: e.signOutUrl === undefined ? null : href(e.signOutUrl, pageOrigin), headers } as EndpointConfig);
+  const e =
+    kind === 'endpoint'
+      ? fields(
+          o.endpoint,
+          'endpoint',
+          'endpoint.',
+          { tokenUrl: ownUrl, method: oneOf('POST', 'GET'), signOutUrl: ownUrl, headers: [isRecord, 'an object'], credentials: CREDENTIALS },
+          ['tokenUrl'],
+        )
+      : null;
+  const headers = Object.fromEntries(
+    Object.entries(e?.headers ?? {}).filter(
+      ([name, value]) =>
+        value !== undefined &&
+        (isStaticHeader(name, value) ||
+          fail(`endpoint.headers.${name.slice(0, 64)}`, 'printable ASCII (≤ 1024) named [A-Za-z0-9-], not Authorization, Cookie or DPoP', value)),
+    ),
+  );
+  const endpoint =
+    e &&
+    ({
+      method: 'POST',
+      credentials: 'include',
+      ...e,
+      tokenUrl: href(e.tokenUrl, pageOrigin),
+      signOutUrl: e.signOutUrl === undefined ? null : href(e.signOutUrl, pageOrigin),
+      headers,
+    } as EndpointConfig);
 
-  const v = o.verify === undefined ? null : fields(o.verify, 'verify', 'verify.', {
-    jwksUrl: url(undefined, undefined, pageOrigin),
-    issuer: [(i) => typeof i === 'string' && i !== '', 'a non-empty string'],
-    algorithms: [(a: unknown[]) => Array.isArray(a) && a.length > 0 && a.every(isAsymmetricAlgorithm), 'asymmetric JWS algorithms (not none or HS*)'],
-  }, ['jwksUrl']);
+  const v =
+    o.verify === undefined
+      ? null
+      : fields(
+          o.verify,
+          'verify',
+          'verify.',
+          {
+            jwksUrl: url(undefined, undefined, pageOrigin),
+            issuer: [(i) => typeof i === 'string' && i !== '', 'a non-empty string'],
+            algorithms: [(a: unknown[]) => Array.isArray(a) && a.length > 0 && a.every(isAsymmetricAlgorithm), 'asymmetric JWS algorithms (not none or HS*)'],
+          },
+          ['jwksUrl'],
+        );
   // Paths under frontendApi, never URLs (the token must only ever go to frontendApi), each keeping
   // the placeholders of its default, which the engine fills in.
-  const endpoints = fields(o.endpoints, 'endpoints', 'endpoints.', Object.fromEntries(Object.entries(DEFAULT_ENDPOINTS).map(([name, path]) => {
-    const holes = path.match(/\{\w+\}/g) ?? [];
-    return [name, [(p: string) => /^\/(?![/\\])[^\\]{0,511}$/.test(p) && holes.every((h) => p.includes(h)), `a "/path"${holes.length ? ` with ${holes.join(' and ')}` : ''}`]];
-  })));
+  const endpoints = fields(
+    o.endpoints,
+    'endpoints',
+    'endpoints.',
+    Object.fromEntries(
+      Object.entries(DEFAULT_ENDPOINTS).map(([name, path]) => {
+        const holes = path.match(/\{\w+\}/g) ?? [];
+        return [
+          name,
+          [
+            (p: string) => /^\/(?![/\\])[^\\]{0,511}$/.test(p) && holes.every((h) => p.includes(h)),
+            `a "/path"${holes.length ? ` with ${holes.join(' and ')}` : ''}`,
+          ],
+        ];
+      }),
+    ),
+  );
 
   return {
     config: {
       // An OpenID Connect manager's is its issuer's origin, an endpoint manager's its tokenUrl's;
       // stored without its trailing slashes.
-      frontendApi: oidc || endpoint ? new URL(oidc ? oidc.issuer : endpoint!.tokenUrl).origin : href(o.frontendApi ?? pageOrigin, pageOrigin).replace(/\/+$/, ''),
+      frontendApi:
+        oidc || endpoint ? new URL(oidc ? oidc.issuer : endpoint!.tokenUrl).origin : href(o.frontendApi ?? pageOrigin, pageOrigin).replace(/\/+$/, ''),
       namespace: (o.namespace ?? '') as string,
       persist: o.persist !== false,
       pollIntervalMs: (o.pollIntervalMs ?? POLL_INTERVAL_MS) as number,
@@ -178,7 +249,9 @@ export function validateManagerOptions(options: unknown, pageOrigin: string): { 
       workerUrl: o.workerUrl === undefined ? null : new URL(href(o.workerUrl, pageOrigin)),
       leewayInSeconds: raised(o.leewayInSeconds),
       fetchOrigins: ((o.fetchOrigins ?? []) as unknown[]).map((entry, i) =>
-        isUrl(entry, (u) => u.origin === String(entry).replace(/\/$/, '')) ? new URL(entry as string).origin : fail(`fetchOrigins[${i}]`, 'an http(s) origin', entry),
+        isUrl(entry, (u) => u.origin === String(entry).replace(/\/$/, ''))
+          ? new URL(entry as string).origin
+          : fail(`fetchOrigins[${i}]`, 'an http(s) origin', entry),
       ),
     },
   };
@@ -204,5 +277,12 @@ export function normalizeGetTokenOptions(options: unknown, tabLeeway: number = M
       expiresInSeconds: integer(1, MAX_EXPIRES_IN_SECONDS),
     }),
   });
-  return { template: null, organizationId: null, expiresInSeconds: null, skipCache: false, ...o, leewayInSeconds: raised(o.leewayInSeconds ?? tabLeeway) } as TokenRequest;
+  return {
+    template: null,
+    organizationId: null,
+    expiresInSeconds: null,
+    skipCache: false,
+    ...o,
+    leewayInSeconds: raised(o.leewayInSeconds ?? tabLeeway),
+  } as TokenRequest;
 }

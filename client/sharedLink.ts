@@ -49,7 +49,14 @@ export function sharedLink(connection: SharedConnection): SharedLink {
       return connection.busy;
     },
     /** Says hello; `onError` hears the engine's failures that no call of this tab awaits. */
-    hello: (hello, onError) => send(CONNECT_TIMEOUT_MS, 'hello (worker)', 'hello', hello, Comlink.proxy((wire: unknown) => onError(deserializeError(wire)))) as Promise<Welcome>,
+    hello: (hello, onError) =>
+      send(
+        CONNECT_TIMEOUT_MS,
+        'hello (worker)',
+        'hello',
+        hello,
+        Comlink.proxy((wire: unknown) => onError(deserializeError(wire))),
+      ) as Promise<Welcome>,
     call: <K extends Operation>(op: K, arg: Operations[K][0]) => send(CALL_TIMEOUT_MS, `${op} (worker)`, op, arg) as Promise<Operations[K][1]>,
     held: () => connection.held(),
     close: () => connection.close(() => proxy?.[Comlink.releaseProxy]()),

@@ -208,7 +208,10 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
     let timer: unknown;
     // Handed the first hello, the supervision has loaded because it went unanswered (or because a
     // worker of another name runs): it looks at once.
-    const found = await Promise.race([welcome.then(() => ''), new Promise<string | undefined>((r) => (timer = clock.setTimeout(() => r(running()), first ? 0 : STALL_MS)))]);
+    const found = await Promise.race([
+      welcome.then(() => ''),
+      new Promise<string | undefined>((r) => (timer = clock.setTimeout(() => r(running()), first ? 0 : STALL_MS))),
+    ]);
     clock.clearTimeout(timer);
     if (found && found !== name && connection === worker) {
       name = found;
@@ -269,7 +272,10 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
     async call(op, arg) {
       for (;;) {
         const waiting = attached;
-        const failed = await waiting.then(() => null, (error: unknown) => [error]);
+        const failed = await waiting.then(
+          () => null,
+          (error: unknown) => [error],
+        );
         // Another attempt started meanwhile (the worker died, the page was stored or is back): wait for it.
         if (waiting !== attached) continue;
         // A failed attempt fails its calls.
@@ -325,7 +331,9 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
     // already. Not the session the tab was created with: another tab may have switched it.
     if (kept) {
       rewatch();
-      void lock().then(() => kept.hello({ ...o.hello, tabId, sessionId: null }, o.onError)).catch(() => {});
+      void lock()
+        .then(() => kept.hello({ ...o.hello, tabId, sessionId: null }, o.onError))
+        .catch(() => {});
     } else start();
     resume();
   }

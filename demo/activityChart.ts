@@ -134,9 +134,7 @@ function drawLineLabels(u: uPlot, labels: { text: string; value: number; color: 
   const { ctx, bbox } = u;
   const right = bbox.left + bbox.width - 6 * uPlot.pxRatio;
   const gap = 15 * uPlot.pxRatio;
-  const placed = labels
-    .map((l) => ({ ...l, y: u.valToPos(l.value, 'mints', true) - 6 * uPlot.pxRatio }))
-    .sort((a, b) => a.y - b.y);
+  const placed = labels.map((l) => ({ ...l, y: u.valToPos(l.value, 'mints', true) - 6 * uPlot.pxRatio })).sort((a, b) => a.y - b.y);
   for (let i = 1; i < placed.length; i++) placed[i]!.y = Math.max(placed[i]!.y, placed[i - 1]!.y + gap);
   ctx.save();
   ctx.font = font(12);
@@ -183,10 +181,21 @@ export class ActivityChart {
           mints: { auto: true, range: (_u, _min, max) => [0, Math.max(6, Math.ceil(max * 1.18))] },
         },
         // The right axis only keeps both panels' plot areas (and so their time axes) the same width.
-        axes: [timeAxis(), axis({ scale: 'mints', label: `${o.unit ?? 'mints'} in window`, labelSize: 18, size: 44 }), axis({ scale: 'mints', side: 1, size: 62, stroke: 'transparent', grid: { show: false }, ticks: { show: false } })],
+        axes: [
+          timeAxis(),
+          axis({ scale: 'mints', label: `${o.unit ?? 'mints'} in window`, labelSize: 18, size: 44 }),
+          axis({ scale: 'mints', side: 1, size: 62, stroke: 'transparent', grid: { show: false }, ticks: { show: false } }),
+        ],
         series: [
           {},
-          { label: 'tabtoken (measured at the origin)', scale: 'mints', stroke: COLOR.tabtoken, width: 2.5, paths: uPlot.paths.stepped!({ align: 1 }), points: { show: false } },
+          {
+            label: 'tabtoken (measured at the origin)',
+            scale: 'mints',
+            stroke: COLOR.tabtoken,
+            width: 2.5,
+            paths: uPlot.paths.stepped!({ align: 1 }),
+            points: { show: false },
+          },
           { label: 'per-tab SDK (computed)', scale: 'mints', stroke: COLOR.perTab, width: 2, dash: [7, 5], points: { show: false } },
         ],
         hooks: {

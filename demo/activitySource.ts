@@ -14,7 +14,6 @@ export interface OriginWindow {
   refused: number[];
 }
 
-
 /** One reading of the origin's activity. */
 export interface Activity {
   /** The marks of the chart's window, on the page's clock. */

@@ -51,7 +51,8 @@ export class EndpointActivity implements ActivitySource {
     const mints: number[] = [];
     const refused: number[] = [];
     for (const answer of body.answers) {
-      if (!isObject(answer) || !isTime(answer.at) || !Number.isInteger(answer.status)) throw new OriginDataError('/demo/endpoint-log answered a malformed record');
+      if (!isObject(answer) || !isTime(answer.at) || !Number.isInteger(answer.status))
+        throw new OriginDataError('/demo/endpoint-log answered a malformed record');
       const at = answer.at - this.#offset;
       const status = answer.status as number;
       if (status >= 200 && status < 300) mints.push(at);

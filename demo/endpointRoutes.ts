@@ -100,7 +100,8 @@ export function endpointRoutes(): Plugin {
     const route = routeOf(req, url.pathname);
     if (route) {
       record(route, res);
-      if (route === 'better-auth' && betterAuthDown) return sendJson(res, 503, { code: 'SERVICE_UNAVAILABLE', message: "the demo's better-auth outage switch is down" });
+      if (route === 'better-auth' && betterAuthDown)
+        return sendJson(res, 503, { code: 'SERVICE_UNAVAILABLE', message: "the demo's better-auth outage switch is down" });
       return next();
     }
     if (req.method === 'GET' && url.pathname === '/demo/endpoint-log') {
@@ -108,7 +109,12 @@ export function endpointRoutes(): Plugin {
       const since = sinceParam(url);
       if (asked !== 'app' && asked !== 'better-auth') return sendJson(res, 400, { error: 'route must be app or better-auth' });
       if (since === null) return sendJson(res, 400, { error: "since must be one integer number of milliseconds on the server's clock" });
-      return sendJson(res, 200, { now: now(), tokens: tokens[asked], outage: betterAuthDown ? 'down' : 'off', answers: answers[asked].filter((a) => a.at >= since) });
+      return sendJson(res, 200, {
+        now: now(),
+        tokens: tokens[asked],
+        outage: betterAuthDown ? 'down' : 'off',
+        answers: answers[asked].filter((a) => a.at >= since),
+      });
     }
     if (req.method === 'POST' && url.pathname === '/demo/endpoint-outage') {
       if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) return sendJson(res, 403, { error: 'the outage is switched from this machine only' });

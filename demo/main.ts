@@ -35,7 +35,10 @@ $('mints-label').textContent = texts.counter;
 $('legend-measured').textContent = texts.measuredLegend;
 $('legend-refused').textContent = texts.refusedLegend;
 $('outage-legend').textContent = texts.outageLegend;
-for (const [id, text] of [['outage-note', texts.outageNote], ['sign-out-note', texts.signOutNote]] as const) {
+for (const [id, text] of [
+  ['outage-note', texts.outageNote],
+  ['sign-out-note', texts.signOutNote],
+] as const) {
   $(id).textContent = text;
   $(id).hidden = text === '';
 }
@@ -268,7 +271,10 @@ $('open-ten').addEventListener('click', () => {
   for (let i = 0; i < 10; i++) window.open(location.href, '_blank');
 });
 $('refresh').addEventListener('click', () => {
-  tokens.getToken({ skipCache: true }).then((jwt) => log('token', `forced → …${jwt?.slice(-12) ?? 'null'}`), () => {});
+  tokens.getToken({ skipCache: true }).then(
+    (jwt) => log('token', `forced → …${jwt?.slice(-12) ?? 'null'}`),
+    () => {},
+  );
 });
 for (const input of outageInputs) {
   input.addEventListener('change', async () => {

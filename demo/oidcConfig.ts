@@ -22,7 +22,6 @@ export class OidcConfigError extends Error {
   readonly code = 'oidc_config';
 }
 
-
 function httpUrl(value: unknown, field: string): URL {
   const parsed = typeof value === 'string' ? URL.parse(value) : null;
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) throw new OidcConfigError(`/demo/oidc-config: ${field} is not an http(s) URL`);

@@ -72,7 +72,8 @@ export const ORIGIN_TEXTS: Readonly<Record<OriginKind, OriginTexts>> = {
     measuredLegend: 'tabtoken: POST /app/session/token answers, one mark each on the time axis',
     refusedLegend: 'token request refused (401 signed out, 503 in an outage)',
     outageLegend: 'Token endpoint outage',
-    outageNote: 'down answers 503 at /app/session/token: the tabs serve the cached token until it expires. The refresh cookie rotates at every call and a reused one signs the user out: only the worker calls.',
+    outageNote:
+      'down answers 503 at /app/session/token: the tabs serve the cached token until it expires. The refresh cookie rotates at every call and a reused one signs the user out: only the worker calls.',
     signOutNote: 'signOut() POSTs /app/session/logout, which revokes the refresh cookie, then every tab signs out.',
   },
   'better-auth': {

@@ -42,7 +42,8 @@ export class ProviderActivity implements ActivitySource {
         throw new OriginDataError('/demo/oidc-log answered a malformed record');
       }
       const { expiresIn } = answer;
-      if (!(expiresIn === null || (Number.isSafeInteger(expiresIn) && (expiresIn as number) > 0))) throw new OriginDataError('/demo/oidc-log answered a malformed expiresIn');
+      if (!(expiresIn === null || (Number.isSafeInteger(expiresIn) && (expiresIn as number) > 0)))
+        throw new OriginDataError('/demo/oidc-log answered a malformed expiresIn');
       const at = answer.at - this.#offset;
       const ok = (answer.status as number) >= 200 && (answer.status as number) < 300;
       // Section 10's mint: a 2xx refresh-token grant. A sign-in's code redemption is not one.

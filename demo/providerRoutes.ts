@@ -44,7 +44,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 /** The demo client's token-endpoint answers among the provider's events. */
 function answerOf(event: ProviderEvent, clientId: string): ProviderAnswer | null {
   if ((event.type === 'code' || event.type === 'refresh') && event.clientId === clientId) {
-    return { at: event.at, grant: event.type === 'code' ? 'authorization_code' : 'refresh_token', status: 200, expiresIn: Number.isFinite(event.expiresIn) ? event.expiresIn : null, error: null };
+    return {
+      at: event.at,
+      grant: event.type === 'code' ? 'authorization_code' : 'refresh_token',
+      status: 200,
+      expiresIn: Number.isFinite(event.expiresIn) ? event.expiresIn : null,
+      error: null,
+    };
   }
   // A request whose client the provider could not tell is counted as the demo's: it is the only public client.
   if (event.type === 'token_error' && (event.clientId === clientId || event.clientId === null)) {
@@ -98,7 +104,7 @@ export function providerRoutes(provider: () => RunningOidcProvider | null): Plug
 
     if (isLog) {
       const since = sinceParam(url);
-      if (since === null) return sendJson(res, 400, { error: 'since must be one integer number of milliseconds on the provider\'s clock' });
+      if (since === null) return sendJson(res, 400, { error: "since must be one integer number of milliseconds on the provider's clock" });
       let refreshes = 0;
       const answers: ProviderAnswer[] = [];
       for (const event of op.events.events) {

@@ -22,17 +22,23 @@ byId('sign-in-note').textContent =
   kind === 'endpoint'
     ? 'POST /app/session/login sets the refresh cookie (HttpOnly, SameSite=Lax, Path=/app/session); tokens.sync() then signs every tab in.'
     : "better-auth's own routes (POST /api/auth/sign-in/email or sign-up/email) set its session cookie; tokens.sync() then signs every tab in.";
-byId<HTMLFormElement>('better-auth-form').querySelector<HTMLInputElement>('input[name=email]')!.value = `demo-${Math.random().toString(36).slice(2, 8)}@example.test`;
+byId<HTMLFormElement>('better-auth-form').querySelector<HTMLInputElement>('input[name=email]')!.value =
+  `demo-${Math.random().toString(36).slice(2, 8)}@example.test`;
 
 function fail(error: unknown): void {
-  byId('sign-in-error').textContent = error instanceof TokenError ? `${error.name} (${error.code}): ${error.message}` : error instanceof Error ? error.message : String(error);
+  byId('sign-in-error').textContent =
+    error instanceof TokenError ? `${error.name} (${error.code}): ${error.message}` : error instanceof Error ? error.message : String(error);
   byId('sign-in-error').hidden = false;
 }
 
 /** A form post to the app's server; the answer's text is the error shown when it refuses. */
 async function post(path: string, body: URLSearchParams | object): Promise<void> {
   const form = body instanceof URLSearchParams;
-  const res = await fetch(path, { method: 'POST', headers: { 'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json' }, body: form ? body : JSON.stringify(body) });
+  const res = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json' },
+    body: form ? body : JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${path} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
 }
 
@@ -49,11 +55,15 @@ form.addEventListener('submit', async (event) => {
     if (kind === 'endpoint') await post('/app/session/login', new URLSearchParams({ user_id: String(fields.get('user_id') ?? '') }));
     else {
       const credentials = { email: String(fields.get('email') ?? ''), password: String(fields.get('password') ?? '') };
-      await post(action === 'sign-up' ? '/api/auth/sign-up/email' : '/api/auth/sign-in/email', action === 'sign-up' ? { ...credentials, name: String(fields.get('name') || 'Demo') } : credentials);
+      await post(
+        action === 'sign-up' ? '/api/auth/sign-up/email' : '/api/auth/sign-in/email',
+        action === 'sign-up' ? { ...credentials, name: String(fields.get('name') || 'Demo') } : credentials,
+      );
     }
     // The cookie is set: the worker asks the token endpoint now, and every tab shows the answer.
     await tokens.sync();
-    if (tokens.getSnapshot().status !== 'ok') throw new Error(`signed in at the server, but the token endpoint did not give a token (status ${tokens.getSnapshot().status})`);
+    if (tokens.getSnapshot().status !== 'ok')
+      throw new Error(`signed in at the server, but the token endpoint did not give a token (status ${tokens.getSnapshot().status})`);
     location.replace(home);
   } catch (error) {
     fail(error);

@@ -22,7 +22,8 @@ export function renderTabStrip(root: HTMLElement, tabs: readonly TabReport[], se
     if (!tile) {
       tile = document.createElement('div');
       tile.dataset.tab = tab.id;
-      tile.innerHTML = '<div class="tile-head"><b class="mono"></b><span class="tile-you"></span></div><div class="tile-status"></div><div class="tile-token mono"></div><div class="tile-reads"></div>';
+      tile.innerHTML =
+        '<div class="tile-head"><b class="mono"></b><span class="tile-you"></span></div><div class="tile-status"></div><div class="tile-token mono"></div><div class="tile-reads"></div>';
     }
     tile.className = `tile ${tab.status}${tab.id === selfId ? ' self' : ''}`;
     tile.dataset.status = tab.status;

@@ -45,7 +45,9 @@ function demoRoutes(): Plugin {
       server.httpServer?.once('listening', () => {
         const keyNote = process.env.TABTOKEN_SECRET_KEY ? 'from TABTOKEN_SECRET_KEY' : `${secretKey} (set TABTOKEN_SECRET_KEY to change it)`;
         server.config.logger.info(`  tabtoken: the development origin answers on the same port; fault controls on; secret key ${keyNote}`);
-        server.config.logger.info('  tabtoken: better-auth answers at /api/auth on the same port (memory store, 60 s JWTs): /?origin=better-auth; the app session routes: /?origin=endpoint');
+        server.config.logger.info(
+          '  tabtoken: better-auth answers at /api/auth on the same port (memory store, 60 s JWTs): /?origin=better-auth; the app session routes: /?origin=endpoint',
+        );
       });
     },
     configurePreviewServer: (server) => void server.middlewares.use((req, res, next) => void handle(req, res, next)),

@@ -10,7 +10,19 @@ import { isAtLeastAsFresh } from '../protocol/freshness.ts';
 import type { Claims, EngineChange, SnapshotToken } from '../protocol/types.ts';
 import type { Effect, Outcome, Transition } from './actions.ts';
 import { isOpen } from './backoff.ts';
-import { activeSessionId, defaultKeyOf, isFailing, snapshotToken, statusOf, type CacheEntry, type Discovery, type EngineState, type Flight, type PendingCall, type Waiter } from './state.ts';
+import {
+  activeSessionId,
+  defaultKeyOf,
+  isFailing,
+  snapshotToken,
+  statusOf,
+  type CacheEntry,
+  type Discovery,
+  type EngineState,
+  type Flight,
+  type PendingCall,
+  type Waiter,
+} from './state.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -134,7 +146,8 @@ export class Draft {
     }
     effects.push(...this.#effects);
     // Storage follows the session, its tokens and its lastActiveToken: one record, written whole.
-    if (s.storage === 'indexeddb' && (prev.session !== s.session || prev.tokens !== s.tokens || prev.lastActive !== s.lastActive)) effects.push({ type: 'persist', session: storedOf(s) });
+    if (s.storage === 'indexeddb' && (prev.session !== s.session || prev.tokens !== s.tokens || prev.lastActive !== s.lastActive))
+      effects.push({ type: 'persist', session: storedOf(s) });
     for (const { id, extra } of this.#atVersion) effects.push({ type: 'settle', id, outcome: { value: extra ? { ...extra, version: s.version } : s.version } });
     const at = s.closed ? null : alarmOf(s, this.now);
     if (at !== s.alarmAt) {
@@ -178,7 +191,8 @@ function changeOf(prev: EngineState, next: EngineState): Change | null {
   const claimsMoved = claimsOf(prev) !== claims;
   if (!sessionMoved && !claimsMoved && changed.length === 0 && removed.length === 0) return null;
   const ended = activeSessionId(prev);
-  if (ended !== null && next.session.kind === 'signed-out') return { type: 'signout', sessionId: ended, status: next.status, since: next.since, storage: next.storage };
+  if (ended !== null && next.session.kind === 'signed-out')
+    return { type: 'signout', sessionId: ended, status: next.status, since: next.since, storage: next.storage };
   const [only] = changed;
   if (!sessionMoved && removed.length === 0 && changed.length === 1 && only) {
     const [key, entry] = only;

@@ -1,7 +1,18 @@
 import { OUTAGE_WAIT_MS } from '../protocol/constants.ts';
 import type { Clock } from '../protocol/clock.ts';
 import { InvalidArgumentError } from '../protocol/errors.ts';
-import type { Engine, EngineChange, EngineConfig, EngineSnapshot, EngineStats, ProofRequest, ReadReport, SignInRequest, SignedOut, TokenRequest } from '../protocol/types.ts';
+import type {
+  Engine,
+  EngineChange,
+  EngineConfig,
+  EngineSnapshot,
+  EngineStats,
+  ProofRequest,
+  ReadReport,
+  SignInRequest,
+  SignedOut,
+  TokenRequest,
+} from '../protocol/types.ts';
 import type { Action } from './actions.ts';
 import { Persister } from './Persister.ts';
 import { reduce } from './reduce.ts';

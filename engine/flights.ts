@@ -19,7 +19,18 @@ export function ensureFlight(d: Draft, key: string, sessionId: string, request: 
   const { template, organizationId, expiresInSeconds } = request;
   const which = background ? 'background' : 'foreground';
   d.s.refreshes = { ...d.s.refreshes, [which]: d.s.refreshes[which] + 1 };
-  return launch(d, { id: d.id(), key, sessionId, target: { template, organizationId, expiresInSeconds }, phase: 'parked', sentAt: d.now, slow: false, expiredToken: null, waiters: [], lastError: null });
+  return launch(d, {
+    id: d.id(),
+    key,
+    sessionId,
+    target: { template, organizationId, expiresInSeconds },
+    phase: 'parked',
+    sentAt: d.now,
+    slow: false,
+    expiredToken: null,
+    waiters: [],
+    lastError: null,
+  });
 }
 
 /** Sends the flight's request now, or parks it until the backoff gate opens. */

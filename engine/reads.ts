@@ -13,7 +13,13 @@ import { ensureFlight } from './flights.ts';
 import { dueReads, inWindow, sweepable, withinLeeway } from './refreshPlan.ts';
 import { defaultKeyOf, isFailing } from './state.ts';
 
-const DEFAULT_REQUEST: TokenRequest = Object.freeze({ template: null, organizationId: null, expiresInSeconds: null, skipCache: false, leewayInSeconds: MIN_LEEWAY_S });
+const DEFAULT_REQUEST: TokenRequest = Object.freeze({
+  template: null,
+  organizationId: null,
+  expiresInSeconds: null,
+  skipCache: false,
+  leewayInSeconds: MIN_LEEWAY_S,
+});
 
 /** A caller whose session just became known is given at least this long, so rounding fails no one. */
 const MIN_WAIT_MS = 1000;
@@ -43,7 +49,13 @@ export function read(d: Draft, id: number, request: TokenRequest, deadline: numb
     if (freshness === 'stale') ensureFlight(d, key, sessionId, request, true);
     if (freshness !== 'hard') return d.settle(id, { value: entry.jwt });
   }
-  const why = request.skipCache ? 'skipCache asks for a new token' : !entry ? 'none is cached' : entry.expiresAt <= d.now ? 'the cached one expired' : 'the cached one is too close to its expiry';
+  const why = request.skipCache
+    ? 'skipCache asks for a new token'
+    : !entry
+      ? 'none is cached'
+      : entry.expiresAt <= d.now
+        ? 'the cached one expired'
+        : 'the cached one is too close to its expiry';
   const flight = ensureFlight(d, key, sessionId, request, false);
   d.setWaiter(id, { request, deadline: Math.max(d.now + MIN_WAIT_MS, deadline), why, flight: key });
   d.setFlight(key, { ...(d.s.flights.get(key) ?? flight), waiters: [...flight.waiters, id] });

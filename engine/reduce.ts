@@ -283,7 +283,10 @@ function looked(d: Draft, action: Extract<Action, { type: 'sessions' | 'sessions
 /** `setActiveSession`: null signs every tab out here (the origin not told); an id is checked against a look-up first. */
 function setActive(d: Draft, id: number, sessionId: string | null): void {
   if (sessionId !== null) {
-    if (!d.s.traits.switchable) return d.settle(id, { error: new InvalidArgumentError('setActiveSession: this manager has one session, its own; only null (sign out here) is accepted') });
+    if (!d.s.traits.switchable)
+      return d.settle(id, {
+        error: new InvalidArgumentError('setActiveSession: this manager has one session, its own; only null (sign out here) is accepted'),
+      });
     // An id the origin does not list is refused before anything changes (SPEC 2).
     d.setCall(id, { kind: 'confirm', sessionId });
     return d.effect({ type: 'read-sessions', id });

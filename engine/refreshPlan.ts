@@ -22,7 +22,13 @@ export const inWindow = (read: TrackedRead | undefined, now: number): read is Tr
  * @example
  * dueReads(state.reads, state.blocked, state.tokens, 'sess_1', now) // [['sess_1|api||', read]]
  */
-export function dueReads(reads: ReadonlyMap<string, TrackedRead>, blocked: ReadonlySet<string>, tokens: ReadonlyMap<string, CacheEntry>, sessionId: string, now: number): [string, TrackedRead][] {
+export function dueReads(
+  reads: ReadonlyMap<string, TrackedRead>,
+  blocked: ReadonlySet<string>,
+  tokens: ReadonlyMap<string, CacheEntry>,
+  sessionId: string,
+  now: number,
+): [string, TrackedRead][] {
   const prefix = `${sessionId}|`;
   return [...reads].filter(([key, read]) => {
     const entry = key.startsWith(prefix) && !blocked.has(key) && inWindow(read, now) ? tokens.get(key) : undefined;

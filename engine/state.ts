@@ -208,7 +208,8 @@ export function statusOf(session: SessionState, failing: boolean): Status {
 }
 
 /** A cache entry as tabs see it. */
-export const snapshotToken = (e: CacheEntry): SnapshotToken => Object.freeze({ jwt: e.jwt, expiresAt: e.expiresAt, staleAt: e.staleAt, ...(e.scheme && { scheme: e.scheme }) });
+export const snapshotToken = (e: CacheEntry): SnapshotToken =>
+  Object.freeze({ jwt: e.jwt, expiresAt: e.expiresAt, staleAt: e.staleAt, ...(e.scheme && { scheme: e.scheme }) });
 
 /** The snapshot every tab mirrors (without `mode`, which the transport adds). */
 export function snapshotOf(state: EngineState): EngineSnapshot {

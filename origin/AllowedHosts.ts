@@ -123,7 +123,9 @@ export class AllowedHosts {
     const patterns = entries.map((entry: unknown) => {
       const pattern = typeof entry === 'string' ? parseHostPattern(entry) : null;
       if (pattern === null) {
-        throw new InvalidArgumentError(`${label} entry ${JSON.stringify(entry)} must be a host name such as "app.test", or ".app.test" for it and every name under it, without a port`);
+        throw new InvalidArgumentError(
+          `${label} entry ${JSON.stringify(entry)} must be a host name such as "app.test", or ".app.test" for it and every name under it, without a port`,
+        );
       }
       return pattern;
     });
@@ -170,7 +172,9 @@ export class AllowedHosts {
       const hostname = hostNameOf(value);
       if (hostname === null || !this.allowsName(hostname)) {
         const shown = JSON.stringify((hostname ?? value).slice(0, MAX_ECHOED_HOST));
-        throw this.#refusal(`The development origin answers only requests whose Host names this machine (localhost, a loopback address) or an allowed host, and ${shown} is not one.`);
+        throw this.#refusal(
+          `The development origin answers only requests whose Host names this machine (localhost, a loopback address) or an allowed host, and ${shown} is not one.`,
+        );
       }
     }
   }

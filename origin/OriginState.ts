@@ -227,9 +227,7 @@ export class OriginState {
 
   /** The sessions `GET /v1/client` lists: active and within their max duration, oldest first. */
   listedSessions(client: Client): Session[] {
-    return client.sessionIds
-      .map((id) => this.#sessions.get(id))
-      .filter((s): s is Session => s !== undefined && s.status === 'active' && !this.isExpired(s));
+    return client.sessionIds.map((id) => this.#sessions.get(id)).filter((s): s is Session => s !== undefined && s.status === 'active' && !this.isExpired(s));
   }
 
   /** The last active session when it is still listed, else the newest listed one, else null. */
@@ -245,7 +243,12 @@ export class OriginState {
 
   // Test session tokens
 
-  createTestSessionToken(input: { userId: string; sessionMaxDurationSeconds: number; redirectUrl: string; urlFor: (token: string) => string }): TestSessionTokenRecord {
+  createTestSessionToken(input: {
+    userId: string;
+    sessionMaxDurationSeconds: number;
+    redirectUrl: string;
+    urlFor: (token: string) => string;
+  }): TestSessionTokenRecord {
     const now = this.now();
     const token = randomSecret();
     const record: TestSessionTokenRecord = {

@@ -144,15 +144,18 @@ const me: Route = {
   name: 'app_me',
   async handle(ctx, { req, res }) {
     const raw = bearerToken(req);
-    if (raw === null) throw unauthorized('unauthenticated', 'No access token', 'Send Authorization: Bearer <access_token> from POST /app/session/token.', 'Bearer');
+    if (raw === null)
+      throw unauthorized('unauthenticated', 'No access token', 'Send Authorization: Bearer <access_token> from POST /app/session/token.', 'Bearer');
     const verified = await ctx.signer.verifySignature(raw);
     const { sub, sid, exp } = verified?.payload ?? {};
     const family = typeof sid === 'string' ? ctx.state.app.family(sid) : null;
     if (!family || sub !== family.userId || typeof exp !== 'number') {
       throw unauthorized('token_invalid', 'Invalid access token', 'The access token is not one this app signed.', INVALID_TOKEN);
     }
-    if (ctx.options.now() >= exp * 1000) throw unauthorized('token_expired', 'Access token expired', 'The access token has expired: get a new one.', INVALID_TOKEN);
-    if (family.status === 'revoked') throw unauthorized('session_ended', 'Session ended', 'The sign-in of this access token has been logged out or revoked.', INVALID_TOKEN);
+    if (ctx.options.now() >= exp * 1000)
+      throw unauthorized('token_expired', 'Access token expired', 'The access token has expired: get a new one.', INVALID_TOKEN);
+    if (family.status === 'revoked')
+      throw unauthorized('session_ended', 'Session ended', 'The sign-in of this access token has been logged out or revoked.', INVALID_TOKEN);
     sendJson(res, 200, { user_id: family.userId });
   },
 };

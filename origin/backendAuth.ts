@@ -19,6 +19,11 @@ export function requireSecretKey(ctx: OriginContext, req: IncomingMessage): void
   const presented = match?.[1] ?? '';
   const ok = timingSafeEqual(digest(presented), digest(ctx.options.secretKey));
   if (!match || !ok) {
-    throw new OriginHttpError(401, 'unauthorized', 'Unauthorized', 'The backend API needs the header "Authorization: Bearer <secret key>" with the origin\'s secret key.');
+    throw new OriginHttpError(
+      401,
+      'unauthorized',
+      'Unauthorized',
+      'The backend API needs the header "Authorization: Bearer <secret key>" with the origin\'s secret key.',
+    );
   }
 }

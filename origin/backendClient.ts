@@ -188,7 +188,8 @@ export async function getSessionToken(o: {
   template?: string;
   expiresInSeconds?: number;
 }): Promise<string> {
-  if (typeof o.sessionId !== 'string' || !SESSION_ID_PATTERN.test(o.sessionId)) throw new InvalidArgumentError(`sessionId must match ${String(SESSION_ID_PATTERN)}`);
+  if (typeof o.sessionId !== 'string' || !SESSION_ID_PATTERN.test(o.sessionId))
+    throw new InvalidArgumentError(`sessionId must match ${String(SESSION_ID_PATTERN)}`);
   if (o.template !== undefined && (typeof o.template !== 'string' || !TEMPLATE_PATTERN.test(o.template))) {
     throw new InvalidArgumentError(`template must match ${String(TEMPLATE_PATTERN)}`);
   }
@@ -202,6 +203,7 @@ export async function getSessionToken(o: {
   const url = endpoint(o.apiUrl, `/v1/sessions/${o.sessionId}/tokens${o.template === undefined ? '' : `/${o.template}`}`);
   const { status, body: answer } = await post(url, requireString('secretKey', o.secretKey), body);
   if (!isRecord(answer) || answer.object !== 'token') throw malformed(url, status, 'object is not "token"');
-  if (typeof answer.jwt !== 'string' || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(answer.jwt)) throw malformed(url, status, 'jwt is not a compact JWT');
+  if (typeof answer.jwt !== 'string' || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(answer.jwt))
+    throw malformed(url, status, 'jwt is not a compact JWT');
   return answer.jwt;
 }

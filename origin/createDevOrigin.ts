@@ -68,7 +68,14 @@ function isForeignPage(req: IncomingMessage, origin: string | null, allowed: boo
   return typeof from === 'string' && from !== origin && !allowed;
 }
 
-async function dispatch(ctx: OriginContext, routes: readonly Route[], req: IncomingMessage, res: ServerResponse, next: (() => void) | undefined, hosts: AllowedHosts | null): Promise<void> {
+async function dispatch(
+  ctx: OriginContext,
+  routes: readonly Route[],
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (() => void) | undefined,
+  hosts: AllowedHosts | null,
+): Promise<void> {
   const path = rawPathOf(req);
   const candidates = routes.flatMap((route) => {
     const match = route.pattern.exec(path);
@@ -87,17 +94,21 @@ async function dispatch(ctx: OriginContext, routes: readonly Route[], req: Incom
     hosts?.check(req);
     if (candidates.length === 0) throw notFound();
     if (candidates.some((c) => c.route.control === true)) {
-      if (!isLoopbackAddress(req.socket.remoteAddress)) throw new OriginHttpError(403, 'forbidden', 'Forbidden', 'The fault controls answer loopback callers only.');
-      if (isForeignPage(req, origin, allowed)) throw new OriginHttpError(403, 'forbidden', 'Forbidden', 'The fault controls answer pages of this origin and of allowedOrigins only.');
+      if (!isLoopbackAddress(req.socket.remoteAddress))
+        throw new OriginHttpError(403, 'forbidden', 'Forbidden', 'The fault controls answer loopback callers only.');
+      if (isForeignPage(req, origin, allowed))
+        throw new OriginHttpError(403, 'forbidden', 'Forbidden', 'The fault controls answer pages of this origin and of allowedOrigins only.');
     }
-    if (origin === null) throw new OriginHttpError(400, 'invalid_host', 'Invalid Host header', 'The request needs a Host header naming a host and an optional port.');
+    if (origin === null)
+      throw new OriginHttpError(400, 'invalid_host', 'Invalid Host header', 'The request needs a Host header naming a host and an optional port.');
     const methods = [...new Set(candidates.map((c) => c.route.method))];
     if (req.method === 'OPTIONS') {
       ctx.state.countRequest('preflight');
       return answerPreflight(req, res, allowed, methods);
     }
     const chosen = candidates.find((c) => c.route.method === req.method);
-    if (!chosen) throw new OriginHttpError(405, 'method_not_allowed', 'Method not allowed', `Use ${methods.join(' or ')}.`, { Allow: [...methods, 'OPTIONS'].join(', ') });
+    if (!chosen)
+      throw new OriginHttpError(405, 'method_not_allowed', 'Method not allowed', `Use ${methods.join(' or ')}.`, { Allow: [...methods, 'OPTIONS'].join(', ') });
     if (chosen.route.name) ctx.state.countRequest(chosen.route.name);
     await chosen.route.handle(ctx, { req, res, url: new URL(req.url ?? '/', origin), captures: chosen.captures, origin });
   } catch (error) {
@@ -105,9 +116,10 @@ async function dispatch(ctx: OriginContext, routes: readonly Route[], req: Incom
       res.destroy();
       return;
     }
-    const answer = error instanceof OriginHttpError
-      ? error
-      : new OriginHttpError(500, 'internal_error', 'Internal error', error instanceof Error ? error.message : String(error));
+    const answer =
+      error instanceof OriginHttpError
+        ? error
+        : new OriginHttpError(500, 'internal_error', 'Internal error', error instanceof Error ? error.message : String(error));
     if (!(error instanceof OriginHttpError)) console.error('[tabtoken origin]', error);
     if (page) sendHtmlError(res, answer);
     else sendError(res, answer);

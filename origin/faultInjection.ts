@@ -41,7 +41,12 @@ export async function injectFaults(ctx: OriginContext, random: () => number = Ma
 /** Outage mode `down`: every token route answers 503. */
 export function requireOriginUp(ctx: OriginContext): void {
   if (ctx.state.outage === 'down') {
-    throw new OriginHttpError(503, 'service_unavailable', 'The token origin is down', 'The development origin is in outage mode "down" (POST /__origin/outage).');
+    throw new OriginHttpError(
+      503,
+      'service_unavailable',
+      'The token origin is down',
+      'The development origin is in outage mode "down" (POST /__origin/outage).',
+    );
   }
 }
 
@@ -97,7 +102,8 @@ export async function sendHostile(ctx: OriginContext, res: ServerResponse, kind:
     case 'html':
     case 'html_error': {
       const status = kind === 'html' ? 200 : 403;
-      const html = `<!doctype html><html><head><title>${status === 200 ? 'My App' : '403 Forbidden'}</title></head>` +
+      const html =
+        `<!doctype html><html><head><title>${status === 200 ? 'My App' : '403 Forbidden'}</title></head>` +
         `<body><h1>${escapeHtml(status === 200 ? 'Loading…' : 'Access denied')}</h1><script>/* app */</script></body></html>`;
       res.statusCode = status;
       res.setHeader('Content-Type', 'text/html; charset=utf-8');

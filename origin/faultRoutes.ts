@@ -177,7 +177,7 @@ const log: Route = {
     let since = -Infinity;
     if (given.length > 0) {
       const param = given.length === 1 ? integerParam({ since: given[0] }, 'since') : ({ present: true, invalid: true } as const);
-      if (!param.present || 'invalid' in param) throw invalid('since', 'must be one integer number of milliseconds on the origin\'s clock');
+      if (!param.present || 'invalid' in param) throw invalid('since', "must be one integer number of milliseconds on the origin's clock");
       since = param.value;
     }
     sendJson(res, 200, { mints: ctx.state.mintLog(since), now: ctx.state.now() });

@@ -53,7 +53,12 @@ const signIn: Route = {
       throw new OriginHttpError(422, 'form_param_missing', 'identifier is missing', 'Sign in with a non-empty identifier form field.');
     }
     if (!('value' in identifier) || identifier.value.length > MAX_IDENTIFIER_LENGTH) {
-      throw new OriginHttpError(422, 'form_param_format_invalid', 'identifier is invalid', `identifier must be a string of at most ${MAX_IDENTIFIER_LENGTH} characters.`);
+      throw new OriginHttpError(
+        422,
+        'form_param_format_invalid',
+        'identifier is invalid',
+        `identifier must be a string of at most ${MAX_IDENTIFIER_LENGTH} characters.`,
+      );
     }
     const client = cookieClient(ctx, req) ?? ctx.state.createClient();
     const user = ctx.state.userForIdentifier(identifier.value);

@@ -126,7 +126,8 @@ export function escapeHtml(text: string): string {
  * and the page may load nothing, so nothing a caller sent can run in it.
  */
 export function sendHtmlError(res: ServerResponse, error: OriginHttpError): void {
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(error.code)}</title></head>` +
+  const html =
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(error.code)}</title></head>` +
     `<body><h1>${escapeHtml(error.message)}</h1><p><code>${escapeHtml(error.code)}</code></p><p>${escapeHtml(error.longMessage)}</p></body></html>`;
   res.statusCode = error.status;
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);

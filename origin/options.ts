@@ -141,7 +141,8 @@ export function resolveOptions(options: DevOriginOptions = {}, env: Readonly<Rec
   }
   return {
     secretKey,
-    tokenLifetimeSeconds: options.tokenLifetimeSeconds === undefined ? DEFAULT_TOKEN_LIFETIME_S : lifetime(options.tokenLifetimeSeconds, 'tokenLifetimeSeconds'),
+    tokenLifetimeSeconds:
+      options.tokenLifetimeSeconds === undefined ? DEFAULT_TOKEN_LIFETIME_S : lifetime(options.tokenLifetimeSeconds, 'tokenLifetimeSeconds'),
     templates: resolveTemplates(options.templates),
     faults: options.faults ?? false,
     issuer,

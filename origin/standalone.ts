@@ -73,7 +73,9 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   const hosts = AllowedHosts.strict(allowHosts, 'allowHosts', HOW_TO_ALLOW).including(host);
   const secretKey = env.TABTOKEN_SECRET_KEY || DEFAULT_SECRET_KEY;
   if (secretKey === DEFAULT_SECRET_KEY && !isLoopbackHost(host)) {
-    throw new InvalidArgumentError(`refusing to listen on ${host} with the default secret key ${DEFAULT_SECRET_KEY}: set TABTOKEN_SECRET_KEY, or bind a loopback address`);
+    throw new InvalidArgumentError(
+      `refusing to listen on ${host} with the default secret key ${DEFAULT_SECRET_KEY}: set TABTOKEN_SECRET_KEY, or bind a loopback address`,
+    );
   }
   const origin = createDevOrigin({ secretKey, faults: true, allowedOrigins });
   const server = createServer(withHostCheck(origin, hosts));
@@ -103,7 +105,8 @@ export interface CliOutput {
   err(line: string): void;
 }
 
-const USAGE = 'usage: tabtoken-origin [--port N] [--host H] [--allow-origin ORIGIN ...] [--allow-host NAME ...]   (key: TABTOKEN_SECRET_KEY, default sk_test_tabtoken on loopback only)';
+const USAGE =
+  'usage: tabtoken-origin [--port N] [--host H] [--allow-origin ORIGIN ...] [--allow-host NAME ...]   (key: TABTOKEN_SECRET_KEY, default sk_test_tabtoken on loopback only)';
 
 /**
  * The CLI without the process: parses the arguments, starts the server, prints its URL. Returns
@@ -112,8 +115,18 @@ const USAGE = 'usage: tabtoken-origin [--port N] [--host H] [--allow-origin ORIG
  * @example
  * const { code, server } = await runCli(['--port', '0'], process.env, { out: console.log, err: console.error });
  */
-export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, output: CliOutput): Promise<{ code: number; server: StandaloneServer | null }> {
-  let values: { port?: string | undefined; host?: string | undefined; 'allow-origin'?: string[] | undefined; 'allow-host'?: string[] | undefined; help?: boolean | undefined };
+export async function runCli(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  output: CliOutput,
+): Promise<{ code: number; server: StandaloneServer | null }> {
+  let values: {
+    port?: string | undefined;
+    host?: string | undefined;
+    'allow-origin'?: string[] | undefined;
+    'allow-host'?: string[] | undefined;
+    help?: boolean | undefined;
+  };
   try {
     ({ values } = parseArgs({
       args: [...argv],

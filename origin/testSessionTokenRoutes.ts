@@ -117,8 +117,10 @@ const accept: Route = {
   async handle(ctx, { req, res, url }) {
     const record = ctx.state.testSessionTokenBySecret(url.searchParams.get('token') ?? '');
     if (!record) throw new OriginHttpError(404, 'test_session_token_not_found', 'Test session token not found', 'This sign-in link is not valid.');
-    if (record.status === 'revoked') throw new OriginHttpError(410, 'test_session_token_revoked', 'Test session token revoked', 'This sign-in link has been revoked.');
-    if (record.status === 'accepted') throw new OriginHttpError(410, 'test_session_token_used', 'Test session token already used', 'This sign-in link has already been used.');
+    if (record.status === 'revoked')
+      throw new OriginHttpError(410, 'test_session_token_revoked', 'Test session token revoked', 'This sign-in link has been revoked.');
+    if (record.status === 'accepted')
+      throw new OriginHttpError(410, 'test_session_token_used', 'Test session token already used', 'This sign-in link has already been used.');
     const client = ctx.state.client(readCookie(req, CLIENT_COOKIE)) ?? ctx.state.createClient();
     ctx.state.acceptTestSessionToken(record, client);
     setClientCookie(res, client.id);

@@ -30,7 +30,8 @@ export function check<T>(value: unknown, ok: boolean, field: string): T {
 }
 
 export const matches = (pattern: RegExp, value: unknown): value is string => typeof value === 'string' && pattern.test(value);
-export const between = (value: unknown, min: number, max: number): value is number => Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
+export const between = (value: unknown, min: number, max: number): value is number =>
+  Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
 
 /** An absolute http(s) URL without query, fragment or credentials, as the tab normalised it. */
 export function isBaseUrl(value: unknown, trailingSlash: boolean): boolean {
@@ -112,9 +113,16 @@ export function parseTokenRequest(value: unknown, oneToken = false): TokenReques
     ...(refused !== undefined && { refused: check<string>(refused, skipCache === true && typeof refused === 'string' && refused.length <= 65_536, 'refused') }),
     template: check(template, template === null || (!oneToken && matches(TEMPLATE_PATTERN, template)), 'template'),
     organizationId: check(organizationId, organizationId === null || (!oneToken && matches(ORGANIZATION_ID_PATTERN, organizationId)), 'organizationId'),
-    expiresInSeconds: check(expiresInSeconds, expiresInSeconds === null || (!oneToken && between(expiresInSeconds, 1, MAX_EXPIRES_IN_SECONDS)), 'expiresInSeconds'),
+    expiresInSeconds: check(
+      expiresInSeconds,
+      expiresInSeconds === null || (!oneToken && between(expiresInSeconds, 1, MAX_EXPIRES_IN_SECONDS)),
+      'expiresInSeconds',
+    ),
     skipCache: check(skipCache, typeof skipCache === 'boolean', 'skipCache'),
-    leewayInSeconds: Math.max(MIN_LEEWAY_S, check<number>(leewayInSeconds, typeof leewayInSeconds === 'number' && leewayInSeconds >= 0 && leewayInSeconds < Infinity, 'leewayInSeconds')),
+    leewayInSeconds: Math.max(
+      MIN_LEEWAY_S,
+      check<number>(leewayInSeconds, typeof leewayInSeconds === 'number' && leewayInSeconds >= 0 && leewayInSeconds < Infinity, 'leewayInSeconds'),
+    ),
   };
 }
 
@@ -129,4 +137,3 @@ export function parseReadReports(value: unknown): ReadReport[] {
     return { key: r.key as string, request: parseTokenRequest(r.request) };
   });
 }
-

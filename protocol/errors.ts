@@ -5,13 +5,7 @@
  */
 
 /** Codes of every tabtoken error. */
-export type TokenErrorCode =
-  | 'invalid_argument'
-  | 'missing_expired_token'
-  | 'origin_unavailable'
-  | 'token_invalid'
-  | 'origin_response'
-  | 'connection';
+export type TokenErrorCode = 'invalid_argument' | 'missing_expired_token' | 'origin_unavailable' | 'token_invalid' | 'origin_response' | 'connection';
 
 /** One error entry of an origin's `{ errors: [...] }` body. */
 export interface OriginErrorEntry {
@@ -105,13 +99,7 @@ export class OriginResponseError extends TokenError {
   readonly errors: OriginErrorEntry[];
   /** Seconds from the `Retry-After` header, when the origin sent one. */
   readonly retryAfter: number | null;
-  constructor(
-    status: number,
-    errors: OriginErrorEntry[],
-    retryAfter: number | null = null,
-    message?: string,
-    options?: { cause?: unknown },
-  ) {
+  constructor(status: number, errors: OriginErrorEntry[], retryAfter: number | null = null, message?: string, options?: { cause?: unknown }) {
     const first = errors[0];
     super(
       'origin_response',
@@ -179,6 +167,11 @@ export function deserializeError(value: unknown): TokenError {
       message,
     );
   }
-  const Class = { invalid_argument: InvalidArgumentError, missing_expired_token: MissingExpiredTokenError, origin_unavailable: OriginUnavailableError, token_invalid: TokenInvalidError }[code];
+  const Class = {
+    invalid_argument: InvalidArgumentError,
+    missing_expired_token: MissingExpiredTokenError,
+    origin_unavailable: OriginUnavailableError,
+    token_invalid: TokenInvalidError,
+  }[code];
   return new (Class ?? ConnectionError)(message);
 }

@@ -126,7 +126,8 @@ export function parseTokens(value: unknown): Record<string, SnapshotToken> | nul
   if (!isRecord(value)) return null;
   const copy: Record<string, SnapshotToken> = {};
   for (const [key, token] of Object.entries(value)) {
-    if (!isKey(key) || !isRecord(token) || !isShortString(token.jwt) || !isTime(token.expiresAt) || !isTime(token.staleAt) || !isScheme(token.scheme)) return null;
+    if (!isKey(key) || !isRecord(token) || !isShortString(token.jwt) || !isTime(token.expiresAt) || !isTime(token.staleAt) || !isScheme(token.scheme))
+      return null;
     copy[key] = Object.freeze({ jwt: token.jwt, expiresAt: token.expiresAt, staleAt: token.staleAt, ...(token.scheme ? { scheme: token.scheme } : {}) });
   }
   return copy;
@@ -139,7 +140,16 @@ export function parseSnapshot(value: unknown): Snapshot | null {
   const tokens = parseTokens(value.tokens);
   if (!isVersion(version) || !STATUSES.includes(status) || (mode !== 'shared' && mode !== 'local')) return null;
   if (!isStorage(storage) || !isSessionIdOrNull(sessionId) || !isUserIdOrNull(userId) || !isClaimsOrNull(claims) || !tokens) return null;
-  return Object.freeze({ version, status: status as Status, mode, storage, sessionId, userId, claims: claims && Object.freeze({ ...claims }), tokens: Object.freeze(tokens) });
+  return Object.freeze({
+    version,
+    status: status as Status,
+    mode,
+    storage,
+    sessionId,
+    userId,
+    claims: claims && Object.freeze({ ...claims }),
+    tokens: Object.freeze(tokens),
+  });
 }
 
 /**
@@ -156,10 +166,19 @@ export function isBroadcast(data: unknown): data is BroadcastMessage {
       return isKey(data.key);
     case 'signout':
       // A sign-out published with its status carries status, since and storage together.
-      return isShortString(data.sessionId, 128) && (data.status === undefined || (STATUSES.includes(data.status) && isTime(data.since) && isStorage(data.storage)));
+      return (
+        isShortString(data.sessionId, 128) && (data.status === undefined || (STATUSES.includes(data.status) && isTime(data.since) && isStorage(data.storage)))
+      );
     case 'status':
-      return STATUSES.includes(data.status) && isTime(data.since) && isSessionIdOrNull(data.sessionId) && isUserIdOrNull(data.userId) && isClaimsOrNull(data.claims) && isStorage(data.storage) &&
-        (data.tokens === undefined || parseTokens(data.tokens) !== null);
+      return (
+        STATUSES.includes(data.status) &&
+        isTime(data.since) &&
+        isSessionIdOrNull(data.sessionId) &&
+        isUserIdOrNull(data.userId) &&
+        isClaimsOrNull(data.claims) &&
+        isStorage(data.storage) &&
+        (data.tokens === undefined || parseTokens(data.tokens) !== null)
+      );
     case 'hello':
       return true;
   }

@@ -17,7 +17,12 @@ import { PROTOCOL_VERSION } from './constants.ts';
  * workerKey({ namespace: '', frontendApi: 'https://app.example.com', oidc: null, endpoint: { tokenUrl: 'https://app.example.com/token' } })
  * // 'tabtoken:v1::endpoint:https://app.example.com/token'
  */
-export function workerKey(c: { namespace: string; frontendApi: string; oidc: { issuer: string; clientId: string } | null; endpoint?: { tokenUrl: string } | null }): string {
+export function workerKey(c: {
+  namespace: string;
+  frontendApi: string;
+  oidc: { issuer: string; clientId: string } | null;
+  endpoint?: { tokenUrl: string } | null;
+}): string {
   const origin = c.endpoint ? `endpoint:${c.endpoint.tokenUrl}` : c.oidc ? `oidc:${c.oidc.issuer}|${c.oidc.clientId}` : new URL(c.frontendApi).origin;
   return `tabtoken:v${PROTOCOL_VERSION}:${c.namespace}:${origin}`;
 }
@@ -52,9 +57,6 @@ export function tabLockName(tabId: string): string {
  * cacheKey('sess_1', { template: 'api', expiresInSeconds: 3600 }) // 'sess_1|api||3600'
  * tokens.getSnapshot().tokens[cacheKey(sessionId)]?.expiresAt
  */
-export function cacheKey(
-  sessionId: string,
-  k: { template?: string | null; organizationId?: string | null; expiresInSeconds?: number | null } = {},
-): string {
+export function cacheKey(sessionId: string, k: { template?: string | null; organizationId?: string | null; expiresInSeconds?: number | null } = {}): string {
   return `${sessionId}|${k.template ?? ''}|${k.organizationId ?? ''}|${k.expiresInSeconds ?? ''}`;
 }

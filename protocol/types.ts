@@ -1,4 +1,3 @@
-
 /**
  * Public types and the contract between a tab and the engine. Types only.
  */
@@ -248,7 +247,17 @@ export type EngineChange =
   /** `status`, `since` and `storage` when the sign-out is published as one message with its status. */
   | { type: 'signout'; version: number; sessionId: string; status?: Status; since?: number; storage?: StorageKind }
   /** `tokens`, when given, is the whole token map after the change (a transition published as one message). */
-  | { type: 'status'; version: number; status: Status; since: number; sessionId: string | null; userId: string | null; claims: Claims | null; storage: StorageKind; tokens?: Record<string, SnapshotToken> };
+  | {
+      type: 'status';
+      version: number;
+      status: Status;
+      since: number;
+      sessionId: string | null;
+      userId: string | null;
+      claims: Claims | null;
+      storage: StorageKind;
+      tokens?: Record<string, SnapshotToken>;
+    };
 
 /**
  * The engine as its transports (the SharedWorker entry, the local-mode leader) use it.

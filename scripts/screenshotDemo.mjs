@@ -139,7 +139,9 @@ try {
   // Clicking the controls may have scrolled the page: the picture is of its top.
   await first.evaluate(() => window.scrollTo(0, 0));
   await first.screenshot({ path: args.out });
-  say(`${args.out}: ${drawn.mintMarks} mints drawn, per-tab SDK computed ${Math.round(drawn.perTabSdkMints)}, ${drawn.refusedMarks} refused, bands ${drawn.bands.map((b) => b.status).join(', ')}`);
+  say(
+    `${args.out}: ${drawn.mintMarks} mints drawn, per-tab SDK computed ${Math.round(drawn.perTabSdkMints)}, ${drawn.refusedMarks} refused, bands ${drawn.bands.map((b) => b.status).join(', ')}`,
+  );
   if (devOrigin) await control(base, '/__origin/reset', {});
 } finally {
   await browser?.close();

@@ -25,8 +25,8 @@ function stop(line) {
 async function ensureNodeModules() {
   const marker = join(root, 'node_modules', '.package-lock.json');
   const lock = join(root, 'package-lock.json');
-  const fresh = existsSync(marker) && existsSync(join(root, 'node_modules', 'vitest')) &&
-    (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs - 1000);
+  const fresh =
+    existsSync(marker) && existsSync(join(root, 'node_modules', 'vitest')) && (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs - 1000);
   if (fresh) return;
   console.log('tabtoken: installing node modules…');
   const args = existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
@@ -46,7 +46,12 @@ function miniBrowser() {
   if (process.env.WEBKIT_MINIBROWSER_PATH) return isExecutable(process.env.WEBKIT_MINIBROWSER_PATH) ? process.env.WEBKIT_MINIBROWSER_PATH : null;
   for (const dir of ['/usr/lib', '/usr/libexec']) {
     if (!existsSync(dir)) continue;
-    for (const parent of [dir, ...readdirSync(dir).filter((d) => d.endsWith('-linux-gnu')).map((d) => join(dir, d))]) {
+    for (const parent of [
+      dir,
+      ...readdirSync(dir)
+        .filter((d) => d.endsWith('-linux-gnu'))
+        .map((d) => join(dir, d)),
+    ]) {
       for (const api of ['webkit2gtk-4.1', 'webkit2gtk-4.0', 'webkitgtk-6.0']) {
         if (isExecutable(join(parent, api, 'MiniBrowser'))) return join(parent, api, 'MiniBrowser');
       }
@@ -121,7 +126,10 @@ async function browsersFor(command) {
   const others = missing.filter((n) => n !== 'chromium');
   if (others.length > 0) {
     if (process.env.CI === 'true') stop(`CI=true needs every browser engine: ${others.map(howToGet).join('; ')}.`);
-    for (const name of others) console.log(`tabtoken: ${BROWSERS[name].label} is not available, so its ${command === 'bench' ? 'benchmarks are' : 'suite is'} skipped: ${howToGet(name)}.`);
+    for (const name of others)
+      console.log(
+        `tabtoken: ${BROWSERS[name].label} is not available, so its ${command === 'bench' ? 'benchmarks are' : 'suite is'} skipped: ${howToGet(name)}.`,
+      );
   }
   return { ...env, TABTOKEN_ENGINES: ['chromium', 'firefox', 'webkit'].filter((n) => !missing.includes(n)).join(',') };
 }

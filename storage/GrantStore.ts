@@ -112,15 +112,17 @@ export class GrantStore<Grant, SignIn extends { state: string; createdAt: number
 
   async #set(key: string, value: unknown, durable: boolean): Promise<void> {
     this.#memory.set(key, value);
-    if (durable && !this.#broken) await set(key, value, this.#use()).catch(() => {
-      this.#broken = true;
-    });
+    if (durable && !this.#broken)
+      await set(key, value, this.#use()).catch(() => {
+        this.#broken = true;
+      });
   }
 
   async #del(key: string, durable: boolean): Promise<void> {
     this.#memory.delete(key);
-    if (durable && !this.#broken) await del(key, this.#use()).catch(() => {
-      this.#broken = true;
-    });
+    if (durable && !this.#broken)
+      await del(key, this.#use()).catch(() => {
+        this.#broken = true;
+      });
   }
 }

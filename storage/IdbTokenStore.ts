@@ -44,8 +44,14 @@ export class IdbTokenStore {
     const value: unknown = await get(KEY, this.#use());
     if (!isRecord(value) || typeof value.sessionId !== 'string' || !isRecord(value.tokens)) return null;
     const tokens: StoredSession['tokens'] = {};
-    for (const [key, t] of Object.entries(value.tokens)) if (isRecord(t) && typeof t.jwt === 'string' && Number.isFinite(t.expiresAt)) tokens[key] = { jwt: t.jwt, expiresAt: t.expiresAt as number };
-    return { sessionId: value.sessionId, userId: typeof value.userId === 'string' ? value.userId : null, tokens, lastActive: typeof value.lastActive === 'string' ? value.lastActive : null };
+    for (const [key, t] of Object.entries(value.tokens))
+      if (isRecord(t) && typeof t.jwt === 'string' && Number.isFinite(t.expiresAt)) tokens[key] = { jwt: t.jwt, expiresAt: t.expiresAt as number };
+    return {
+      sessionId: value.sessionId,
+      userId: typeof value.userId === 'string' ? value.userId : null,
+      tokens,
+      lastActive: typeof value.lastActive === 'string' ? value.lastActive : null,
+    };
   }
 
   async write(session: StoredSession | null): Promise<void> {

@@ -16,13 +16,20 @@ const tell = (notify: (error: SerializedError) => void, error: SerializedError):
 /** A tab's hello, validated: the engine trusts no tab. */
 export function parseHello(value: unknown): TabHello {
   const hello = value as Partial<TabHello> | null;
-  if (typeof hello !== 'object' || hello === null || typeof hello.tabId !== 'string' || !TAB_ID.test(hello.tabId)) throw new InvalidArgumentError('Malformed tab id');
+  if (typeof hello !== 'object' || hello === null || typeof hello.tabId !== 'string' || !TAB_ID.test(hello.tabId))
+    throw new InvalidArgumentError('Malformed tab id');
   return {
     tabId: hello.tabId,
     config: parseEngineConfig(hello.config),
     sessionId: hello.sessionId == null ? null : checkSessionId(hello.sessionId),
     visible: hello.visible === true,
-    fetchOrigins: [...check<string[]>(hello.fetchOrigins, Array.isArray(hello.fetchOrigins) && hello.fetchOrigins.length <= MAX_FETCH_ORIGINS && hello.fetchOrigins.every(isOrigin), 'fetchOrigins')],
+    fetchOrigins: [
+      ...check<string[]>(
+        hello.fetchOrigins,
+        Array.isArray(hello.fetchOrigins) && hello.fetchOrigins.length <= MAX_FETCH_ORIGINS && hello.fetchOrigins.every(isOrigin),
+        'fetchOrigins',
+      ),
+    ],
   };
 }
 

@@ -12,7 +12,6 @@ import { ENDPOINT_TRAITS } from '../origins/endpoint/traits.ts';
 import { IdbTokenStore } from '../storage/IdbTokenStore.ts';
 import { TokenEngine, type TokenEngineDeps } from '../engine/TokenEngine.ts';
 
-
 /** What a caller may replace; `fetch` is what the default origin uses. */
 export interface EngineOverrides extends Partial<TokenEngineDeps> {
   fetch?: typeof fetch;
@@ -35,7 +34,13 @@ export function createEngine(config: EngineConfig, overrides: EngineOverrides = 
       (config.oidc
         ? lazyOrigin(() => import('./oidcOrigin.ts').then(({ createOidcOrigin }) => createOidcOrigin(config, { clock, fetch: fetchImpl })), OIDC_TRAITS)
         : config.endpoint
-          ? lazyOrigin(() => import('../origins/endpoint/EndpointOrigin.ts').then(({ EndpointOrigin }) => new EndpointOrigin(config, { clock, fetch: fetchImpl, locks: overrides.locks ?? globalThis.navigator?.locks })), ENDPOINT_TRAITS)
+          ? lazyOrigin(
+              () =>
+                import('../origins/endpoint/EndpointOrigin.ts').then(
+                  ({ EndpointOrigin }) => new EndpointOrigin(config, { clock, fetch: fetchImpl, locks: overrides.locks ?? globalThis.navigator?.locks }),
+                ),
+              ENDPOINT_TRAITS,
+            )
           : new ClerkOrigin(config, { clock, fetch: fetchImpl })),
     store: overrides.store !== undefined ? overrides.store : config.persist ? new IdbTokenStore(config) : null,
     random: overrides.random ?? Math.random,

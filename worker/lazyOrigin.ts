@@ -21,6 +21,14 @@ export function lazyOrigin(load: () => Promise<TokenOrigin>, traits: Partial<Ori
   return new Proxy({} as TokenOrigin, {
     // Every other member is a method: the adapter's use its private fields, so they run on it, not on the proxy.
     get: (_, name: keyof TokenOrigin) =>
-      name === 'ready' ? ready : name === 'traits' ? traits : (loaded ? (loaded[name] as (() => unknown) | undefined)?.bind(loaded) : name === 'abortAll' ? () => {} : undefined),
+      name === 'ready'
+        ? ready
+        : name === 'traits'
+          ? traits
+          : loaded
+            ? (loaded[name] as (() => unknown) | undefined)?.bind(loaded)
+            : name === 'abortAll'
+              ? () => {}
+              : undefined,
   });
 }

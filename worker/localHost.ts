@@ -43,8 +43,7 @@ type Incoming = Omit<RpcRequest, 'op'> & { op: unknown };
 function isRpcRequest(data: unknown): data is Incoming {
   if (typeof data !== 'object' || data === null) return false;
   const r = data as Record<string, unknown>;
-  return r.v === PROTOCOL_VERSION && r.type === 'request' && typeof r.id === 'string' && r.id.length <= 64 &&
-    typeof r.tab === 'string' && r.tab.length <= 64;
+  return r.v === PROTOCOL_VERSION && r.type === 'request' && typeof r.id === 'string' && r.id.length <= 64 && typeof r.tab === 'string' && r.tab.length <= 64;
 }
 
 /**

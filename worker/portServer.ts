@@ -44,7 +44,12 @@ function argument(wire: unknown, name: string, index: number, refused: symbol): 
 
 /** What a refused message asked for, cut short, for the error message. */
 function described(type: unknown, path: unknown): string {
-  const steps = Array.isArray(path) ? path.slice(0, 4).map((p) => (typeof p === 'string' ? p.slice(0, 40) : typeof p)).join('.') : '';
+  const steps = Array.isArray(path)
+    ? path
+        .slice(0, 4)
+        .map((p) => (typeof p === 'string' ? p.slice(0, 40) : typeof p))
+        .join('.')
+    : '';
   return `${typeof type === 'string' ? type.slice(0, 16) : typeof type} ${steps || '(no path)'}`;
 }
 
@@ -68,9 +73,10 @@ export function serve(port: MessagePort, api: PortApi): void {
     }
     const name = Array.isArray(path) && path.length === 1 && typeof path[0] === 'string' ? path[0] : '';
     const refused = Symbol();
-    const args = type === 'APPLY' && Object.hasOwn(api, name) && Array.isArray(argumentList) && argumentList.length <= 2
-      ? argumentList.map((wire, i) => argument(wire, name, i, refused))
-      : [refused];
+    const args =
+      type === 'APPLY' && Object.hasOwn(api, name) && Array.isArray(argumentList) && argumentList.length <= 2
+        ? argumentList.map((wire, i) => argument(wire, name, i, refused))
+        : [refused];
     new Promise((resolve) => {
       if (args.includes(refused)) {
         throw new InvalidArgumentError(`The worker answers only calls of its operations by name, with plain arguments; refused ${described(type, path)}`);

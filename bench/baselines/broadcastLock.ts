@@ -17,8 +17,14 @@ import { mintToken, type CachedToken } from './originApi.ts';
 import { LEEWAY_MS } from './perTab.ts';
 
 function isCachedToken(value: unknown): value is CachedToken {
-  return typeof value === 'object' && value !== null && 'jwt' in value && 'expiresAt' in value &&
-    typeof value.jwt === 'string' && typeof value.expiresAt === 'number';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'jwt' in value &&
+    'expiresAt' in value &&
+    typeof value.jwt === 'string' &&
+    typeof value.expiresAt === 'number'
+  );
 }
 
 export class BroadcastLockTokens {

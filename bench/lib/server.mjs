@@ -30,7 +30,10 @@ export async function startServer(outDir) {
   const api = server.config.plugins.find((p) => p.name === 'tabtoken:bench')?.api;
   if (!api) throw new Error('the bench plugin is missing from bench/vite.config.ts');
   async function control(path, body) {
-    const res = await fetch(`${base}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(
+      `${base}${path}`,
+      body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+    );
     if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
     return res.json();
   }

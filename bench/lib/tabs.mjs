@@ -48,9 +48,8 @@ export function contenderUrl(base, { kind, ns, signIn = false, readMs = 0, trace
 
 /** Waits for the tab's first token (or its error); rejects with the page's own error message. */
 async function settled(page, kind, timeoutMs) {
-  const done = kind === 'blank'
-    ? () => globalThis.bench?.createdAt > 0 || globalThis.bench?.error
-    : () => globalThis.bench?.firstTokenAt || globalThis.bench?.error;
+  const done =
+    kind === 'blank' ? () => globalThis.bench?.createdAt > 0 || globalThis.bench?.error : () => globalThis.bench?.firstTokenAt || globalThis.bench?.error;
   await page.waitForFunction(done, null, { timeout: timeoutMs, polling: 50 });
   const error = await page.evaluate(() => globalThis.bench.error);
   if (error) throw new Error(`${kind} tab failed: ${error}`);
@@ -79,9 +78,12 @@ export async function openTabsFrom(opener, count, base, { timeoutMs = 60_000, ..
   const onPage = (page) => opened.push(page);
   context.on('page', onPage);
   try {
-    await opener.evaluate(({ url, count }) => {
-      for (let i = 0; i < count; i++) window.open(url, '_blank');
-    }, { url: contenderUrl(base, tab), count });
+    await opener.evaluate(
+      ({ url, count }) => {
+        for (let i = 0; i < count; i++) window.open(url, '_blank');
+      },
+      { url: contenderUrl(base, tab), count },
+    );
     const deadline = Date.now() + timeoutMs;
     while (opened.length < count) {
       if (Date.now() > deadline) throw new Error(`only ${opened.length} of ${count} tabs opened`);
@@ -101,9 +103,12 @@ export async function openTabsFrom(opener, count, base, { timeoutMs = 60_000, ..
  */
 export async function openTabsByRollCall(opener, count, base, { timeoutMs = 180_000, ...tab }) {
   if (count <= 0) return;
-  await opener.evaluate(({ url, count }) => {
-    for (let i = 0; i < count; i++) window.open(url, '_blank');
-  }, { url: contenderUrl(base, tab), count });
+  await opener.evaluate(
+    ({ url, count }) => {
+      for (let i = 0; i < count; i++) window.open(url, '_blank');
+    },
+    { url: contenderUrl(base, tab), count },
+  );
   await opener.evaluate(({ count, timeoutMs }) => globalThis.bench.waitForTabs(count, timeoutMs), { count, timeoutMs });
 }
 

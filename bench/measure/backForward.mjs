@@ -52,11 +52,18 @@ export async function measureBackForward({ server, tries, lifetimeS, log }) {
       await sleep(Math.max(lifetimeS * 1000, payload(left).exp * 1000 - leftAt) + 1000);
       await traveler.goBack({ waitUntil: 'commit' });
       const restore = await traveler
-        .waitForFunction((n) => {
-          const r = globalThis.bf?.restores?.[n];
-          return r && (r.error || (r.tokenMs !== null && r.echoMs !== null)) ? r : null;
-        }, i, { timeout: 15_000 })
-        .then((handle) => handle.jsonValue(), () => null);
+        .waitForFunction(
+          (n) => {
+            const r = globalThis.bf?.restores?.[n];
+            return r && (r.error || (r.tokenMs !== null && r.echoMs !== null)) ? r : null;
+          },
+          i,
+          { timeout: 15_000 },
+        )
+        .then(
+          (handle) => handle.jsonValue(),
+          () => null,
+        );
       const current = await stay.evaluate(() => globalThis.bf.token());
       const restored = restore !== null && reasons.length === 0;
       const row = {
@@ -74,7 +81,9 @@ export async function measureBackForward({ server, tries, lifetimeS, log }) {
       };
       row.withinBudget = row.tokenMs !== null && row.echoMs !== null && row.tokenMs <= row.echoMs + 2 * roundTripMs;
       rows.push(row);
-      log(`  back/forward try ${i + 1}: ${restored ? 'restored' : `not restored (${reasons.join(', ') || 'no pageshow'})`}, first token ${row.tokenMs?.toFixed(2)} ms, echo ${row.echoMs?.toFixed(2)} ms, round trip ${roundTripMs.toFixed(3)} ms`);
+      log(
+        `  back/forward try ${i + 1}: ${restored ? 'restored' : `not restored (${reasons.join(', ') || 'no pageshow'})`}, first token ${row.tokenMs?.toFixed(2)} ms, echo ${row.echoMs?.toFixed(2)} ms, round trip ${roundTripMs.toFixed(3)} ms`,
+      );
     }
     const restoredRows = rows.filter((r) => r.restored);
     const of = (key) => median(restoredRows.map((r) => r[key]).filter((v) => v !== null));

@@ -60,7 +60,9 @@ export async function measureFanout({ engine, server, tabs, changes, gapMs, log 
       // message, posted first, was applied before the stamp arrived).
       libraryLagMs: summary(lag),
     };
-    log(`  ${engine.name} fan-out to ${row.tabs} tabs: library lag p99 ${row.libraryLagMs.p99.toFixed(2)} ms; last tab p50 ${row.lastTabMs.p50.toFixed(2)} ms, p99 ${row.lastTabMs.p99.toFixed(2)} ms over ${row.changes} changes`);
+    log(
+      `  ${engine.name} fan-out to ${row.tabs} tabs: library lag p99 ${row.libraryLagMs.p99.toFixed(2)} ms; last tab p50 ${row.lastTabMs.p50.toFixed(2)} ms, p99 ${row.lastTabMs.p99.toFixed(2)} ms over ${row.changes} changes`,
+    );
     return row;
   } finally {
     await profile.close();

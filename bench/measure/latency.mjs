@@ -12,7 +12,12 @@ import { CONTENDERS } from '../lib/tabs.mjs';
 
 function figures(run) {
   if (!run) return null;
-  return { callsPerBatch: run.callsPerBatch, batches: run.batchMeansUs.length, medianUs: percentile(run.batchMeansUs, 50), p99Us: percentile(run.batchMeansUs, 99) };
+  return {
+    callsPerBatch: run.callsPerBatch,
+    batches: run.batchMeansUs.length,
+    medianUs: percentile(run.batchMeansUs, 50),
+    p99Us: percentile(run.batchMeansUs, 99),
+  };
 }
 
 /**
@@ -33,6 +38,8 @@ export async function measureLatency({ page, kind, spec, slowCalls, log }) {
     // into the engine in the same tab, which is not what the budget compares against.
     roundTrip: kind === 'shared' ? figures(result.roundTrip) : null,
   };
-  log(`  ${CONTENDERS[kind].label}: read p50 ${row.read.medianUs.toFixed(3)} µs (floor ${row.floor.medianUs.toFixed(3)} µs)${row.peek ? `, peek p50 ${row.peek.medianUs.toFixed(3)} µs` : ''}${row.roundTrip ? `, round trip p50 ${row.roundTrip.medianUs.toFixed(1)} µs` : ''}`);
+  log(
+    `  ${CONTENDERS[kind].label}: read p50 ${row.read.medianUs.toFixed(3)} µs (floor ${row.floor.medianUs.toFixed(3)} µs)${row.peek ? `, peek p50 ${row.peek.medianUs.toFixed(3)} µs` : ''}${row.roundTrip ? `, round trip p50 ${row.roundTrip.medianUs.toFixed(1)} µs` : ''}`,
+  );
   return row;
 }

@@ -38,11 +38,12 @@ async function sharedWorkerHeaps(browser, namespace) {
         if (parsed.id) answers.get(parsed.id)?.(parsed);
       };
       cdp.on('Target.receivedMessageFromTarget', onMessage);
-      const call = (id, method) => new Promise((resolve, reject) => {
-        answers.set(id, resolve);
-        cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) }).catch(reject);
-        setTimeout(() => reject(new Error(`${method} on the worker timed out`)), 5000);
-      });
+      const call = (id, method) =>
+        new Promise((resolve, reject) => {
+          answers.set(id, resolve);
+          cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) }).catch(reject);
+          setTimeout(() => reject(new Error(`${method} on the worker timed out`)), 5000);
+        });
       await call(1, 'HeapProfiler.collectGarbage');
       const usage = await call(2, 'Runtime.getHeapUsage');
       cdp.off('Target.receivedMessageFromTarget', onMessage);
@@ -84,9 +85,19 @@ export async function measureMemory({ browser, server, kinds, extraTabs, log }) 
           log(`  (worker heap not readable: ${error.message})`);
         }
       }
-      const row = { kind, tabs: pages.length, firstTabBytes: heaps[0], additionalTabBytes: additional, blankPageBytes: blankBytes, libraryBytesPerTab: additional - blankBytes, workerBytes };
+      const row = {
+        kind,
+        tabs: pages.length,
+        firstTabBytes: heaps[0],
+        additionalTabBytes: additional,
+        blankPageBytes: blankBytes,
+        libraryBytesPerTab: additional - blankBytes,
+        workerBytes,
+      };
       rows.push(row);
-      log(`  ${CONTENDERS[kind].label}: ${(additional / 1024).toFixed(0)} KB per additional tab (${((additional - blankBytes) / 1024).toFixed(0)} KB over an empty page)${workerBytes ? `, worker ${(workerBytes / 1024).toFixed(0)} KB once` : ''}`);
+      log(
+        `  ${CONTENDERS[kind].label}: ${(additional / 1024).toFixed(0)} KB per additional tab (${((additional - blankBytes) / 1024).toFixed(0)} KB over an empty page)${workerBytes ? `, worker ${(workerBytes / 1024).toFixed(0)} KB once` : ''}`,
+      );
     } finally {
       await context.close();
     }

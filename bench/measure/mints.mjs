@@ -83,7 +83,10 @@ async function finishRun(run, { server, lifetimeS, lifetimes }) {
 }
 
 function routeOf(url) {
-  return url.replace(/\/sessions\/[^/]+\//, '/sessions/{sid}/').replace(/(grant_type=[a-z_]+).*$/, '$1').replace(/\?(?!grant_type).*$/, '');
+  return url
+    .replace(/\/sessions\/[^/]+\//, '/sessions/{sid}/')
+    .replace(/(grant_type=[a-z_]+).*$/, '$1')
+    .replace(/\?(?!grant_type).*$/, '');
 }
 
 function countBy(keys) {
@@ -123,10 +126,12 @@ export async function measureMints({ browser, server, kinds, sizes, lifetimeS, l
         continue;
       }
       log(`  opened ${CONTENDERS[kind].label} N=${n} in ${((run.openedAt - run.startedAt) / 1000).toFixed(1)} s`);
-      finishing.push(finishRun(run, { server, lifetimeS, lifetimes }).then((row) => {
-        log(`  ${CONTENDERS[kind].label} N=${n} @${lifetimeS}s: ${row.mints} mints / ${row.cycles} cycles = ${row.mintsPerCycle.toFixed(2)}`);
-        return row;
-      }, failed));
+      finishing.push(
+        finishRun(run, { server, lifetimeS, lifetimes }).then((row) => {
+          log(`  ${CONTENDERS[kind].label} N=${n} @${lifetimeS}s: ${row.mints} mints / ${row.cycles} cycles = ${row.mintsPerCycle.toFixed(2)}`);
+          return row;
+        }, failed),
+      );
     }
   };
   await Promise.all(Array.from({ length: OPENING_CONCURRENCY }, opener));

@@ -42,9 +42,12 @@ export async function measureNewTab({ server, engine, kind, warmReps, reloadReps
         // minted before (a worker that started for this tab restores the token and has minted nothing),
         // and the tab constructed one SharedWorker (more: its first did not answer and it moved to the
         // worker running the engine — after WebKitGTK ended the running one, see RELIABILITY.md).
-        const alreadyRunning = which === 'echo'
-          ? (await tab.evaluate(() => globalThis.echoConnections)) > 1
-          : which === 'shared' ? trace.sharedWorkers === 1 && (await tab.evaluate(() => globalThis.bench.roundTrip())).mints > 0 : null;
+        const alreadyRunning =
+          which === 'echo'
+            ? (await tab.evaluate(() => globalThis.echoConnections)) > 1
+            : which === 'shared'
+              ? trace.sharedWorkers === 1 && (await tab.evaluate(() => globalThis.bench.roundTrip())).mints > 0
+              : null;
         (which === 'echo' ? bare : warm).push({ ms: firstTokenAt - createdAt, requests: requestsOf(createdAt, firstTokenAt).length, alreadyRunning, ...steps });
         await tab.close();
       }
@@ -70,15 +73,34 @@ export async function measureNewTab({ server, engine, kind, warmReps, reloadReps
     }
     // Where the time goes, median of each step: the constructor call, from its return to `ready`
     // (the connection and the first exchange with the worker), and from `ready` to the token.
-    const stepsOf = (list) => ({ constructMsP50: median(list.map((x) => x.constructMs)), readyMsP50: median(list.map((x) => x.readyMs)), tokenMsP50: median(list.map((x) => x.tokenMs)) });
+    const stepsOf = (list) => ({
+      constructMsP50: median(list.map((x) => x.constructMs)),
+      readyMsP50: median(list.map((x) => x.readyMs)),
+      tokenMsP50: median(list.map((x) => x.tokenMs)),
+    });
     const direct = warm.filter((w) => w.alreadyRunning);
     const row = {
       kind,
-      warm: { ...summary(warm.map((w) => w.ms)), requests: warm.reduce((sum, w) => sum + w.requests, 0), reps: warm.length, onRunningWorker: paired ? direct.length : null, ...stepsOf(warm) },
-      bare: paired ? { ...summary(bare.map((b) => b.ms)), reps: bare.length, onRunningWorker: bare.filter((b) => b.alreadyRunning).length, ...stepsOf(bare) } : null,
+      warm: {
+        ...summary(warm.map((w) => w.ms)),
+        requests: warm.reduce((sum, w) => sum + w.requests, 0),
+        reps: warm.length,
+        onRunningWorker: paired ? direct.length : null,
+        ...stepsOf(warm),
+      },
+      bare: paired
+        ? { ...summary(bare.map((b) => b.ms)), reps: bare.length, onRunningWorker: bare.filter((b) => b.alreadyRunning).length, ...stepsOf(bare) }
+        : null,
       ratio: paired ? median(warm.map((w) => w.ms)) / median(bare.map((b) => b.ms)) : null,
       // Both sides on the worker that was already running, when some tabtoken tabs were not.
-      direct: paired && direct.length > 0 && direct.length < warm.length ? { ...summary(direct.map((w) => w.ms)), ratio: median(direct.map((w) => w.ms)) / median(bare.filter((b) => b.alreadyRunning).map((b) => b.ms)), ...stepsOf(direct) } : null,
+      direct:
+        paired && direct.length > 0 && direct.length < warm.length
+          ? {
+              ...summary(direct.map((w) => w.ms)),
+              ratio: median(direct.map((w) => w.ms)) / median(bare.filter((b) => b.alreadyRunning).map((b) => b.ms)),
+              ...stepsOf(direct),
+            }
+          : null,
       reload: {
         ...summary(reload.map((r) => r.ms)),
         requests: reload.reduce((sum, r) => sum + r.requests, 0),
@@ -87,7 +109,9 @@ export async function measureNewTab({ server, engine, kind, warmReps, reloadReps
         requestsAfterFirstToken: reload.flatMap((r) => r.requestsAfterFirstToken),
       },
     };
-    log(`  ${engine.name} ${CONTENDERS[kind].label}: warm p50 ${row.warm.p50.toFixed(1)} ms${paired ? ` vs bare ${row.bare.p50.toFixed(1)} ms (${row.bare.onRunningWorker}/${row.bare.reps} on the running echo worker, ${row.warm.onRunningWorker}/${row.warm.reps} on the running tabtoken worker; ratio ${row.ratio.toFixed(2)}${row.direct ? `, ${row.direct.ratio.toFixed(2)} on running workers only` : ''})` : ''} (${row.warm.requests} requests in ${warmReps}), reload p50 ${row.reload.p50.toFixed(1)} ms (${row.reload.requests} requests in ${reloadReps})`);
+    log(
+      `  ${engine.name} ${CONTENDERS[kind].label}: warm p50 ${row.warm.p50.toFixed(1)} ms${paired ? ` vs bare ${row.bare.p50.toFixed(1)} ms (${row.bare.onRunningWorker}/${row.bare.reps} on the running echo worker, ${row.warm.onRunningWorker}/${row.warm.reps} on the running tabtoken worker; ratio ${row.ratio.toFixed(2)}${row.direct ? `, ${row.direct.ratio.toFixed(2)} on running workers only` : ''})` : ''} (${row.warm.requests} requests in ${warmReps}), reload p50 ${row.reload.p50.toFixed(1)} ms (${row.reload.requests} requests in ${reloadReps})`,
+    );
     return row;
   } finally {
     await profile.close();

@@ -78,9 +78,12 @@ async function openRun({ browser, base, op, oidc, kind, n, readMs }) {
       const opened = [];
       const onPage = (page) => opened.push(page);
       context.on('page', onPage);
-      await first.evaluate(({ href, count }) => {
-        for (let i = 0; i < count; i++) window.open(href, '_blank');
-      }, { href: url(), count: n - 1 });
+      await first.evaluate(
+        ({ href, count }) => {
+          for (let i = 0; i < count; i++) window.open(href, '_blank');
+        },
+        { href: url(), count: n - 1 },
+      );
       const deadline = Date.now() + 60_000;
       while (opened.length < n - 1) {
         if (Date.now() > deadline) throw new Error(`only ${opened.length} of ${n - 1} tabs opened`);
@@ -117,7 +120,16 @@ async function finishRun(run, { op, lifetimeS, lifetimes }) {
     const cycles = [...refreshed].filter((token) => read.has(token)).length;
     // Whether each tab's last token is still good at the provider (a revoked grant takes its access tokens with it).
     const lastTokens = logs.map((log) => log.last);
-    const active = await Promise.all(lastTokens.map((token) => (token ? op.introspect(token).then((i) => i.active, () => false) : false)));
+    const active = await Promise.all(
+      lastTokens.map((token) =>
+        token
+          ? op.introspect(token).then(
+              (i) => i.active,
+              () => false,
+            )
+          : false,
+      ),
+    );
     const firstSeen = Object.values(logs[0]?.tokens ?? {}).sort((a, b) => a - b);
     const turns = firstSeen.slice(1).map((at, i) => (at - firstSeen[i]) / 1000);
     return {
@@ -164,8 +176,12 @@ function countBy(keys) {
  */
 export async function measureOidcPeers({ browser, mode, log }) {
   const settings = OIDC_MODES[mode];
-  const kinds = Object.entries(OIDC_CONTENDERS).filter(([, c]) => c.ready).map(([kind]) => kind);
-  const pending = Object.entries(OIDC_CONTENDERS).filter(([, c]) => !c.ready).map(([kind, c]) => ({ kind, reason: c.pending }));
+  const kinds = Object.entries(OIDC_CONTENDERS)
+    .filter(([, c]) => c.ready)
+    .map(([kind]) => kind);
+  const pending = Object.entries(OIDC_CONTENDERS)
+    .filter(([, c]) => !c.ready)
+    .map(([kind, c]) => ({ kind, reason: c.pending }));
   const { module: oidc } = await runnerImport(fileURLToPath(new URL('../../dev/oidc/index.ts', import.meta.url)));
   const outDir = mkdtempSync(join(tmpdir(), 'tabtoken-bench-oidc-'));
   let server;
@@ -178,14 +194,25 @@ export async function measureOidcPeers({ browser, mode, log }) {
     const api = server.config.plugins.find((p) => p.name === 'tabtoken:bench-oidc')?.api;
     if (!api) throw new Error('the bench-oidc plugin is missing from bench/oidc/vite.config.ts');
     const redirectUri = `${base}/callback.html`;
-    op = await oidc.startOidcProvider({ appOrigins: [base], redirectUris: [redirectUri], dpop: false, rotation: 'always', resourceServer: false, accessTokenTtlSeconds: settings.phases[0].lifetimeS });
-    log(`OIDC: provider ${op.issuer} (oidc-provider ${packageVersion('oidc-provider')}), pages ${base}; contenders ${kinds.join(', ')}${pending.length ? `; not ready: ${pending.map((p) => p.kind).join(', ')}` : ''}`);
+    op = await oidc.startOidcProvider({
+      appOrigins: [base],
+      redirectUris: [redirectUri],
+      dpop: false,
+      rotation: 'always',
+      resourceServer: false,
+      accessTokenTtlSeconds: settings.phases[0].lifetimeS,
+    });
+    log(
+      `OIDC: provider ${op.issuer} (oidc-provider ${packageVersion('oidc-provider')}), pages ${base}; contenders ${kinds.join(', ')}${pending.length ? `; not ready: ${pending.map((p) => p.kind).join(', ')}` : ''}`,
+    );
 
     const phases = [];
     for (const phase of settings.phases) {
       op.settings.accessTokenTtlSeconds = phase.lifetimeS;
       api.config = { issuer: op.issuer, clientId: op.clientId, redirectUri, refreshMarginS: phase.refreshMarginS };
-      log(`OIDC: lifetime ${phase.lifetimeS} s, refresh margin ${phase.refreshMarginS ?? 'the peer default (60)'} s, N = ${settings.sizes.join(', ')}, ${phase.lifetimes} lifetimes`);
+      log(
+        `OIDC: lifetime ${phase.lifetimeS} s, refresh margin ${phase.refreshMarginS ?? 'the peer default (60)'} s, N = ${settings.sizes.join(', ')}, ${phase.lifetimes} lifetimes`,
+      );
       const order = [];
       for (const n of [...settings.sizes].sort((a, b) => b - a)) for (const kind of kinds) order.push({ kind, n });
       const finishing = [];
@@ -205,10 +232,14 @@ export async function measureOidcPeers({ browser, mode, log }) {
             continue;
           }
           log(`  OIDC opened ${OIDC_CONTENDERS[kind].label} N=${n} in ${((run.openedAt - run.startedAt) / 1000).toFixed(1)} s`);
-          finishing.push(finishRun(run, { op, lifetimeS: phase.lifetimeS, lifetimes: phase.lifetimes }).then((row) => {
-            log(`  OIDC ${OIDC_CONTENDERS[kind].label} N=${n} @${phase.lifetimeS}s: ${row.refreshes} refreshes / ${row.cycles} cycles, ${row.invalidGrants} invalid_grant, grant ${row.grantRevoked ? 'revoked' : 'alive'}, ${row.tabsSignedOutAtEnd}/${n} tabs signed out`);
-            return row;
-          }, failed));
+          finishing.push(
+            finishRun(run, { op, lifetimeS: phase.lifetimeS, lifetimes: phase.lifetimes }).then((row) => {
+              log(
+                `  OIDC ${OIDC_CONTENDERS[kind].label} N=${n} @${phase.lifetimeS}s: ${row.refreshes} refreshes / ${row.cycles} cycles, ${row.invalidGrants} invalid_grant, grant ${row.grantRevoked ? 'revoked' : 'alive'}, ${row.tabsSignedOutAtEnd}/${n} tabs signed out`,
+              );
+              return row;
+            }, failed),
+          );
         }
       };
       await Promise.all(Array.from({ length: OPENING_CONCURRENCY }, opener));

@@ -24,20 +24,38 @@ function reasons(row) {
 function phaseTable(rows) {
   const sorted = [...rows].sort((a, b) => a.n - b.n || order(a.kind) - order(b.kind));
   return table(
-    ['N tabs', 'Contender', 'Refreshes (2xx)', 'Refresh requests', 'Cycles', '**Refreshes per cycle**', '`invalid_grant` answers', 'Grant revoked by the provider', '**Tabs signed out at the end**', 'Tabs whose token the provider still accepts', 'Reads (no token)'],
-    sorted.map((row) => row.error ? [row.n, label(row.kind), `failed: ${row.error}`, '', '', '', '', '', '', '', ''] : [
-      row.n,
-      label(row.kind),
-      row.refreshes,
-      row.refreshAttempts,
-      row.cycles,
-      `**${num(row.refreshesPerCycle)}**${row.grantRevoked && row.cycles > 0 ? ', then revoked' : ''}`,
-      `${row.invalidGrants}${reasons(row)}`,
-      row.grantRevoked ? `yes, ${num(row.grantRevoked.afterS, 1)} s into the window (${row.grantRevoked.route === 'token' ? 'reuse detected' : row.grantRevoked.route})` : 'no',
-      `**${row.tabsSignedOutAtEnd} of ${row.n}**`,
-      `${row.tabsWithActiveToken} of ${row.n}`,
-      `${row.reads} (${row.nullReads})${row.tabsReported < row.n ? ` — ${row.tabsReported} of ${row.n} tabs reported` : ''}`,
-    ]),
+    [
+      'N tabs',
+      'Contender',
+      'Refreshes (2xx)',
+      'Refresh requests',
+      'Cycles',
+      '**Refreshes per cycle**',
+      '`invalid_grant` answers',
+      'Grant revoked by the provider',
+      '**Tabs signed out at the end**',
+      'Tabs whose token the provider still accepts',
+      'Reads (no token)',
+    ],
+    sorted.map((row) =>
+      row.error
+        ? [row.n, label(row.kind), `failed: ${row.error}`, '', '', '', '', '', '', '', '']
+        : [
+            row.n,
+            label(row.kind),
+            row.refreshes,
+            row.refreshAttempts,
+            row.cycles,
+            `**${num(row.refreshesPerCycle)}**${row.grantRevoked && row.cycles > 0 ? ', then revoked' : ''}`,
+            `${row.invalidGrants}${reasons(row)}`,
+            row.grantRevoked
+              ? `yes, ${num(row.grantRevoked.afterS, 1)} s into the window (${row.grantRevoked.route === 'token' ? 'reuse detected' : row.grantRevoked.route})`
+              : 'no',
+            `**${row.tabsSignedOutAtEnd} of ${row.n}**`,
+            `${row.tabsWithActiveToken} of ${row.n}`,
+            `${row.reads} (${row.nullReads})${row.tabsReported < row.n ? ` — ${row.tabsReported} of ${row.n} tabs reported` : ''}`,
+          ],
+    ),
   );
 }
 
@@ -60,7 +78,9 @@ function observations(rows, phase) {
   const polling = ok.filter((row) => row.kind === 'oidcClientTsLocalGetUser');
   const starved = polling.filter((row) => !row.grantRevoked && row.tabsSignedOutAtEnd > 0);
   if (starved.length) {
-    out.push(`With \`getUser()\` at every read (once every ${phase.readMs ?? 1000} ms), oidc-client-ts stopped renewing without any error (${starved.map((row) => `N=${row.n}: ${row.refreshes === 0 ? 'no refresh at all' : `${row.refreshes} refresh${row.refreshes === 1 ? '' : 'es'}, then none`}`).join('; ')}): each \`getUser()\` calls \`AccessTokenEvents.load\`, which re-arms the expiring timer, and inside the ${phase.refreshMarginS ?? 60} s margin it re-arms it to fire one second later — so a read every second can keep pushing the renewal back until the token expires (whether the timer wins depends on the phase of the two one-second clocks).`);
+    out.push(
+      `With \`getUser()\` at every read (once every ${phase.readMs ?? 1000} ms), oidc-client-ts stopped renewing without any error (${starved.map((row) => `N=${row.n}: ${row.refreshes === 0 ? 'no refresh at all' : `${row.refreshes} refresh${row.refreshes === 1 ? '' : 'es'}, then none`}`).join('; ')}): each \`getUser()\` calls \`AccessTokenEvents.load\`, which re-arms the expiring timer, and inside the ${phase.refreshMarginS ?? 60} s margin it re-arms it to fire one second later — so a read every second can keep pushing the renewal back until the token expires (whether the timer wins depends on the phase of the two one-second clocks).`,
+    );
   }
   return out.map((line) => `- ${line}`).join('\n');
 }
@@ -69,24 +89,48 @@ function observations(rows, phase) {
 export function oidcSummaryRow(oidc) {
   if (!oidc) return ['Refreshes per cycle against an OpenID provider, any N', 'exactly 1', 'not measured in this run', 'not measured'];
   const rows = oidc.phases.flatMap((p) => p.rows).filter((row) => row.kind === 'tabtoken');
-  if (!rows.length) return ['Refreshes per cycle against an OpenID provider, any N', 'exactly 1', `not measured: ${oidc.pending.find((p) => p.kind === 'tabtoken')?.reason ?? 'no tabtoken run'}; the peer is in section 7`, '**pending**'];
+  if (!rows.length)
+    return [
+      'Refreshes per cycle against an OpenID provider, any N',
+      'exactly 1',
+      `not measured: ${oidc.pending.find((p) => p.kind === 'tabtoken')?.reason ?? 'no tabtoken run'}; the peer is in section 7`,
+      '**pending**',
+    ];
   const met = rows.every((row) => !row.error && row.refreshesPerCycle === 1 && row.invalidGrants === 0);
-  return ['Refreshes per cycle against an OpenID provider, any N', 'exactly 1, no `invalid_grant`', rows.map((row) => `${num(row.refreshesPerCycle)} (N=${row.n}, ${row.invalidGrants} invalid_grant)`).join(', '), met ? '**met**' : '**missed**'];
+  return [
+    'Refreshes per cycle against an OpenID provider, any N',
+    'exactly 1, no `invalid_grant`',
+    rows.map((row) => `${num(row.refreshesPerCycle)} (N=${row.n}, ${row.invalidGrants} invalid_grant)`).join(', '),
+    met ? '**met**' : '**missed**',
+  ];
 }
 
 /** Section 7 of BENCHMARKS.md. */
 export function renderOidcSection(oidc) {
   if (!oidc) return '## 7. OpenID Connect: N tabs against a real provider\n\nNot measured in this run.\n';
-  const pending = oidc.pending.map((p) => `- **${label(p.kind)}**: not run — ${p.reason}. The page code is \`bench/oidc/pages/tabtoken.ts\`; \`bench/oidc/contenders.mjs\` marks it ready.`).join('\n');
-  const load = oidc.load ? ` Load average (1/5/15 min) at its start ${oidc.load.start.map((v) => v.toFixed(2)).join('/')}, at its end ${oidc.load.end.map((v) => v.toFixed(2)).join('/')}.` : '';
-  const provisional = oidc.mode === 'quick' || oidc.provisional
-    ? `> **Provisional:** these figures come from a ${oidc.mode}-mode run on a 2-core machine shared with other work (${oidc.date}).${load} Counts of refreshes, \`invalid_grant\` answers and revocations are what the provider saw; how often tabs collide depends on timing, so the load can change them. \`npm run bench\` measures again.\n`
+  const pending = oidc.pending
+    .map(
+      (p) => `- **${label(p.kind)}**: not run — ${p.reason}. The page code is \`bench/oidc/pages/tabtoken.ts\`; \`bench/oidc/contenders.mjs\` marks it ready.`,
+    )
+    .join('\n');
+  const load = oidc.load
+    ? ` Load average (1/5/15 min) at its start ${oidc.load.start.map((v) => v.toFixed(2)).join('/')}, at its end ${oidc.load.end.map((v) => v.toFixed(2)).join('/')}.`
     : '';
-  const phases = oidc.phases.map((phase) => `### Access tokens of ${phase.lifetimeS} s, renewal ${phase.refreshMarginS === null ? "at the peer's default 60 s before expiry (tabtoken: its leeway)" : `${phase.refreshMarginS} s before expiry for every contender`}; ${phase.lifetimes} lifetimes (${phase.lifetimes * phase.lifetimeS} s) counted
+  const provisional =
+    oidc.mode === 'quick' || oidc.provisional
+      ? `> **Provisional:** these figures come from a ${oidc.mode}-mode run on a 2-core machine shared with other work (${oidc.date}).${load} Counts of refreshes, \`invalid_grant\` answers and revocations are what the provider saw; how often tabs collide depends on timing, so the load can change them. \`npm run bench\` measures again.\n`
+      : '';
+  const phases = oidc.phases
+    .map(
+      (
+        phase,
+      ) => `### Access tokens of ${phase.lifetimeS} s, renewal ${phase.refreshMarginS === null ? "at the peer's default 60 s before expiry (tabtoken: its leeway)" : `${phase.refreshMarginS} s before expiry for every contender`}; ${phase.lifetimes} lifetimes (${phase.lifetimes * phase.lifetimeS} s) counted
 
 ${phaseTable(phase.rows)}
 
-${observations(phase.rows, { ...phase, readMs: oidc.readMs })}`).join('\n\n');
+${observations(phase.rows, { ...phase, readMs: oidc.readMs })}`,
+    )
+    .join('\n\n');
   return `## 7. OpenID Connect: N tabs against a real provider with refresh-token rotation
 
 ${provisional}

@@ -44,10 +44,7 @@ export interface LatencySpec {
  * have their first token and gathers their read logs, so the runner talks to tab 0 alone instead of
  * making DevTools calls into every tab (those calls cost more than the tabs themselves here).
  */
-type RollMessage =
-  | { type: 'ready'; tab: string; error: string | null }
-  | { type: 'collect' }
-  | { type: 'log'; tab: string; log: ReadLog };
+type RollMessage = { type: 'ready'; tab: string; error: string | null } | { type: 'collect' } | { type: 'log'; tab: string; log: ReadLog };
 
 function isRollMessage(value: unknown): value is RollMessage {
   if (typeof value !== 'object' || value === null || !('type' in value)) return false;
@@ -111,7 +108,11 @@ function timerFacts(): TimerFacts {
     }
   }
   steps.sort((a, b) => a - b);
-  return { crossOriginIsolated: globalThis.crossOriginIsolated === true, resolutionUs: (steps[0] ?? NaN) * 1000, medianStepUs: (steps[Math.floor(steps.length / 2)] ?? NaN) * 1000 };
+  return {
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    resolutionUs: (steps[0] ?? NaN) * 1000,
+    medianStepUs: (steps[Math.floor(steps.length / 2)] ?? NaN) * 1000,
+  };
 }
 
 /** Browser-API timestamps of a tab's start (ms since the epoch), for the new-tab breakdown. */
@@ -218,12 +219,17 @@ async function timeAsync(fn: () => Promise<unknown>, batches: number, calls: num
 }
 
 function timeSync(fn: () => string | null, batches: number, calls: number, warmup: number): Promise<LatencyRun> {
-  return timeAsync(async () => {
-    // One awaited batch of synchronous calls; the batch mean divides by the synchronous calls.
-    let last: string | null = null;
-    for (let i = 0; i < calls; i++) last = fn();
-    return last;
-  }, batches, 1, warmup).then((run) => ({ callsPerBatch: calls, batchMeansUs: run.batchMeansUs.map((us) => us / calls) }));
+  return timeAsync(
+    async () => {
+      // One awaited batch of synchronous calls; the batch mean divides by the synchronous calls.
+      let last: string | null = null;
+      for (let i = 0; i < calls; i++) last = fn();
+      return last;
+    },
+    batches,
+    1,
+    warmup,
+  ).then((run) => ({ callsPerBatch: calls, batchMeansUs: run.batchMeansUs.map((us) => us / calls) }));
 }
 
 async function main(): Promise<void> {
@@ -341,9 +347,10 @@ async function main(): Promise<void> {
     };
     // A read that rejects (the library gave up on its engine, say) is a failed read, not the end of
     // the tab: the mints runs count such reads, and the tab goes on reading.
-    const readOnce = (): Promise<void> => read().then(record, () => {
-      log.errors++;
-    });
+    const readOnce = (): Promise<void> =>
+      read().then(record, () => {
+        log.errors++;
+      });
     await readOnce();
     // The tab is open and reading: tab 0 counts it in, token or not (a tab left without a token is
     // part of what the mints runs measure).

@@ -11,7 +11,12 @@ import { createDemoManager } from '../demoManager.ts';
 const byId = (id: string) => document.getElementById(id) as HTMLElement;
 
 function fail(error: unknown): void {
-  const what = error instanceof TokenError ? `${error.name} (${error.code}): ${error.message}` : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const what =
+    error instanceof TokenError
+      ? `${error.name} (${error.code}): ${error.message}`
+      : error instanceof Error
+        ? `${error.name}: ${error.message}`
+        : String(error);
   byId('callback-status').textContent = 'The sign-in did not complete.';
   byId('callback-error').textContent = what;
   byId('callback-error').hidden = false;

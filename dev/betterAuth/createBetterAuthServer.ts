@@ -150,7 +150,8 @@ export function checkBetterAuthOptions(o: BetterAuthServerOptions): { baseURL: s
     } catch {
       throw new TypeError(`createBetterAuthServer: ${what} must be an absolute http or https URL, not ${JSON.stringify(url)}`);
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TypeError(`createBetterAuthServer: ${what} must be an http or https URL, not ${url}`);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new TypeError(`createBetterAuthServer: ${what} must be an http or https URL, not ${url}`);
     return parsed.origin;
   };
   if (typeof o.baseURL !== 'string') throw new TypeError('createBetterAuthServer: baseURL must be a string');
@@ -159,7 +160,8 @@ export function checkBetterAuthOptions(o: BetterAuthServerOptions): { baseURL: s
   if (!Number.isInteger(tokenLifetimeSeconds) || tokenLifetimeSeconds < 1 || tokenLifetimeSeconds > 86_400) {
     throw new TypeError(`createBetterAuthServer: tokenLifetimeSeconds must be an integer from 1 to 86400, not ${String(tokenLifetimeSeconds)}`);
   }
-  if (o.trustedOrigins !== undefined && !Array.isArray(o.trustedOrigins)) throw new TypeError('createBetterAuthServer: trustedOrigins must be an array of URLs');
+  if (o.trustedOrigins !== undefined && !Array.isArray(o.trustedOrigins))
+    throw new TypeError('createBetterAuthServer: trustedOrigins must be an array of URLs');
   const trustedOrigins = [...new Set([ownOrigin, ...(o.trustedOrigins ?? []).map((url) => originOf(url, 'each of trustedOrigins'))])];
   return { baseURL: o.baseURL, tokenLifetimeSeconds, trustedOrigins };
 }

@@ -54,7 +54,8 @@ function hostName(header: string | undefined): string {
  */
 export async function startBetterAuth(o: StartBetterAuthOptions = {}): Promise<RunningBetterAuth> {
   const port = o.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`startBetterAuth: port must be an integer from 0 to 65535, not ${String(port)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new TypeError(`startBetterAuth: port must be an integer from 0 to 65535, not ${String(port)}`);
   let ba: BetterAuthServer | null = null;
   const server = createServer((req, res) => {
     if (!isLoopbackHost(hostName(req.headers.host))) {

@@ -52,7 +52,9 @@ export class WebDriverSession {
   ) {}
 
   static async create(base: string, capabilities: object, scriptTimeoutMs: number): Promise<WebDriverSession> {
-    const created = await webDriverCommand<{ sessionId: string; capabilities: Record<string, unknown> }>(base, 'POST', '/session', { capabilities: { alwaysMatch: capabilities } });
+    const created = await webDriverCommand<{ sessionId: string; capabilities: Record<string, unknown> }>(base, 'POST', '/session', {
+      capabilities: { alwaysMatch: capabilities },
+    });
     const path = `/session/${created.sessionId}`;
     await webDriverCommand(base, 'POST', `${path}/timeouts`, { script: scriptTimeoutMs, pageLoad: 60_000 });
     const window = await webDriverCommand<string>(base, 'GET', `${path}/window`);

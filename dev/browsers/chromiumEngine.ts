@@ -16,7 +16,11 @@ function profileOf(context: BrowserContext): EngineProfile {
       await page.goto(url);
       return tabOf(page);
     },
-    listTabs: async () => context.pages().filter((p) => !p.isClosed()).map(tabOf),
+    listTabs: async () =>
+      context
+        .pages()
+        .filter((p) => !p.isClosed())
+        .map(tabOf),
     close: () => context.close(),
   };
 }

@@ -30,7 +30,12 @@ export function miniBrowserPath(): string | null {
   const dirs = ['/usr/lib', '/usr/libexec'];
   for (const dir of dirs) {
     if (!existsSync(dir)) continue;
-    const candidates = [dir, ...readdirSync(dir).filter((d) => d.endsWith('-linux-gnu')).map((d) => join(dir, d))];
+    const candidates = [
+      dir,
+      ...readdirSync(dir)
+        .filter((d) => d.endsWith('-linux-gnu'))
+        .map((d) => join(dir, d)),
+    ];
     for (const parent of candidates) {
       for (const api of ['webkit2gtk-4.1', 'webkit2gtk-4.0', 'webkitgtk-6.0']) {
         const path = join(parent, api, 'MiniBrowser');
@@ -54,7 +59,8 @@ export function engineMissing(name: EngineName): string | null {
     case 'firefox':
       return isFile(firefoxPath()) ? null : `Firefox not found at ${firefoxPath()} (set FIREFOX_PATH, or apt-get install firefox-esr)`;
     case 'webkit': {
-      if (!isFile(webkitWebDriverPath())) return `WebKitWebDriver not found at ${webkitWebDriverPath()} (set WEBKIT_WEBDRIVER_PATH, or apt-get install webkit2gtk-driver)`;
+      if (!isFile(webkitWebDriverPath()))
+        return `WebKitWebDriver not found at ${webkitWebDriverPath()} (set WEBKIT_WEBDRIVER_PATH, or apt-get install webkit2gtk-driver)`;
       if (miniBrowserPath() === null) return 'MiniBrowser not found (set WEBKIT_MINIBROWSER_PATH, or apt-get install libwebkit2gtk-4.1-0)';
       if (xvfbRunPath() === null && !process.env.DISPLAY) return 'xvfb-run not found and no DISPLAY: MiniBrowser needs a display (apt-get install xvfb)';
       return null;

@@ -31,7 +31,10 @@ async function startDriver(): Promise<{ base: string; process: ChildProcess; out
     const base = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && child.exitCode === null) {
-      const ready = await webDriverCommand<{ ready: boolean }>(base, 'GET', '/status').then((s) => s.ready, () => false);
+      const ready = await webDriverCommand<{ ready: boolean }>(base, 'GET', '/status').then(
+        (s) => s.ready,
+        () => false,
+      );
       if (ready) return { base, process: child, output: () => output };
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -65,7 +68,8 @@ function profileOf(session: WebDriverSession): EngineProfile {
     if (existing) return existing;
     const tab: EngineTab = {
       id: window,
-      evaluate: async (fn, arg) => evaluationValue(await session.inWindow(window, (send) => send('POST', '/execute/async', { script: asyncScript(fn, arg), args: [] })), window),
+      evaluate: async (fn, arg) =>
+        evaluationValue(await session.inWindow(window, (send) => send('POST', '/execute/async', { script: asyncScript(fn, arg), args: [] })), window),
       reload: () => session.inWindow(window, (send) => send<null>('POST', '/refresh').then(() => {})),
       navigate: (url) => session.inWindow(window, (send) => send<null>('POST', '/url', { url }).then(() => {})),
       back: () => session.inWindow(window, (send) => send<null>('POST', '/back').then(() => {})),

@@ -70,7 +70,11 @@ export interface DpopResourceServer {
 
 /** Thrown while checking a request; becomes a 401 with a DPoP challenge (or the given status). */
 class Refusal extends Error {
-  constructor(readonly error: string, readonly description: string, readonly status = 401) {
+  constructor(
+    readonly error: string,
+    readonly description: string,
+    readonly status = 401,
+  ) {
     super(description);
   }
 }
@@ -112,7 +116,10 @@ export async function startDpopResourceServer(o: DpopResourceServerOptions): Pro
     if (scheme.toLowerCase() === 'bearer') {
       const info = await o.introspect(token);
       if (!info.active) throw new Refusal('invalid_token', 'the access token is not active');
-      throw new Refusal('invalid_token', info.cnf?.jkt ? 'a DPoP-bound access token must be presented with the DPoP scheme and a proof' : 'this resource requires a DPoP-bound access token');
+      throw new Refusal(
+        'invalid_token',
+        info.cnf?.jkt ? 'a DPoP-bound access token must be presented with the DPoP scheme and a proof' : 'this resource requires a DPoP-bound access token',
+      );
     }
     if (scheme.toLowerCase() !== 'dpop') throw new Refusal('invalid_request', `unsupported authorization scheme ${scheme}`, 400);
     const proof = req.headers.dpop;
@@ -137,7 +144,8 @@ export async function startDpopResourceServer(o: DpopResourceServerOptions): Pro
     const expected = `http://${req.headers.host ?? ''}${url.pathname}`;
     if (!htu || htu.href !== new URL(expected).href) throw new Refusal('invalid_dpop_proof', `htu does not match ${expected}`);
     const now = Math.floor(Date.now() / 1000);
-    if (typeof payload.iat !== 'number' || Math.abs(now - payload.iat) > iatWindow) throw new Refusal('invalid_dpop_proof', `iat is not within ${iatWindow} s of now`);
+    if (typeof payload.iat !== 'number' || Math.abs(now - payload.iat) > iatWindow)
+      throw new Refusal('invalid_dpop_proof', `iat is not within ${iatWindow} s of now`);
     if (typeof payload.jti !== 'string' || payload.jti.length === 0) throw new Refusal('invalid_dpop_proof', 'the proof has no jti');
     for (const [jti, at] of seenJti) if (at < now - 2 * iatWindow) seenJti.delete(jti);
     if (seenJti.has(payload.jti)) throw new Refusal('invalid_dpop_proof', 'the proof was used before');
@@ -156,7 +164,14 @@ export async function startDpopResourceServer(o: DpopResourceServerOptions): Pro
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://resource.invalid');
     const record = (status: number, error: string | null): void => {
-      requests.push({ at: performance.timeOrigin + performance.now(), method: req.method ?? '', path: url.pathname, scheme: (req.headers.authorization ?? '').split(' ')[0] || null, status, error });
+      requests.push({
+        at: performance.timeOrigin + performance.now(),
+        method: req.method ?? '',
+        path: url.pathname,
+        scheme: (req.headers.authorization ?? '').split(' ')[0] || null,
+        status,
+        error,
+      });
     };
     const json = (status: number, body: unknown): void => {
       res.statusCode = status;
@@ -188,7 +203,10 @@ export async function startDpopResourceServer(o: DpopResourceServerOptions): Pro
       json(200, body);
     } catch (error) {
       const refusal = error instanceof Refusal ? error : new Refusal('server_error', (error as Error).message, 500);
-      res.setHeader('www-authenticate', refusal.error ? `DPoP error=${quote(refusal.error)}, error_description=${quote(refusal.description)}, algs="ES256"` : 'DPoP algs="ES256"');
+      res.setHeader(
+        'www-authenticate',
+        refusal.error ? `DPoP error=${quote(refusal.error)}, error_description=${quote(refusal.description)}, algs="ES256"` : 'DPoP algs="ES256"',
+      );
       record(refusal.status, refusal.error || 'no_credentials');
       json(refusal.status, { error: refusal.error || 'invalid_token', error_description: refusal.description });
     }

@@ -186,8 +186,10 @@ export class ProviderEventLog {
     });
     provider.on('authorization_code.consumed', (code) => this.#push({ type: 'authorization_code_consumed', at: now(), grantId: code.grantId ?? null }));
     provider.on('end_session.success', (ctx) => this.#push({ type: 'end_session', at: now(), grantId: ctx.oidc.entities.Grant?.jti ?? null }));
-    const endpointError = (event: string) => (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError): void =>
-      this.#push({ type: 'endpoint_error', at: now(), event, route: ctx.oidc?.route ?? null, ...errorFields(err) });
+    const endpointError =
+      (event: string) =>
+      (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError): void =>
+        this.#push({ type: 'endpoint_error', at: now(), event, route: ctx.oidc?.route ?? null, ...errorFields(err) });
     provider.on('introspection.error', endpointError('introspection.error'));
     provider.on('revocation.error', endpointError('revocation.error'));
     provider.on('end_session.error', endpointError('end_session.error'));
@@ -195,7 +197,9 @@ export class ProviderEventLog {
     provider.on('discovery.error', endpointError('discovery.error'));
     provider.on('jwks.error', endpointError('jwks.error'));
     provider.on('userinfo.error', endpointError('userinfo.error'));
-    provider.on('server_error', (ctx, err) => this.#push({ type: 'endpoint_error', at: now(), event: 'server_error', route: ctx.oidc?.route ?? null, ...errorFields(err) }));
+    provider.on('server_error', (ctx, err) =>
+      this.#push({ type: 'endpoint_error', at: now(), event: 'server_error', route: ctx.oidc?.route ?? null, ...errorFields(err) }),
+    );
   }
 
   #push(event: ProviderEvent): void {
@@ -219,7 +223,17 @@ export class ProviderEventLog {
         this.#newest.set(grantId, refreshToken);
       }
       this.#grants.set(grantId, { clientId, accountId: code?.accountId ?? null });
-      this.#push({ type: 'code', at, grantId, clientId, accountId: code?.accountId ?? null, refreshToken, accessToken, expiresIn, dpopJkt: ctx.oidc.entities.AccessToken?.jkt ?? null });
+      this.#push({
+        type: 'code',
+        at,
+        grantId,
+        clientId,
+        accountId: code?.accountId ?? null,
+        refreshToken,
+        accessToken,
+        expiresIn,
+        dpopJkt: ctx.oidc.entities.AccessToken?.jkt ?? null,
+      });
     } else if (grantType === 'refresh_token') {
       const presented = str(ctx.oidc.params?.refresh_token) ?? '';
       const grantId = ctx.oidc.entities.RefreshToken?.grantId ?? this.#grantOfToken.get(presented) ?? '';
@@ -227,14 +241,30 @@ export class ProviderEventLog {
       const presentedWasNewest = this.#newest.get(grantId) === presented;
       this.#grantOfToken.set(refreshToken, grantId);
       this.#newest.set(grantId, refreshToken);
-      this.#push({ type: 'refresh', at, grantId, clientId, presented, presentedWasNewest, refreshToken, rotated: refreshToken !== presented, accessToken, expiresIn, dpopJkt: ctx.oidc.entities.AccessToken?.jkt ?? null });
+      this.#push({
+        type: 'refresh',
+        at,
+        grantId,
+        clientId,
+        presented,
+        presentedWasNewest,
+        refreshToken,
+        rotated: refreshToken !== presented,
+        accessToken,
+        expiresIn,
+        dpopJkt: ctx.oidc.entities.AccessToken?.jkt ?? null,
+      });
     }
   }
 
   #onTokenError(ctx: KoaContextWithOIDC, err: errors.OIDCProviderError): void {
     const grantType = str(ctx.oidc?.params?.grant_type);
     const presented = grantType === 'refresh_token' ? str(ctx.oidc.params?.refresh_token) : null;
-    const grantId = ctx.oidc?.entities.RefreshToken?.grantId ?? (presented ? this.#grantOfToken.get(presented) : undefined) ?? ctx.oidc?.entities.AuthorizationCode?.grantId ?? null;
+    const grantId =
+      ctx.oidc?.entities.RefreshToken?.grantId ??
+      (presented ? this.#grantOfToken.get(presented) : undefined) ??
+      ctx.oidc?.entities.AuthorizationCode?.grantId ??
+      null;
     this.#push({
       type: 'token_error',
       at: now(),
@@ -271,7 +301,9 @@ export class ProviderEventLog {
     const refreshes = mine.filter((e): e is RefreshEvent => e.type === 'refresh');
     const errors = mine.filter((e): e is TokenErrorEvent => e.type === 'token_error');
     const revoked = mine.find((e): e is GrantRevokedEvent => e.type === 'grant_revoked');
-    const refreshTokens = [...new Set(mine.flatMap((e) => (e.type === 'code' && e.refreshToken ? [e.refreshToken] : e.type === 'refresh' ? [e.refreshToken] : [])))];
+    const refreshTokens = [
+      ...new Set(mine.flatMap((e) => (e.type === 'code' && e.refreshToken ? [e.refreshToken] : e.type === 'refresh' ? [e.refreshToken] : []))),
+    ];
     return {
       grantId,
       ...owner,
@@ -286,7 +318,9 @@ export class ProviderEventLog {
 
   /** Every grant seen, as {@link ProviderEventLog.grant} gives them. */
   grants(): GrantRecord[] {
-    return this.grantIds().map((id) => this.grant(id)).filter((g): g is GrantRecord => g !== null);
+    return this.grantIds()
+      .map((id) => this.grant(id))
+      .filter((g): g is GrantRecord => g !== null);
   }
 
   /** The grant an access or refresh token was issued under, by this provider, or null. */

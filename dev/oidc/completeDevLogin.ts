@@ -50,7 +50,15 @@ export async function completeDevLogin(page: Page, o: DevLoginOptions): Promise<
     const prompts = page.locator('form input[name="prompt"]');
     const prompt = (await prompts.count()) > 0 ? await prompts.first().getAttribute('value') : null;
     if (prompt === null) {
-      const text = ((await page.locator('body').textContent({ timeout: 1000 }).catch(() => '')) ?? '').trim().replace(/\s+/g, ' ').slice(0, 300);
+      const text = (
+        (await page
+          .locator('body')
+          .textContent({ timeout: 1000 })
+          .catch(() => '')) ?? ''
+      )
+        .trim()
+        .replace(/\s+/g, ' ')
+        .slice(0, 300);
       throw new Error(`the provider shows no login or consent form at ${page.url()}: ${text}`);
     }
     const before = page.url();

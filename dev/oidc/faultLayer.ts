@@ -16,10 +16,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 
 /** What happens to a request a rule matches. */
-export type Fault =
-  | { kind: 'drop' }
-  | { kind: 'hold'; ms: number }
-  | { kind: 'rewrite'; body: (json: Record<string, unknown>) => Record<string, unknown> };
+export type Fault = { kind: 'drop' } | { kind: 'hold'; ms: number } | { kind: 'rewrite'; body: (json: Record<string, unknown>) => Record<string, unknown> };
 
 /** Which requests a fault applies to. */
 export interface FaultRule {
@@ -123,26 +120,28 @@ export function faultLayer(): { faults: ProviderFaults; wrap(listener: RequestLi
     hits: (path) => hits.get(path) ?? 0,
   };
 
-  const wrap = (listener: RequestListener): RequestListener => (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://provider.invalid').pathname;
-    const rule = rules.find((r) => r.path === path && (r.method === undefined || r.method === req.method) && r.remaining > 0);
-    if (!rule) return listener(req, res);
-    rule.remaining -= 1;
-    if (rule.remaining <= 0) rules.splice(rules.indexOf(rule), 1);
-    hits.set(path, (hits.get(path) ?? 0) + 1);
-    switch (rule.fault.kind) {
-      case 'drop':
-        // No answer at all: the client sees the connection close, as with a path that is down.
-        req.socket.destroy();
-        return;
-      case 'hold':
-        holdAnswer(res, rule.fault.ms);
-        return listener(req, res);
-      case 'rewrite':
-        rewriteAnswer(res, rule.fault.body);
-        return listener(req, res);
-    }
-  };
+  const wrap =
+    (listener: RequestListener): RequestListener =>
+    (req: IncomingMessage, res: ServerResponse) => {
+      const path = new URL(req.url ?? '/', 'http://provider.invalid').pathname;
+      const rule = rules.find((r) => r.path === path && (r.method === undefined || r.method === req.method) && r.remaining > 0);
+      if (!rule) return listener(req, res);
+      rule.remaining -= 1;
+      if (rule.remaining <= 0) rules.splice(rules.indexOf(rule), 1);
+      hits.set(path, (hits.get(path) ?? 0) + 1);
+      switch (rule.fault.kind) {
+        case 'drop':
+          // No answer at all: the client sees the connection close, as with a path that is down.
+          req.socket.destroy();
+          return;
+        case 'hold':
+          holdAnswer(res, rule.fault.ms);
+          return listener(req, res);
+        case 'rewrite':
+          rewriteAnswer(res, rule.fault.body);
+          return listener(req, res);
+      }
+    };
 
   return { faults, wrap };
 }

@@ -83,7 +83,11 @@ export interface TokenAnswer {
  * `POST {tokenEndpoint}` with a form body. With `dpop`, a proof goes with it, and a
  * `use_dpop_nonce` answer is retried once with the nonce the provider sent.
  */
-export async function tokenRequest(tokenEndpoint: string, params: Record<string, string>, o: { dpop?: DpopKey; origin?: string; nonce?: string } = {}): Promise<TokenAnswer> {
+export async function tokenRequest(
+  tokenEndpoint: string,
+  params: Record<string, string>,
+  o: { dpop?: DpopKey; origin?: string; nonce?: string } = {},
+): Promise<TokenAnswer> {
   const attempt = async (nonce: string | undefined): Promise<TokenAnswer> => {
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     if (o.origin) headers.origin = o.origin;
@@ -164,7 +168,10 @@ export interface AuthorizationRequest {
  * const request = authorizationRequest(metadata, { clientId, redirectUri });
  * await page.goto(request.url);
  */
-export function authorizationRequest(metadata: ProviderMetadata, o: Pick<CodeFlowOptions, 'clientId' | 'redirectUri' | 'scope' | 'prompt' | 'resource'>): AuthorizationRequest {
+export function authorizationRequest(
+  metadata: ProviderMetadata,
+  o: Pick<CodeFlowOptions, 'clientId' | 'redirectUri' | 'scope' | 'prompt' | 'resource'>,
+): AuthorizationRequest {
   const verifier = b64url(randomBytes(32));
   const state = b64url(randomBytes(16));
   const nonce = b64url(randomBytes(16));
@@ -188,7 +195,12 @@ export function authorizationRequest(metadata: ProviderMetadata, o: Pick<CodeFlo
  * Checks the authorization answer (the URL the browser came back to) against its request and
  * redeems its code. Throws on an `error=` answer, another `state`, or a failed redemption.
  */
-export async function redeemAuthorizationAnswer(metadata: ProviderMetadata, request: AuthorizationRequest, answerUrl: string, o: Pick<CodeFlowOptions, 'clientId' | 'redirectUri' | 'dpop' | 'resource'>): Promise<Omit<CodeFlowResult, 'jar'>> {
+export async function redeemAuthorizationAnswer(
+  metadata: ProviderMetadata,
+  request: AuthorizationRequest,
+  answerUrl: string,
+  o: Pick<CodeFlowOptions, 'clientId' | 'redirectUri' | 'dpop' | 'resource'>,
+): Promise<Omit<CodeFlowResult, 'jar'>> {
   const answer = new URL(answerUrl);
   if (!answerUrl.startsWith(o.redirectUri)) throw new Error(`the flow did not come back to ${o.redirectUri} (last URL ${answerUrl})`);
   const error = answer.searchParams.get('error');
@@ -196,14 +208,18 @@ export async function redeemAuthorizationAnswer(metadata: ProviderMetadata, requ
   if (answer.searchParams.get('state') !== request.state) throw new Error('the authorization answer carries another state');
   const code = answer.searchParams.get('code');
   if (!code) throw new Error(`the authorization answer has no code: ${answerUrl}`);
-  const token = await tokenRequest(metadata.token_endpoint, {
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: o.redirectUri,
-    client_id: o.clientId,
-    code_verifier: request.verifier,
-    ...(o.resource ? { resource: o.resource } : {}),
-  }, o.dpop ? { dpop: o.dpop } : {});
+  const token = await tokenRequest(
+    metadata.token_endpoint,
+    {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: o.redirectUri,
+      client_id: o.clientId,
+      code_verifier: request.verifier,
+      ...(o.resource ? { resource: o.resource } : {}),
+    },
+    o.dpop ? { dpop: o.dpop } : {},
+  );
   if (token.status !== 200) throw new Error(`the code redemption answered ${token.status}: ${JSON.stringify(token.body)}`);
   return { metadata, iss: answer.searchParams.get('iss'), code, nonce: request.nonce, tokens: token.body as CodeFlowResult['tokens'] };
 }
@@ -234,7 +250,8 @@ export async function signInWithCodeFlow(o: CodeFlowOptions): Promise<CodeFlowRe
     const html = await res.text();
     const form = res.status === 200 ? formOf(html) : null;
     if (!form) throw new Error(`the provider answered ${res.status} at ${url}: ${html.slice(0, 300)}`);
-    const body: Record<string, string> = form.prompt === 'login' ? { prompt: 'login', login: o.login ?? `user-${b64url(randomBytes(4))}`, password: 'any' } : { prompt: form.prompt };
+    const body: Record<string, string> =
+      form.prompt === 'login' ? { prompt: 'login', login: o.login ?? `user-${b64url(randomBytes(4))}`, password: 'any' } : { prompt: form.prompt };
     url = new URL(form.action, url).href;
     res = await send(jar, url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
   }
@@ -249,8 +266,12 @@ export async function signInWithCodeFlow(o: CodeFlowOptions): Promise<CodeFlowRe
  * answer.status; // 200, or 400 with body.error === 'invalid_grant'
  */
 export function refreshGrant(o: { tokenEndpoint: string; clientId: string; refreshToken: string; dpop?: DpopKey; origin?: string }): Promise<TokenAnswer> {
-  return tokenRequest(o.tokenEndpoint, { grant_type: 'refresh_token', refresh_token: o.refreshToken, client_id: o.clientId }, {
-    ...(o.dpop ? { dpop: o.dpop } : {}),
-    ...(o.origin ? { origin: o.origin } : {}),
-  });
+  return tokenRequest(
+    o.tokenEndpoint,
+    { grant_type: 'refresh_token', refresh_token: o.refreshToken, client_id: o.clientId },
+    {
+      ...(o.dpop ? { dpop: o.dpop } : {}),
+      ...(o.origin ? { origin: o.origin } : {}),
+    },
+  );
 }

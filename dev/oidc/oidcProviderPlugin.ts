@@ -67,7 +67,9 @@ export function oidcProviderPlugin(o: OidcProviderPluginOptions = {}): OidcProvi
           accessTokenTtlSeconds: o.accessTokenTtlSeconds ?? 60,
         });
         running = op;
-        logger.info(`  tabtoken: OpenID provider (oidc-provider) at ${op.issuer}: client ${op.clientId}, redirect URIs ${redirectPaths.join(', ')} on this origin, any login and password; DPoP resource route ${op.resource?.resourceUrl ?? 'off'}; the page's settings at /demo/oidc-config`);
+        logger.info(
+          `  tabtoken: OpenID provider (oidc-provider) at ${op.issuer}: client ${op.clientId}, redirect URIs ${redirectPaths.join(', ')} on this origin, any login and password; DPoP resource route ${op.resource?.resourceUrl ?? 'off'}; the page's settings at /demo/oidc-config`,
+        );
         return op;
       })().catch((error: unknown) => {
         logger.error(`  tabtoken: the OpenID provider did not start: ${error instanceof Error ? error.message : String(error)}`);

@@ -48,8 +48,7 @@ export interface ConfigurationInput {
 export function providerConfiguration(input: ConfigurationInput): Configuration {
   const { settings } = input;
   const origins = new Set(input.appOrigins);
-  const rotateRefreshToken: Configuration['rotateRefreshToken'] =
-    input.rotation === 'always' ? true : input.rotation === 'never' ? false : undefined;
+  const rotateRefreshToken: Configuration['rotateRefreshToken'] = input.rotation === 'always' ? true : input.rotation === 'never' ? false : undefined;
   return {
     clients: [
       {
@@ -102,7 +101,8 @@ export function providerConfiguration(input: ConfigurationInput): Configuration 
       introspection: {
         enabled: true,
         // A public client may introspect its own tokens; the introspector client any token.
-        allowedPolicy: (ctx: KoaContextWithOIDC, client, token) => client.clientId === input.introspector.clientId || token.clientId === ctx.oidc.client?.clientId,
+        allowedPolicy: (ctx: KoaContextWithOIDC, client, token) =>
+          client.clientId === input.introspector.clientId || token.clientId === ctx.oidc.client?.clientId,
       },
       rpInitiatedLogout: { enabled: true },
       userinfo: { enabled: true },

@@ -142,7 +142,8 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<R
     requireDpopNonce: dpopDetails.requireNonce ?? false,
   };
   for (const [name, value] of Object.entries(settings)) {
-    if (typeof value === 'number' && !(Number.isSafeInteger(value) && value > 0)) throw new TypeError(`startOidcProvider: ${name} must be a positive integer, not ${value}`);
+    if (typeof value === 'number' && !(Number.isSafeInteger(value) && value > 0))
+      throw new TypeError(`startOidcProvider: ${name} must be a positive integer, not ${value}`);
   }
   const introspector = { clientId: `${clientId}-introspector`, clientSecret: randomBytes(24).toString('base64url') };
 
@@ -208,14 +209,15 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<R
   };
 
   const resourceOption = options.resourceServer ?? true;
-  const resource = resourceOption === false
-    ? null
-    : await startDpopResourceServer({
-      introspect,
-      appOrigins: options.appOrigins,
-      requireNonce: typeof resourceOption === 'object' ? (resourceOption.requireNonce ?? false) : false,
-      host,
-    });
+  const resource =
+    resourceOption === false
+      ? null
+      : await startDpopResourceServer({
+          introspect,
+          appOrigins: options.appOrigins,
+          requireNonce: typeof resourceOption === 'object' ? (resourceOption.requireNonce ?? false) : false,
+          host,
+        });
 
   return {
     issuer,

@@ -57,7 +57,14 @@ export class ClerkOrigin implements TokenOrigin {
     const dateS = received.dateMs === null ? null : Math.floor(received.dateMs / 1000);
     const valid = await this.#validator.validate(jwt, { sessionId, dateSeconds: dateS });
     const originNow = TokenValidator.originNow(valid.iat, dateS);
-    return { jwt, oiat: valid.oiat, iat: valid.iat, lifetimeS: valid.exp - valid.iat, claims: valid.payload, expiresAt: received.receivedAt + (valid.exp - originNow) * 1000 };
+    return {
+      jwt,
+      oiat: valid.oiat,
+      iat: valid.iat,
+      lifetimeS: valid.exp - valid.iat,
+      claims: valid.payload,
+      expiresAt: received.receivedAt + (valid.exp - originNow) * 1000,
+    };
   }
 
   /**
@@ -148,7 +155,6 @@ function readTokenBody(text: string): string {
   if (typeof jwt !== 'string' || jwt.length === 0) throw new TokenInvalidError('The origin answered the token request without a jwt string');
   return jwt;
 }
-
 
 function malformed(why: string): OriginResponseError {
   return new OriginResponseError(200, [], null, `GET client answered a body tabtoken cannot read: ${why}`);

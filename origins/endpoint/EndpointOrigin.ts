@@ -120,7 +120,9 @@ export class EndpointOrigin implements TokenOrigin {
   /** A stored JWT read back (its claims and life); an opaque token cannot be, and is asked for again. */
   inspect(jwt: string): TokenFacts | null {
     const read = readToken(jwt);
-    return read.iat !== null && read.exp !== null && read.exp > read.iat ? { oiat: null, iat: read.iat, lifetimeS: read.exp - read.iat, claims: read.claims } : null;
+    return read.iat !== null && read.exp !== null && read.exp > read.iat
+      ? { oiat: null, iat: read.iat, lifetimeS: read.exp - read.iat, claims: read.claims }
+      : null;
   }
 
   #send(url: string, method: 'GET' | 'POST'): Promise<Received> {
@@ -136,16 +138,18 @@ export class EndpointOrigin implements TokenOrigin {
     if (received.text === null) throw new TokenInvalidError(`The token endpoint answered more than ${MAX_BODY_BYTES} bytes`);
     const body = parseJsonObject(received.text);
     const token = [body?.access_token, body?.token, body?.jwt].find((t) => t !== undefined);
-    if (typeof token !== 'string' || token === '' || token.length > 64 * 1024) throw new TokenInvalidError('The token endpoint answered without a token (access_token, token or jwt)');
+    if (typeof token !== 'string' || token === '' || token.length > 64 * 1024)
+      throw new TokenInvalidError('The token endpoint answered without a token (access_token, token or jwt)');
     const read = readToken(token);
     const originNow = received.dateMs !== null ? received.dateMs / 1000 : read.iat;
     const expiresIn = body?.expires_in;
     let lifetimeS: number;
     if (typeof expiresIn === 'number' && expiresIn > 0 && Number.isFinite(expiresIn)) lifetimeS = expiresIn;
     else if (read.exp !== null && originNow !== null) lifetimeS = read.exp - originNow;
-    else throw new TokenInvalidError('The token endpoint answered neither expires_in nor a JWT with exp: the token\'s life is unknown');
+    else throw new TokenInvalidError("The token endpoint answered neither expires_in nor a JWT with exp: the token's life is unknown");
     // A JWT already expired by the server's own clock is refused, whatever expires_in says.
-    if (read.exp !== null && originNow !== null && read.exp <= originNow) throw new TokenInvalidError(`The token endpoint answered a token that had already expired by its own clock (exp ${read.exp})`);
+    if (read.exp !== null && originNow !== null && read.exp <= originNow)
+      throw new TokenInvalidError(`The token endpoint answered a token that had already expired by its own clock (exp ${read.exp})`);
     if (!(lifetimeS > 0)) throw new TokenInvalidError('The token endpoint answered a token with no time left');
     if (this.#config.verify && read.claims) await this.#verify(token, originNow ?? this.#clock.now() / 1000);
     const iat = read.iat ?? Math.floor(received.receivedAt / 1000);

@@ -13,7 +13,15 @@ import type { EndpointConfig } from '../../protocol/types.ts';
  */
 function isEndpointUrl(value: unknown): value is string {
   const u = parsedUrl(value);
-  return !!u && /^https?:$/.test(u.protocol) && (isSecureUrl(u) || u.origin === globalThis.location?.origin) && u.href === value && !u.username && !u.password && !u.hash;
+  return (
+    !!u &&
+    /^https?:$/.test(u.protocol) &&
+    (isSecureUrl(u) || u.origin === globalThis.location?.origin) &&
+    u.href === value &&
+    !u.username &&
+    !u.password &&
+    !u.hash
+  );
 }
 
 /**

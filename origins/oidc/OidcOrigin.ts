@@ -141,7 +141,9 @@ export class OidcOrigin implements TokenOrigin {
   inspect(jwt: string, sessionId: string): TokenFacts | null {
     const grant = this.#grant;
     const access = grant?.sessionId === sessionId ? grant.access : null;
-    return access && access.token === jwt ? { oiat: null, iat: access.iat, lifetimeS: access.lifetimeS, claims: grant!.claims, ...(access.scheme ? { scheme: access.scheme } : {}) } : null;
+    return access && access.token === jwt
+      ? { oiat: null, iat: access.iat, lifetimeS: access.lifetimeS, claims: grant!.claims, ...(access.scheme ? { scheme: access.scheme } : {}) }
+      : null;
   }
 
   /**
@@ -200,11 +202,21 @@ export class OidcOrigin implements TokenOrigin {
    *   refresh 1  200 { RT2, id_token A } ── JWKS unreachable ── claims unchanged, A pending, token served
    *   refresh 2  200 { RT3 }             ── JWKS answers ────── A checked: its claims now the grant's
    */
-  async #refreshedIdentity(metadata: ProviderMetadata, grant: Grant, answer: TokenAnswer): Promise<Pick<Grant, 'idToken' | 'claims' | 'pendingIdToken'> & { warning?: TokenInvalidError }> {
+  async #refreshedIdentity(
+    metadata: ProviderMetadata,
+    grant: Grant,
+    answer: TokenAnswer,
+  ): Promise<Pick<Grant, 'idToken' | 'claims' | 'pendingIdToken'> & { warning?: TokenInvalidError }> {
     const kept = { idToken: grant.idToken, claims: grant.claims, pendingIdToken: null };
     const arrived = answer.body.id_token;
-    if (arrived !== undefined && typeof arrived !== 'string') return { ...kept, pendingIdToken: grant.pendingIdToken ?? null, warning: new TokenInvalidError('A refresh answer carried an id_token that is not a string: it was dropped') };
-    const candidate: PendingIdToken | null = typeof arrived === 'string' ? { token: arrived, arrivedAtMs: this.#provider.now() } : (grant.pendingIdToken ?? null);
+    if (arrived !== undefined && typeof arrived !== 'string')
+      return {
+        ...kept,
+        pendingIdToken: grant.pendingIdToken ?? null,
+        warning: new TokenInvalidError('A refresh answer carried an id_token that is not a string: it was dropped'),
+      };
+    const candidate: PendingIdToken | null =
+      typeof arrived === 'string' ? { token: arrived, arrivedAtMs: this.#provider.now() } : (grant.pendingIdToken ?? null);
     if (!candidate) return kept;
     try {
       const payload = await this.#provider.verifyIdToken(metadata, candidate.token, { nowMs: candidate.arrivedAtMs, nonce: null });
@@ -215,7 +227,10 @@ export class OidcOrigin implements TokenOrigin {
       // The JWKS did not answer: the token is not known to be bad. The claims stay as they were,
       // and it is checked at the next refresh (unless a newer one arrives first).
       if (error instanceof OriginUnavailableError) return { ...kept, pendingIdToken: candidate };
-      return { ...kept, warning: error instanceof TokenInvalidError ? error : new TokenInvalidError('A refreshed ID token could not be checked', { cause: error }) };
+      return {
+        ...kept,
+        warning: error instanceof TokenInvalidError ? error : new TokenInvalidError('A refreshed ID token could not be checked', { cause: error }),
+      };
     }
   }
 
@@ -251,21 +266,34 @@ export class OidcOrigin implements TokenOrigin {
     const answer = new URL(parseUrl(href, 'the redirect URL'));
     const param = (name: string) => answer.searchParams.get(name);
     const redirect = new URL(this.#oidc.redirectUri);
-    if (answer.origin !== redirect.origin || answer.pathname !== redirect.pathname) throw new InvalidArgumentError(`handleRedirect: ${answer.origin}${answer.pathname} is not the redirectUri ${redirect.href}`);
+    if (answer.origin !== redirect.origin || answer.pathname !== redirect.pathname)
+      throw new InvalidArgumentError(`handleRedirect: ${answer.origin}${answer.pathname} is not the redirectUri ${redirect.href}`);
     if (param('code') === null && param('error') === null) throw new InvalidArgumentError('handleRedirect: the URL carries neither code nor error');
     // Any attempt uses up its state, whatever comes next.
     const state = param('state');
     const pending = state === null ? null : await this.#store.takeSignIn(state);
-    if (!pending || this.#clock.now() - pending.createdAt > SIGN_IN_TTL_MS) throw new TokenInvalidError('handleRedirect: the answer\'s state is unknown, used or expired (sign in again)');
+    if (!pending || this.#clock.now() - pending.createdAt > SIGN_IN_TTL_MS)
+      throw new TokenInvalidError("handleRedirect: the answer's state is unknown, used or expired (sign in again)");
     const metadata = await this.#discovery();
     // RFC 9207: the answer names its issuer; one that names another, or none where it must, is refused.
     const iss = param('iss');
-    if (iss !== null ? iss !== this.#oidc.issuer : metadata.authorization_response_iss_parameter_supported === true) throw new TokenInvalidError(`handleRedirect: the answer's issuer ${JSON.stringify(iss)} is not ${this.#oidc.issuer}`);
+    if (iss !== null ? iss !== this.#oidc.issuer : metadata.authorization_response_iss_parameter_supported === true)
+      throw new TokenInvalidError(`handleRedirect: the answer's issuer ${JSON.stringify(iss)} is not ${this.#oidc.issuer}`);
     const error = param('error');
-    if (error !== null) throw new OriginResponseError(400, [{ code: error, ...(param('error_description') ? { message: param('error_description')! } : {}) }], null, `The provider refused the sign-in: ${error}${param('error_description') ? `: ${param('error_description')}` : ''}`);
+    if (error !== null)
+      throw new OriginResponseError(
+        400,
+        [{ code: error, ...(param('error_description') ? { message: param('error_description')! } : {}) }],
+        null,
+        `The provider refused the sign-in: ${error}${param('error_description') ? `: ${param('error_description')}` : ''}`,
+      );
     const dpopKey = (await this.#dpopWanted(metadata)) ? await createDpopKey() : null;
     return this.#locked(async () => {
-      const tokens = await this.#provider.token(metadata, { grant_type: 'authorization_code', code: param('code')!, redirect_uri: this.#oidc.redirectUri, code_verifier: pending.verifier }, dpopKey);
+      const tokens = await this.#provider.token(
+        metadata,
+        { grant_type: 'authorization_code', code: param('code')!, redirect_uri: this.#oidc.redirectUri, code_verifier: pending.verifier },
+        dpopKey,
+      );
       const payload = await this.#provider.verifyIdToken(metadata, tokens.body.id_token, { nowMs: this.#provider.now(), nonce: pending.nonce });
       const access = this.#access(tokens);
       const claims: Claims = Object.freeze({ ...payload });
@@ -327,8 +355,14 @@ export class OidcOrigin implements TokenOrigin {
   async proof(sessionId: string, untrusted: ProofRequest): Promise<string> {
     const request = parseProofRequest(untrusted);
     const grant = await this.#store.getGrant();
-    if (grant?.sessionId !== sessionId || !grant.dpopKey) throw new InvalidArgumentError('proof: the session\'s token is not DPoP-bound');
-    return dpopProof(grant.dpopKey, { htm: request.htm, htu: request.htu, nowS: Math.floor(this.#provider.now() / 1000), nonce: request.nonce, accessToken: request.token });
+    if (grant?.sessionId !== sessionId || !grant.dpopKey) throw new InvalidArgumentError("proof: the session's token is not DPoP-bound");
+    return dpopProof(grant.dpopKey, {
+      htm: request.htm,
+      htu: request.htu,
+      nowS: Math.floor(this.#provider.now() / 1000),
+      nonce: request.nonce,
+      accessToken: request.token,
+    });
   }
 
   /**
@@ -376,7 +410,8 @@ export class OidcOrigin implements TokenOrigin {
   /** Whether the grant gets a DPoP key: the option, else what the provider lists. */
   async #dpopWanted(metadata: ProviderMetadata): Promise<boolean> {
     const supported = Array.isArray(metadata.dpop_signing_alg_values_supported) && metadata.dpop_signing_alg_values_supported.includes('ES256');
-    if (this.#oidc.dpop === true && !supported) throw new InvalidArgumentError(`oidc.dpop is true but ${this.#oidc.issuer} does not list ES256 in dpop_signing_alg_values_supported`);
+    if (this.#oidc.dpop === true && !supported)
+      throw new InvalidArgumentError(`oidc.dpop is true but ${this.#oidc.issuer} does not list ES256 in dpop_signing_alg_values_supported`);
     return this.#oidc.dpop ?? supported;
   }
 
@@ -399,7 +434,8 @@ export class OidcOrigin implements TokenOrigin {
         throw new TokenInvalidError('The token answer has no expires_in and its access token is opaque: its expiry is unknown', { cause });
       }
       const originNowS = answer.dateMs !== null ? answer.dateMs / 1000 : (claims.iat ?? NaN);
-      if (typeof claims.exp !== 'number' || !(claims.exp > originNowS)) throw new TokenInvalidError('The token answer has no expires_in and its access token has no exp in the future');
+      if (typeof claims.exp !== 'number' || !(claims.exp > originNowS))
+        throw new TokenInvalidError('The token answer has no expires_in and its access token has no exp in the future');
       lifetimeS = claims.exp - originNowS;
     }
     const scheme = typeof type === 'string' && type.toLowerCase() === 'dpop' ? ({ scheme: 'DPoP' } as const) : {};
@@ -407,7 +443,15 @@ export class OidcOrigin implements TokenOrigin {
   }
 
   #minted(access: GrantAccess, claims: Claims): MintedToken {
-    return { jwt: access.token, expiresAt: access.expiresAt, oiat: null, iat: access.iat, lifetimeS: access.lifetimeS, claims, ...(access.scheme ? { scheme: access.scheme } : {}) };
+    return {
+      jwt: access.token,
+      expiresAt: access.expiresAt,
+      oiat: null,
+      iat: access.iat,
+      lifetimeS: access.lifetimeS,
+      claims,
+      ...(access.scheme ? { scheme: access.scheme } : {}),
+    };
   }
 
   async #save(grant: Grant): Promise<void> {

@@ -53,12 +53,16 @@ const REQUIRED: ReadonlySet<string> = new Set(['authorization_endpoint', 'token_
  */
 export function checkDiscovery(d: Record<string, unknown>, issuer: string): ProviderMetadata {
   if (d.issuer !== issuer) {
-    throw new TokenInvalidError(`oidc.issuer is ${JSON.stringify(issuer)} but the provider's discovery document names ${JSON.stringify(d.issuer)}: they must be equal byte for byte`);
+    throw new TokenInvalidError(
+      `oidc.issuer is ${JSON.stringify(issuer)} but the provider's discovery document names ${JSON.stringify(d.issuer)}: they must be equal byte for byte`,
+    );
   }
   for (const name of ENDPOINTS) {
     if (d[name] === undefined && !REQUIRED.has(name)) continue;
     if (!isProviderUrl(d[name])) {
-      throw new TokenInvalidError(`The discovery document's ${name} must be an absolute https URL (http only on a loopback host); got ${JSON.stringify(d[name] ?? null)?.slice(0, 120)}`);
+      throw new TokenInvalidError(
+        `The discovery document's ${name} must be an absolute https URL (http only on a loopback host); got ${JSON.stringify(d[name] ?? null)?.slice(0, 120)}`,
+      );
     }
   }
   return d as unknown as ProviderMetadata;
@@ -185,7 +189,11 @@ export class ProviderClient {
    * provider answers `use_dpop_nonce` — the same request once more with its nonce.
    */
   async token(metadata: ProviderMetadata, form: Record<string, string>, key: CryptoKeyPair | null): Promise<TokenAnswer> {
-    const body = new URLSearchParams({ ...form, client_id: this.#config.clientId, ...(this.#config.resource ? { resource: this.#config.resource } : {}) }).toString();
+    const body = new URLSearchParams({
+      ...form,
+      client_id: this.#config.clientId,
+      ...(this.#config.resource ? { resource: this.#config.resource } : {}),
+    }).toString();
     for (let attempt = 0; ; attempt++) {
       this.counts.mint++;
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
@@ -205,7 +213,11 @@ export class ProviderClient {
     if (!metadata.revocation_endpoint) return;
     this.counts.end++;
     const body = new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token', client_id: this.#config.clientId }).toString();
-    const received = await this.#send(new URL(metadata.revocation_endpoint), { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const received = await this.#send(new URL(metadata.revocation_endpoint), {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     if (!received.ok) throw this.#http.error(received, oauthErrors);
   }
 
@@ -220,7 +232,8 @@ export class ProviderClient {
   async verifyIdToken(metadata: ProviderMetadata, idToken: unknown, o: { nowMs: number; nonce: string | null }): Promise<JWTPayload> {
     if (typeof idToken !== 'string') throw new TokenInvalidError('The token answer carries no id_token');
     const algorithms = idTokenAlgorithms(metadata);
-    if (algorithms.length === 0) throw new TokenInvalidError('The provider lists no ID-token signing algorithm tabtoken accepts (none and HMAC algorithms are refused)');
+    if (algorithms.length === 0)
+      throw new TokenInvalidError('The provider lists no ID-token signing algorithm tabtoken accepts (none and HMAC algorithms are refused)');
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(idToken, this.#keySet(metadata.jwks_uri), {
@@ -233,7 +246,7 @@ export class ProviderClient {
       }));
     } catch (cause) {
       if (cause instanceof OriginUnavailableError) throw cause;
-      if (cause instanceof jose.JWKSTimeout) throw new OriginUnavailableError('The provider\'s JWKS did not answer in time', { cause });
+      if (cause instanceof jose.JWKSTimeout) throw new OriginUnavailableError("The provider's JWKS did not answer in time", { cause });
       throw new TokenInvalidError(`The provider's ID token did not verify: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new TokenInvalidError('The ID token has no sub');

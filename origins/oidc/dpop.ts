@@ -26,7 +26,10 @@ export const htuOf = (url: string): string => url.replace(/[?#].*$/s, '');
  * @example
  * const proof = await dpopProof(grant.dpopKey, { htm: 'POST', htu: tokenEndpoint, nowS, nonce: null });
  */
-export async function dpopProof(key: CryptoKeyPair, o: { htm: string; htu: string; nowS: number; nonce: string | null; accessToken?: string }): Promise<string> {
+export async function dpopProof(
+  key: CryptoKeyPair,
+  o: { htm: string; htu: string; nowS: number; nonce: string | null; accessToken?: string },
+): Promise<string> {
   const { kty, crv, x, y } = await exportJWK(key.publicKey);
   const claims: Record<string, unknown> = { htm: o.htm, htu: htuOf(o.htu), jti: randomId(), iat: o.nowS };
   if (o.accessToken !== undefined) claims.ath = await sha256(o.accessToken);

@@ -25,7 +25,15 @@ export function parseOidc(value: unknown): OidcConfig {
     clientId: check(o.clientId, matches(/^\S{1,512}$/, o.clientId), 'oidc.clientId'),
     redirectUri: check(o.redirectUri, typeof o.redirectUri === 'string' && URL.canParse(o.redirectUri), 'oidc.redirectUri'),
     scope: must(o.scope, typeof o.scope === 'string' && o.scope.split(' ').includes('openid'), 'oidc.scope', 'scopes separated by spaces, "openid" among them'),
-    resource: o.resource === null ? null : must(o.resource, typeof o.resource === 'string' && URL.canParse(o.resource) && !o.resource.includes('#'), 'oidc.resource', 'an absolute URL without fragment'),
+    resource:
+      o.resource === null
+        ? null
+        : must(
+            o.resource,
+            typeof o.resource === 'string' && URL.canParse(o.resource) && !o.resource.includes('#'),
+            'oidc.resource',
+            'an absolute URL without fragment',
+          ),
     dpop: o.dpop === null ? null : must(o.dpop, typeof o.dpop === 'boolean', 'oidc.dpop', 'true or false'),
     postLogoutRedirectUri: orNull(o.postLogoutRedirectUri, (v) => typeof v === 'string' && URL.canParse(v), 'oidc.postLogoutRedirectUri'),
   };
@@ -71,7 +79,8 @@ export function parseSignInRequest(value: unknown, redirectUri: string): SignInR
   return {
     prompt: optionalText(r.prompt, 'prompt'),
     loginHint: optionalText(r.loginHint, 'loginHint'),
-    returnTo: resolveReturnTo(r.returnTo, new URL(redirectUri).origin) ?? fail('returnTo', `a path of this app (a URL on ${new URL(redirectUri).origin})`, r.returnTo),
+    returnTo:
+      resolveReturnTo(r.returnTo, new URL(redirectUri).origin) ?? fail('returnTo', `a path of this app (a URL on ${new URL(redirectUri).origin})`, r.returnTo),
   };
 }
 

@@ -62,7 +62,7 @@ describe('local mode (no SharedWorker)', () => {
     expect(fresh).toBeTypeOf('string');
     expect(fresh).not.toBe(jwt);
     for (const tab of followers) {
-      await waitFor(() => tab.api.manager.peekToken() === fresh, 3000, 'the new leader\'s token in every tab');
+      await waitFor(() => tab.api.manager.peekToken() === fresh, 3000, "the new leader's token in every tab");
     }
     expect((await followers[0]!.api.manager.stats()).tabs).toBe(2);
   });

@@ -224,15 +224,23 @@ describe('tabtoken/react', () => {
     // New options: the token of the new key. `short` lives 20 s, so it turns stale 5 s after it
     // arrives; the hook follows its refreshes with no call from the page.
     choose('short');
-    const short = await waitFor(() => {
-      const jwt = text(container, 'templated');
-      return jwt && jwt !== api ? jwt : null;
-    }, 10_000, 'the short token');
+    const short = await waitFor(
+      () => {
+        const jwt = text(container, 'templated');
+        return jwt && jwt !== api ? jwt : null;
+      },
+      10_000,
+      'the short token',
+    );
     expect(decodeJwt(short).aud).toBeUndefined();
-    const next = await waitFor(() => {
-      const jwt = text(container, 'templated');
-      return jwt && jwt !== short ? jwt : null;
-    }, 25_000, 'the short token to be refreshed');
+    const next = await waitFor(
+      () => {
+        const jwt = text(container, 'templated');
+        return jwt && jwt !== short ? jwt : null;
+      },
+      25_000,
+      'the short token to be refreshed',
+    );
     expect(decodeJwt(next).exp).toBeGreaterThan(decodeJwt(short).exp!);
     expect(attr(container, 'templated', 'data-status')).toBe('ok');
   });

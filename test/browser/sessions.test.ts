@@ -38,7 +38,6 @@ describe('sessions the app changes', () => {
     expect(tab!.api.manager.getSnapshot()).toMatchObject({ status: 'signed-out', sessionId: null });
     await tab!.api.manager.sync();
     expect(tab!.api.manager.getSnapshot()).toMatchObject({ status: 'ok', sessionId });
-
   });
 
   it('setActiveSession() with an id the origin does not list rejects and signs no tab out', async ({ tabs }) => {
@@ -46,7 +45,10 @@ describe('sessions the app changes', () => {
     const list = await tabs.open(2, { namespace: uniqueNamespace('set-active') });
     await Promise.all(list.map((t) => t.api.manager.getToken()));
     const snapshots = list.map((t) => t.api.manager.getSnapshot());
-    const error = await list[0]!.api.manager.setActiveSession('sess_doesnotexist').then(() => null, (e: unknown) => e);
+    const error = await list[0]!.api.manager.setActiveSession('sess_doesnotexist').then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(list[0]!.api.InvalidArgumentError);
     expect(String((error as Error).message)).toContain('sess_doesnotexist');
     // Everything the worker said about the refused id has reached every tab. On the channel: a
@@ -98,7 +100,10 @@ describe('sessions the app changes', () => {
     await signIn();
     const [tab] = await tabs.open(1, { namespace: uniqueNamespace('error-once') });
     await tab!.api.manager.getToken();
-    const error = await tab!.api.manager.getToken({ template: 'nope' }).then(() => null, (e: unknown) => e);
+    const error = await tab!.api.manager.getToken({ template: 'nope' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'origin_response', status: 404 });
     // Had the worker also reported this failure to the tab (on the callback port of its hello), it
     // would have sent it while answering the call: a round trip over the tab's port begun after

@@ -77,11 +77,15 @@ describe('shared mode, several tabs', () => {
     await manager.getToken();
     // The tab's posts have come to rest (the first read's report to the worker, if it made one, is
     // out): a round trip to the worker in which the tab posted nothing but the call itself.
-    await waitFor(async () => {
-      const posted = tab!.api.posted.port;
-      await manager.stats();
-      return tab!.api.posted.port === posted + 1;
-    }, 5000, 'the tab’s posts to come to rest');
+    await waitFor(
+      async () => {
+        const posted = tab!.api.posted.port;
+        await manager.stats();
+        return tab!.api.posted.port === posted + 1;
+      },
+      5000,
+      'the tab’s posts to come to rest',
+    );
     const before = { ...tab!.api.posted };
     for (let i = 0; i < 10_000; i++) {
       await manager.getToken();
@@ -206,13 +210,17 @@ describe('shared mode, several tabs', () => {
     }
   });
 
-  it('stats count live tabs, mints and this tab\'s hits', async ({ tabs }) => {
+  it("stats count live tabs, mints and this tab's hits", async ({ tabs }) => {
     await signIn();
     const namespace = uniqueNamespace('stats');
     const list = await tabs.open(3, { namespace });
     await list[0]!.api.manager.getToken();
     // The token reaches the mirror over the channel, which may land after the call's own reply.
-    await waitFor(() => list[0]!.api.manager.getSnapshot().sessionId !== null && Object.keys(list[0]!.api.manager.getSnapshot().tokens).length > 0, 2000, 'the mirror');
+    await waitFor(
+      () => list[0]!.api.manager.getSnapshot().sessionId !== null && Object.keys(list[0]!.api.manager.getSnapshot().tokens).length > 0,
+      2000,
+      'the mirror',
+    );
     await list[0]!.api.manager.getToken();
     const s = await list[0]!.api.manager.stats();
     expect(s.tabs).toBe(3);

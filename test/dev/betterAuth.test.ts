@@ -8,13 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { createServer as createViteServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  betterAuthPlugin,
-  createBetterAuthServer,
-  startBetterAuth,
-  type BetterAuthStats,
-  type RunningBetterAuth,
-} from '../../dev/betterAuth/index.ts';
+import { betterAuthPlugin, createBetterAuthServer, startBetterAuth, type BetterAuthStats, type RunningBetterAuth } from '../../dev/betterAuth/index.ts';
 
 /** Cookies as a browser keeps them for one origin: a name's last value, gone when set with Max-Age=0. */
 class CookieJar {
@@ -154,7 +148,11 @@ describe('a better-auth server on loopback', () => {
     ba.reset();
     expect(ba.stats()).toEqual({ tokens: 0, tokenRequests: 0, requests: 0, routes: {} });
     const cookies = new CookieJar();
-    await send('/api/auth/sign-up/email', { method: 'POST', jar: cookies, json: { email: `grace.${Date.now()}@example.com`, password: PASSWORD, name: 'Grace' } });
+    await send('/api/auth/sign-up/email', {
+      method: 'POST',
+      jar: cookies,
+      json: { email: `grace.${Date.now()}@example.com`, password: PASSWORD, name: 'Grace' },
+    });
     await tokenOf(cookies);
     await tokenOf(cookies);
     expect((await send('/api/auth/token')).status).toBe(401);
@@ -227,10 +225,16 @@ describe('createBetterAuthServer', () => {
     let passed = false;
     const { createServer } = await import('node:http');
     const server = createServer((req, res) =>
-      local.handler(req, res, req.url === '/with-next' ? () => {
-        passed = true;
-        res.end('next');
-      } : undefined),
+      local.handler(
+        req,
+        res,
+        req.url === '/with-next'
+          ? () => {
+              passed = true;
+              res.end('next');
+            }
+          : undefined,
+      ),
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -61,7 +61,9 @@ describe('a token origin on another origin of the same site', () => {
     await first.waitForFunction(() => drillTab().manager.getSnapshot().status === 'signed-out', undefined, { timeout: 5000 });
     expect(await getToken(first)).toBeNull();
     // The session ended at the token origin, with the browser's own cookie.
-    const client = (await first.evaluate(async (url) => (await fetch(url, { credentials: 'include' })).json(), `${api}/v1/client`)) as { response: { sessions: unknown[] } | null };
+    const client = (await first.evaluate(async (url) => (await fetch(url, { credentials: 'include' })).json(), `${api}/v1/client`)) as {
+      response: { sessions: unknown[] } | null;
+    };
     expect(client.response?.sessions ?? []).toEqual([]);
   });
 
@@ -70,7 +72,14 @@ describe('a token origin on another origin of the same site', () => {
     const page = await openTab(context, otherApp, { namespace: 'not-allowed', frontendApi: api });
     expect(await snapshot(page)).toMatchObject({ status: 'degraded', sessionId: null });
     // getToken waits out the outage (10 s), then rejects with the last failure in its message.
-    const failure = await page.evaluate(() => drillTab().manager.getToken().then(() => null, (e: Error & { code: string }) => ({ code: e.code, message: e.message })));
+    const failure = await page.evaluate(() =>
+      drillTab()
+        .manager.getToken()
+        .then(
+          () => null,
+          (e: Error & { code: string }) => ({ code: e.code, message: e.message }),
+        ),
+    );
     expect(failure?.code).toBe('origin_unavailable');
     expect(failure?.message).toContain(`does its CORS allow ${otherApp} with credentials?`);
   });

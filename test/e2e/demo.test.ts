@@ -58,7 +58,8 @@ describe('the demo', () => {
     }
     for (const page of pages) expect(await page.evaluate(() => (globalThis as unknown as DemoWindow).tokens.getSnapshot().mode)).toBe('shared');
 
-    const mints = async () => ((await (await fetch(`${base}/__origin/stats`)).json()) as { sessions: Record<string, { mints: number }> }).sessions[sessionId as string]?.mints ?? 0;
+    const mints = async () =>
+      ((await (await fetch(`${base}/__origin/stats`)).json()) as { sessions: Record<string, { mints: number }> }).sessions[sessionId as string]?.mints ?? 0;
     const before = await mints();
     const seen = new Set<string>();
     await repeatUntil(Date.now() + 12_000, 200, async () => {
@@ -109,7 +110,9 @@ describe('the demo', () => {
     // Every tile turns amber, in the tab that took the origin down and in the others.
     await waitTiles(first, ids, 'degraded');
     await waitTiles(pages[3]!, ids, 'degraded');
-    await first.waitForFunction(() => (globalThis as unknown as DemoWindow).demo.chart().bands.some((b) => b.status === 'degraded'), undefined, { timeout: 10_000 });
+    await first.waitForFunction(() => (globalThis as unknown as DemoWindow).demo.chart().bands.some((b) => b.status === 'degraded'), undefined, {
+      timeout: 10_000,
+    });
     await first.click('input[name=outage][value=off]');
     for (const page of pages) await waitStatus(page, 'ok', 40_000);
     await waitTiles(first, ids, 'ok');

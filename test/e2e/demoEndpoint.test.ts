@@ -33,7 +33,8 @@ async function control(path: string, body: object): Promise<void> {
 
 const appStats = async () => ((await (await fetch(`${base}/__origin/stats`)).json()) as OriginStats).app;
 /** 2xx answers of the token route, as the demo's server logged them for the chart. */
-const loggedTokens = async (route: 'app' | 'better-auth') => ((await (await fetch(`${base}/demo/endpoint-log?route=${route}`)).json()) as { tokens: number }).tokens;
+const loggedTokens = async (route: 'app' | 'better-auth') =>
+  ((await (await fetch(`${base}/demo/endpoint-log?route=${route}`)).json()) as { tokens: number }).tokens;
 const tabIds = (pages: Page[]) => Promise.all(pages.map((p) => p.evaluate(() => (globalThis as unknown as DemoWindow).demo.tabId)));
 const snapshotOf = (page: Page) => page.evaluate(() => (globalThis as unknown as DemoWindow).tokens.getSnapshot());
 
@@ -126,7 +127,9 @@ describe('the demo against the app’s own token endpoint', () => {
 
     // The app's API through tokens.fetch, with the token as Bearer.
     await pages[1]!.click('#call-resource');
-    await pages[1]!.waitForFunction(() => /^200 .*"user_id": "alice"/s.test(document.getElementById('resource-result')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await pages[1]!.waitForFunction(() => /^200 .*"user_id": "alice"/s.test(document.getElementById('resource-result')?.textContent ?? ''), undefined, {
+      timeout: 10_000,
+    });
 
     // Sign out from the last tab: the logout route revokes the cookie's family; every tab signs out.
     await pages[2]!.click('#sign-out');

@@ -141,7 +141,9 @@ describe('the demo against the OpenID provider', () => {
     // The resource card: tokens.fetch sends the DPoP-bound token with a proof to the provider's API.
     expect(await first.locator('#options-card').isHidden()).toBe(true);
     await first.click('#call-resource');
-    await first.waitForFunction(() => /^200 .*"sub": "alice"/s.test(document.getElementById('resource-result')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await first.waitForFunction(() => /^200 .*"sub": "alice"/s.test(document.getElementById('resource-result')?.textContent ?? ''), undefined, {
+      timeout: 10_000,
+    });
 
     // Provider outage: the proxy in front of it stops; the tabs serve the cached token, degraded.
     expect(await first.locator('input[name=outage]').count()).toBe(2); // off and down: no missing_expired_token
@@ -154,7 +156,9 @@ describe('the demo against the OpenID provider', () => {
     }
     await waitTiles(pages[1]!, ids, 'degraded');
     // Another tab's radio buttons show the mode in force.
-    await pages[2]!.waitForFunction(() => document.querySelector<HTMLInputElement>('input[name=outage][value=down]')?.checked === true, undefined, { timeout: 5000 });
+    await pages[2]!.waitForFunction(() => document.querySelector<HTMLInputElement>('input[name=outage][value=down]')?.checked === true, undefined, {
+      timeout: 5000,
+    });
     await first.click('input[name=outage][value=off]');
     await expect.poll(() => op.proxy.running, { timeout: 5000 }).toBe(true);
     for (const page of pages) await waitStatus(page, 'ok', 40_000);

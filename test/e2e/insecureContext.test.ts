@@ -42,13 +42,20 @@ describe('a page outside a secure context', () => {
     expect(await snapshot(page)).toMatchObject({ mode: 'local', status: 'ok', sessionId });
   });
 
-  it('refuses OpenID Connect, which needs WebCrypto and Web Locks: ready rejects with ConnectionError saying so, and nothing is asked of the provider', async ({ context }) => {
+  it('refuses OpenID Connect, which needs WebCrypto and Web Locks: ready rejects with ConnectionError saying so, and nothing is asked of the provider', async ({
+    context,
+  }) => {
     const page = await context.newPage();
     // A loopback issuer nobody listens on: a request to it would fail differently.
     const options = { namespace: 'insecure-oidc', oidc: { issuer: 'http://127.0.0.1:9/', clientId: 'app', redirectUri: `${base}/cb` } };
     await page.goto(tabUrl(base, options));
     await page.waitForFunction(() => 'tabtoken' in globalThis);
-    const outcome = await page.evaluate(() => drillTab().manager.ready.then(() => 'ready', (e: { name: string; code: string; message: string }) => [e.name, e.code, e.message]));
+    const outcome = await page.evaluate(() =>
+      drillTab().manager.ready.then(
+        () => 'ready',
+        (e: { name: string; code: string; message: string }) => [e.name, e.code, e.message],
+      ),
+    );
     expect(outcome).toEqual(['ConnectionError', 'connection', expect.stringMatching(/secure context/)]);
   });
 });

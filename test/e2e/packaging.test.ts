@@ -31,7 +31,12 @@ const DECLARATIONS = ['dist/index.d.ts', 'dist/react.d.ts', 'dist/testing.d.ts',
 
 function exec(file: string, args: string[], cwd: string): string {
   try {
-    return execFileSync(file, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error', NO_COLOR: '1' } });
+    return execFileSync(file, args, {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, npm_config_loglevel: 'error', NO_COLOR: '1' },
+    });
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`${file} ${args.join(' ')} failed in ${cwd}:\n${e.stdout ?? ''}${e.stderr ?? ''}${e.message}`);
@@ -71,11 +76,22 @@ async function serve(app: string, how: 'preview' | 'dev'): Promise<{ base: strin
   server.stderr!.on('data', (chunk: Buffer) => (log += chunk));
   const base = `http://127.0.0.1:${port}`;
   try {
-    await waitFor(async () => {
-      if (await fetch(`${base}/v1/client`).then((r) => r.ok, () => false)) return true;
-      if (server.exitCode !== null) throw new Error(`it exited with ${server.exitCode}`);
-      return false;
-    }, 30_000, `vite ${how} to answer`, 100);
+    await waitFor(
+      async () => {
+        if (
+          await fetch(`${base}/v1/client`).then(
+            (r) => r.ok,
+            () => false,
+          )
+        )
+          return true;
+        if (server.exitCode !== null) throw new Error(`it exited with ${server.exitCode}`);
+        return false;
+      },
+      30_000,
+      `vite ${how} to answer`,
+      100,
+    );
   } catch (cause) {
     throw new Error(`vite ${how} did not start:\n${log}`, { cause });
   }
@@ -88,7 +104,11 @@ async function serve(app: string, how: 'preview' | 'dev'): Promise<{ base: strin
   };
 }
 
-type AppWindow = { app: { tokens: { ready: Promise<void>; getToken(): Promise<string | null>; getSnapshot(): { mode: string }; stats(): Promise<{ tabs: number; mints: number }> } } };
+type AppWindow = {
+  app: {
+    tokens: { ready: Promise<void>; getToken(): Promise<string | null>; getSnapshot(): { mode: string }; stats(): Promise<{ tabs: number; mints: number }> };
+  };
+};
 
 /**
  * Two tabs of the app, signed in before either starts the worker: both get the same token from

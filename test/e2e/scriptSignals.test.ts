@@ -79,11 +79,22 @@ async function startDemo(cmd: string, args: string[], port: number): Promise<{ c
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
   try {
-    await waitFor(async () => {
-      if (await fetch(`http://127.0.0.1:${port}/v1/client`).then((r) => r.ok, () => false)) return true;
-      if (child.exitCode !== null) throw new Error(`it exited with ${child.exitCode}`);
-      return false;
-    }, 90_000, `the demo to answer on port ${port}`, 200);
+    await waitFor(
+      async () => {
+        if (
+          await fetch(`http://127.0.0.1:${port}/v1/client`).then(
+            (r) => r.ok,
+            () => false,
+          )
+        )
+          return true;
+        if (child.exitCode !== null) throw new Error(`it exited with ${child.exitCode}`);
+        return false;
+      },
+      90_000,
+      `the demo to answer on port ${port}`,
+      200,
+    );
   } catch (cause) {
     throw new Error(`the demo did not start on port ${port}:\n${output}`, { cause });
   }

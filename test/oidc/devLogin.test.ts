@@ -6,7 +6,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { authorizationRequest, completeDevLogin, discover, redeemAuthorizationAnswer, startOidcProvider, type RunningOidcProvider } from '../../dev/oidc/index.ts';
+import {
+  authorizationRequest,
+  completeDevLogin,
+  discover,
+  redeemAuthorizationAnswer,
+  startOidcProvider,
+  type RunningOidcProvider,
+} from '../../dev/oidc/index.ts';
 import { chromiumLaunchOptions } from '../../dev/browsers/chromium.ts';
 
 let app: Server;

@@ -41,17 +41,30 @@ describe('the fault layer', () => {
     expect(Date.now() - next).toBeLessThan(1000);
   });
 
-  test('a rewrite changes the answer\'s JSON as it leaves: token_type Bearer for tokens that stay bound to the DPoP key', async () => {
+  test("a rewrite changes the answer's JSON as it leaves: token_type Bearer for tokens that stay bound to the DPoP key", async () => {
     const op = await provider({ dpop: true });
     const token = op.endpointPath('token');
-    op.faults.add({ path: token, method: 'POST', fault: { kind: 'rewrite', body: (json) => (json.token_type === 'DPoP' ? { ...json, token_type: 'Bearer' } : json) } });
+    op.faults.add({
+      path: token,
+      method: 'POST',
+      fault: { kind: 'rewrite', body: (json) => (json.token_type === 'DPoP' ? { ...json, token_type: 'Bearer' } : json) },
+    });
     const key = await createDpopKey();
     const flow = await signIn(op, { dpop: key });
     expect(flow.tokens.token_type).toBe('Bearer');
     expect((await op.introspect(flow.tokens.access_token)).cnf?.jkt).toBe(key.thumbprint);
-    const withoutProof = await refreshGrant({ tokenEndpoint: flow.metadata.token_endpoint, clientId: op.clientId, refreshToken: flow.tokens.refresh_token ?? '' });
+    const withoutProof = await refreshGrant({
+      tokenEndpoint: flow.metadata.token_endpoint,
+      clientId: op.clientId,
+      refreshToken: flow.tokens.refresh_token ?? '',
+    });
     expect(withoutProof.body.error).toBe('invalid_grant');
-    const withProof = await refreshGrant({ tokenEndpoint: flow.metadata.token_endpoint, clientId: op.clientId, refreshToken: flow.tokens.refresh_token ?? '', dpop: key });
+    const withProof = await refreshGrant({
+      tokenEndpoint: flow.metadata.token_endpoint,
+      clientId: op.clientId,
+      refreshToken: flow.tokens.refresh_token ?? '',
+      dpop: key,
+    });
     expect(withProof).toMatchObject({ status: 200, body: { token_type: 'Bearer' } });
   });
 });

@@ -11,7 +11,9 @@ const root = resolve(import.meta.dirname, '../..');
 test('no file in dist/ imports oidc-provider, oidc-client-ts or dev/oidc', () => {
   // `npm test` builds before running the tests; dist/ must be there.
   if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-  const files = readdirSync(join(root, 'dist'), { recursive: true }).map(String).filter((f) => /\.(m?js|d\.ts)$/.test(f));
+  const files = readdirSync(join(root, 'dist'), { recursive: true })
+    .map(String)
+    .filter((f) => /\.(m?js|d\.ts)$/.test(f));
   expect(files.length).toBeGreaterThan(3);
   const offending = files.filter((f) => /oidc-provider|oidc-client-ts|dev\/(oidc|betterAuth|browsers)\//.test(readFileSync(join(root, 'dist', f), 'utf8')));
   expect(offending).toEqual([]);

@@ -10,14 +10,25 @@ import { oidcProviderPlugin, signInWithCodeFlow, type DemoOidcConfig } from '../
 
 test('the plugin serves /demo/oidc-config, and its redirect URI completes a sign-in', async () => {
   const plugin = oidcProviderPlugin({ accessTokenTtlSeconds: 20 });
-  const server = await createServer({ configFile: false, root: import.meta.dirname, logLevel: 'silent', plugins: [plugin], server: { host: '127.0.0.1', port: 0, ws: false }, optimizeDeps: { noDiscovery: true, include: [] } });
+  const server = await createServer({
+    configFile: false,
+    root: import.meta.dirname,
+    logLevel: 'silent',
+    plugins: [plugin],
+    server: { host: '127.0.0.1', port: 0, ws: false },
+    optimizeDeps: { noDiscovery: true, include: [] },
+  });
   await server.listen();
   try {
     const { port } = server.httpServer!.address() as AddressInfo;
     const res = await fetch(`http://127.0.0.1:${port}/demo/oidc-config`);
     expect(res.status).toBe(200);
     const config = (await res.json()) as DemoOidcConfig;
-    expect(config).toMatchObject({ clientId: 'tabtoken-demo', redirectUri: `http://127.0.0.1:${port}/oidc/callback`, postLogoutRedirectUri: `http://127.0.0.1:${port}/` });
+    expect(config).toMatchObject({
+      clientId: 'tabtoken-demo',
+      redirectUri: `http://127.0.0.1:${port}/oidc/callback`,
+      postLogoutRedirectUri: `http://127.0.0.1:${port}/`,
+    });
     expect(config.issuer).toBe(plugin.api.provider()?.issuer);
     const flow = await signInWithCodeFlow({ issuer: config.issuer, clientId: config.clientId, redirectUri: config.redirectUri });
     expect(flow.tokens.expires_in).toBe(20);

@@ -13,7 +13,14 @@ describe('discovery', () => {
     expect(op.issuer).toBe(op.proxy.url);
     const doc = await discover(op.issuer);
     expect(doc.issuer).toBe(op.issuer);
-    for (const endpoint of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'revocation_endpoint', 'introspection_endpoint', 'end_session_endpoint'] as const) {
+    for (const endpoint of [
+      'authorization_endpoint',
+      'token_endpoint',
+      'jwks_uri',
+      'revocation_endpoint',
+      'introspection_endpoint',
+      'end_session_endpoint',
+    ] as const) {
       expect(String(doc[endpoint]).startsWith(`${op.issuer}/`), endpoint).toBe(true);
     }
     expect(doc.code_challenge_methods_supported).toEqual(['S256']);
@@ -42,7 +49,10 @@ describe('the authorization-code flow', () => {
     expect(flow.tokens.expires_in).toBe(20);
     expect(flow.tokens.scope).toBe('openid offline_access');
     expect(typeof flow.tokens.refresh_token).toBe('string');
-    const { payload, protectedHeader } = await jwtVerify(flow.tokens.id_token ?? '', createRemoteJWKSet(new URL(flow.metadata.jwks_uri)), { issuer: op.issuer, audience: op.clientId });
+    const { payload, protectedHeader } = await jwtVerify(flow.tokens.id_token ?? '', createRemoteJWKSet(new URL(flow.metadata.jwks_uri)), {
+      issuer: op.issuer,
+      audience: op.clientId,
+    });
     expect(protectedHeader.alg).toBe('RS256');
     expect(payload.sub).toBe('alice');
     expect(payload.nonce).toBe(flow.nonce);
@@ -95,28 +105,49 @@ describe('CORS', () => {
   test("the token endpoint answers the app's origin and refuses any other", async () => {
     const op = await provider();
     const flow = await signIn(op);
-    const ok = await refreshGrant({ tokenEndpoint: flow.metadata.token_endpoint, clientId: op.clientId, refreshToken: flow.tokens.refresh_token ?? '', origin: APP });
+    const ok = await refreshGrant({
+      tokenEndpoint: flow.metadata.token_endpoint,
+      clientId: op.clientId,
+      refreshToken: flow.tokens.refresh_token ?? '',
+      origin: APP,
+    });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('access-control-allow-origin')).toBe(APP);
 
-    const evil = await refreshGrant({ tokenEndpoint: flow.metadata.token_endpoint, clientId: op.clientId, refreshToken: String(ok.body.refresh_token), origin: 'http://127.0.0.1:6666' });
+    const evil = await refreshGrant({
+      tokenEndpoint: flow.metadata.token_endpoint,
+      clientId: op.clientId,
+      refreshToken: String(ok.body.refresh_token),
+      origin: 'http://127.0.0.1:6666',
+    });
     expect(evil.status).toBe(400);
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();
     expect(evil.body.error).toBe('invalid_request');
     // The refused request never reached the grant: the token it carried still works.
-    const again = await refreshGrant({ tokenEndpoint: flow.metadata.token_endpoint, clientId: op.clientId, refreshToken: String(ok.body.refresh_token), origin: APP });
+    const again = await refreshGrant({
+      tokenEndpoint: flow.metadata.token_endpoint,
+      clientId: op.clientId,
+      refreshToken: String(ok.body.refresh_token),
+      origin: APP,
+    });
     expect(again.status).toBe(200);
   });
 
   test("the token endpoint's preflight lets the app send a DPoP header and read DPoP-Nonce", async () => {
     const op = await provider();
     const doc = await discover(op.issuer);
-    const preflight = await fetch(doc.token_endpoint, { method: 'OPTIONS', headers: { origin: APP, 'access-control-request-method': 'POST', 'access-control-request-headers': 'dpop,content-type' } });
+    const preflight = await fetch(doc.token_endpoint, {
+      method: 'OPTIONS',
+      headers: { origin: APP, 'access-control-request-method': 'POST', 'access-control-request-headers': 'dpop,content-type' },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-headers')).toBe('dpop,content-type');
     const flow = await signIn(op);
     const answer = await refreshGrant({ tokenEndpoint: doc.token_endpoint, clientId: op.clientId, refreshToken: flow.tokens.refresh_token ?? '', origin: APP });
-    const exposed = answer.headers.get('access-control-expose-headers')?.split(',').map((h) => h.trim().toLowerCase());
+    const exposed = answer.headers
+      .get('access-control-expose-headers')
+      ?.split(',')
+      .map((h) => h.trim().toLowerCase());
     expect(exposed).toEqual(expect.arrayContaining(['dpop-nonce', 'www-authenticate']));
     // oidc-provider does not expose Date: a page cannot read the provider's clock from a token answer.
     expect(exposed).not.toContain('date');
@@ -135,7 +166,11 @@ describe('revocation and logout', () => {
     const flow = await signIn(op);
     const refreshToken = flow.tokens.refresh_token ?? '';
     expect((await op.introspect(refreshToken)).active).toBe(true);
-    const res = await fetch(String(flow.metadata.revocation_endpoint), { method: 'POST', headers: { origin: APP, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: refreshToken, client_id: op.clientId }) });
+    const res = await fetch(String(flow.metadata.revocation_endpoint), {
+      method: 'POST',
+      headers: { origin: APP, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: refreshToken, client_id: op.clientId }),
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(APP);
     expect((await op.introspect(refreshToken)).active).toBe(false);
@@ -157,7 +192,12 @@ describe('revocation and logout', () => {
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1];
     expect(action && xsrf, html.slice(0, 300)).toBeTruthy();
     const confirmUrl = new URL(action ?? '', end).href;
-    const confirm = await fetch(confirmUrl, { method: 'POST', redirect: 'manual', headers: { cookie: jar.header(confirmUrl) ?? '', 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ xsrf: xsrf ?? '', logout: 'yes' }) });
+    const confirm = await fetch(confirmUrl, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: jar.header(confirmUrl) ?? '', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ xsrf: xsrf ?? '', logout: 'yes' }),
+    });
     const back = new URL(confirm.headers.get('location') ?? '', confirmUrl);
     expect(`${back.origin}${back.pathname}`).toBe(LOGGED_OUT);
     expect(back.searchParams.get('state')).toBe('bye');

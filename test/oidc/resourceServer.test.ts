@@ -34,9 +34,16 @@ describe('the DPoP resource route', () => {
     const res = await call(url, { authorization: `DPoP ${token}`, dpop: await key.proof({ htm: 'GET', htu: url, accessToken: token }) });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ client_id: op.clientId, jkt: key.thumbprint });
-    const post = await call(`${url}/items?x=1`, { authorization: `DPoP ${token}`, dpop: await key.proof({ htm: 'POST', htu: `${url}/items`, accessToken: token }) }, 'POST');
+    const post = await call(
+      `${url}/items?x=1`,
+      { authorization: `DPoP ${token}`, dpop: await key.proof({ htm: 'POST', htu: `${url}/items`, accessToken: token }) },
+      'POST',
+    );
     expect(post.status).toBe(200);
-    expect(op.resource?.requests.map((r) => [r.scheme, r.status])).toEqual([['DPoP', 200], ['DPoP', 200]]);
+    expect(op.resource?.requests.map((r) => [r.scheme, r.status])).toEqual([
+      ['DPoP', 200],
+      ['DPoP', 200],
+    ]);
   });
 
   test('asks for credentials when there are none', async () => {
@@ -47,12 +54,42 @@ describe('the DPoP resource route', () => {
   });
 
   test.each([
-    ['another key', async (_key: DpopKey, token: string, url: string) => ({ proof: await (await createDpopKey()).proof({ htm: 'GET', htu: url, accessToken: token }), error: 'invalid_token' })],
-    ['a wrong ath', async (key: DpopKey, _token: string, url: string) => ({ proof: await key.proof({ htm: 'GET', htu: url, accessToken: 'another token' }), error: 'invalid_dpop_proof' })],
+    [
+      'another key',
+      async (_key: DpopKey, token: string, url: string) => ({
+        proof: await (await createDpopKey()).proof({ htm: 'GET', htu: url, accessToken: token }),
+        error: 'invalid_token',
+      }),
+    ],
+    [
+      'a wrong ath',
+      async (key: DpopKey, _token: string, url: string) => ({
+        proof: await key.proof({ htm: 'GET', htu: url, accessToken: 'another token' }),
+        error: 'invalid_dpop_proof',
+      }),
+    ],
     ['no ath', async (key: DpopKey, _token: string, url: string) => ({ proof: await key.proof({ htm: 'GET', htu: url }), error: 'invalid_dpop_proof' })],
-    ['a wrong htm', async (key: DpopKey, token: string, url: string) => ({ proof: await key.proof({ htm: 'POST', htu: url, accessToken: token }), error: 'invalid_dpop_proof' })],
-    ['a wrong htu', async (key: DpopKey, token: string, url: string) => ({ proof: await key.proof({ htm: 'GET', htu: `${url}/other`, accessToken: token }), error: 'invalid_dpop_proof' })],
-    ['a stale iat', async (key: DpopKey, token: string, url: string) => ({ proof: await key.proof({ htm: 'GET', htu: url, accessToken: token, iat: Math.floor(Date.now() / 1000) - 120 }), error: 'invalid_dpop_proof' })],
+    [
+      'a wrong htm',
+      async (key: DpopKey, token: string, url: string) => ({
+        proof: await key.proof({ htm: 'POST', htu: url, accessToken: token }),
+        error: 'invalid_dpop_proof',
+      }),
+    ],
+    [
+      'a wrong htu',
+      async (key: DpopKey, token: string, url: string) => ({
+        proof: await key.proof({ htm: 'GET', htu: `${url}/other`, accessToken: token }),
+        error: 'invalid_dpop_proof',
+      }),
+    ],
+    [
+      'a stale iat',
+      async (key: DpopKey, token: string, url: string) => ({
+        proof: await key.proof({ htm: 'GET', htu: url, accessToken: token, iat: Math.floor(Date.now() / 1000) - 120 }),
+        error: 'invalid_dpop_proof',
+      }),
+    ],
     ['a proof that is not a JWT', async () => ({ proof: 'not.a.jwt', error: 'invalid_dpop_proof' })],
   ])('refuses a proof with %s', async (_name, make) => {
     const { key, token, url } = await boundSignIn();
@@ -75,7 +112,11 @@ describe('the DPoP resource route', () => {
     const { op, key, token, url } = await boundSignIn();
     const grantId = op.events.grantOf(token) ?? '';
     const refreshToken = op.currentRefreshToken(grantId) ?? '';
-    await fetch(`${op.issuer}/token/revocation`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: refreshToken, client_id: op.clientId }) });
+    await fetch(`${op.issuer}/token/revocation`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: refreshToken, client_id: op.clientId }),
+    });
     const res = await call(url, { authorization: `DPoP ${token}`, dpop: await key.proof({ htm: 'GET', htu: url, accessToken: token }) });
     expect(res.status).toBe(401);
     expect(challenge(res)).toContain('error="invalid_token"');
@@ -98,7 +139,10 @@ describe('the DPoP resource route', () => {
 
   test("lets the app's origin send Authorization and DPoP and read DPoP-Nonce, WWW-Authenticate and Date; refuses other origins", async () => {
     const { token, url } = await boundSignIn();
-    const preflight = await fetch(url, { method: 'OPTIONS', headers: { origin: APP, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization,dpop' } });
+    const preflight = await fetch(url, {
+      method: 'OPTIONS',
+      headers: { origin: APP, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization,dpop' },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(APP);
     expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization, dpop/);

@@ -115,7 +115,12 @@ describe('DPoP binding', () => {
     const op = await provider({ rotation: 'always' });
     const key = await createDpopKey();
     const flow = await signIn(op, { dpop: key });
-    const answer = await refreshGrant({ tokenEndpoint: flow.metadata.token_endpoint, clientId: op.clientId, refreshToken: flow.tokens.refresh_token ?? '', dpop: key });
+    const answer = await refreshGrant({
+      tokenEndpoint: flow.metadata.token_endpoint,
+      clientId: op.clientId,
+      refreshToken: flow.tokens.refresh_token ?? '',
+      dpop: key,
+    });
     expect(answer.body.refresh_token).not.toBe(flow.tokens.refresh_token);
     expect(op.store.refreshTokens(flow.grantId).map((t) => t.jkt)).toEqual([key.thumbprint, key.thumbprint]);
   });
@@ -124,7 +129,12 @@ describe('DPoP binding', () => {
     const op = await provider({ rotation: 'provider-default' });
     const key = await createDpopKey();
     const flow = await signIn(op, { dpop: key });
-    const answer = await refreshGrant({ tokenEndpoint: flow.metadata.token_endpoint, clientId: op.clientId, refreshToken: flow.tokens.refresh_token ?? '', dpop: key });
+    const answer = await refreshGrant({
+      tokenEndpoint: flow.metadata.token_endpoint,
+      clientId: op.clientId,
+      refreshToken: flow.tokens.refresh_token ?? '',
+      dpop: key,
+    });
     expect(answer.status).toBe(200);
     expect(answer.body.refresh_token).toBe(flow.tokens.refresh_token);
   });
@@ -143,9 +153,16 @@ describe('DPoP binding', () => {
     expect(((await first.json()) as { error: string }).error).toBe('use_dpop_nonce');
     const nonce = first.headers.get('dpop-nonce');
     expect(nonce).toBeTruthy();
-    const retry = await tokenRequest(tokenEndpoint, { grant_type: 'refresh_token', refresh_token: flow.tokens.refresh_token ?? '', client_id: op.clientId }, { dpop: key, nonce: nonce ?? '' });
+    const retry = await tokenRequest(
+      tokenEndpoint,
+      { grant_type: 'refresh_token', refresh_token: flow.tokens.refresh_token ?? '', client_id: op.clientId },
+      { dpop: key, nonce: nonce ?? '' },
+    );
     expect(retry.status).toBe(200);
-    expect(op.events.events.filter((e) => e.type === 'token_error').map((e) => e.type === 'token_error' && e.error)).toEqual(['use_dpop_nonce', 'use_dpop_nonce']);
+    expect(op.events.events.filter((e) => e.type === 'token_error').map((e) => e.type === 'token_error' && e.error)).toEqual([
+      'use_dpop_nonce',
+      'use_dpop_nonce',
+    ]);
   });
 
   test('with DPoP required for the client, a token request without a proof is refused', async () => {

@@ -3,7 +3,14 @@
  * the Node client stops at the redirect), and a provider started per test with its cleanup.
  */
 import { afterEach } from 'vitest';
-import { signInWithCodeFlow, startOidcProvider, type CodeFlowOptions, type CodeFlowResult, type OidcProviderOptions, type RunningOidcProvider } from '../../dev/oidc/index.ts';
+import {
+  signInWithCodeFlow,
+  startOidcProvider,
+  type CodeFlowOptions,
+  type CodeFlowResult,
+  type OidcProviderOptions,
+  type RunningOidcProvider,
+} from '../../dev/oidc/index.ts';
 
 export const APP = 'http://127.0.0.1:5999';
 export const REDIRECT = `${APP}/callback`;

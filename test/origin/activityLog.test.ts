@@ -37,7 +37,12 @@ describe('the mint log for a live chart', () => {
     await control(o.base, '/__origin/faults', {});
     await browser.mintJwt(sid);
     const { mints } = await log();
-    expect(mints.map((r) => [r.status, r.minted])).toEqual([[200, true], [503, false], [200, false], [200, true]]);
+    expect(mints.map((r) => [r.status, r.minted])).toEqual([
+      [200, true],
+      [503, false],
+      [200, false],
+      [200, true],
+    ]);
     expect(mints.filter((r) => r.minted).length).toBe((await stats(o.base)).mints);
   });
 

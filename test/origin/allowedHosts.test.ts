@@ -60,9 +60,12 @@ describe('host patterns', () => {
     expect(parseHostPattern(entry)).toBe(pattern);
   });
 
-  it.each(['app.test:80', 'app.test:443', 'app.test:5173', 'http://app.test', 'app.test/x', '', '.', '..app.test', '.192.168.1.5', '.[::1]'])('refuses %j', (entry) => {
-    expect(parseHostPattern(entry)).toBeNull();
-  });
+  it.each(['app.test:80', 'app.test:443', 'app.test:5173', 'http://app.test', 'app.test/x', '', '.', '..app.test', '.192.168.1.5', '.[::1]'])(
+    'refuses %j',
+    (entry) => {
+      expect(parseHostPattern(entry)).toBeNull();
+    },
+  );
 
   it('refuses a malformed entry of a typed list, and skips it in a list another tool accepted', () => {
     expect(() => AllowedHosts.strict(['app.test', 'app.test:80'], 'allowHosts', '')).toThrow(InvalidArgumentError);

@@ -93,21 +93,32 @@ describe('login', () => {
   });
 
   it('takes user_id from a JSON body as well', async () => {
-    const res = await fetch(`${o.base}/app/session/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_id: 'bob' }) });
+    const res = await fetch(`${o.base}/app/session/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user_id: 'bob' }),
+    });
     expect(res.status).toBe(200);
     expect(cookieChange(res)?.value).toBeTruthy();
   });
 
-  it.each([[{}], [{ user_id: '' }], [{ user_id: 'a b' }], [{ user_id: 'x'.repeat(65) }], [{ user_id: 'ü' }], [{ user_id: 'a/b' }]])('answers 422 form_param_invalid to %j and starts nothing', async (form) => {
-    const res = await fetch(`${o.base}/app/session/login`, { method: 'POST', body: new URLSearchParams(form) });
-    expect(res.status).toBe(422);
-    expect(await errorCode(res)).toBe('form_param_invalid');
-    expect(res.headers.get('set-cookie')).toBeNull();
-    expect((await stats(o.base)).app.families).toBe(0);
-  });
+  it.each([[{}], [{ user_id: '' }], [{ user_id: 'a b' }], [{ user_id: 'x'.repeat(65) }], [{ user_id: 'ü' }], [{ user_id: 'a/b' }]])(
+    'answers 422 form_param_invalid to %j and starts nothing',
+    async (form) => {
+      const res = await fetch(`${o.base}/app/session/login`, { method: 'POST', body: new URLSearchParams(form) });
+      expect(res.status).toBe(422);
+      expect(await errorCode(res)).toBe('form_param_invalid');
+      expect(res.headers.get('set-cookie')).toBeNull();
+      expect((await stats(o.base)).app.families).toBe(0);
+    },
+  );
 
   it('refuses a user_id given twice', async () => {
-    const res = await fetch(`${o.base}/app/session/login`, { method: 'POST', body: 'user_id=a&user_id=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await fetch(`${o.base}/app/session/login`, {
+      method: 'POST',
+      body: 'user_id=a&user_id=b',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(res.status).toBe(422);
   });
 });
@@ -219,8 +230,11 @@ describe('reuse detection', () => {
     expect(await errorCode(await present(cookieChange(winner)!.value))).toBe('session_ended');
   });
 
-  it('answers a rotated cookie within refreshReuseIntervalSeconds with a new token and the family\'s live cookie', async () => {
-    expect(await (await control(o.base, '/__origin/config', { refreshReuseIntervalSeconds: 10 })).json()).toEqual({ tokenLifetimeSeconds: 60, refreshReuseIntervalSeconds: 10 });
+  it("answers a rotated cookie within refreshReuseIntervalSeconds with a new token and the family's live cookie", async () => {
+    expect(await (await control(o.base, '/__origin/config', { refreshReuseIntervalSeconds: 10 })).json()).toEqual({
+      tokenLifetimeSeconds: 60,
+      refreshReuseIntervalSeconds: 10,
+    });
     const browser = new AppBrowser(o.base);
     const userId = await browser.login();
     const first = browser.cookie;
@@ -267,7 +281,7 @@ describe('reuse detection', () => {
     expect((await present([...cookies][0]!)).status).toBe(200);
   });
 
-  it('measures the interval from each cookie\'s own rotation, and keeps the override only until a reset', async () => {
+  it("measures the interval from each cookie's own rotation, and keeps the override only until a reset", async () => {
     await control(o.base, '/__origin/config', { refreshReuseIntervalSeconds: 10 });
     const browser = new AppBrowser(o.base);
     await browser.login();
@@ -325,7 +339,7 @@ describe('the protected API', () => {
     expect(await res.json()).toEqual({ user_id: userId });
   });
 
-  it('answers 401 token_expired once the origin\'s clock passes exp, though the token verifies by the real clock', async () => {
+  it("answers 401 token_expired once the origin's clock passes exp, though the token verifies by the real clock", async () => {
     const browser = new AppBrowser(o.base);
     await browser.login();
     const token = await browser.accessToken();
@@ -410,7 +424,7 @@ describe('the fault controls on the token route', () => {
     expect((await browser.logout()).status).toBe(200);
   });
 
-  it('states token times and Date on the origin\'s clock', async () => {
+  it("states token times and Date on the origin's clock", async () => {
     const browser = new AppBrowser(o.base);
     await browser.login();
     await advanceClock(o.base, 3_600_000);
@@ -440,8 +454,14 @@ describe('config, stats and reset', () => {
   });
 
   it('accepts refreshReuseIntervalSeconds from 0 to 300, alone or with tokenLifetimeSeconds', async () => {
-    expect(await (await control(o.base, '/__origin/config', { refreshReuseIntervalSeconds: 300 })).json()).toEqual({ tokenLifetimeSeconds: 60, refreshReuseIntervalSeconds: 300 });
-    expect(await (await control(o.base, '/__origin/config', { tokenLifetimeSeconds: 30, refreshReuseIntervalSeconds: 0 })).json()).toEqual({ tokenLifetimeSeconds: 30, refreshReuseIntervalSeconds: 0 });
+    expect(await (await control(o.base, '/__origin/config', { refreshReuseIntervalSeconds: 300 })).json()).toEqual({
+      tokenLifetimeSeconds: 60,
+      refreshReuseIntervalSeconds: 300,
+    });
+    expect(await (await control(o.base, '/__origin/config', { tokenLifetimeSeconds: 30, refreshReuseIntervalSeconds: 0 })).json()).toEqual({
+      tokenLifetimeSeconds: 30,
+      refreshReuseIntervalSeconds: 0,
+    });
   });
 
   it('counts tokens, reuses, families and revocations, and the requests of each route', async () => {
@@ -486,7 +506,10 @@ describe('CORS', () => {
     expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
     const other = await browser.fetch('/app/session/token', { method: 'POST', headers: { origin: 'http://evil.localhost:5173' } });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
-    const preflight = await fetch(`${served.base}/app/api/me`, { method: 'OPTIONS', headers: { origin: app, 'access-control-request-headers': 'authorization' } });
+    const preflight = await fetch(`${served.base}/app/api/me`, {
+      method: 'OPTIONS',
+      headers: { origin: app, 'access-control-request-headers': 'authorization' },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization');
   });

@@ -66,7 +66,7 @@ describe('the Supabase Auth protocol', () => {
     expect(await (await token({ email: 'short@example.com', password: 'pw' }, 'password')).json()).toMatchObject({ expires_in: 20 });
   });
 
-  it('keeps an older refresh token of a live session usable, and refuses an unknown one in the client\'s error shape', async () => {
+  it("keeps an older refresh token of a live session usable, and refuses an unknown one in the client's error shape", async () => {
     const signIn = (await (await token({ email: 'rotate@example.com', password: 'pw' }, 'password')).json()) as { refresh_token: string };
     expect((await token({ refresh_token: signIn.refresh_token }, 'refresh_token')).status).toBe(200);
     expect((await token({ refresh_token: signIn.refresh_token }, 'refresh_token')).status).toBe(200);

@@ -11,7 +11,11 @@ beforeAll(async () => {
 afterAll(() => o.close());
 
 function backend(path: string, body: unknown = {}, key = KEY): Promise<Response> {
-  return fetch(`${o.base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(`${o.base}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 interface TestSessionTokenJson {
@@ -57,7 +61,10 @@ describe('the backend token route', () => {
     expect(t.payload.aud).toBe('api');
     expect((t.payload.exp ?? 0) - (t.payload.iat ?? 0)).toBe(120);
 
-    for (const [path, lifetime] of [[`/v1/sessions/${sid}/tokens`, 900], [`/v1/sessions/${sid}/tokens/api`, 30]] as const) {
+    for (const [path, lifetime] of [
+      [`/v1/sessions/${sid}/tokens`, 900],
+      [`/v1/sessions/${sid}/tokens/api`, 30],
+    ] as const) {
       const res = (await (await backend(path, { expires_in_seconds: lifetime })).json()) as { jwt: string };
       const v = await verifyWithOrigin(o.base, res.jwt);
       expect((v.payload.exp ?? 0) - (v.payload.iat ?? 0)).toBe(lifetime);
@@ -97,7 +104,9 @@ describe('test session tokens', () => {
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe(`${o.base}/app?x=1`);
     expect(res.headers.get('set-cookie')).toMatch(/^__client=[A-Za-z0-9_-]+; Path=\/; HttpOnly; SameSite=Lax/);
-    const client = (await (await browser.fetch('/v1/client')).json()) as { response: { sessions: { id: string; user_id: string; expire_at: number }[]; last_active_session_id: string } };
+    const client = (await (await browser.fetch('/v1/client')).json()) as {
+      response: { sessions: { id: string; user_id: string; expire_at: number }[]; last_active_session_id: string };
+    };
     expect(client.response.sessions).toHaveLength(1);
     const session = client.response.sessions[0];
     expect(session?.user_id).toBe('user_tst_accept');
@@ -105,7 +114,9 @@ describe('test session tokens', () => {
     expect(client.response.last_active_session_id).toBe(session?.id);
     const token = await browser.mintJwt(session?.id ?? '');
     expect((await verifyWithOrigin(o.base, token)).payload.sub).toBe('user_tst_accept');
-    const read = (await (await fetch(`${o.base}/v1/test_session_tokens/${created.id}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as TestSessionTokenJson;
+    const read = (await (
+      await fetch(`${o.base}/v1/test_session_tokens/${created.id}`, { headers: { authorization: `Bearer ${KEY}` } })
+    ).json()) as TestSessionTokenJson;
     expect(read.status).toBe('accepted');
   });
 

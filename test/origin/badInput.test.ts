@@ -41,30 +41,51 @@ const viaFetch = (res: Promise<Response>) => async () => {
 };
 
 const cases: MintCase[] = [
-  ...['0', '29', '-1', '1.5', 'abc', '1e12', '', '315360001', '1000000000000', ' 60'].map((value): MintCase => ({
-    name: `expires_in_seconds=${JSON.stringify(value)}`,
-    status: 422,
-    code: 'form_param_format_invalid',
-    send: () => viaFetch(browser.mint(sid, { form: { expires_in_seconds: value } }))(),
-  })),
-  ...['0', '29', '1.5', 'abc', '1e12'].map((value): MintCase => ({
-    name: `expires_in_seconds=${JSON.stringify(value)} with a template`,
-    status: 422,
-    code: 'form_param_format_invalid',
-    send: () => viaFetch(browser.mint(sid, { template: 'api', form: { expires_in_seconds: value } }))(),
-  })),
-  ...[0, 29, -1, 1.5, 1e12, [60], true, 'abc'].map((value): MintCase => ({
-    name: `JSON expires_in_seconds ${JSON.stringify(value)}`,
-    status: 422,
-    code: 'form_param_format_invalid',
-    send: () =>
-      viaFetch(browser.fetch(`/v1/client/sessions/${sid}/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ expires_in_seconds: value }) }))(),
-  })),
+  ...['0', '29', '-1', '1.5', 'abc', '1e12', '', '315360001', '1000000000000', ' 60'].map(
+    (value): MintCase => ({
+      name: `expires_in_seconds=${JSON.stringify(value)}`,
+      status: 422,
+      code: 'form_param_format_invalid',
+      send: () => viaFetch(browser.mint(sid, { form: { expires_in_seconds: value } }))(),
+    }),
+  ),
+  ...['0', '29', '1.5', 'abc', '1e12'].map(
+    (value): MintCase => ({
+      name: `expires_in_seconds=${JSON.stringify(value)} with a template`,
+      status: 422,
+      code: 'form_param_format_invalid',
+      send: () => viaFetch(browser.mint(sid, { template: 'api', form: { expires_in_seconds: value } }))(),
+    }),
+  ),
+  ...[0, 29, -1, 1.5, 1e12, [60], true, 'abc'].map(
+    (value): MintCase => ({
+      name: `JSON expires_in_seconds ${JSON.stringify(value)}`,
+      status: 422,
+      code: 'form_param_format_invalid',
+      send: () =>
+        viaFetch(
+          browser.fetch(`/v1/client/sessions/${sid}/tokens`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ expires_in_seconds: value }),
+          }),
+        )(),
+    }),
+  ),
   {
     name: 'expires_in_seconds given twice',
     status: 422,
     code: 'form_param_format_invalid',
-    send: () => viaFetch(browser.fetch(`/v1/client/sessions/${sid}/tokens`, { method: 'POST', body: new URLSearchParams([['expires_in_seconds', '60'], ['expires_in_seconds', '90']]) }))(),
+    send: () =>
+      viaFetch(
+        browser.fetch(`/v1/client/sessions/${sid}/tokens`, {
+          method: 'POST',
+          body: new URLSearchParams([
+            ['expires_in_seconds', '60'],
+            ['expires_in_seconds', '90'],
+          ]),
+        }),
+      )(),
   },
   {
     name: 'an organization_id that is not URL-safe',
@@ -97,9 +118,24 @@ const cases: MintCase[] = [
   { name: 'an unknown session', status: 404, code: 'session_not_found', send: () => viaFetch(browser.mint('sess_unknown'))() },
   { name: 'a session of another client', status: 404, code: 'session_not_found', send: () => viaFetch(browser.mint(otherClientsSid))() },
   { name: 'an ended session', status: 401, code: 'session_ended', send: () => viaFetch(browser.mint(endedSid))() },
-  { name: 'an ended session, even with a bad template', status: 401, code: 'session_ended', send: () => viaFetch(browser.mint(endedSid, { template: 'a..b' }))() },
-  { name: 'an unknown session, even with a bad expires_in_seconds', status: 404, code: 'session_not_found', send: () => viaFetch(browser.mint('sess_unknown', { form: { expires_in_seconds: '1' } }))() },
-  { name: 'a bad template, even with a bad expires_in_seconds', status: 400, code: 'invalid_template', send: () => viaFetch(browser.mint(sid, { template: 'a.b', form: { expires_in_seconds: '1' } }))() },
+  {
+    name: 'an ended session, even with a bad template',
+    status: 401,
+    code: 'session_ended',
+    send: () => viaFetch(browser.mint(endedSid, { template: 'a..b' }))(),
+  },
+  {
+    name: 'an unknown session, even with a bad expires_in_seconds',
+    status: 404,
+    code: 'session_not_found',
+    send: () => viaFetch(browser.mint('sess_unknown', { form: { expires_in_seconds: '1' } }))(),
+  },
+  {
+    name: 'a bad template, even with a bad expires_in_seconds',
+    status: 400,
+    code: 'invalid_template',
+    send: () => viaFetch(browser.mint(sid, { template: 'a.b', form: { expires_in_seconds: '1' } }))(),
+  },
 ];
 
 describe('bad token requests', () => {
@@ -132,7 +168,12 @@ describe('bad backend requests', () => {
     { name: 'no secret key', status: 401, code: 'unauthorized', send: () => backend(`/v1/sessions/${sid}/tokens`, { key: null }) },
     { name: 'a wrong secret key', status: 401, code: 'unauthorized', send: () => backend(`/v1/sessions/${sid}/tokens`, { key: 'sk_test_wrong' }) },
     { name: 'a key prefix of the right one', status: 401, code: 'unauthorized', send: () => backend(`/v1/sessions/${sid}/tokens`, { key: 'sk_test_harnes' }) },
-    { name: 'the key in Basic auth', status: 401, code: 'unauthorized', send: () => backend(`/v1/sessions/${sid}/tokens`, { authorization: 'Basic sk_test_harness' }) },
+    {
+      name: 'the key in Basic auth',
+      status: 401,
+      code: 'unauthorized',
+      send: () => backend(`/v1/sessions/${sid}/tokens`, { authorization: 'Basic sk_test_harness' }),
+    },
     { name: 'an unknown session', status: 404, code: 'session_not_found', send: () => backend('/v1/sessions/sess_unknown/tokens') },
     { name: 'an ended session', status: 401, code: 'session_ended', send: () => backend(`/v1/sessions/${endedSid}/tokens`) },
     { name: 'an undeclared template', status: 404, code: 'template_not_found', send: () => backend(`/v1/sessions/${sid}/tokens/nope`) },
@@ -143,20 +184,55 @@ describe('bad backend requests', () => {
       code: 'form_param_format_invalid',
       send: () => backend(`/v1/sessions/${sid}/tokens`, { body: { expires_in_seconds: value } }),
     })),
-    { name: 'a body that is not JSON', status: 400, code: 'invalid_request_body', send: () => fetch(`${o.base}/v1/sessions/${sid}/tokens`, { method: 'POST', headers: { authorization: 'Bearer sk_test_harness', 'content-type': 'application/json' }, body: '{' }) },
+    {
+      name: 'a body that is not JSON',
+      status: 400,
+      code: 'invalid_request_body',
+      send: () =>
+        fetch(`${o.base}/v1/sessions/${sid}/tokens`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer sk_test_harness', 'content-type': 'application/json' },
+          body: '{',
+        }),
+    },
     { name: 'a test session token without user_id', status: 422, code: 'form_param_invalid', send: () => backend('/v1/test_session_tokens', { body: {} }) },
-    { name: 'a test session token with a non-string user_id', status: 422, code: 'form_param_invalid', send: () => backend('/v1/test_session_tokens', { body: { user_id: 7 } }) },
+    {
+      name: 'a test session token with a non-string user_id',
+      status: 422,
+      code: 'form_param_invalid',
+      send: () => backend('/v1/test_session_tokens', { body: { user_id: 7 } }),
+    },
     ...[59, 604_801, 1.5, '1800x', -60].map((value) => ({
       name: `session_max_duration_in_seconds ${JSON.stringify(value)}`,
       status: 422,
       code: 'form_param_invalid',
       send: () => backend('/v1/test_session_tokens', { body: { user_id: 'user_table', session_max_duration_in_seconds: value } }),
     })),
-    { name: 'a test session token create without the key', status: 401, code: 'unauthorized', send: () => backend('/v1/test_session_tokens', { key: null, body: { user_id: 'user_table' } }) },
+    {
+      name: 'a test session token create without the key',
+      status: 401,
+      code: 'unauthorized',
+      send: () => backend('/v1/test_session_tokens', { key: null, body: { user_id: 'user_table' } }),
+    },
     { name: 'a test session token read without the key', status: 401, code: 'unauthorized', send: () => fetch(`${o.base}/v1/test_session_tokens/tst_x`) },
-    { name: 'an unknown test session token read', status: 404, code: 'test_session_token_not_found', send: () => fetch(`${o.base}/v1/test_session_tokens/tst_x`, { headers: { authorization: 'Bearer sk_test_harness' } }) },
-    { name: 'an unknown test session token revoke', status: 404, code: 'test_session_token_not_found', send: () => backend('/v1/test_session_tokens/tst_x/revoke') },
-    { name: 'a test session token revoke without the key', status: 401, code: 'unauthorized', send: () => backend('/v1/test_session_tokens/tst_x/revoke', { key: 'nope' }) },
+    {
+      name: 'an unknown test session token read',
+      status: 404,
+      code: 'test_session_token_not_found',
+      send: () => fetch(`${o.base}/v1/test_session_tokens/tst_x`, { headers: { authorization: 'Bearer sk_test_harness' } }),
+    },
+    {
+      name: 'an unknown test session token revoke',
+      status: 404,
+      code: 'test_session_token_not_found',
+      send: () => backend('/v1/test_session_tokens/tst_x/revoke'),
+    },
+    {
+      name: 'a test session token revoke without the key',
+      status: 401,
+      code: 'unauthorized',
+      send: () => backend('/v1/test_session_tokens/tst_x/revoke', { key: 'nope' }),
+    },
   ];
 
   it.each(backendCases)('answers $status $code to $name and changes nothing', async ({ status, code, send }) => {

@@ -27,7 +27,7 @@ const dateOf = (res: Response): number => Date.parse(res.headers.get('date') ?? 
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 
 describe('POST /__origin/clock', () => {
-  it('moves the next token\'s iat, nbf and exp by advanceMs on an origin on real time', async ({ origins }) => {
+  it("moves the next token's iat, nbf and exp by advanceMs on an origin on real time", async ({ origins }) => {
     const real = await origins.start({ faults: true });
     const browser = new Browser(real.base);
     const sid = await browser.signIn();
@@ -53,7 +53,7 @@ describe('POST /__origin/clock', () => {
     expect(jwt.iat).toBe(seconds(START + 250 + 86_401_000.5));
   });
 
-  it('dates every answer on the moved clock, so a token\'s life against Date stays its lifetime', async () => {
+  it("dates every answer on the moved clock, so a token's life against Date stays its lifetime", async () => {
     const browser = new Browser(o.base);
     const sid = await browser.signIn();
     expect(dateOf(await browser.fetch('/v1/client'))).toBe(seconds(START) * 1000);
@@ -150,7 +150,11 @@ describe('POST /__origin/clock refuses', () => {
   });
 
   it('a page of another origin with 403', async () => {
-    const res = await fetch(`${o.base}/__origin/clock`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://evil.localhost:8000' }, body: '{"advanceMs":1000}' });
+    const res = await fetch(`${o.base}/__origin/clock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://evil.localhost:8000' },
+      body: '{"advanceMs":1000}',
+    });
     expect(res.status).toBe(403);
     expect(await errorCode(res)).toBe('forbidden');
     expect(await (await advance(o.base, { advanceMs: 0 })).json()).toEqual({ offsetMs: 0, now: START });

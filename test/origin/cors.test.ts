@@ -43,7 +43,10 @@ describe('CORS', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
     expect(res.headers.get('access-control-allow-credentials')).toBeNull();
-    const preflight = await fetch(`${withCors.base}/v1/client`, { method: 'OPTIONS', headers: { origin: 'http://evil.localhost', 'access-control-request-method': 'GET' } });
+    const preflight = await fetch(`${withCors.base}/v1/client`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.localhost', 'access-control-request-method': 'GET' },
+    });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     expect(preflight.headers.get('access-control-allow-methods')).toBeNull();
   });

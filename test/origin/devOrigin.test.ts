@@ -104,7 +104,12 @@ describe('the Vite plugin against DNS rebinding', () => {
       expect(JSON.parse(res.body)).toMatchObject({ errors: [{ message: expect.any(String), long_message: expect.stringContaining('server.allowedHosts') }] });
     }
     // A rebinding page learns nothing: not even a sign-in goes through.
-    const signIn = await rawRequest(base, { method: 'POST', path: '/v1/client/sign_ins', headers: { host: 'evil.example:80', 'content-type': 'application/x-www-form-urlencoded' }, body: 'identifier=x' });
+    const signIn = await rawRequest(base, {
+      method: 'POST',
+      path: '/v1/client/sign_ins',
+      headers: { host: 'evil.example:80', 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'identifier=x',
+    });
     expect(signIn.status).toBe(403);
     expect(signIn.headers['set-cookie']).toBeUndefined();
   });
@@ -159,7 +164,13 @@ describe('the Vite plugin against DNS rebinding', () => {
   it('answers 403 host_not_allowed on the preview server with allowedHosts: true, naming preview.allowedHosts', async () => {
     const root = tempRoot();
     mkdirSync(join(root, 'dist'));
-    const server = await startVitePreview({ configFile: false, root, logLevel: 'silent', preview: { port: 0, host: '127.0.0.1', allowedHosts: true }, plugins: [devOrigin()] });
+    const server = await startVitePreview({
+      configFile: false,
+      root,
+      logLevel: 'silent',
+      preview: { port: 0, host: '127.0.0.1', allowedHosts: true },
+      plugins: [devOrigin()],
+    });
     cleanups.push(() => server.close());
     const { port } = server.httpServer.address() as AddressInfo;
     const base = `http://127.0.0.1:${port}`;
@@ -189,7 +200,9 @@ describe('the Vite plugin and the default secret key', () => {
   });
 
   it('refuses it when given as the secretKey option or as TABTOKEN_SECRET_KEY, as the standalone server does', () => {
-    expect(() => configure(devOrigin({ secretKey: 'sk_test_tabtoken' }), 'configureServer', { host: '0.0.0.0', allowedHosts: [] })).toThrow(InvalidArgumentError);
+    expect(() => configure(devOrigin({ secretKey: 'sk_test_tabtoken' }), 'configureServer', { host: '0.0.0.0', allowedHosts: [] })).toThrow(
+      InvalidArgumentError,
+    );
     vi.stubEnv('TABTOKEN_SECRET_KEY', 'sk_test_tabtoken');
     expect(() => configure(devOrigin(), 'configureServer', { host: '0.0.0.0', allowedHosts: [] })).toThrow(InvalidArgumentError);
   });

@@ -94,7 +94,10 @@ describe('outage mode missing_expired_token', () => {
     const foreignToken = await strangerBrowser.mintJwt(await strangerBrowser.signIn());
     await stranger.close();
     const { privateKey } = await generateKeyPair('ES256');
-    const selfSigned = await new SignJWT({ sid, sub: 'user_x' }).setProtectedHeader({ alg: 'ES256', kid: decodeProtectedHeader(otherSessionsToken).kid ?? '' }).setIssuedAt().sign(privateKey);
+    const selfSigned = await new SignJWT({ sid, sub: 'user_x' })
+      .setProtectedHeader({ alg: 'ES256', kid: decodeProtectedHeader(otherSessionsToken).kid ?? '' })
+      .setIssuedAt()
+      .sign(privateKey);
     const [h, p, s] = otherSessionsToken.split('.');
     const payload = JSON.parse(Buffer.from(p ?? '', 'base64url').toString()) as Record<string, unknown>;
     const tampered = `${h}.${Buffer.from(JSON.stringify({ ...payload, sid })).toString('base64url')}.${s}`;
@@ -179,7 +182,10 @@ describe('config, stats and reset', () => {
   it('changes the default token lifetime with /__origin/config, and reset restores the option', async () => {
     const browser = new Browser(o.base);
     const sid = await browser.signIn();
-    expect(await (await control(o.base, '/__origin/config', { tokenLifetimeSeconds: 20 })).json()).toEqual({ tokenLifetimeSeconds: 20, refreshReuseIntervalSeconds: 0 });
+    expect(await (await control(o.base, '/__origin/config', { tokenLifetimeSeconds: 20 })).json()).toEqual({
+      tokenLifetimeSeconds: 20,
+      refreshReuseIntervalSeconds: 0,
+    });
     expect(await (await fetch(`${o.base}/__origin/config`)).json()).toEqual({ tokenLifetimeSeconds: 20, refreshReuseIntervalSeconds: 0 });
     const short = await verifyAt(await browser.mintJwt(sid), Math.floor(clock / 1000));
     expect((short.payload.exp ?? 0) - (short.payload.iat ?? 0)).toBe(20);
@@ -267,7 +273,11 @@ describe('the fault controls refuse bad requests', () => {
   });
 
   it('answers 403 to a page of another origin, even on this machine', async () => {
-    const res = await fetch(`${o.base}/__origin/outage`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://evil.localhost:8000' }, body: '{"mode":"down"}' });
+    const res = await fetch(`${o.base}/__origin/outage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://evil.localhost:8000' },
+      body: '{"mode":"down"}',
+    });
     expect(res.status).toBe(403);
     expect(await errorCode(res)).toBe('forbidden');
     const same = await fetch(`${o.base}/__origin/stats`, { headers: { origin: o.base } });
@@ -320,8 +330,17 @@ describe('the loopback predicates', () => {
 describe('without faults', () => {
   it('serves none of the /__origin routes: 404 not_found, or the next handler', async ({ origins }) => {
     const plain = await origins.start();
-    for (const [method, path] of [['GET', '/__origin/stats'], ['POST', '/__origin/outage'], ['POST', '/__origin/reset'], ['POST', '/__origin/config']] as const) {
-      const res = await fetch(`${plain.base}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(method === 'POST' ? { body: '{"mode":"down"}' } : {}) });
+    for (const [method, path] of [
+      ['GET', '/__origin/stats'],
+      ['POST', '/__origin/outage'],
+      ['POST', '/__origin/reset'],
+      ['POST', '/__origin/config'],
+    ] as const) {
+      const res = await fetch(`${plain.base}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(method === 'POST' ? { body: '{"mode":"down"}' } : {}),
+      });
       expect(res.status).toBe(404);
       expect(await errorCode(res)).toBe('not_found');
     }

@@ -7,7 +7,11 @@ let o: RunningOrigin;
 beforeAll(async () => {
   o = await startOrigin({
     faults: true,
-    templates: { api: { claims: { aud: 'api', role: 'tester', sub: 'forged', org_id: 'forged' } }, short: { lifetimeSeconds: 20 }, long: { lifetimeSeconds: 7200 } },
+    templates: {
+      api: { claims: { aud: 'api', role: 'tester', sub: 'forged', org_id: 'forged' } },
+      short: { lifetimeSeconds: 20 },
+      long: { lifetimeSeconds: 7200 },
+    },
   });
 });
 afterAll(() => o.close());
@@ -106,7 +110,7 @@ describe('minting', () => {
     expect(payload.org_id).toBe('org_42');
   });
 
-  it('adds a template\'s claims without letting them replace the origin\'s own', async () => {
+  it("adds a template's claims without letting them replace the origin's own", async () => {
     const browser = new Browser(o.base);
     const sid = await browser.signIn();
     const { payload } = await verifyWithOrigin(o.base, await browser.mintJwt(sid, { template: 'api' }));
@@ -134,7 +138,11 @@ describe('minting', () => {
   it('accepts expires_in_seconds as a JSON number too', async () => {
     const browser = new Browser(o.base);
     const sid = await browser.signIn();
-    const res = await browser.fetch(`/v1/client/sessions/${sid}/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ expires_in_seconds: 45 }) });
+    const res = await browser.fetch(`/v1/client/sessions/${sid}/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ expires_in_seconds: 45 }),
+    });
     const { payload } = await verifyWithOrigin(o.base, ((await res.json()) as { jwt: string }).jwt);
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(45);
   });
@@ -176,7 +184,7 @@ describe('ending a session', () => {
     expect(await (await browser.fetch('/v1/client')).json()).toEqual({ response: { sessions: [], last_active_session_id: null } });
   });
 
-  it('refuses to end another client\'s session (404 session_not_found) or to end without a cookie (401 client_not_found)', async () => {
+  it("refuses to end another client's session (404 session_not_found) or to end without a cookie (401 client_not_found)", async () => {
     const alice = new Browser(o.base);
     const mallory = new Browser(o.base);
     const sid = await alice.signIn();
@@ -200,11 +208,13 @@ describe('requests the origin does not serve', () => {
 
   it('passes an unknown path to the next handler when one is given', async () => {
     let passed = false;
-    const server = await listen((req, res) => o.origin(req, res, () => {
-      passed = true;
-      res.statusCode = 299;
-      res.end();
-    }));
+    const server = await listen((req, res) =>
+      o.origin(req, res, () => {
+        passed = true;
+        res.statusCode = 299;
+        res.end();
+      }),
+    );
     const res = await fetch(`${server.base}/app/page`);
     expect(res.status).toBe(299);
     expect(passed).toBe(true);
@@ -233,7 +243,11 @@ describe('requests the origin does not serve', () => {
   it('answers 415 to a body that is neither a form nor JSON', async () => {
     const browser = new Browser(o.base);
     const sid = await browser.signIn();
-    const res = await browser.fetch(`/v1/client/sessions/${sid}/tokens`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'expires_in_seconds=60' });
+    const res = await browser.fetch(`/v1/client/sessions/${sid}/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'expires_in_seconds=60',
+    });
     expect(res.status).toBe(415);
     expect(await errorCode(res)).toBe('unsupported_media_type');
   });

@@ -100,7 +100,10 @@ export function control(base: string, path: string, body: unknown = {}): Promise
 }
 
 /** A request with a path sent exactly as written (fetch would normalise `..` and dot segments). */
-export function rawRequest(base: string, o: { method: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+export function rawRequest(
+  base: string,
+  o: { method: string; path: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, method: o.method, path: o.path, headers: o.headers ?? {} }, (res) => {

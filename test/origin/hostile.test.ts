@@ -140,7 +140,10 @@ describe('hostile answers in place of a token', () => {
     expect(s.mints).toBe(0);
     expect(s.requests.mint).toBe(2);
     const log = await mintLog();
-    expect(log.map((r) => [r.status, r.hostile])).toEqual([[200, 'not_jwt'], [404, null]]);
+    expect(log.map((r) => [r.status, r.hostile])).toEqual([
+      [200, 'not_jwt'],
+      [404, null],
+    ]);
   });
 
   it('every kind is refused for an unknown name, and an empty body clears it', async () => {

@@ -70,11 +70,14 @@ describe('the standalone origin', () => {
 });
 
 describe('the standalone origin against DNS rebinding', () => {
-  it.each(['evil.example', 'evil.example:8787', 'localhost.evil.example', 'localhost.', '127.0.0.1.nip.io', '0.0.0.0'])('answers 403 host_not_allowed to Host %s', async (host) => {
-    const server = await startStandalone({ port: 0, env: {} });
-    started.push(server);
-    expect(await getWithHost(server.url, host)).toEqual({ status: 403, code: 'host_not_allowed' });
-  });
+  it.each(['evil.example', 'evil.example:8787', 'localhost.evil.example', 'localhost.', '127.0.0.1.nip.io', '0.0.0.0'])(
+    'answers 403 host_not_allowed to Host %s',
+    async (host) => {
+      const server = await startStandalone({ port: 0, env: {} });
+      started.push(server);
+      expect(await getWithHost(server.url, host)).toEqual({ status: 403, code: 'host_not_allowed' });
+    },
+  );
 
   it('refuses a foreign Host on every path: the Frontend API, the JWKS, the fault controls, unknown paths', async () => {
     const server = await startStandalone({ port: 0, env: {} });
@@ -97,7 +100,17 @@ describe('the standalone origin against DNS rebinding', () => {
     const server = await startStandalone({ port: 0, env: {} });
     started.push(server);
     const port = new URL(server.url).port;
-    for (const host of ['localhost', `localhost:${port}`, 'LOCALHOST', 'app.localhost', `127.0.0.1:${port}`, '127.1.2.3', '[::1]', `[::1]:${port}`, '[::ffff:127.0.0.1]']) {
+    for (const host of [
+      'localhost',
+      `localhost:${port}`,
+      'LOCALHOST',
+      'app.localhost',
+      `127.0.0.1:${port}`,
+      '127.1.2.3',
+      '[::1]',
+      `[::1]:${port}`,
+      '[::ffff:127.0.0.1]',
+    ]) {
       expect(await getWithHost(server.url, host), host).toEqual({ status: 200, code: null });
     }
   });
@@ -114,7 +127,8 @@ describe('the standalone origin against DNS rebinding', () => {
     const server = await startStandalone({ port: 0, env: {}, allowHosts: ['app.test', '.dev.test'] });
     started.push(server);
     for (const host of ['app.test', 'app.test:8787', 'dev.test', 'eu.dev.test']) expect((await getWithHost(server.url, host)).status, host).toBe(200);
-    for (const host of ['sub.app.test', 'evil.example', 'devxtest']) expect(await getWithHost(server.url, host), host).toEqual({ status: 403, code: 'host_not_allowed' });
+    for (const host of ['sub.app.test', 'evil.example', 'devxtest'])
+      expect(await getWithHost(server.url, host), host).toEqual({ status: 403, code: 'host_not_allowed' });
   });
 
   it.each([['app.test:80'], ['http://app.test'], ['app test'], [''], ['.127.0.0.1']])('refuses the allowed host %j at start', async (entry) => {
@@ -158,7 +172,11 @@ describe('the tabtoken-origin command line', () => {
 
   it('allows the origins given with --allow-origin to call it with credentials, and no other', async () => {
     const { err, output } = capture();
-    const { code, server } = await runCli(['--port', '0', '--allow-origin', 'http://localhost:5173', '--allow-origin', 'http://app.localhost:3000'], {}, output);
+    const { code, server } = await runCli(
+      ['--port', '0', '--allow-origin', 'http://localhost:5173', '--allow-origin', 'http://app.localhost:3000'],
+      {},
+      output,
+    );
     if (server) started.push(server);
     expect(code).toBe(0);
     expect(err).toEqual([]);

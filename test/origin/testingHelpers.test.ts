@@ -29,11 +29,26 @@ afterAll(async () => {
   await new Promise<void>((resolve) => fake.close(() => resolve()));
 });
 
-const goodToken = { object: 'test_session_token', id: 'tst_1', user_id: 'user_1', token: 'secret', status: 'pending', url: 'http://x.test/accept?token=secret', created_at: 1, updated_at: 2 };
+const goodToken = {
+  object: 'test_session_token',
+  id: 'tst_1',
+  user_id: 'user_1',
+  token: 'secret',
+  status: 'pending',
+  url: 'http://x.test/accept?token=secret',
+  created_at: 1,
+  updated_at: 2,
+};
 
 describe('createTestSessionToken, revokeTestSessionToken and getSessionToken against the origin', () => {
   it('creates a token a browser can accept, mints for its session, and revokes it', async () => {
-    const created = await createTestSessionToken({ apiUrl: o.base, secretKey, userId: 'user_helpers', sessionMaxDurationInSeconds: 600, redirectUrl: '/after' });
+    const created = await createTestSessionToken({
+      apiUrl: o.base,
+      secretKey,
+      userId: 'user_helpers',
+      sessionMaxDurationInSeconds: 600,
+      redirectUrl: '/after',
+    });
     expect(created).toEqual({
       id: expect.stringMatching(/^tst_/),
       userId: 'user_helpers',
@@ -59,15 +74,25 @@ describe('createTestSessionToken, revokeTestSessionToken and getSessionToken aga
     const revoked = await revokeTestSessionToken({ apiUrl: o.base, secretKey, id: created.id });
     expect(revoked.status).toBe('revoked');
     expect(revoked.updatedAt).toBeGreaterThanOrEqual(created.updatedAt);
-    await expect(getSessionToken({ apiUrl: o.base, secretKey, sessionId })).rejects.toMatchObject({ name: 'TestingApiError', status: 401, code: 'session_ended' });
+    await expect(getSessionToken({ apiUrl: o.base, secretKey, sessionId })).rejects.toMatchObject({
+      name: 'TestingApiError',
+      status: 401,
+      code: 'session_ended',
+    });
   });
 
-  it('throws TestingApiError with the status and code of the origin\'s error', async () => {
+  it("throws TestingApiError with the status and code of the origin's error", async () => {
     const wrongKey = createTestSessionToken({ apiUrl: o.base, secretKey: 'sk_wrong', userId: 'user_x' });
     await expect(wrongKey).rejects.toBeInstanceOf(TestingApiError);
     await expect(wrongKey).rejects.toMatchObject({ status: 401, code: 'unauthorized', errors: [{ code: 'unauthorized' }] });
-    await expect(createTestSessionToken({ apiUrl: o.base, secretKey, userId: 'user_x', redirectUrl: '//evil.com' })).rejects.toMatchObject({ status: 422, code: 'form_param_invalid' });
-    await expect(revokeTestSessionToken({ apiUrl: o.base, secretKey, id: 'tst_unknown' })).rejects.toMatchObject({ status: 404, code: 'test_session_token_not_found' });
+    await expect(createTestSessionToken({ apiUrl: o.base, secretKey, userId: 'user_x', redirectUrl: '//evil.com' })).rejects.toMatchObject({
+      status: 422,
+      code: 'form_param_invalid',
+    });
+    await expect(revokeTestSessionToken({ apiUrl: o.base, secretKey, id: 'tst_unknown' })).rejects.toMatchObject({
+      status: 404,
+      code: 'test_session_token_not_found',
+    });
     await expect(getSessionToken({ apiUrl: o.base, secretKey, sessionId: 'sess_unknown' })).rejects.toMatchObject({ status: 404, code: 'session_not_found' });
   });
 
@@ -103,7 +128,11 @@ describe('the helpers against a malformed backend', () => {
     ['a missing updated_at', 200, JSON.stringify({ ...goodToken, updated_at: undefined })],
   ])('createTestSessionToken throws malformed_response for %s', async (_what, status, body) => {
     fakeAnswer = { status, body };
-    await expect(createTestSessionToken({ apiUrl: fakeUrl, secretKey, userId: 'u' })).rejects.toMatchObject({ name: 'TestingApiError', code: 'malformed_response', status });
+    await expect(createTestSessionToken({ apiUrl: fakeUrl, secretKey, userId: 'u' })).rejects.toMatchObject({
+      name: 'TestingApiError',
+      code: 'malformed_response',
+      status,
+    });
     await expect(revokeTestSessionToken({ apiUrl: fakeUrl, secretKey, id: 'tst_1' })).rejects.toMatchObject({ code: 'malformed_response' });
   });
 

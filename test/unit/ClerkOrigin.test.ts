@@ -52,11 +52,15 @@ describe('ClerkOrigin', () => {
     expect(error).toBeInstanceOf(OriginResponseError);
     expect(error).toMatchObject({ status: 502, errors: [], retryAfter: 4 });
     const other = minterWith(() => Response.json({ errors: [{ code: 'x', message: 5 }, 'junk', { nocode: 1 }] }, { status: 400 }));
-    await expect(other.minter.mint('sess_1', { template: null, organizationId: null, expiresInSeconds: null }, null)).rejects.toMatchObject({ errors: [{ code: 'x' }] });
+    await expect(other.minter.mint('sess_1', { template: null, organizationId: null, expiresInSeconds: null }, null)).rejects.toMatchObject({
+      errors: [{ code: 'x' }],
+    });
   });
 
   it('a request that does not answer within 10 s is aborted as origin_unavailable', async () => {
-    const { minter, clock, seen } = minterWith((s) => new Promise<Response>((_resolve, reject) => s.init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')))));
+    const { minter, clock, seen } = minterWith(
+      (s) => new Promise<Response>((_resolve, reject) => s.init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')))),
+    );
     const outcome = minter.mint('sess_1', { template: null, organizationId: null, expiresInSeconds: null }, null).catch((e: unknown) => e);
     await until(() => seen.length === 1);
     await clock.advance(9_999);
@@ -71,24 +75,32 @@ describe('ClerkOrigin', () => {
 
   it('GET {client} is validated defensively', () => {
     expect(ClerkOrigin.parseClient({ response: null })).toEqual({ sessions: new Set(), lastActiveSessionId: null, endsAt: new Map(), users: new Map() });
-    const state = ClerkOrigin.parseClient({
-      response: {
-        sessions: [
-          { id: 'sess_a', status: 'active', user_id: 'u', expire_at: 1_000_000 },
-          { id: 'sess_c', status: 'active', user_id: 'u', expire_at: 'soon' },
-          { id: 'sess_b', status: 'ended' },
-          { id: 'bad id', status: 'active' },
-          null,
-        ],
-        last_active_session_id: 'sess_a',
+    const state = ClerkOrigin.parseClient(
+      {
+        response: {
+          sessions: [
+            { id: 'sess_a', status: 'active', user_id: 'u', expire_at: 1_000_000 },
+            { id: 'sess_c', status: 'active', user_id: 'u', expire_at: 'soon' },
+            { id: 'sess_b', status: 'ended' },
+            { id: 'bad id', status: 'active' },
+            null,
+          ],
+          last_active_session_id: 'sess_a',
+        },
       },
-    }, 5000);
+      5000,
+    );
     expect([...state.sessions]).toEqual(['sess_a', 'sess_c']);
     // expire_at placed on this machine's clock, which runs 5 s ahead; a malformed one is left out.
     expect([...state.endsAt]).toEqual([['sess_a', 1_005_000]]);
     expect(state.lastActiveSessionId).toBe('sess_a');
-    expect([...state.users]).toEqual([['sess_a', 'u'], ['sess_c', 'u']]);
-    expect(ClerkOrigin.parseClient({ response: { sessions: [{ id: 'sess_a', status: 'active' }], last_active_session_id: 'sess_b' } }).lastActiveSessionId).toBeNull();
+    expect([...state.users]).toEqual([
+      ['sess_a', 'u'],
+      ['sess_c', 'u'],
+    ]);
+    expect(
+      ClerkOrigin.parseClient({ response: { sessions: [{ id: 'sess_a', status: 'active' }], last_active_session_id: 'sess_b' } }).lastActiveSessionId,
+    ).toBeNull();
     expect(ClerkOrigin.parseClient({ response: { sessions: [], last_active_session_id: 'sess_a' } }).lastActiveSessionId).toBeNull();
     for (const junk of [null, 'x', {}, { response: 5 }, { response: { sessions: 'no' } }]) {
       expect(() => ClerkOrigin.parseClient(junk)).toThrow(OriginResponseError);

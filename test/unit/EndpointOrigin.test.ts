@@ -23,7 +23,10 @@ class Jar {
   fetch: typeof fetch = async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const headers = new Headers(init?.headers);
-    const cookie = [...this.#cookies].filter(([, c]) => url.pathname.startsWith(c.path)).map(([name, c]) => `${name}=${c.value}`).join('; ');
+    const cookie = [...this.#cookies]
+      .filter(([, c]) => url.pathname.startsWith(c.path))
+      .map(([name, c]) => `${name}=${c.value}`)
+      .join('; ');
     if (cookie) headers.set('Cookie', cookie);
     if (url.pathname === '/app/session/token') this.calls++;
     const res = await fetch(url, { ...init, headers, signal: undefined });
@@ -41,7 +44,11 @@ class Jar {
   };
 
   async login(base: string, userId: string): Promise<void> {
-    const res = await this.fetch(`${base}/app/session/login`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ user_id: userId }).toString() });
+    const res = await this.fetch(`${base}/app/session/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ user_id: userId }).toString(),
+    });
     if (!res.ok) throw new Error(`login answered ${res.status}`);
   }
 }
@@ -60,7 +67,15 @@ async function stats(): Promise<{ app: { tokens: number; reuses: number; familie
 }
 
 async function start(jar: Jar, clock = new FakeClock()) {
-  const config = engineConfig({ endpoint: { tokenUrl: `${served.base}/app/session/token`, method: 'POST', signOutUrl: `${served.base}/app/session/logout`, headers: { 'X-Requested-With': 'tabtoken' }, credentials: 'include' } });
+  const config = engineConfig({
+    endpoint: {
+      tokenUrl: `${served.base}/app/session/token`,
+      method: 'POST',
+      signOutUrl: `${served.base}/app/session/logout`,
+      headers: { 'X-Requested-With': 'tabtoken' },
+      credentials: 'include',
+    },
+  });
   const engine = createEngine(config, { clock, fetch: jar.fetch, store: null, locks: new FakeLocks().manager, random: () => 0.5 });
   const errors: unknown[] = [];
   engine.onError((e) => errors.push(e));
@@ -154,7 +169,10 @@ describe('the app’s own token endpoint', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     jar.held = () => gate;
-    const pending = engine.getToken(req({ skipCache: true })).then(() => null, (e: unknown) => e);
+    const pending = engine.getToken(req({ skipCache: true })).then(
+      () => null,
+      (e: unknown) => e,
+    );
     await until(() => jar.calls === 2);
     await clock.advance(10_500);
     expect(engine.snapshot().status).toBe('degraded');

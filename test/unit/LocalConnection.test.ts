@@ -28,7 +28,10 @@ function standIn(instance: string): (config: unknown) => LocalHost {
   return () => ({
     instance,
     engine: { stats: () => STATS } as unknown as Engine,
-    hello: async () => ({ instance, snapshot: Object.freeze({ version: 0, status: 'ok', mode: 'local', storage: 'memory', sessionId: 'sess_1', userId: null, claims: null, tokens: {} }) }),
+    hello: async () => ({
+      instance,
+      snapshot: Object.freeze({ version: 0, status: 'ok', mode: 'local', storage: 'memory', sessionId: 'sess_1', userId: null, claims: null, tokens: {} }),
+    }),
     run: async <K extends Operation>(_tab: string, op: K) => (op === 'stats' ? STATS : undefined) as Operations[K][1],
     close: () => {},
   });
@@ -128,12 +131,20 @@ describe('LocalConnection (leader election and rpc)', () => {
     const clock = new FakeClock();
     const locks = new FakeLocks();
     await locks.hold(LEADER); // a leader in another tab, played by the channel below
-    const answers: Record<string, unknown> = { sync: 7, setActiveSession: 8, signOut: { version: 9, redirect: null }, signIn: 'https://op.example/authorize?state=s', handleRedirect: { returnTo: '/inbox', version: 10 }, proof: 'eyJ.proof.sig' };
+    const answers: Record<string, unknown> = {
+      sync: 7,
+      setActiveSession: 8,
+      signOut: { version: 9, redirect: null },
+      signIn: 'https://op.example/authorize?state=s',
+      handleRedirect: { returnTo: '/inbox', version: 10 },
+      proof: 'eyJ.proof.sig',
+    };
     let malformed = false;
     const rpc = new BroadcastChannel(rpcChannelName(NAME));
     open.push(rpc);
     rpc.onmessage = ({ data }: MessageEvent) => {
-      if (data.type === 'request') rpc.postMessage({ v: 1, type: 'reply', id: data.id, instance: 'leader-elsewhere', result: malformed ? { version: 'x' } : answers[data.op] });
+      if (data.type === 'request')
+        rpc.postMessage({ v: 1, type: 'reply', id: data.id, instance: 'leader-elsewhere', result: malformed ? { version: 'x' } : answers[data.op] });
     };
     const conn = connection({ clock, locks });
     for (const [op, result] of Object.entries(answers)) expect(await conn.call(op as 'sync', null)).toEqual(result);

@@ -58,7 +58,15 @@ function setup(o: { dpop?: boolean | null; provider?: (p: ScriptedProvider) => v
   const config: EngineConfig = {
     ...base,
     credentials: 'omit',
-    oidc: { issuer: provider.issuer, clientId: provider.clientId, redirectUri: 'https://app.test/callback', scope: 'openid offline_access', resource: null, dpop: o.dpop ?? false, postLogoutRedirectUri: 'https://app.test/bye' },
+    oidc: {
+      issuer: provider.issuer,
+      clientId: provider.clientId,
+      redirectUri: 'https://app.test/callback',
+      scope: 'openid offline_access',
+      resource: null,
+      dpop: o.dpop ?? false,
+      postLogoutRedirectUri: 'https://app.test/bye',
+    },
   };
   const origin = new OidcOrigin(config, { clock, fetch: provider.fetch, locks: new FakeLocks().manager, store });
   /** A new adapter on the same stored grant (a worker restart): nothing in memory, no JWKS loaded. */
@@ -71,7 +79,9 @@ const DEFAULT = { template: null, organizationId: null, expiresInSeconds: null }
 /** A completed sign-in; `idToken` claims override the first ID token's. */
 async function signedIn(s: ReturnType<typeof setup>, o: { idToken?: Record<string, unknown>; tokenType?: string } = {}) {
   const { nonce, answer } = await started(s);
-  s.provider.queue.push(async () => s.provider.answer({ refreshToken: 'rt-1', idToken: await s.provider.idToken({ nonce, ...o.idToken }), ...(o.tokenType ? { tokenType: o.tokenType } : {}) }));
+  s.provider.queue.push(async () =>
+    s.provider.answer({ refreshToken: 'rt-1', idToken: await s.provider.idToken({ nonce, ...o.idToken }), ...(o.tokenType ? { tokenType: o.tokenType } : {}) }),
+  );
   return s.origin.completeSignIn(answer);
 }
 
@@ -93,8 +103,12 @@ describe('OpenID Connect adapter', () => {
   ])('refuses a bad %s when the engine starts (the tab leaves it to the adapter), naming what it must be', (_, bad, expected) => {
     const s = setup();
     const config = { ...engineConfig(), credentials: 'omit' as const, oidc: { ...s.config.oidc!, ...bad } as EngineConfig['oidc'] };
-    expect(() => new OidcOrigin(config, { clock: s.clock, fetch: s.provider.fetch, locks: new FakeLocks().manager, store: s.store })).toThrow(InvalidArgumentError);
-    expect(() => new OidcOrigin(config, { clock: s.clock, fetch: s.provider.fetch, locks: new FakeLocks().manager, store: s.store })).toThrow(`${_} must be ${expected}; got `);
+    expect(() => new OidcOrigin(config, { clock: s.clock, fetch: s.provider.fetch, locks: new FakeLocks().manager, store: s.store })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => new OidcOrigin(config, { clock: s.clock, fetch: s.provider.fetch, locks: new FakeLocks().manager, store: s.store })).toThrow(
+      `${_} must be ${expected}; got `,
+    );
     expect(s.provider.calls).toHaveLength(0);
   });
 
@@ -108,115 +122,201 @@ describe('OpenID Connect adapter', () => {
     await s.origin.ready;
     const { url, nonce, answer } = await started(s);
     expect(`${url.origin}${url.pathname}`).toBe(`${s.provider.issuer}/auth`);
-    expect(Object.fromEntries(url.searchParams)).toMatchObject({ response_type: 'code', client_id: 'app', redirect_uri: 'https://app.test/callback', scope: 'openid offline_access', code_challenge_method: 'S256', login_hint: 'alice@example.com' });
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({
+      response_type: 'code',
+      client_id: 'app',
+      redirect_uri: 'https://app.test/callback',
+      scope: 'openid offline_access',
+      code_challenge_method: 'S256',
+      login_hint: 'alice@example.com',
+    });
     expect(url.searchParams.get('code_challenge')).toMatch(/^[\w-]{43}$/);
     s.provider.queue.push(() => s.provider.answer({ nonce, refreshToken: 'rt-1' }));
     const result = await s.origin.completeSignIn(answer);
     expect(result).toMatchObject({ userId: 'alice', returnTo: '/after?x=1' });
     expect(result.sessionId).toMatch(/^oidc_[0-9a-f]{32}$/);
     const call = s.provider.calls[0]!;
-    expect(Object.fromEntries(call.form)).toMatchObject({ grant_type: 'authorization_code', code: 'the-code', redirect_uri: 'https://app.test/callback', client_id: 'app' });
+    expect(Object.fromEntries(call.form)).toMatchObject({
+      grant_type: 'authorization_code',
+      code: 'the-code',
+      redirect_uri: 'https://app.test/callback',
+      client_id: 'app',
+    });
     expect(call.form.get('code_verifier')).toMatch(/^[\w-]{43}$/);
     expect(s.store.grant).toMatchObject({ sessionId: result.sessionId, sub: 'alice', refreshToken: 'rt-1' });
     expect(await s.origin.readSessions()).toMatchObject({ lastActiveSessionId: result.sessionId });
   });
 
   it.each([
-    ['a reused state', async (s: ReturnType<typeof setup>) => {
-      const { nonce, answer } = await started(s);
-      s.provider.queue.push(() => s.provider.answer({ nonce }));
-      await s.origin.completeSignIn(answer);
-      s.store.grant = null;
-      return answer;
-    }, TokenInvalidError],
+    [
+      'a reused state',
+      async (s: ReturnType<typeof setup>) => {
+        const { nonce, answer } = await started(s);
+        s.provider.queue.push(() => s.provider.answer({ nonce }));
+        await s.origin.completeSignIn(answer);
+        s.store.grant = null;
+        return answer;
+      },
+      TokenInvalidError,
+    ],
     ['a state nobody started', async (s: ReturnType<typeof setup>) => (await started(s, { state: 'forged' })).answer, TokenInvalidError],
-    ['an expired state', async (s: ReturnType<typeof setup>) => {
-      const { answer } = await started(s);
-      await s.clock.advance(10 * 60_000 + 1);
-      return answer;
-    }, TokenInvalidError],
+    [
+      'an expired state',
+      async (s: ReturnType<typeof setup>) => {
+        const { answer } = await started(s);
+        await s.clock.advance(10 * 60_000 + 1);
+        return answer;
+      },
+      TokenInvalidError,
+    ],
     ['another issuer', async (s: ReturnType<typeof setup>) => (await started(s, { iss: 'https://evil.test' })).answer, TokenInvalidError],
     ['no issuer where the provider names it', async (s: ReturnType<typeof setup>) => (await started(s, { iss: '' })).answer, TokenInvalidError],
-    ['an error answer', async (s: ReturnType<typeof setup>) => (await started(s, { code: '', error: 'access_denied', error_description: 'the user said no' })).answer, OriginResponseError],
-    ['an ID token signed with another key', async (s: ReturnType<typeof setup>) => {
-      const { nonce, answer } = await started(s);
-      s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce }, { otherKey: true }) }));
-      return answer;
-    }, TokenInvalidError],
-    ['an ID token for another audience', async (s: ReturnType<typeof setup>) => {
-      const { nonce, answer } = await started(s);
-      s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce, aud: 'another-app' }) }));
-      return answer;
-    }, TokenInvalidError],
-    ['an ID token with the wrong nonce', async (s: ReturnType<typeof setup>) => {
-      const { answer } = await started(s);
-      s.provider.queue.push(() => s.provider.answer({ nonce: 'not-the-one' }));
-      return answer;
-    }, TokenInvalidError],
-    ['an expired ID token', async (s: ReturnType<typeof setup>) => {
-      const { nonce, answer } = await started(s);
-      s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce, iat: s.provider.nowS() - 600, exp: s.provider.nowS() - 1 }) }));
-      return answer;
-    }, TokenInvalidError],
-    ['an ID token signed with HS256 (an HMAC key in the JWKS, HS256 not listed)', async (s: ReturnType<typeof setup>) => {
-      const { nonce, answer } = await started(s);
-      s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce }, { hmac: true }) }));
-      return answer;
-    }, TokenInvalidError],
-    ['an ID token signed with HS256 where the provider lists only HS256', async (s: ReturnType<typeof setup>) => {
-      s.provider.discovery = { ...s.provider.discovery, id_token_signing_alg_values_supported: ['HS256'] };
-      const { nonce, answer } = await started(s);
-      s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce }, { hmac: true }) }));
-      return answer;
-    }, TokenInvalidError],
-    ['an ID token signed with an algorithm the provider does not list (ES256 where it lists RS256)', async (s: ReturnType<typeof setup>) => {
-      s.provider.discovery = { ...s.provider.discovery, id_token_signing_alg_values_supported: ['RS256'] };
-      const { nonce, answer } = await started(s);
-      s.provider.queue.push(() => s.provider.answer({ nonce }));
-      return answer;
-    }, TokenInvalidError],
-    ['an ID token signed with ES256 from a provider that lists no algorithm (the default is RS256)', async (s: ReturnType<typeof setup>) => {
-      const { id_token_signing_alg_values_supported: _, ...rest } = s.provider.discovery;
-      s.provider.discovery = rest;
-      const { nonce, answer } = await started(s);
-      s.provider.queue.push(() => s.provider.answer({ nonce }));
-      return answer;
-    }, TokenInvalidError],
-    ['an ID token without exp', async (s: ReturnType<typeof setup>) => {
-      const { nonce, answer } = await started(s);
-      s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce, exp: undefined }) }));
-      return answer;
-    }, TokenInvalidError],
-    ['an ID token without iat', async (s: ReturnType<typeof setup>) => {
-      const { nonce, answer } = await started(s);
-      s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce, iat: undefined }) }));
-      return answer;
-    }, TokenInvalidError],
-    ['an ID token issued to another authorized party (azp)', async (s: ReturnType<typeof setup>) => {
-      const { nonce, answer } = await started(s);
-      s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce, azp: 'another-app' }) }));
-      return answer;
-    }, TokenInvalidError],
-    ['an ID token for several audiences that names no azp', async (s: ReturnType<typeof setup>) => {
-      const { nonce, answer } = await started(s);
-      s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce, aud: ['app', 'api'] }) }));
-      return answer;
-    }, TokenInvalidError],
-    ['an opaque access token without expires_in', async (s: ReturnType<typeof setup>) => {
-      const { nonce, answer } = await started(s);
-      s.provider.queue.push(() => s.provider.answer({ nonce, expiresIn: null }));
-      return answer;
-    }, TokenInvalidError],
-    ['a token answer that is not JSON', async (s: ReturnType<typeof setup>) => {
-      const { answer } = await started(s);
-      s.provider.queue.push(() => new Response('<html>gateway</html>', { status: 200 }));
-      return answer;
-    }, TokenInvalidError],
-    ['a huge token answer', async (s: ReturnType<typeof setup>) => {
-      const { answer } = await started(s);
-      s.provider.queue.push(() => new Response('x'.repeat(2 * 1024 * 1024), { status: 200 }));
-      return answer;
-    }, TokenInvalidError],
+    [
+      'an error answer',
+      async (s: ReturnType<typeof setup>) => (await started(s, { code: '', error: 'access_denied', error_description: 'the user said no' })).answer,
+      OriginResponseError,
+    ],
+    [
+      'an ID token signed with another key',
+      async (s: ReturnType<typeof setup>) => {
+        const { nonce, answer } = await started(s);
+        s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce }, { otherKey: true }) }));
+        return answer;
+      },
+      TokenInvalidError,
+    ],
+    [
+      'an ID token for another audience',
+      async (s: ReturnType<typeof setup>) => {
+        const { nonce, answer } = await started(s);
+        s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce, aud: 'another-app' }) }));
+        return answer;
+      },
+      TokenInvalidError,
+    ],
+    [
+      'an ID token with the wrong nonce',
+      async (s: ReturnType<typeof setup>) => {
+        const { answer } = await started(s);
+        s.provider.queue.push(() => s.provider.answer({ nonce: 'not-the-one' }));
+        return answer;
+      },
+      TokenInvalidError,
+    ],
+    [
+      'an expired ID token',
+      async (s: ReturnType<typeof setup>) => {
+        const { nonce, answer } = await started(s);
+        s.provider.queue.push(async () =>
+          s.provider.answer({ idToken: await s.provider.idToken({ nonce, iat: s.provider.nowS() - 600, exp: s.provider.nowS() - 1 }) }),
+        );
+        return answer;
+      },
+      TokenInvalidError,
+    ],
+    [
+      'an ID token signed with HS256 (an HMAC key in the JWKS, HS256 not listed)',
+      async (s: ReturnType<typeof setup>) => {
+        const { nonce, answer } = await started(s);
+        s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce }, { hmac: true }) }));
+        return answer;
+      },
+      TokenInvalidError,
+    ],
+    [
+      'an ID token signed with HS256 where the provider lists only HS256',
+      async (s: ReturnType<typeof setup>) => {
+        s.provider.discovery = { ...s.provider.discovery, id_token_signing_alg_values_supported: ['HS256'] };
+        const { nonce, answer } = await started(s);
+        s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce }, { hmac: true }) }));
+        return answer;
+      },
+      TokenInvalidError,
+    ],
+    [
+      'an ID token signed with an algorithm the provider does not list (ES256 where it lists RS256)',
+      async (s: ReturnType<typeof setup>) => {
+        s.provider.discovery = { ...s.provider.discovery, id_token_signing_alg_values_supported: ['RS256'] };
+        const { nonce, answer } = await started(s);
+        s.provider.queue.push(() => s.provider.answer({ nonce }));
+        return answer;
+      },
+      TokenInvalidError,
+    ],
+    [
+      'an ID token signed with ES256 from a provider that lists no algorithm (the default is RS256)',
+      async (s: ReturnType<typeof setup>) => {
+        const { id_token_signing_alg_values_supported: _, ...rest } = s.provider.discovery;
+        s.provider.discovery = rest;
+        const { nonce, answer } = await started(s);
+        s.provider.queue.push(() => s.provider.answer({ nonce }));
+        return answer;
+      },
+      TokenInvalidError,
+    ],
+    [
+      'an ID token without exp',
+      async (s: ReturnType<typeof setup>) => {
+        const { nonce, answer } = await started(s);
+        s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce, exp: undefined }) }));
+        return answer;
+      },
+      TokenInvalidError,
+    ],
+    [
+      'an ID token without iat',
+      async (s: ReturnType<typeof setup>) => {
+        const { nonce, answer } = await started(s);
+        s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce, iat: undefined }) }));
+        return answer;
+      },
+      TokenInvalidError,
+    ],
+    [
+      'an ID token issued to another authorized party (azp)',
+      async (s: ReturnType<typeof setup>) => {
+        const { nonce, answer } = await started(s);
+        s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce, azp: 'another-app' }) }));
+        return answer;
+      },
+      TokenInvalidError,
+    ],
+    [
+      'an ID token for several audiences that names no azp',
+      async (s: ReturnType<typeof setup>) => {
+        const { nonce, answer } = await started(s);
+        s.provider.queue.push(async () => s.provider.answer({ idToken: await s.provider.idToken({ nonce, aud: ['app', 'api'] }) }));
+        return answer;
+      },
+      TokenInvalidError,
+    ],
+    [
+      'an opaque access token without expires_in',
+      async (s: ReturnType<typeof setup>) => {
+        const { nonce, answer } = await started(s);
+        s.provider.queue.push(() => s.provider.answer({ nonce, expiresIn: null }));
+        return answer;
+      },
+      TokenInvalidError,
+    ],
+    [
+      'a token answer that is not JSON',
+      async (s: ReturnType<typeof setup>) => {
+        const { answer } = await started(s);
+        s.provider.queue.push(() => new Response('<html>gateway</html>', { status: 200 }));
+        return answer;
+      },
+      TokenInvalidError,
+    ],
+    [
+      'a huge token answer',
+      async (s: ReturnType<typeof setup>) => {
+        const { answer } = await started(s);
+        s.provider.queue.push(() => new Response('x'.repeat(2 * 1024 * 1024), { status: 200 }));
+        return answer;
+      },
+      TokenInvalidError,
+    ],
   ])('refuses %s with its typed error, and keeps no grant', async (_name, prepare, type) => {
     const s = setup();
     await s.origin.ready;
@@ -227,7 +327,7 @@ describe('OpenID Connect adapter', () => {
     expect((await s.origin.readSessions()).sessions.size).toBe(0);
   });
 
-  it('an error answer carries the provider\'s error code', async () => {
+  it("an error answer carries the provider's error code", async () => {
     const s = setup();
     const { answer } = await started(s, { code: '', error: 'access_denied' });
     await expect(s.origin.completeSignIn(answer)).rejects.toMatchObject({ code: 'origin_response', errors: [{ code: 'access_denied' }] });
@@ -280,7 +380,7 @@ describe('OpenID Connect adapter', () => {
     await expect(b.origin.ready).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
-  it('a client clock an hour ahead: ID tokens are checked and DPoP proofs dated on the provider\'s clock, from its Date header', async () => {
+  it("a client clock an hour ahead: ID tokens are checked and DPoP proofs dated on the provider's clock, from its Date header", async () => {
     const skewed = (p: ScriptedProvider) => {
       p.skewMs = -3_600_000;
       p.discovery = { ...p.discovery, dpop_signing_alg_values_supported: ['ES256'] };
@@ -297,16 +397,18 @@ describe('OpenID Connect adapter', () => {
     expect(Math.abs((resourceProof.iat ?? 0) - s.provider.nowS())).toBeLessThanOrEqual(2);
 
     // A provider whose CORS hides Date leaves only the local clock: the same ID token looks expired.
-    const hidden = setup({ provider: (p) => {
-      p.skewMs = -3_600_000;
-      p.sendDate = false;
-    } });
+    const hidden = setup({
+      provider: (p) => {
+        p.skewMs = -3_600_000;
+        p.sendDate = false;
+      },
+    });
     const refused = await started(hidden);
     hidden.provider.queue.push(() => hidden.provider.answer({ nonce: refused.nonce }));
     await expect(hidden.origin.completeSignIn(refused.answer)).rejects.toBeInstanceOf(TokenInvalidError);
   });
 
-  it('sign-out revokes the refresh token and names the provider\'s logout with the ID token as a hint', async () => {
+  it("sign-out revokes the refresh token and names the provider's logout with the ID token as a hint", async () => {
     const s = setup();
     const { nonce, answer } = await started(s);
     s.provider.queue.push(() => s.provider.answer({ nonce, refreshToken: 'rt-1' }));
@@ -322,7 +424,16 @@ describe('OpenID Connect adapter', () => {
 });
 
 /** `returnTo` forms a URL parser turns into another host, and forms that stay paths (SPEC 11). */
-const REFUSED_RETURN_TO = ['//evil.com', '/\\evil.com', '/\t/evil.com', '/\n/evil.com', '/\r\\evil.com', '\t//evil.com', 'https://evil.com/', 'javascript:alert(1)'];
+const REFUSED_RETURN_TO = [
+  '//evil.com',
+  '/\\evil.com',
+  '/\t/evil.com',
+  '/\n/evil.com',
+  '/\r\\evil.com',
+  '\t//evil.com',
+  'https://evil.com/',
+  'javascript:alert(1)',
+];
 const KEPT_RETURN_TO: [string, string][] = [
   ['/%09/evil.com', '/%09/evil.com'],
   ['/a?b=1#c', '/a?b=1#c'],
@@ -331,7 +442,7 @@ const KEPT_RETURN_TO: [string, string][] = [
 ];
 
 describe('signIn returnTo, resolved with the URL parser', () => {
-  describe('in the adapter (the page\'s origin is the redirectUri\'s)', () => {
+  describe("in the adapter (the page's origin is the redirectUri's)", () => {
     it.each(REFUSED_RETURN_TO)('refuses %j: it resolves to another origin', async (returnTo) => {
       const s = setup();
       await expect(s.origin.beginSignIn({ prompt: null, loginHint: null, returnTo })).rejects.toBeInstanceOf(InvalidArgumentError);
@@ -504,7 +615,7 @@ describe('the discovery document', () => {
 describe('rotation durability: a rotated refresh token is never lost', () => {
   it.each([
     ['another subject', { sub: 'mallory' }],
-    ['no azp where the sign-in\'s had one', { azp: undefined }],
+    ["no azp where the sign-in's had one", { azp: undefined }],
     ['another auth_time', { auth_time: 1_900_000_000 }],
     ['another audience', { aud: ['app', 'api'], azp: 'app' }],
     ['another authorized party', { azp: 'another-app' }],
@@ -513,14 +624,18 @@ describe('rotation durability: a rotated refresh token is never lost', () => {
     const s = setup();
     const signIn = await signedIn(s, { idToken: { azp: 'app', auth_time: 1_800_000_000 } });
     const claims = s.store.grant!.claims;
-    s.provider.queue.push(async () => s.provider.answer({ refreshToken: 'rt-2', accessToken: 'at-2', idToken: await s.provider.idToken({ azp: 'app', auth_time: 1_800_000_000, ...change }) }));
+    s.provider.queue.push(async () =>
+      s.provider.answer({ refreshToken: 'rt-2', accessToken: 'at-2', idToken: await s.provider.idToken({ azp: 'app', auth_time: 1_800_000_000, ...change }) }),
+    );
     const minted = await s.origin.mint(signIn.sessionId, DEFAULT, null);
     expect(minted).toMatchObject({ jwt: 'at-2', claims });
     expect(s.store.grant).toMatchObject({ refreshToken: 'rt-2', claims, access: { token: 'at-2' } });
     // Reported with the answer: the engine puts it on the `error` event (no caller receives it).
     expect(minted.warning).toBeInstanceOf(TokenInvalidError);
     // The next refresh presents the stored token, and a good ID token is taken.
-    s.provider.queue.push(async () => s.provider.answer({ refreshToken: 'rt-3', idToken: await s.provider.idToken({ azp: 'app', auth_time: 1_800_000_000, email: 'alice@example.com' }) }));
+    s.provider.queue.push(async () =>
+      s.provider.answer({ refreshToken: 'rt-3', idToken: await s.provider.idToken({ azp: 'app', auth_time: 1_800_000_000, email: 'alice@example.com' }) }),
+    );
     const next = await s.origin.mint(signIn.sessionId, DEFAULT, null);
     expect(s.provider.calls.at(-1)?.form.get('refresh_token')).toBe('rt-2');
     expect(next.claims).toMatchObject({ email: 'alice@example.com' });
@@ -544,7 +659,9 @@ describe('rotation durability: a rotated refresh token is never lost', () => {
     const again = s.restart();
     await again.ready;
     s.provider.jwksDown = true;
-    s.provider.queue.push(async () => s.provider.answer({ refreshToken: 'rt-2', accessToken: 'at-2', idToken: await s.provider.idToken({ email: 'alice@example.com' }) }));
+    s.provider.queue.push(async () =>
+      s.provider.answer({ refreshToken: 'rt-2', accessToken: 'at-2', idToken: await s.provider.idToken({ email: 'alice@example.com' }) }),
+    );
     const minted = await again.mint(sessionId, DEFAULT, null);
     expect(minted).toMatchObject({ jwt: 'at-2', claims });
     expect(s.store.grant?.refreshToken).toBe('rt-2');
@@ -565,7 +682,9 @@ describe('rotation durability: a rotated refresh token is never lost', () => {
   it('an answer that arrives after 10 s is waited for (up to 60 s) and used', async () => {
     const s = setup();
     const { sessionId } = await signedIn(s);
-    s.provider.queue.push(() => new Promise((resolve) => s.clock.setTimeout(() => resolve(s.provider.answer({ refreshToken: 'rt-2', accessToken: 'at-late' })), 25_000)));
+    s.provider.queue.push(
+      () => new Promise((resolve) => s.clock.setTimeout(() => resolve(s.provider.answer({ refreshToken: 'rt-2', accessToken: 'at-late' })), 25_000)),
+    );
     let settled = false;
     const minting = s.origin.mint(sessionId, DEFAULT, null).finally(() => (settled = true));
     await s.clock.advance(20_000);
@@ -580,7 +699,10 @@ describe('rotation durability: a rotated refresh token is never lost', () => {
     const { sessionId } = await signedIn(s);
     s.provider.queue.push(() => new Promise<Response>(() => {}));
     let settled = false;
-    const minting = s.origin.mint(sessionId, DEFAULT, null).catch((e: unknown) => e).finally(() => (settled = true));
+    const minting = s.origin
+      .mint(sessionId, DEFAULT, null)
+      .catch((e: unknown) => e)
+      .finally(() => (settled = true));
     await s.clock.advance(59_000);
     expect(settled).toBe(false);
     await s.clock.advance(1_000);
@@ -609,8 +731,10 @@ describe('rotation durability: a rotated refresh token is never lost', () => {
 });
 
 describe('DPoP with a Bearer answer', () => {
-  it('the key stays with the grant: refreshes still carry proofs, and the scheme follows each answer\'s token_type', async () => {
-    const s = setup({ dpop: true, provider: (p) => {
+  it("the key stays with the grant: refreshes still carry proofs, and the scheme follows each answer's token_type", async () => {
+    const s = setup({
+      dpop: true,
+      provider: (p) => {
         p.discovery = { ...p.discovery, dpop_signing_alg_values_supported: ['ES256'] };
       },
     });
@@ -627,7 +751,9 @@ describe('DPoP with a Bearer answer', () => {
     await s.origin.mint(result.sessionId, DEFAULT, null);
     const proofs = s.provider.calls.slice(1).map((c) => (c.dpop ? decodeJwt(c.dpop) : null));
     expect(proofs.map((p) => p?.htm)).toEqual(['POST', 'POST', 'POST']);
-    const thumbprints = new Set(s.provider.calls.map((c) => JSON.stringify((JSON.parse(Buffer.from(c.dpop!.split('.')[0]!, 'base64url').toString()) as { jwk: unknown }).jwk)));
+    const thumbprints = new Set(
+      s.provider.calls.map((c) => JSON.stringify((JSON.parse(Buffer.from(c.dpop!.split('.')[0]!, 'base64url').toString()) as { jwk: unknown }).jwk)),
+    );
     expect(thumbprints.size).toBe(1);
   });
 });

@@ -59,6 +59,9 @@ describe('ReadTracker (the tab reports its reads)', () => {
     expect(clock.pending).toBe(0);
     tracker.read('s|||', req()); // back: a read arms the report again, with what was pending
     await clock.advance(0);
-    expect(sent[1]).toEqual([{ key: 's|api||', request: req({ template: 'api' }) }, { key: 's|||', request: req() }]);
+    expect(sent[1]).toEqual([
+      { key: 's|api||', request: req({ template: 'api' }) },
+      { key: 's|||', request: req() },
+    ]);
   });
 });

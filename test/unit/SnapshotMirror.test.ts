@@ -11,8 +11,27 @@ import type { Snapshot } from '../../protocol/types.ts';
 
 const KEY = 'sess_1|||';
 const base = (version: number, jwt = 'jwt.a', extra: Partial<Snapshot> = {}): Snapshot =>
-  Object.freeze({ version, status: 'ok', mode: 'shared', storage: 'memory', sessionId: 'sess_1', userId: 'user_1', claims: null, tokens: { [KEY]: { jwt, expiresAt: 2_000_000, staleAt: 1_985_000 } }, ...extra });
-const token = (version: number, jwt: string, instance = 'w-1'): BroadcastMessage => ({ v: 1, instance, version, type: 'token', key: KEY, jwt, expiresAt: 3_000_000, staleAt: 2_985_000 });
+  Object.freeze({
+    version,
+    status: 'ok',
+    mode: 'shared',
+    storage: 'memory',
+    sessionId: 'sess_1',
+    userId: 'user_1',
+    claims: null,
+    tokens: { [KEY]: { jwt, expiresAt: 2_000_000, staleAt: 1_985_000 } },
+    ...extra,
+  });
+const token = (version: number, jwt: string, instance = 'w-1'): BroadcastMessage => ({
+  v: 1,
+  instance,
+  version,
+  type: 'token',
+  key: KEY,
+  jwt,
+  expiresAt: 3_000_000,
+  staleAt: 2_985_000,
+});
 
 /** A mirror welcomed by `w-1` at `welcome`, whose port answers with what `answer` holds when `port.answer()` is called. */
 function setup(welcome = base(5)) {
@@ -51,7 +70,18 @@ describe('SnapshotMirror', () => {
   ])('asks the engine on %s, applies nothing meanwhile, and takes the port snapshot whatever its version', async (_, version) => {
     const { mirror, port } = setup();
     const before = mirror.snapshot;
-    mirror.apply({ v: 1, instance: 'w-1', version, type: 'status', status: 'signed-out', since: 0, sessionId: null, userId: null, claims: null, storage: 'memory' });
+    mirror.apply({
+      v: 1,
+      instance: 'w-1',
+      version,
+      type: 'status',
+      status: 'signed-out',
+      since: 0,
+      sessionId: null,
+      userId: null,
+      claims: null,
+      storage: 'memory',
+    });
     expect(mirror.snapshot).toBe(before);
     expect(port.asked).toBe(1);
     expect(mirror.resyncing).not.toBeNull();
@@ -117,12 +147,45 @@ describe('SnapshotMirror', () => {
 
   it('takes a status that carries the whole token map, and a sign-out that carries its status', async () => {
     const { mirror, port } = setup();
-    const tokens = { 'sess_2|||': { jwt: 'jwt.s2', expiresAt: 5, staleAt: 4 }, 'sess_2|api||': { jwt: 'jwt.api', expiresAt: 6, staleAt: 5, scheme: 'DPoP' as const } };
-    mirror.apply({ v: 1, instance: 'w-1', version: 6, type: 'status', status: 'ok', since: 1, sessionId: 'sess_2', userId: 'user_2', claims: { sub: 'user_2' }, storage: 'indexeddb', tokens });
-    expect(mirror.snapshot).toEqual({ version: 6, status: 'ok', mode: 'shared', storage: 'indexeddb', sessionId: 'sess_2', userId: 'user_2', claims: { sub: 'user_2' }, tokens });
+    const tokens = {
+      'sess_2|||': { jwt: 'jwt.s2', expiresAt: 5, staleAt: 4 },
+      'sess_2|api||': { jwt: 'jwt.api', expiresAt: 6, staleAt: 5, scheme: 'DPoP' as const },
+    };
+    mirror.apply({
+      v: 1,
+      instance: 'w-1',
+      version: 6,
+      type: 'status',
+      status: 'ok',
+      since: 1,
+      sessionId: 'sess_2',
+      userId: 'user_2',
+      claims: { sub: 'user_2' },
+      storage: 'indexeddb',
+      tokens,
+    });
+    expect(mirror.snapshot).toEqual({
+      version: 6,
+      status: 'ok',
+      mode: 'shared',
+      storage: 'indexeddb',
+      sessionId: 'sess_2',
+      userId: 'user_2',
+      claims: { sub: 'user_2' },
+      tokens,
+    });
     await port.answer(mirror.snapshot);
     mirror.apply({ v: 1, instance: 'w-1', version: 7, type: 'signout', sessionId: 'sess_2', status: 'signed-out', since: 2, storage: 'memory' });
-    expect(mirror.snapshot).toEqual({ version: 7, status: 'signed-out', mode: 'shared', storage: 'memory', sessionId: null, userId: null, claims: null, tokens: {} });
+    expect(mirror.snapshot).toEqual({
+      version: 7,
+      status: 'signed-out',
+      mode: 'shared',
+      storage: 'memory',
+      sessionId: null,
+      userId: null,
+      claims: null,
+      tokens: {},
+    });
   });
 
   it('drops the answer of a resync asked before a new worker welcomed the tab', async () => {

@@ -185,12 +185,41 @@ describe('TokenEngine with crafted responses', () => {
       ['not a JWT', (o) => o.json(200, { object: 'token', jwt: 'not-a-jwt' })],
       ['no exp', (o) => o.json(200, { object: 'token', jwt: rawToken({ alg: 'ES256' }, { sid: 'sess_1', iat: Math.floor(o.originNowMs() / 1000) }) })],
       ['no iat', (o) => o.json(200, { object: 'token', jwt: rawToken({ alg: 'ES256' }, { sid: 'sess_1', exp: Math.floor(o.originNowMs() / 1000) + 60 }) })],
-      ['string exp', (o) => o.json(200, { object: 'token', jwt: rawToken({ alg: 'ES256' }, { sid: 'sess_1', iat: Math.floor(o.originNowMs() / 1000), exp: 'later' }) })],
-      ['exp ≤ iat', async (o) => { const iat = Math.floor(o.originNowMs() / 1000); return o.json(200, { object: 'token', jwt: await signToken({ sid: 'sess_1', iat, exp: iat }) }); }],
-      ['expired by the origin clock', async (o) => { const now = Math.floor(o.originNowMs() / 1000); return o.json(200, { object: 'token', jwt: await signToken({ sid: 'sess_1', iat: now - 120, exp: now - 60 }) }); }],
+      [
+        'string exp',
+        (o) => o.json(200, { object: 'token', jwt: rawToken({ alg: 'ES256' }, { sid: 'sess_1', iat: Math.floor(o.originNowMs() / 1000), exp: 'later' }) }),
+      ],
+      [
+        'exp ≤ iat',
+        async (o) => {
+          const iat = Math.floor(o.originNowMs() / 1000);
+          return o.json(200, { object: 'token', jwt: await signToken({ sid: 'sess_1', iat, exp: iat }) });
+        },
+      ],
+      [
+        'expired by the origin clock',
+        async (o) => {
+          const now = Math.floor(o.originNowMs() / 1000);
+          return o.json(200, { object: 'token', jwt: await signToken({ sid: 'sess_1', iat: now - 120, exp: now - 60 }) });
+        },
+      ],
       ['wrong sid', async (o) => o.json(200, { object: 'token', jwt: await o.token({ sessionId: 'sess_other', body: new URLSearchParams() }) })],
-      ['alg none', (o) => o.json(200, { object: 'token', jwt: rawToken({ alg: 'none' }, { sid: 'sess_1', iat: Math.floor(o.originNowMs() / 1000), exp: Math.floor(o.originNowMs() / 1000) + 60 }) })],
-      ['alg NONE', (o) => o.json(200, { object: 'token', jwt: rawToken({ alg: 'NONE' }, { sid: 'sess_1', iat: Math.floor(o.originNowMs() / 1000), exp: Math.floor(o.originNowMs() / 1000) + 60 }) })],
+      [
+        'alg none',
+        (o) =>
+          o.json(200, {
+            object: 'token',
+            jwt: rawToken({ alg: 'none' }, { sid: 'sess_1', iat: Math.floor(o.originNowMs() / 1000), exp: Math.floor(o.originNowMs() / 1000) + 60 }),
+          }),
+      ],
+      [
+        'alg NONE',
+        (o) =>
+          o.json(200, {
+            object: 'token',
+            jwt: rawToken({ alg: 'NONE' }, { sid: 'sess_1', iat: Math.floor(o.originNowMs() / 1000), exp: Math.floor(o.originNowMs() / 1000) + 60 }),
+          }),
+      ],
       ['object other than token', async (o) => o.json(200, { object: 'client', jwt: await o.token({ sessionId: 'sess_1', body: new URLSearchParams() }) })],
       ['a body that is not JSON', () => new Response('<html>ok</html>', { status: 200 })],
       ['a body over 1 MB', (o) => o.json(200, { object: 'token', jwt: 'x'.repeat(1024 * 1024 + 10) })],
@@ -253,7 +282,10 @@ describe('TokenEngine with crafted responses', () => {
     ];
     // Checked once, where a tab's call reaches the host (the operation table): the engine takes typed input.
     for (const request of bad) {
-      await expect(invoke({ engine, mode: 'shared', origins: [] }, 'getToken', request)).rejects.toMatchObject({ code: 'invalid_argument', name: 'InvalidArgumentError' });
+      await expect(invoke({ engine, mode: 'shared', origins: [] }, 'getToken', request)).rejects.toMatchObject({
+        code: 'invalid_argument',
+        name: 'InvalidArgumentError',
+      });
       await expect(invoke({ engine, mode: 'shared', origins: [] }, 'refresh', request)).rejects.toThrow(InvalidArgumentError);
       await expect(invoke({ engine, mode: 'shared', origins: [] }, 'noteReads', [{ key: DEFAULT, request }])).rejects.toThrow(InvalidArgumentError);
     }

@@ -388,7 +388,10 @@ describe('outage', () => {
     expect(await s.engine.getToken(req())).toBe(old);
     await s.clock.advance(100);
     const waiting = s.engine.getToken(req());
-    const outcome = waiting.then((v) => ({ value: v }), (e: unknown) => ({ error: e }));
+    const outcome = waiting.then(
+      (v) => ({ value: v }),
+      (e: unknown) => ({ error: e }),
+    );
     await s.clock.advance(9_000);
     await s.settle();
     await s.clock.advance(1_000);
@@ -410,7 +413,10 @@ describe('outage', () => {
     browser.offline = true;
     const s = await withOrigin(h, { clock, browser, signIn: false, tabs: 1 });
     expect(s.engine.snapshot()).toMatchObject({ status: 'degraded', sessionId: null });
-    const outcome = s.engine.getToken(req()).then((v) => ({ value: v }), (e: unknown) => ({ error: e }));
+    const outcome = s.engine.getToken(req()).then(
+      (v) => ({ value: v }),
+      (e: unknown) => ({ error: e }),
+    );
     await step(s, 10_000, 1000);
     expect(await outcome).toEqual({ error: expect.objectContaining({ code: 'origin_unavailable' }) });
     browser.offline = false;

@@ -49,13 +49,30 @@ type Step =
   | { type: 'ended-elsewhere' }
   | { type: 'storage-fails' };
 
-const answerArb = fc.constantFrom<Answer>('ok', 'ok', 'ok', 'ok', 'down', 'retry-after', 'network', 'unauthorized', 'template', 'missing-expired', 'client-error');
+const answerArb = fc.constantFrom<Answer>(
+  'ok',
+  'ok',
+  'ok',
+  'ok',
+  'down',
+  'retry-after',
+  'network',
+  'unauthorized',
+  'template',
+  'missing-expired',
+  'client-error',
+);
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 6, arbitrary: fc.nat(READS.length - 1).map((variant) => ({ type: 'read' as const, variant })) },
   { weight: 1, arbitrary: fc.nat(READS.length - 1).map((variant) => ({ type: 'refresh' as const, variant })) },
   { weight: 1, arbitrary: fc.nat(READS.length - 1).map((variant) => ({ type: 'report' as const, variant })) },
-  { weight: 10, arbitrary: fc.record({ pick: fc.nat(20), answer: answerArb, u: fc.double({ min: 0, max: 0.999, noNaN: true }), seconds: fc.constantFrom(1, 7, 40) }).map((a) => ({ type: 'answer' as const, ...a })) },
+  {
+    weight: 10,
+    arbitrary: fc
+      .record({ pick: fc.nat(20), answer: answerArb, u: fc.double({ min: 0, max: 0.999, noNaN: true }), seconds: fc.constantFrom(1, 7, 40) })
+      .map((a) => ({ type: 'answer' as const, ...a })),
+  },
   { weight: 5, arbitrary: fc.constant({ type: 'alarm' as const }) },
   { weight: 2, arbitrary: fc.integer({ min: 1, max: 20_000 }).map((ms) => ({ type: 'wait' as const, ms })) },
   { weight: 2, arbitrary: fc.nat(3).map((count) => ({ type: 'tabs' as const, count })) },
@@ -116,7 +133,16 @@ function fold(view: View, c: EngineChange): View {
     case 'signout':
       return { ...next, sessionId: null, userId: null, claims: null, tokens: {}, status: c.status!, since: c.since!, storage: c.storage! };
     case 'status':
-      return { ...next, status: c.status, since: c.since, sessionId: c.sessionId, userId: c.userId, claims: c.claims, storage: c.storage, tokens: { ...c.tokens! } };
+      return {
+        ...next,
+        status: c.status,
+        since: c.since,
+        sessionId: c.sessionId,
+        userId: c.userId,
+        claims: c.claims,
+        storage: c.storage,
+        tokens: { ...c.tokens! },
+      };
   }
 }
 
@@ -154,7 +180,10 @@ function runHistory(steps: readonly Step[], storedSession: number | null): void 
   const gate = new GateModel();
   const store = new StoreModel();
   if (storedSession !== null) store.record = { sessionId: SESSIONS[storedSession]!, userId: null, tokens: {}, lastActive: null };
-  const origin: { sessions: Set<string>; last: string | null } = { sessions: new Set<string>(storedSession === null ? [] : [SESSIONS[storedSession]!]), last: storedSession === null ? null : SESSIONS[storedSession]! };
+  const origin: { sessions: Set<string>; last: string | null } = {
+    sessions: new Set<string>(storedSession === null ? [] : [SESSIONS[storedSession]!]),
+    last: storedSession === null ? null : SESSIONS[storedSession]!,
+  };
   let view: View = { ...snapshotOf(state), since: now, claims: null, tokens: {} };
   let storageOk = true;
   let known = false;
@@ -193,7 +222,8 @@ function runHistory(steps: readonly Step[], storedSession: number | null): void 
 
     // The gate: no request to the origin before it allows (the calls `sync` and `setActiveSession` go outside it).
     for (const e of effects) {
-      if (e.type === 'mint' || (e.type === 'read-sessions' && e.id > 0)) expect(now, `${e.type} sent before the backoff allows`).toBeGreaterThanOrEqual(gate.notBefore);
+      if (e.type === 'mint' || (e.type === 'read-sessions' && e.id > 0))
+        expect(now, `${e.type} sent before the backoff allows`).toBeGreaterThanOrEqual(gate.notBefore);
     }
     // The status, from the session and the gate model (and requests past the caller timeout).
     // (A call's own look-up — `sync`, `setActiveSession` — is that call's business, not the status's.)
@@ -273,7 +303,11 @@ function runHistory(steps: readonly Step[], storedSession: number | null): void 
     if (r.kind === 'done' && r.id === 0) {
       // The restore: what storage holds.
       const active = storageOk ? store.record : null;
-      const entries = active ? Object.entries(active.tokens).map(([key, t]) => [key, { jwt: t.jwt, expiresAt: now + 30_000, staleAt: now + 15_000, oiat: null, iat: 0, lifetimeS: 60, claims: null }] as const) : [];
+      const entries = active
+        ? Object.entries(active.tokens).map(
+            ([key, t]) => [key, { jwt: t.jwt, expiresAt: now + 30_000, staleAt: now + 15_000, oiat: null, iat: 0, lifetimeS: 60, claims: null }] as const,
+          )
+        : [];
       step({ type: 'restored', stored: active ? { sessionId: active.sessionId, userId: active.userId, entries, lastActive: null } : null });
       return;
     }
@@ -285,7 +319,12 @@ function runHistory(steps: readonly Step[], storedSession: number | null): void 
         // An answer resets the backoff — but a setActiveSession refused (the session is not listed) changes nothing.
         const refused = r.id < 0 && typeof otherCalls.get(r.id) === 'string' && !origin.sessions.has(otherCalls.get(r.id)!);
         if (discover || (r.id < 0 && live && !refused)) gate.success();
-        step({ type: 'sessions', id: r.id, freshId: 's_new', answer: { sessions: new Set(origin.sessions), lastActiveSessionId: origin.last, endsAt: new Map(), users: new Map() } });
+        step({
+          type: 'sessions',
+          id: r.id,
+          freshId: 's_new',
+          answer: { sessions: new Set(origin.sessions), lastActiveSessionId: origin.last, endsAt: new Map(), users: new Map() },
+        });
         return;
       }
       const f = failureOf(how, seconds);
@@ -300,7 +339,14 @@ function runHistory(steps: readonly Step[], storedSession: number | null): void 
     if (how2 === 'ok') {
       if (live) gate.success();
       const n = ++mintN;
-      const token: MintedToken = { jwt: `jwt.${r.sessionId}.${r.key}.${n}`, expiresAt: now + 60_000, oiat: null, iat: n, lifetimeS: 60, claims: { sid: r.sessionId, n } };
+      const token: MintedToken = {
+        jwt: `jwt.${r.sessionId}.${r.key}.${n}`,
+        expiresAt: now + 60_000,
+        oiat: null,
+        iat: n,
+        lifetimeS: 60,
+        claims: { sid: r.sessionId, n },
+      };
       step({ type: 'minted', id: r.id, token, freshId: 's_new' });
       return;
     }
@@ -398,7 +444,9 @@ function runHistory(steps: readonly Step[], storedSession: number | null): void 
 describe('the engine reducer (model-based)', () => {
   it('holds the gate, status, view, storage and caller invariants over random histories', { timeout: 300_000 }, () => {
     fc.assert(
-      fc.property(fc.array(stepArb, { minLength: 1, maxLength: 60 }), fc.option(fc.nat(SESSIONS.length - 1), { nil: null }), (steps, stored) => runHistory(steps, stored)),
+      fc.property(fc.array(stepArb, { minLength: 1, maxLength: 60 }), fc.option(fc.nat(SESSIONS.length - 1), { nil: null }), (steps, stored) =>
+        runHistory(steps, stored),
+      ),
       seeded(2000, { file: 'test/unit/engine.property.test.ts', name: 'holds the gate, status, view, storage and caller invariants over random histories' }),
     );
   });

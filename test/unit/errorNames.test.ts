@@ -7,7 +7,12 @@ import { describe, expect, it } from 'vitest';
 describe('error classes', () => {
   it('keep their name and code after minification renames the classes', async () => {
     const out = await build({ entryPoints: ['protocol/errors.ts'], bundle: true, minify: true, format: 'esm', write: false, logLevel: 'silent' });
-    const mod = (await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0]!.text).toString('base64')}`)) as Record<string, new (...args: never[]) => Error & { code: string }>;
+    const mod = (await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0]!.text).toString('base64')}`)) as Record<
+      string,
+      new (
+        ...args: never[]
+      ) => Error & { code: string }
+    >;
     const expected: Record<string, string> = {
       InvalidArgumentError: 'invalid_argument',
       MissingExpiredTokenError: 'missing_expired_token',

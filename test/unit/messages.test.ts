@@ -14,14 +14,23 @@ describe('channel messages', () => {
     expect(isBroadcast({ ...envelope, type: 'token', key: 'sess_1|api|org_1|3600', jwt: 'a.b.c', expiresAt: 1, staleAt: 0 })).toBe(true);
     expect(isBroadcast({ ...envelope, type: 'evict', key: 'sess_1|||' })).toBe(true);
     expect(isBroadcast({ ...envelope, type: 'signout', sessionId: 'sess_1' })).toBe(true);
-    expect(isBroadcast({ ...envelope, type: 'status', status: 'degraded', since: 5, sessionId: null, userId: null, claims: null, storage: 'memory' })).toBe(true);
+    expect(isBroadcast({ ...envelope, type: 'status', status: 'degraded', since: 5, sessionId: null, userId: null, claims: null, storage: 'memory' })).toBe(
+      true,
+    );
     expect(isBroadcast({ ...envelope, type: 'hello', snapshot: null })).toBe(true);
   });
 
   it('pass with the fields of a transition published as one message', () => {
-    const tokens = { 'sess_1|||': { jwt: 'a.b.c', expiresAt: 1000, staleAt: 900 }, 'sess_1|api||': { jwt: 'd.e.f', expiresAt: 2000, staleAt: 1900, scheme: 'DPoP' } };
-    expect(isBroadcast({ ...envelope, type: 'status', status: 'ok', since: 5, sessionId: 'sess_1', userId: 'u', claims: {}, storage: 'memory', tokens })).toBe(true);
-    expect(isBroadcast({ ...envelope, type: 'status', status: 'ok', since: 5, sessionId: 'sess_1', userId: 'u', claims: {}, storage: 'memory', tokens: {} })).toBe(true);
+    const tokens = {
+      'sess_1|||': { jwt: 'a.b.c', expiresAt: 1000, staleAt: 900 },
+      'sess_1|api||': { jwt: 'd.e.f', expiresAt: 2000, staleAt: 1900, scheme: 'DPoP' },
+    };
+    expect(isBroadcast({ ...envelope, type: 'status', status: 'ok', since: 5, sessionId: 'sess_1', userId: 'u', claims: {}, storage: 'memory', tokens })).toBe(
+      true,
+    );
+    expect(
+      isBroadcast({ ...envelope, type: 'status', status: 'ok', since: 5, sessionId: 'sess_1', userId: 'u', claims: {}, storage: 'memory', tokens: {} }),
+    ).toBe(true);
     expect(isBroadcast({ ...envelope, type: 'signout', sessionId: 'sess_1', status: 'signed-out', since: 7, storage: 'indexeddb' })).toBe(true);
   });
 
@@ -39,11 +48,66 @@ describe('channel messages', () => {
     ['an unknown status', { ...envelope, type: 'status', status: 'fine', since: 5, sessionId: null, userId: null, claims: null, storage: 'memory' }],
     ['an unknown storage', { ...envelope, type: 'status', status: 'ok', since: 5, sessionId: null, userId: null, claims: null, storage: 'disk' }],
     ['a sign-out of no session', { ...envelope, type: 'signout', sessionId: null }],
-    ['a status whose tokens are not a map', { ...envelope, type: 'status', status: 'ok', since: 5, sessionId: 's', userId: null, claims: null, storage: 'memory', tokens: [] }],
-    ['a status whose tokens have a key that is not a cache key', { ...envelope, type: 'status', status: 'ok', since: 5, sessionId: 's', userId: null, claims: null, storage: 'memory', tokens: JSON.parse('{"__proto__":{"jwt":"a","expiresAt":1,"staleAt":1}}') }],
-    ['a status whose token has no jwt', { ...envelope, type: 'status', status: 'ok', since: 5, sessionId: 's', userId: null, claims: null, storage: 'memory', tokens: { 's|||': { expiresAt: 1, staleAt: 1 } } }],
-    ['a status whose token has a bad scheme', { ...envelope, type: 'status', status: 'ok', since: 5, sessionId: 's', userId: null, claims: null, storage: 'memory', tokens: { 's|||': { jwt: 'a', expiresAt: 1, staleAt: 1, scheme: 'Bearer' } } }],
-    ['a status whose token expires at no time', { ...envelope, type: 'status', status: 'ok', since: 5, sessionId: 's', userId: null, claims: null, storage: 'memory', tokens: { 's|||': { jwt: 'a', expiresAt: Number.NaN, staleAt: 1 } } }],
+    [
+      'a status whose tokens are not a map',
+      { ...envelope, type: 'status', status: 'ok', since: 5, sessionId: 's', userId: null, claims: null, storage: 'memory', tokens: [] },
+    ],
+    [
+      'a status whose tokens have a key that is not a cache key',
+      {
+        ...envelope,
+        type: 'status',
+        status: 'ok',
+        since: 5,
+        sessionId: 's',
+        userId: null,
+        claims: null,
+        storage: 'memory',
+        tokens: JSON.parse('{"__proto__":{"jwt":"a","expiresAt":1,"staleAt":1}}'),
+      },
+    ],
+    [
+      'a status whose token has no jwt',
+      {
+        ...envelope,
+        type: 'status',
+        status: 'ok',
+        since: 5,
+        sessionId: 's',
+        userId: null,
+        claims: null,
+        storage: 'memory',
+        tokens: { 's|||': { expiresAt: 1, staleAt: 1 } },
+      },
+    ],
+    [
+      'a status whose token has a bad scheme',
+      {
+        ...envelope,
+        type: 'status',
+        status: 'ok',
+        since: 5,
+        sessionId: 's',
+        userId: null,
+        claims: null,
+        storage: 'memory',
+        tokens: { 's|||': { jwt: 'a', expiresAt: 1, staleAt: 1, scheme: 'Bearer' } },
+      },
+    ],
+    [
+      'a status whose token expires at no time',
+      {
+        ...envelope,
+        type: 'status',
+        status: 'ok',
+        since: 5,
+        sessionId: 's',
+        userId: null,
+        claims: null,
+        storage: 'memory',
+        tokens: { 's|||': { jwt: 'a', expiresAt: Number.NaN, staleAt: 1 } },
+      },
+    ],
     ['a sign-out with an unknown status', { ...envelope, type: 'signout', sessionId: 's', status: 'gone', since: 1, storage: 'memory' }],
     ['a sign-out with a status but no since', { ...envelope, type: 'signout', sessionId: 's', status: 'signed-out', storage: 'memory' }],
     ['a sign-out with a status and a bad storage', { ...envelope, type: 'signout', sessionId: 's', status: 'signed-out', since: 1, storage: 'disk' }],
@@ -54,7 +118,16 @@ describe('channel messages', () => {
 });
 
 describe('snapshots', () => {
-  const snapshot = { version: 2, status: 'ok', mode: 'local', storage: 'indexeddb', sessionId: 'sess_1', userId: 'user_1', claims: { sub: 'user_1' }, tokens: { 'sess_1|||': { jwt: 'a.b.c', expiresAt: 2, staleAt: 1 } } };
+  const snapshot = {
+    version: 2,
+    status: 'ok',
+    mode: 'local',
+    storage: 'indexeddb',
+    sessionId: 'sess_1',
+    userId: 'user_1',
+    claims: { sub: 'user_1' },
+    tokens: { 'sess_1|||': { jwt: 'a.b.c', expiresAt: 2, staleAt: 1 } },
+  };
 
   it('are copied and frozen when well formed', () => {
     const parsed = parseSnapshot({ ...snapshot, extra: 'dropped' });

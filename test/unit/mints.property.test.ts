@@ -27,11 +27,7 @@ type Outcome =
   | { kind: 'missing-expired-token' }
   | { kind: 'network' };
 
-type Step =
-  | { type: 'read'; variant: 0 | 1 | 2 }
-  | { type: 'answer'; pick: number; outcome: Outcome }
-  | { type: 'advance'; ms: number }
-  | { type: 'signout' };
+type Step = { type: 'read'; variant: 0 | 1 | 2 } | { type: 'answer'; pick: number; outcome: Outcome } | { type: 'advance'; ms: number } | { type: 'signout' };
 
 const outcomeArb: fc.Arbitrary<Outcome> = fc.oneof(
   { weight: 5, arbitrary: fc.constant({ kind: 'ok' as const }) },
@@ -147,7 +143,12 @@ describe('mint table and attempts (model-based)', () => {
         for (const step of steps) {
           if (step.type === 'read') {
             const started = engine.getToken(READS[step.variant]!);
-            results.push(started.then((value) => ({ ok: true, value, signedOutThen: signedOut || engine.snapshot().status === 'signed-out' }), (value: unknown) => ({ ok: false, value, signedOutThen: signedOut })));
+            results.push(
+              started.then(
+                (value) => ({ ok: true, value, signedOutThen: signedOut || engine.snapshot().status === 'signed-out' }),
+                (value: unknown) => ({ ok: false, value, signedOutThen: signedOut }),
+              ),
+            );
             await flush();
           } else if (step.type === 'answer') {
             const h = held[step.pick % Math.max(1, held.length)];

@@ -61,9 +61,18 @@ describe('the operation table', () => {
     expect(proofs).toEqual([]);
   });
 
-  it('answers the snapshot of a resync stamped with the host\'s mode', async () => {
+  it("answers the snapshot of a resync stamped with the host's mode", async () => {
     const { c } = context();
-    await expect(invoke(c, 'snapshot', null)).resolves.toEqual({ version: 3, status: 'ok', storage: 'memory', sessionId: 's', userId: null, claims: null, tokens: {}, mode: 'local' });
+    await expect(invoke(c, 'snapshot', null)).resolves.toEqual({
+      version: 3,
+      status: 'ok',
+      storage: 'memory',
+      sessionId: 's',
+      userId: null,
+      claims: null,
+      tokens: {},
+      mode: 'local',
+    });
   });
 
   it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', ''])('runs nothing for %s, which is not an operation', async (op) => {
@@ -73,11 +82,14 @@ describe('the operation table', () => {
   });
 });
 
-describe('a tab\'s hello', () => {
+describe("a tab's hello", () => {
   const hello = { tabId: 'tab-1', config: engineConfig(), sessionId: null, visible: true };
 
-  it('carries the tab\'s fetch origins, each an origin as URL.origin spells it', () => {
-    expect(parseHello({ ...hello, fetchOrigins: ['https://api.example.com', 'http://localhost:8080'] }).fetchOrigins).toEqual(['https://api.example.com', 'http://localhost:8080']);
+  it("carries the tab's fetch origins, each an origin as URL.origin spells it", () => {
+    expect(parseHello({ ...hello, fetchOrigins: ['https://api.example.com', 'http://localhost:8080'] }).fetchOrigins).toEqual([
+      'https://api.example.com',
+      'http://localhost:8080',
+    ]);
   });
 
   it.each([

@@ -47,20 +47,23 @@ describe('createTokenManager options', () => {
   });
 
   it('keep every good value, raise a small leeway to 15 s and resolve URLs against the page', () => {
-    const { config, tab } = validateManagerOptions({
-      frontendApi: 'https://clerk.example.com/base/',
-      sessionId: 'sess_1',
-      mode: 'local',
-      namespace: 'ns-1',
-      workerUrl: '/assets/worker.js',
-      persist: false,
-      pollIntervalMs: 2000,
-      leewayInSeconds: 3,
-      verify: { jwksUrl: '/.well-known/jwks.json', issuer: 'https://clerk.example.com', algorithms: ['RS256'] },
-      endpoints: { token: '/t/{sid}' },
-      credentials: 'omit',
-      fetchOrigins: ['https://api.example.com'],
-    }, PAGE);
+    const { config, tab } = validateManagerOptions(
+      {
+        frontendApi: 'https://clerk.example.com/base/',
+        sessionId: 'sess_1',
+        mode: 'local',
+        namespace: 'ns-1',
+        workerUrl: '/assets/worker.js',
+        persist: false,
+        pollIntervalMs: 2000,
+        leewayInSeconds: 3,
+        verify: { jwksUrl: '/.well-known/jwks.json', issuer: 'https://clerk.example.com', algorithms: ['RS256'] },
+        endpoints: { token: '/t/{sid}' },
+        credentials: 'omit',
+        fetchOrigins: ['https://api.example.com'],
+      },
+      PAGE,
+    );
     expect(config.frontendApi).toBe('https://clerk.example.com/base');
     expect(config.verify).toEqual({ jwksUrl: `${PAGE}/.well-known/jwks.json`, issuer: 'https://clerk.example.com', algorithms: ['RS256'] });
     expect(config.endpoints.token).toBe('/t/{sid}');
@@ -113,8 +116,19 @@ describe('createTokenManager options', () => {
   });
 
   it('take OpenID Connect options, the issuer as given, with the defaults of SPEC 11', () => {
-    const { config } = validateManagerOptions({ oidc: { issuer: 'https://login.example.com/tenant/v2.0', clientId: 'app', redirectUri: `${PAGE}/callback` } }, PAGE);
-    expect(config.oidc).toEqual({ issuer: 'https://login.example.com/tenant/v2.0', clientId: 'app', redirectUri: `${PAGE}/callback`, scope: 'openid offline_access', resource: null, dpop: null, postLogoutRedirectUri: null });
+    const { config } = validateManagerOptions(
+      { oidc: { issuer: 'https://login.example.com/tenant/v2.0', clientId: 'app', redirectUri: `${PAGE}/callback` } },
+      PAGE,
+    );
+    expect(config.oidc).toEqual({
+      issuer: 'https://login.example.com/tenant/v2.0',
+      clientId: 'app',
+      redirectUri: `${PAGE}/callback`,
+      scope: 'openid offline_access',
+      resource: null,
+      dpop: null,
+      postLogoutRedirectUri: null,
+    });
     expect(config.credentials).toBe('omit');
     // Plain http only on loopback hosts.
     for (const issuer of ['http://localhost:8080', 'http://127.0.0.1:9000/', 'http://auth.localhost', 'http://[::1]:3000']) {
@@ -130,7 +144,9 @@ describe('createTokenManager options', () => {
     ['verify', { verify: { jwksUrl: '/jwks' } }],
     ['credentials', { credentials: 'include' }],
   ])('refuse oidc combined with %s', (option, extra) => {
-    const error = refusal(() => validateManagerOptions({ oidc: { issuer: 'https://op.example.com', clientId: 'app', redirectUri: `${PAGE}/cb` }, ...extra }, PAGE));
+    const error = refusal(() =>
+      validateManagerOptions({ oidc: { issuer: 'https://op.example.com', clientId: 'app', redirectUri: `${PAGE}/cb` }, ...extra }, PAGE),
+    );
     expect(error.message).toMatch(new RegExp(`^createTokenManager options with oidc must be an object with only .*; got "${option}"$`));
   });
 
@@ -142,7 +158,10 @@ describe('createTokenManager options', () => {
     ['oidc.clientId', { issuer: 'https://op.example.com', clientId: 'has space', redirectUri: `${PAGE}/cb` }],
     ['oidc.redirectUri', { issuer: 'https://op.example.com', clientId: 'app', redirectUri: '/cb' }],
     ['oidc.redirectUri', { issuer: 'https://op.example.com', clientId: 'app', redirectUri: 'https://evil.example.com/cb' }],
-    ['oidc.postLogoutRedirectUri', { issuer: 'https://op.example.com', clientId: 'app', redirectUri: `${PAGE}/cb`, postLogoutRedirectUri: 'https://evil.example.com/' }],
+    [
+      'oidc.postLogoutRedirectUri',
+      { issuer: 'https://op.example.com', clientId: 'app', redirectUri: `${PAGE}/cb`, postLogoutRedirectUri: 'https://evil.example.com/' },
+    ],
     ['oidc', { issuer: 'https://op.example.com', clientId: 'app', redirectUri: `${PAGE}/cb`, audience: 'x' }],
   ])('refuse a bad %s', (option, oidc) => {
     const error = refusal(() => validateManagerOptions({ oidc }, PAGE));
@@ -187,10 +206,28 @@ describe('createTokenManager options', () => {
   });
 
   it('keep the placeholders rule, the scope and the algorithms that are right', () => {
-    const { config } = validateManagerOptions({ verify: { jwksUrl: '/jwks', issuer: 'https://i', algorithms: ['RS256', 'ES256', 'EdDSA', 'PS512'] }, endpoints: { client: '/c', templateToken: '/t/{template}/{sid}' } }, PAGE);
+    const { config } = validateManagerOptions(
+      {
+        verify: { jwksUrl: '/jwks', issuer: 'https://i', algorithms: ['RS256', 'ES256', 'EdDSA', 'PS512'] },
+        endpoints: { client: '/c', templateToken: '/t/{template}/{sid}' },
+      },
+      PAGE,
+    );
     expect(config.verify?.algorithms).toEqual(['RS256', 'ES256', 'EdDSA', 'PS512']);
     expect(config.endpoints).toMatchObject({ client: '/c', templateToken: '/t/{template}/{sid}' });
-    const oidc = validateManagerOptions({ oidc: { issuer: 'https://op.example.com', clientId: 'app', redirectUri: `${PAGE}/cb`, scope: 'profile openid', resource: 'urn:example:api', dpop: false } }, PAGE).config.oidc;
+    const oidc = validateManagerOptions(
+      {
+        oidc: {
+          issuer: 'https://op.example.com',
+          clientId: 'app',
+          redirectUri: `${PAGE}/cb`,
+          scope: 'profile openid',
+          resource: 'urn:example:api',
+          dpop: false,
+        },
+      },
+      PAGE,
+    ).config.oidc;
     expect(oidc).toMatchObject({ scope: 'profile openid', resource: 'urn:example:api', dpop: false });
     expect(parseEngineConfig(JSON.parse(JSON.stringify(config)))).toEqual(config);
   });
@@ -201,7 +238,9 @@ describe('createTokenManager options', () => {
     expect(refusal(() => parseVerify({ jwksUrl: `${PAGE}/jwks`, algorithms: ['HS256'] })).message).toMatch(/^verify\.algorithms is not valid here/);
     expect(refusal(() => parseVerify({ jwksUrl: `${PAGE}/jwks`, algorithms: ['none'] })).message).toMatch(/^verify\.algorithms is not valid here/);
     expect(refusal(() => parseVerify({ jwksUrl: 'ftp://x/jwks' })).message).toMatch(/^verify\.jwksUrl is not valid here/);
-    expect(refusal(() => parseEngineConfig({ ...config, endpoints: { ...config.endpoints, token: '/tokens' } })).message).toMatch(/^endpoints\.token is not valid here/);
+    expect(refusal(() => parseEngineConfig({ ...config, endpoints: { ...config.endpoints, token: '/tokens' } })).message).toMatch(
+      /^endpoints\.token is not valid here/,
+    );
   });
 
   it('read an option given as undefined as not given', () => {
@@ -209,7 +248,10 @@ describe('createTokenManager options', () => {
     expect(config.pollIntervalMs).toBe(5000);
     expect(config.endpoints.token).toBe('/v1/client/sessions/{sid}/tokens');
     expect(tab.mode).toBe('auto');
-    const oidc = validateManagerOptions({ oidc: { issuer: 'https://op.example.com', clientId: 'app', redirectUri: `${PAGE}/cb`, scope: undefined, dpop: undefined } }, PAGE).config.oidc;
+    const oidc = validateManagerOptions(
+      { oidc: { issuer: 'https://op.example.com', clientId: 'app', redirectUri: `${PAGE}/cb`, scope: undefined, dpop: undefined } },
+      PAGE,
+    ).config.oidc;
     expect(oidc).toMatchObject({ scope: 'openid offline_access', dpop: null, resource: null });
   });
 });
@@ -217,8 +259,13 @@ describe('createTokenManager options', () => {
 describe('getToken options', () => {
   it('normalise to a request with the tab leeway when the call names none', () => {
     expect(normalizeGetTokenOptions({}, 30)).toEqual({ template: null, organizationId: null, expiresInSeconds: null, skipCache: false, leewayInSeconds: 30 });
-    expect(normalizeGetTokenOptions({ template: 'api', organizationId: null, expiresInSeconds: 3600, skipCache: true, leewayInSeconds: 1 }, 30))
-      .toEqual({ template: 'api', organizationId: null, expiresInSeconds: 3600, skipCache: true, leewayInSeconds: 15 });
+    expect(normalizeGetTokenOptions({ template: 'api', organizationId: null, expiresInSeconds: 3600, skipCache: true, leewayInSeconds: 1 }, 30)).toEqual({
+      template: 'api',
+      organizationId: null,
+      expiresInSeconds: 3600,
+      skipCache: true,
+      leewayInSeconds: 15,
+    });
     expect(normalizeGetTokenOptions({ organizationId: 'org_1' }).organizationId).toBe('org_1');
   });
 
@@ -327,7 +374,9 @@ describe('the endpoint option (SPEC 13)', () => {
   });
 
   it('refuses endpoint combined with oidc', () => {
-    const error = refusal(() => createTokenManager({ endpoint: OWN, oidc: { issuer: 'https://op.example.com', clientId: 'app', redirectUri: `${PAGE}/cb` } } as never));
+    const error = refusal(() =>
+      createTokenManager({ endpoint: OWN, oidc: { issuer: 'https://op.example.com', clientId: 'app', redirectUri: `${PAGE}/cb` } } as never),
+    );
     expect(error.message).toMatch(/^createTokenManager options with oidc must be an object with only .*; got "endpoint"$/);
   });
 
@@ -346,7 +395,11 @@ describe('the endpoint option (SPEC 13)', () => {
 });
 
 describe('getToken options of a one-token manager (oidc, endpoint)', () => {
-  it.each([['template', { template: 'api' }], ['organizationId', { organizationId: 'org_1' }], ['expiresInSeconds', { expiresInSeconds: 60 }]])('refuse %s', (key, options) => {
+  it.each([
+    ['template', { template: 'api' }],
+    ['organizationId', { organizationId: 'org_1' }],
+    ['expiresInSeconds', { expiresInSeconds: 60 }],
+  ])('refuse %s', (key, options) => {
     const error = refusal(() => normalizeGetTokenOptions(options, 15, true));
     expect(error.message).toMatch(new RegExp(`^getToken options .* must be an object with only skipCache, leewayInSeconds; got "${key}"$`));
   });

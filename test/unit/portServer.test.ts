@@ -95,20 +95,31 @@ describe('the worker port', () => {
     const { table, calls, notify } = api();
     const { remote } = connect((port) => serve(port, table));
     const heard: unknown[] = [];
-    await expect(at(remote, 'hello')({ tabId: 't' }, Comlink.proxy((value: unknown) => heard.push(value)))).resolves.toEqual({ instance: 'w-1', snapshot: { version: 0 } });
+    await expect(
+      at(remote, 'hello')(
+        { tabId: 't' },
+        Comlink.proxy((value: unknown) => heard.push(value)),
+      ),
+    ).resolves.toEqual({ instance: 'w-1', snapshot: { version: 0 } });
     await expect(at(remote, 'getToken')({ template: null })).resolves.toBe('jwt.x');
     // A thrown value that is not a TokenError arrives as a ConnectionError with its message.
     await expect(at(remote, 'stats')()).rejects.toMatchObject({ code: 'connection', message: 'not here' });
     notify({ code: 'origin_unavailable' });
     await expect.poll(() => heard).toEqual([{ code: 'origin_unavailable' }]);
-    expect(calls).toEqual([['hello', [{ tabId: 't' }]], ['getToken', [{ template: null }]]]);
+    expect(calls).toEqual([
+      ['hello', [{ tabId: 't' }]],
+      ['getToken', [{ template: null }]],
+    ]);
   });
 
   it('refuses every other path, read, construction and endpoint request with InvalidArgumentError, and runs nothing', async () => {
     const { table, calls } = api();
     const { remote } = connect((port) => serve(port, table));
     for (const [what, attack] of attacks(remote)) {
-      const error = await attack().then(() => null, (e: unknown) => e);
+      const error = await attack().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error, what).toMatchObject({ name: 'InvalidArgumentError', code: 'invalid_argument' });
     }
     expect((globalThis as Marked).__tabtokenRan).toBeUndefined();
@@ -136,7 +147,15 @@ describe('the worker port', () => {
       { type: 'APPLY', path: [['getToken']], argumentList: [] },
       { type: 'APPLY', path: ['hasOwnProperty'], argumentList: [{ type: 'RAW', value: 'hello' }] },
       { type: 'APPLY', path: ['getToken'], argumentList: 'not a list' },
-      { type: 'APPLY', path: ['getToken'], argumentList: [{ type: 'RAW', value: 1 }, { type: 'RAW', value: 2 }, { type: 'RAW', value: 3 }] },
+      {
+        type: 'APPLY',
+        path: ['getToken'],
+        argumentList: [
+          { type: 'RAW', value: 1 },
+          { type: 'RAW', value: 2 },
+          { type: 'RAW', value: 3 },
+        ],
+      },
       { type: 'APPLY', path: ['getToken'], argumentList: [{ type: 'HANDLER', name: 'throw', value: { isError: false, value: 1 } }] },
       { type: 'APPLY', path: ['getToken'], argumentList: [{ type: 'HANDLER', name: 'nope', value: 1 }] },
       { type: 'APPLY', path: ['getToken'], argumentList: [{ type: 'HANDLER', name: 'proxy', value: proxyPort.port2 }] },
@@ -152,7 +171,7 @@ describe('the worker port', () => {
     await expect(at(remote, 'getToken')({ template: null })).resolves.toBe('jwt.x');
   });
 
-  it('is what comlink\'s own expose is not: given the same attack, expose runs the page\'s code (the control)', async () => {
+  it("is what comlink's own expose is not: given the same attack, expose runs the page's code (the control)", async () => {
     const { table } = api();
     const { remote } = connect((port) => Comlink.expose(table, port));
     await ((await new (at(remote, 'hello', 'constructor'))(RUN)) as Hostile)();

@@ -39,7 +39,15 @@ describe('tabtoken/react on the server (react-dom/server)', () => {
       expect(html).toContain('<p id="snapshot">connecting null 0</p>');
       expect(html).toContain('<p id="selected">connecting</p>');
       expect(html).toContain('<p id="token">null connecting null</p>');
-      const auth = ['isLoaded=false', 'isSignedIn=undefined', 'sessionId=undefined', 'userId=undefined', 'claims=undefined', 'getToken=undefined', 'signOut=undefined'];
+      const auth = [
+        'isLoaded=false',
+        'isSignedIn=undefined',
+        'sessionId=undefined',
+        'userId=undefined',
+        'claims=undefined',
+        'getToken=undefined',
+        'signOut=undefined',
+      ];
       expect(html).toContain(`<p id="auth">${JSON.stringify(auth).replaceAll('"', '&quot;')}</p>`);
       // A second render (another request) gives the same.
       expect(renderToString(<App />)).toBe(html);

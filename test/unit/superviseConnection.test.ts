@@ -15,7 +15,8 @@ import { FakeLocks } from './support/FakeLocks.ts';
 
 const KEY = 'tabtoken:v1::https://origin.test';
 const hello: TabHello = { tabId: 'tab-1', config: engineConfig(), sessionId: null, visible: true, fetchOrigins: [] };
-const snapshot = (mode: Mode, version = 3): Snapshot => Object.freeze({ version, status: 'ok', mode, storage: 'memory', sessionId: 'sess_1', userId: null, claims: null, tokens: {} });
+const snapshot = (mode: Mode, version = 3): Snapshot =>
+  Object.freeze({ version, status: 'ok', mode, storage: 'memory', sessionId: 'sess_1', userId: null, claims: null, tokens: {} });
 
 class StandIn implements SharedLink {
   readonly mode: Mode;
@@ -27,7 +28,11 @@ class StandIn implements SharedLink {
   readonly hellos: TabHello[] = [];
   version = 3;
   readonly waiting: { op: string; resolve(v: unknown): void; reject(e: unknown): void }[] = [];
-  constructor(readonly instance: string, mode: Mode, readonly refuse: unknown = null) {
+  constructor(
+    readonly instance: string,
+    mode: Mode,
+    readonly refuse: unknown = null,
+  ) {
     this.mode = mode;
   }
   /** A hello that is never answered (a closing worker, or one waiting for the engine lock). */
@@ -52,7 +57,11 @@ class StandIn implements SharedLink {
   }
 }
 
-function options(o: Partial<Omit<SuperviseOptions, 'locks'>> & { locks: FakeLocks; workers: StandIn[]; local?: StandIn }): { opts: SuperviseOptions; errors: TokenError[]; mirror: SnapshotMirror } {
+function options(o: Partial<Omit<SuperviseOptions, 'locks'>> & { locks: FakeLocks; workers: StandIn[]; local?: StandIn }): {
+  opts: SuperviseOptions;
+  errors: TokenError[];
+  mirror: SnapshotMirror;
+} {
   const errors: TokenError[] = [];
   const mirror = new SnapshotMirror('shared');
   const { workers, local, locks, ...rest } = o;
@@ -84,7 +93,8 @@ function options(o: Partial<Omit<SuperviseOptions, 'locks'>> & { locks: FakeLock
 }
 
 /** The page's lifecycle events, as the browser fires them at the window. */
-const pageEvent = (page: EventTarget, type: string, persisted?: boolean) => page.dispatchEvent(Object.assign(new Event(type), persisted === undefined ? {} : { persisted }));
+const pageEvent = (page: EventTarget, type: string, persisted?: boolean) =>
+  page.dispatchEvent(Object.assign(new Event(type), persisted === undefined ? {} : { persisted }));
 const stored = (page: EventTarget) => pageEvent(page, 'pagehide', true);
 const back = (page: EventTarget) => pageEvent(page, 'pageshow', true);
 
@@ -178,10 +188,14 @@ describe('superviseConnection', () => {
     const locks = new FakeLocks();
     let opened = 0;
     const { opts } = options({ locks, workers: [] });
-    const link = superviseConnection({ ...opts, shared: false, loadLocal: async () => () => {
-      opened++;
-      return new StandIn('leader', 'local');
-    } });
+    const link = superviseConnection({
+      ...opts,
+      shared: false,
+      loadLocal: async () => () => {
+        opened++;
+        return new StandIn('leader', 'local');
+      },
+    });
     link.close();
     await link.connected;
     expect(opened).toBe(0);
@@ -233,7 +247,7 @@ describe('superviseConnection', () => {
       link.close();
     });
 
-    it('stored with nothing due, the port is kept; back, the worker\'s snapshot is adopted first, then the tab is counted again without switching the session', async () => {
+    it("stored with nothing due, the port is kept; back, the worker's snapshot is adopted first, then the tab is counted again without switching the session", async () => {
       const locks = new FakeLocks();
       await locks.hold(workerLockName(KEY, 'worker-a'));
       const a = new StandIn('worker-a', 'shared');

@@ -21,7 +21,9 @@ const READS: { name: string; options: GetTokenOptions | undefined; template: str
 ];
 
 describe('drill 5: flaky origin', () => {
-  it('with 30 % of mints failing and 0–2 s of latency, no read fails while a valid token is held and retries follow the backoff', { timeout: 120_000 }, async ({ tabs }) => {
+  it('with 30 % of mints failing and 0–2 s of latency, no read fails while a valid token is held and retries follow the backoff', { timeout: 120_000 }, async ({
+    tabs,
+  }) => {
     await control('/__origin/config', { tokenLifetimeSeconds: 20 });
     const sessionId = await signIn();
     const list = await tabs.open(5, { namespace: uniqueNamespace('flaky'), pollIntervalMs: 1000 });
@@ -35,26 +37,36 @@ describe('drill 5: flaky origin', () => {
     // At least 25 s (five refresh cycles of a 20 s token), and until the origin has refused at least three mints.
     const failedMints = async () => (await mintLog()).filter((r) => r.status === 503).length;
     const more = async () => Date.now() - startedAt < 25_000 || ((await failedMints()) < 3 && Date.now() - startedAt < 60_000);
-    await repeatUntil(more, 100, () => Promise.all(list.flatMap((tab) => READS.map(async (read) => {
-        const held = tab.api.manager.getSnapshot().tokens[read.key(sessionId)];
-        const heldValid = held !== undefined && held.expiresAt > Date.now();
-        calls++;
-        try {
-          const jwt = await tab.api.manager.getToken(read.options);
-          expect(jwt).toBeTypeOf('string');
-          seen.get(read.name)!.add(jwt as string);
-        } catch (error) {
-          failures.push({ name: read.name, heldValid, error });
-        }
-      }))));
+    await repeatUntil(more, 100, () =>
+      Promise.all(
+        list.flatMap((tab) =>
+          READS.map(async (read) => {
+            const held = tab.api.manager.getSnapshot().tokens[read.key(sessionId)];
+            const heldValid = held !== undefined && held.expiresAt > Date.now();
+            calls++;
+            try {
+              const jwt = await tab.api.manager.getToken(read.options);
+              expect(jwt).toBeTypeOf('string');
+              seen.get(read.name)!.add(jwt as string);
+            } catch (error) {
+              failures.push({ name: read.name, heldValid, error });
+            }
+          }),
+        ),
+      ),
+    );
     await faults({});
     // The retries of the last refused mints are still waiting out their backoff: let them land, so
     // every refusal has the request that followed it.
-    const log = await waitFor(async () => {
-      const records = (await mintLog()).sort((a, b) => a.at - b.at);
-      const unanswered = records.filter((r, i) => r.status === 503 && !records.slice(i + 1).some((n) => n.template === r.template));
-      return unanswered.length === 0 && records;
-    }, 40_000, 'a request after every refused mint');
+    const log = await waitFor(
+      async () => {
+        const records = (await mintLog()).sort((a, b) => a.at - b.at);
+        const unanswered = records.filter((r, i) => r.status === 503 && !records.slice(i + 1).some((n) => n.template === r.template));
+        return unanswered.length === 0 && records;
+      },
+      40_000,
+      'a request after every refused mint',
+    );
 
     // No read failed while the tab held a valid token (in the recorded runs none failed at all).
     expect(failures.filter((f) => f.heldValid)).toEqual([]);
@@ -97,16 +109,19 @@ describe('drill 5: flaky origin', () => {
       expect(minted, read.name).toBeGreaterThanOrEqual(tokens);
       expect(minted, read.name).toBeLessThanOrEqual(tokens + 1);
     }
-    console.info('[drill 5]', JSON.stringify({
-      durationMs: Date.now() - startedAt,
-      calls,
-      failedCalls: failures.length,
-      requests: log.filter((r) => r.at >= startedAt).length,
-      refused: log.filter((r) => r.status === 503).length,
-      minted: log.filter((r) => r.status === 200 && r.at >= startedAt).length,
-      tokensSeen: Object.fromEntries([...seen].map(([k, v]) => [k, v.size])),
-      retryGapMs: { mean: Math.round(meanGap), max: Math.max(...gaps), n: gaps.length },
-      maxLatencyMs: Math.max(...log.map((r) => r.ms)),
-    }));
+    console.info(
+      '[drill 5]',
+      JSON.stringify({
+        durationMs: Date.now() - startedAt,
+        calls,
+        failedCalls: failures.length,
+        requests: log.filter((r) => r.at >= startedAt).length,
+        refused: log.filter((r) => r.status === 503).length,
+        minted: log.filter((r) => r.status === 200 && r.at >= startedAt).length,
+        tokensSeen: Object.fromEntries([...seen].map(([k, v]) => [k, v.size])),
+        retryGapMs: { mean: Math.round(meanGap), max: Math.max(...gaps), n: gaps.length },
+        maxLatencyMs: Math.max(...log.map((r) => r.ms)),
+      }),
+    );
   });
 });

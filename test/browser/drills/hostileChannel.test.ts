@@ -44,13 +44,17 @@ function validMessage(type: string, instance: string, version: number, sessionId
   const base = { v: 1, instance, version, type };
   switch (type) {
     case 'token':
-      return fc.record({ key: fc.constant(defaultKey(sessionId)), jwt: fc.string({ minLength: 1, maxLength: 40 }), expiresAt: fc.nat(), staleAt: fc.nat() }).map((f) => ({ ...base, ...f }));
+      return fc
+        .record({ key: fc.constant(defaultKey(sessionId)), jwt: fc.string({ minLength: 1, maxLength: 40 }), expiresAt: fc.nat(), staleAt: fc.nat() })
+        .map((f) => ({ ...base, ...f }));
     case 'evict':
       return fc.constant({ ...base, key: defaultKey(sessionId) });
     case 'signout':
       return fc.constant({ ...base, sessionId });
     default:
-      return fc.record({ status: fc.constantFrom('ok', 'degraded', 'signed-out', 'connecting'), since: fc.nat(), storage: fc.constantFrom('indexeddb', 'memory') }).map((f) => ({ ...base, ...f, sessionId: null }));
+      return fc
+        .record({ status: fc.constantFrom('ok', 'degraded', 'signed-out', 'connecting'), since: fc.nat(), storage: fc.constantFrom('indexeddb', 'memory') })
+        .map((f) => ({ ...base, ...f, sessionId: null }));
   }
 }
 
@@ -62,17 +66,22 @@ function forgedSnapshot(sessionId: string): fc.Arbitrary<Message> {
     mode: fc.constantFrom('shared', 'local'),
     storage: fc.constantFrom('indexeddb', 'memory'),
     sessionId: fc.constantFrom(sessionId, null, 'sess_attacker'),
-    tokens: fc.dictionary(fc.constantFrom(defaultKey(sessionId), '__proto__', 'constructor'), fc.record({ jwt: fc.constant('attacker.jwt.x'), expiresAt: fc.nat(), staleAt: fc.nat() })),
+    tokens: fc.dictionary(
+      fc.constantFrom(defaultKey(sessionId), '__proto__', 'constructor'),
+      fc.record({ jwt: fc.constant('attacker.jwt.x'), expiresAt: fc.nat(), staleAt: fc.nat() }),
+    ),
   });
 }
 
 /** Objects whose own keys are `__proto__` / `constructor` / `prototype` (what JSON.parse makes of them). */
-const pollution: fc.Arbitrary<unknown> = fc.constantFrom(
-  '{"__proto__":{"polluted":"yes","v":1,"type":"token"},"v":1,"type":"token"}',
-  '{"v":1,"instance":"x","version":1,"type":"token","key":"__proto__","jwt":"j","expiresAt":1,"staleAt":1,"__proto__":{"polluted":"yes"}}',
-  '{"constructor":{"prototype":{"polluted":"yes"}},"v":1}',
-  '{"v":1,"type":"hello","instance":"x","version":1,"snapshot":{"__proto__":{"polluted":"yes"},"tokens":{"__proto__":{"jwt":"a","expiresAt":1,"staleAt":1}}}}',
-).map((text) => JSON.parse(text) as unknown);
+const pollution: fc.Arbitrary<unknown> = fc
+  .constantFrom(
+    '{"__proto__":{"polluted":"yes","v":1,"type":"token"},"v":1,"type":"token"}',
+    '{"v":1,"instance":"x","version":1,"type":"token","key":"__proto__","jwt":"j","expiresAt":1,"staleAt":1,"__proto__":{"polluted":"yes"}}',
+    '{"constructor":{"prototype":{"polluted":"yes"}},"v":1}',
+    '{"v":1,"type":"hello","instance":"x","version":1,"snapshot":{"__proto__":{"polluted":"yes"},"tokens":{"__proto__":{"jwt":"a","expiresAt":1,"staleAt":1}}}}',
+  )
+  .map((text) => JSON.parse(text) as unknown);
 
 /** Every kind of hostile message for the main channel, given what the attacker knows. */
 function hostileBroadcast(o: { instance: string; version: number; sessionId: string; shared: boolean }): fc.Arbitrary<unknown> {
@@ -80,9 +89,25 @@ function hostileBroadcast(o: { instance: string; version: number; sessionId: str
   const otherInstance = fc.oneof(fc.uuid(), fc.constant(''), fc.string({ maxLength: 20 }));
   const arbitraries: fc.WeightedArbitrary<unknown>[] = [
     // Anything at all.
-    { weight: 20, arbitrary: fc.anything({ maxDepth: 3, maxKeys: 6, withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withNullPrototype: true, withBoxedValues: true }) },
+    {
+      weight: 20,
+      arbitrary: fc.anything({
+        maxDepth: 3,
+        maxKeys: 6,
+        withBigInt: true,
+        withDate: true,
+        withMap: true,
+        withSet: true,
+        withTypedArray: true,
+        withNullPrototype: true,
+        withBoxedValues: true,
+      }),
+    },
     // Right v, wrong instance, every field well-formed, any version.
-    { weight: 20, arbitrary: fc.tuple(types, otherInstance, fc.nat()).chain(([type, instance, version]) => validMessage(type, instance, version, o.sessionId)) },
+    {
+      weight: 20,
+      arbitrary: fc.tuple(types, otherInstance, fc.nat()).chain(([type, instance, version]) => validMessage(type, instance, version, o.sessionId)),
+    },
     // Right instance, a stale version, every field well-formed.
     { weight: 20, arbitrary: fc.tuple(types, fc.nat({ max: o.version })).chain(([type, version]) => validMessage(type, o.instance, version, o.sessionId)) },
     // Right instance, a newer version, and exactly one field of the wrong type or size.
@@ -92,13 +117,23 @@ function hostileBroadcast(o: { instance: string; version: number; sessionId: str
         validMessage(type, o.instance, version, o.sessionId).chain((message) => {
           const fields = Object.keys(message).filter((k) => k !== 'instance' && BAD[k] !== undefined);
           return fc.constantFrom(...fields).chain((field) => BAD[field]!.map((bad) => ({ ...message, [field]: bad })));
-        })),
+        }),
+      ),
     },
     // Huge strings where short ones belong (about one per hundred messages: each is cloned to every tab).
     {
       weight: 1,
       arbitrary: fc.constantFrom(
-        { v: 1, instance: o.instance, version: o.version + 1, type: 'token', key: defaultKey(o.sessionId), jwt: 'j'.repeat(1_000_000), expiresAt: 1, staleAt: 1 },
+        {
+          v: 1,
+          instance: o.instance,
+          version: o.version + 1,
+          type: 'token',
+          key: defaultKey(o.sessionId),
+          jwt: 'j'.repeat(1_000_000),
+          expiresAt: 1,
+          staleAt: 1,
+        },
         { v: 1, instance: 'i'.repeat(200_000), version: o.version + 1, type: 'evict', key: defaultKey(o.sessionId) },
         { v: 1, instance: o.instance, version: o.version + 1, type: 'signout', sessionId: 's'.repeat(300_000) },
       ),
@@ -106,13 +141,33 @@ function hostileBroadcast(o: { instance: string; version: number; sessionId: str
     { weight: 5, arbitrary: pollution },
   ];
   // In shared mode a leader's hello means nothing, however well-formed: the tab is bound to its worker.
-  if (o.shared) arbitraries.push({ weight: 10, arbitrary: fc.tuple(fc.oneof(fc.constant(o.instance), otherInstance), forgedSnapshot(o.sessionId), fc.nat()).map(([instance, snapshot, version]) => ({ v: 1, type: 'hello', instance, version, snapshot })) });
+  if (o.shared)
+    arbitraries.push({
+      weight: 10,
+      arbitrary: fc
+        .tuple(fc.oneof(fc.constant(o.instance), otherInstance), forgedSnapshot(o.sessionId), fc.nat())
+        .map(([instance, snapshot, version]) => ({ v: 1, type: 'hello', instance, version, snapshot })),
+    });
   // In local mode a well-formed hello of the leader the tabs already follow changes nothing; one of another
   // instance is a leader hand-over, which the protocol cannot tell from a forgery (see RELIABILITY.md), so
   // only malformed ones are sent.
   else {
-    arbitraries.push({ weight: 5, arbitrary: fc.tuple(forgedSnapshot(o.sessionId), fc.nat()).map(([snapshot, version]) => ({ v: 1, type: 'hello', instance: o.instance, version, snapshot })) });
-    arbitraries.push({ weight: 5, arbitrary: fc.tuple(otherInstance, forgedSnapshot(o.sessionId), fc.constantFrom<[string, unknown]>(['version', -1], ['status', 'bogus'], ['mode', 'worker'], ['tokens', null], ['sessionId', 5])).map(([instance, snapshot, [field, bad]]) => ({ v: 1, type: 'hello', instance, version: 1, snapshot: { ...snapshot, [field]: bad } })) });
+    arbitraries.push({
+      weight: 5,
+      arbitrary: fc
+        .tuple(forgedSnapshot(o.sessionId), fc.nat())
+        .map(([snapshot, version]) => ({ v: 1, type: 'hello', instance: o.instance, version, snapshot })),
+    });
+    arbitraries.push({
+      weight: 5,
+      arbitrary: fc
+        .tuple(
+          otherInstance,
+          forgedSnapshot(o.sessionId),
+          fc.constantFrom<[string, unknown]>(['version', -1], ['status', 'bogus'], ['mode', 'worker'], ['tokens', null], ['sessionId', 5]),
+        )
+        .map(([instance, snapshot, [field, bad]]) => ({ v: 1, type: 'hello', instance, version: 1, snapshot: { ...snapshot, [field]: bad } })),
+    });
   }
   return fc.oneof(...arbitraries);
 }
@@ -124,16 +179,61 @@ function hostileRpc(o: { instance: string }): fc.Arbitrary<unknown> {
   return fc.oneof(
     garbage,
     // Requests with any op that changes nothing, with malformed opts (a getToken with skipCache would be a real request).
-    fc.record({ v: fc.constantFrom(1, 2, '1'), type: fc.constant('request'), id: fc.oneof(fc.uuid(), fc.string(), fc.constant('x'.repeat(65))), tab: fc.oneof(fc.uuid(), fc.string({ maxLength: 70 })), op: harmlessOps, opts: garbage }),
     fc.record({
-      v: fc.constant(1), type: fc.constant('request'), id: fc.uuid(), tab: fc.uuid(), op: fc.constant('noteReads'),
-      opts: fc.array(fc.record({ key: fc.string(), request: fc.record({ template: fc.constantFrom(null, '../x', ''), organizationId: fc.constant(null), expiresInSeconds: fc.constantFrom(null, -1, 1e20), skipCache: fc.boolean(), leewayInSeconds: fc.constantFrom(-1, Number.NaN, 15) }) }), { maxLength: 5 }),
+      v: fc.constantFrom(1, 2, '1'),
+      type: fc.constant('request'),
+      id: fc.oneof(fc.uuid(), fc.string(), fc.constant('x'.repeat(65))),
+      tab: fc.oneof(fc.uuid(), fc.string({ maxLength: 70 })),
+      op: harmlessOps,
+      opts: garbage,
+    }),
+    fc.record({
+      v: fc.constant(1),
+      type: fc.constant('request'),
+      id: fc.uuid(),
+      tab: fc.uuid(),
+      op: fc.constant('noteReads'),
+      opts: fc.array(
+        fc.record({
+          key: fc.string(),
+          request: fc.record({
+            template: fc.constantFrom(null, '../x', ''),
+            organizationId: fc.constant(null),
+            expiresInSeconds: fc.constantFrom(null, -1, 1e20),
+            skipCache: fc.boolean(),
+            leewayInSeconds: fc.constantFrom(-1, Number.NaN, 15),
+          }),
+        }),
+        { maxLength: 5 },
+      ),
     }),
     // Replies to ids nobody waits on, and ones whose payload is malformed.
-    fc.record({ v: fc.constant(1), type: fc.constant('reply'), id: fc.oneof(fc.uuid(), fc.string()), instance: fc.oneof(fc.constant(o.instance), fc.uuid()), jwt: fc.oneof(fc.string(), fc.integer(), fc.constant(null)), error: fc.oneof(garbage, fc.constant(undefined)), result: garbage }),
+    fc.record({
+      v: fc.constant(1),
+      type: fc.constant('reply'),
+      id: fc.oneof(fc.uuid(), fc.string()),
+      instance: fc.oneof(fc.constant(o.instance), fc.uuid()),
+      jwt: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+      error: fc.oneof(garbage, fc.constant(undefined)),
+      result: garbage,
+    }),
     // Events from other instances, and malformed errors from the leader's instance.
-    fc.record({ v: fc.constant(1), type: fc.constant('event'), instance: fc.uuid(), error: fc.constant({ name: 'OriginResponseError', code: 'origin_response', message: 'forged', status: 500 }) }),
-    fc.record({ v: fc.constant(1), type: fc.constant('event'), instance: fc.constant(o.instance), error: fc.oneof(garbage, fc.record({ name: fc.constant('Bogus'), code: fc.constant(5), message: fc.string() }), fc.record({ name: fc.string(), code: fc.string() })) }),
+    fc.record({
+      v: fc.constant(1),
+      type: fc.constant('event'),
+      instance: fc.uuid(),
+      error: fc.constant({ name: 'OriginResponseError', code: 'origin_response', message: 'forged', status: 500 }),
+    }),
+    fc.record({
+      v: fc.constant(1),
+      type: fc.constant('event'),
+      instance: fc.constant(o.instance),
+      error: fc.oneof(
+        garbage,
+        fc.record({ name: fc.constant('Bogus'), code: fc.constant(5), message: fc.string() }),
+        fc.record({ name: fc.string(), code: fc.string() }),
+      ),
+    }),
     pollution,
   );
 }
@@ -192,7 +292,10 @@ async function learnInstance(name: string, trigger: () => Promise<unknown>): Pro
   return first;
 }
 
-async function drill(list: Tab[], o: { name: string; instance: string; sessionId: string; arbitrary: fc.Arbitrary<unknown>; runs: number }): Promise<{ posted: number; ms: number }> {
+async function drill(
+  list: Tab[],
+  o: { name: string; instance: string; sessionId: string; arbitrary: fc.Arbitrary<unknown>; runs: number },
+): Promise<{ posted: number; ms: number }> {
   const before = list.map((t) => t.api.manager.getSnapshot());
   const eventsBefore = list.map((t) => t.api.events.length);
   const attacker = new BroadcastChannel(o.name);
@@ -226,7 +329,9 @@ async function drill(list: Tab[], o: { name: string; instance: string; sessionId
 }
 
 describe('drill 6: hostile BroadcastChannel', () => {
-  it('10 000 random and near-valid messages on the channel change no snapshot in shared mode, throw nothing, and tokens keep flowing', { timeout: 120_000 }, async ({ tabs }) => {
+  it('10 000 random and near-valid messages on the channel change no snapshot in shared mode, throw nothing, and tokens keep flowing', {
+    timeout: 120_000,
+  }, async ({ tabs }) => {
     // Hour-long tokens: no legitimate change may land while the hostile traffic runs.
     await control('/__origin/config', { tokenLifetimeSeconds: 3600 });
     const sessionId = await signIn();
@@ -240,7 +345,13 @@ describe('drill 6: hostile BroadcastChannel', () => {
     });
     const token = await waitFor(() => list[2]!.api.manager.getSnapshot().tokens[defaultKey(sessionId)]?.jwt, 2000, 'the token in every tab');
     const version = Math.max(...list.map((t) => t.api.manager.getSnapshot().version));
-    const { posted, ms } = await drill(list, { name, instance, sessionId, arbitrary: hostileBroadcast({ instance, version, sessionId, shared: true }), runs: 20 });
+    const { posted, ms } = await drill(list, {
+      name,
+      instance,
+      sessionId,
+      arbitrary: hostileBroadcast({ instance, version, sessionId, shared: true }),
+      runs: 20,
+    });
     expect(posted).toBeGreaterThanOrEqual(10_000 - 100); // a few values structured clone refuses
 
     // Tokens keep flowing: every tab still reads, and a new token reaches every tab.
@@ -260,7 +371,9 @@ describe('drill 6: hostile BroadcastChannel', () => {
     console.info('[drill 6] shared', JSON.stringify({ posted, ms: Math.round(ms) }));
   });
 
-  it('forged messages of the worker\'s own instance — a version jump, a repeat, the largest safe version, a sign-out — leave every tab on the worker\'s snapshot within one round trip, serving its tokens', { timeout: 60_000 }, async ({ tabs }) => {
+  it("forged messages of the worker's own instance — a version jump, a repeat, the largest safe version, a sign-out — leave every tab on the worker's snapshot within one round trip, serving its tokens", {
+    timeout: 60_000,
+  }, async ({ tabs }) => {
     await control('/__origin/config', { tokenLifetimeSeconds: 3600 });
     const sessionId = await signIn();
     const key = defaultKey(sessionId);
@@ -289,19 +402,30 @@ describe('drill 6: hostile BroadcastChannel', () => {
     const signedOut = { v: 1, instance, type: 'status', status: 'signed-out', since: 0, sessionId: null, userId: null, claims: null, storage: 'memory' };
     const cases: [string, Record<string, unknown>[]][] = [
       ['a version jump', [{ ...forged, version: version + 5 }]],
-      ['a repeat (a forged token one version up, then the same version again)', [{ ...forged, version: version + 1 }, { ...forged, version: version + 1, jwt: 'forged.again' }]],
+      [
+        'a repeat (a forged token one version up, then the same version again)',
+        [
+          { ...forged, version: version + 1 },
+          { ...forged, version: version + 1, jwt: 'forged.again' },
+        ],
+      ],
       ['the largest safe version, signing out', [{ ...signedOut, version: Number.MAX_SAFE_INTEGER }]],
       ['a sign-out one version up', [{ v: 1, instance, type: 'signout', sessionId, version: version + 1 }]],
-      ['a sign-out carrying its status one version up', [{ v: 1, instance, type: 'signout', sessionId, version: version + 1, status: 'signed-out', since: 0, storage: 'memory' }]],
+      [
+        'a sign-out carrying its status one version up',
+        [{ v: 1, instance, type: 'signout', sessionId, version: version + 1, status: 'signed-out', since: 0, storage: 'memory' }],
+      ],
       ['a signed-out status one version up', [{ ...signedOut, version: version + 1 }]],
       ['an eviction one version up', [{ v: 1, instance, type: 'evict', key, version: version + 1 }]],
     ];
     for (const [what, messages] of cases) {
       // A read made the moment a tab shows a sign-out (from its own listener) must not answer null.
       const reads: Promise<string | null>[] = [];
-      const offs = list.map((tab) => tab.api.manager.subscribe(() => {
-        if (tab.api.manager.getSnapshot().status === 'signed-out') reads.push(tab.api.manager.getToken());
-      }));
+      const offs = list.map((tab) =>
+        tab.api.manager.subscribe(() => {
+          if (tab.api.manager.getSnapshot().status === 'signed-out') reads.push(tab.api.manager.getToken());
+        }),
+      );
       for (const message of messages) attacker.postMessage(message);
       await sync.sync((marker) => attacker.postMessage(marker));
       // Every tab asked the worker when the message arrived; its next read waits for that answer —
@@ -327,7 +451,9 @@ describe('drill 6: hostile BroadcastChannel', () => {
     port.close();
   });
 
-  it('in local mode 5 000 hostile messages on the rpc channel and 2 000 on the channel leave leader and followers unchanged and serving', { timeout: 120_000 }, async ({ tabs }) => {
+  it('in local mode 5 000 hostile messages on the rpc channel and 2 000 on the channel leave leader and followers unchanged and serving', {
+    timeout: 120_000,
+  }, async ({ tabs }) => {
     await control('/__origin/config', { tokenLifetimeSeconds: 3600 });
     const sessionId = await signIn();
     const namespace = uniqueNamespace('hostile-rpc');
@@ -354,6 +480,9 @@ describe('drill 6: hostile BroadcastChannel', () => {
     const next = await list[2]!.api.manager.getToken({ skipCache: true });
     expect(next).not.toBe(token);
     for (const tab of list) await waitFor(() => tab.api.manager.peekToken() === next, 3000, 'the new token in every tab');
-    console.info('[drill 6] local', JSON.stringify({ rpc: { posted: rpc.posted, ms: Math.round(rpc.ms) }, main: { posted: main.posted, ms: Math.round(main.ms) } }));
+    console.info(
+      '[drill 6] local',
+      JSON.stringify({ rpc: { posted: rpc.posted, ms: Math.round(rpc.ms) }, main: { posted: main.posted, ms: Math.round(main.ms) } }),
+    );
   });
 });

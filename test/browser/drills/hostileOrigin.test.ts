@@ -101,10 +101,17 @@ describe('drill 7: hostile origin responses', () => {
     await faults({});
     const startedAt = Date.now();
     for (const tab of list) {
-      await waitFor(() => { void tab.api.manager.getToken(); const jwt = tab.api.manager.getSnapshot().tokens[key]?.jwt; return jwt !== undefined && jwt !== good; }, 4000, 'a fresh token after the origin is sane again');
+      await waitFor(
+        () => {
+          void tab.api.manager.getToken();
+          const jwt = tab.api.manager.getSnapshot().tokens[key]?.jwt;
+          return jwt !== undefined && jwt !== good;
+        },
+        4000,
+        'a fresh token after the origin is sane again',
+      );
     }
     console.info('[drill 7] background: hostile refreshes refused', refused.length, 'fresh token', Date.now() - startedAt, 'ms after the origin was sane');
     expect(await readStore(namespace)).not.toContain('eyJhbGciOiJub25l'); // base64url of '{"alg":"none'
   });
 });
-

@@ -53,8 +53,10 @@ function raw(port: MessagePort, message: Record<string, unknown>): Promise<Recor
   });
 }
 
-describe('drill 8: a hostile page on the worker\'s port and on the leader\'s rpc channel', () => {
-  it('every path, read, assignment, construction and endpoint request is refused, nothing runs in the worker, and the tabs keep working', { timeout: 60_000 }, async ({ tabs }) => {
+describe("drill 8: a hostile page on the worker's port and on the leader's rpc channel", () => {
+  it('every path, read, assignment, construction and endpoint request is refused, nothing runs in the worker, and the tabs keep working', {
+    timeout: 60_000,
+  }, async ({ tabs }) => {
     const sessionId = await signIn();
     const namespace = uniqueNamespace('hostile-port');
     const [tab] = await tabs.open(1, { namespace, mode: 'shared' });
@@ -67,7 +69,9 @@ describe('drill 8: a hostile page on the worker\'s port and on the leader\'s rpc
     const worker = new SharedWorker(new URL('../../../worker/sharedWorker.ts', import.meta.url), { type: 'module', name: workerKey(config) });
     const remote = Comlink.wrap(worker.port) as object;
     // The same worker the tab talks to: a hello of this page gets the tab's session and token.
-    const welcome = (await at(remote, 'hello')({ tabId: 'hostile-page', config, sessionId: null, visible: false, fetchOrigins: [] })) as { snapshot: { sessionId: string; tokens: Record<string, { jwt: string }> } };
+    const welcome = (await at(remote, 'hello')({ tabId: 'hostile-page', config, sessionId: null, visible: false, fetchOrigins: [] })) as {
+      snapshot: { sessionId: string; tokens: Record<string, { jwt: string }> };
+    };
     expect(welcome.snapshot.sessionId).toBe(sessionId);
     expect(welcome.snapshot.tokens[`${sessionId}|||`]?.jwt).toBe(token);
 
@@ -85,11 +89,18 @@ describe('drill 8: a hostile page on the worker\'s port and on the leader\'s rpc
       ['await remote.__proto__', async () => at(remote, '__proto__')],
       ['remote.toString()', async () => at(remote, 'toString')()],
       ['remote.hasOwnProperty("hello")', async () => at(remote, 'hasOwnProperty')('hello')],
-      ['remote.getToken.call(…)', async () => at(remote, 'getToken', 'call')(null, { template: null, organizationId: null, expiresInSeconds: null, skipCache: true, leewayInSeconds: 15 })],
+      [
+        'remote.getToken.call(…)',
+        async () =>
+          at(remote, 'getToken', 'call')(null, { template: null, organizationId: null, expiresInSeconds: null, skipCache: true, leewayInSeconds: 15 }),
+      ],
       ['remote[Comlink.createEndpoint]()', async () => at(remote, Comlink.createEndpoint)()],
     ];
     for (const [what, attempt] of attempts) {
-      const error = await attempt().then(() => null, (e: unknown) => e);
+      const error = await attempt().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error, what).toBeInstanceOf(Error);
       expect((error as { code?: unknown }).code, what).toBe('invalid_argument');
       expect((error as { name?: unknown }).name, what).toBe('InvalidArgumentError');
@@ -139,7 +150,14 @@ describe('drill 8: a hostile page on the worker\'s port and on the leader\'s rpc
     // page's origin and the fetchOrigins of its hello. Another is refused before the engine is asked;
     // one that may be is handed to the engine (which, for this Clerk manager, has no key to sign with).
     await at(remote, 'hello')({ tabId: 'hostile-page', config, sessionId: null, visible: false, fetchOrigins: ['https://api.example.com'] });
-    const proof = (htu: string) => at(remote, 'proof')({ htm: 'GET', htu, token, nonce: null }).then(() => null, (e: { code?: string; message?: string }) => e);
+    const proof = (htu: string) =>
+      at(
+        remote,
+        'proof',
+      )({ htm: 'GET', htu, token, nonce: null }).then(
+        () => null,
+        (e: { code?: string; message?: string }) => e,
+      );
     for (const htu of ['https://evil.example/steal', `${location.origin}.evil.example/x`, `https://user@evil.example/x`, 'javascript:alert(1)']) {
       expect(await proof(htu), htu).toMatchObject({ code: 'invalid_argument', message: expect.stringMatching(/^proof htu must be /) });
     }
@@ -155,7 +173,9 @@ describe('drill 8: a hostile page on the worker\'s port and on the leader\'s rpc
     worker.port.close();
   });
 
-  it('a local-mode leader answers an op that is not an operation with InvalidArgumentError, runs nothing, and keeps serving', { timeout: 60_000 }, async ({ tabs }) => {
+  it('a local-mode leader answers an op that is not an operation with InvalidArgumentError, runs nothing, and keeps serving', { timeout: 60_000 }, async ({
+    tabs,
+  }) => {
     await signIn();
     const namespace = uniqueNamespace('hostile-rpc-op');
     const list = await tabs.open(1, { namespace, pollIntervalMs: 1000 }, { nosw: true });
@@ -171,8 +191,13 @@ describe('drill 8: a hostile page on the worker\'s port and on the leader\'s rpc
       if (data?.type === 'reply' && typeof data.id === 'string') replies.set(data.id, data);
     };
     const ops = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'bogus'];
-    for (const op of ops) rpc.postMessage({ v: 1, type: 'request', id: `hostile-${op}`, tab: 'hostile-page', op, opts: 'new BroadcastChannel("x").postMessage(1)' });
-    const answered = await waitFor(() => (ops.every((op) => replies.has(`hostile-${op}`)) ? ops.map((op) => replies.get(`hostile-${op}`)!) : undefined), 5000, 'a reply to every request');
+    for (const op of ops)
+      rpc.postMessage({ v: 1, type: 'request', id: `hostile-${op}`, tab: 'hostile-page', op, opts: 'new BroadcastChannel("x").postMessage(1)' });
+    const answered = await waitFor(
+      () => (ops.every((op) => replies.has(`hostile-${op}`)) ? ops.map((op) => replies.get(`hostile-${op}`)!) : undefined),
+      5000,
+      'a reply to every request',
+    );
     for (const reply of answered) {
       expect(reply).toMatchObject({ v: 1, type: 'reply', error: { name: 'InvalidArgumentError', code: 'invalid_argument' } });
       expect(reply.result).toBeUndefined();

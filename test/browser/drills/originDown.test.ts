@@ -11,7 +11,9 @@ import { it } from '../support/fixtures.ts';
 import { readAll, repeatUntil, uniqueNamespace, waitFor } from '../support/tabs.ts';
 
 describe('drill 1: origin down', () => {
-  it('ten tabs serve the cached token until its real expiry, then origin_unavailable, never null; the origin back costs one mint', { timeout: 150_000 }, async ({ tabs }) => {
+  it('ten tabs serve the cached token until its real expiry, then origin_unavailable, never null; the origin back costs one mint', {
+    timeout: 150_000,
+  }, async ({ tabs }) => {
     await control('/__origin/config', { tokenLifetimeSeconds: 20 });
     const sessionId = await signIn();
     const namespace = uniqueNamespace('down');
@@ -45,7 +47,14 @@ describe('drill 1: origin down', () => {
     await waitFor(() => Date.now() > expiresAt + 100, 5000, 'the token’s real expiry to pass on this page’s clock', 10);
     for (const tab of list) expect(tab.api.manager.peekToken()).toBeNull();
     const started = Date.now();
-    const outcomes = await Promise.all(list.map((t) => t.api.manager.getToken().then((jwt) => ({ jwt }), (error: unknown) => ({ error }))));
+    const outcomes = await Promise.all(
+      list.map((t) =>
+        t.api.manager.getToken().then(
+          (jwt) => ({ jwt }),
+          (error: unknown) => ({ error }),
+        ),
+      ),
+    );
     const waited = Date.now() - started;
     for (const outcome of outcomes) {
       expect('error' in outcome).toBe(true);
@@ -73,6 +82,17 @@ describe('drill 1: origin down', () => {
       expect(await tab.api.manager.getToken()).toBe(fresh);
     }
     expect((await sessionMints(sessionId)) - before).toBe(1);
-    console.info('[drill 1]', JSON.stringify({ reads, outageMs: backAt - downAt, servedUntilMsBeforeExpiry: expiresAt - lastServedAt, degradedAfterMs: (degradedAt ?? 0) - downAt, unavailableAfterMs: waited, failedRequests: failedDuringOutage, recoveredInMs: recoveredIn }));
+    console.info(
+      '[drill 1]',
+      JSON.stringify({
+        reads,
+        outageMs: backAt - downAt,
+        servedUntilMsBeforeExpiry: expiresAt - lastServedAt,
+        degradedAfterMs: (degradedAt ?? 0) - downAt,
+        unavailableAfterMs: waited,
+        failedRequests: failedDuringOutage,
+        recoveredInMs: recoveredIn,
+      }),
+    );
   });
 });

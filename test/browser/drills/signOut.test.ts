@@ -138,13 +138,22 @@ describe('drill 8: sign-out propagation', () => {
     expect(Date.now()).toBeLessThan(Math.max(staleAt, endedAt) + 4000);
     for (const tab of list) await assertSignedOut(tab, sessionId, jwts, Date.now());
     await assertStoreClean(namespace, sessionId, jwts);
-    console.info('[drill 8] ended at the origin: every tab signed out', detectedIn, 'ms later (the token was stale', Math.max(0, staleAt - endedAt), 'ms after the end)');
+    console.info(
+      '[drill 8] ended at the origin: every tab signed out',
+      detectedIn,
+      'ms later (the token was stale',
+      Math.max(0, staleAt - endedAt),
+      'ms after the end)',
+    );
   });
 
   it('revoking the test session token that signed the browser in signs every tab out', async ({ tabs }) => {
     await control('/__origin/config', { tokenLifetimeSeconds: 20 });
     await endAllSessions();
-    const created = await backend<{ id: string; url: string; status: string }>('/v1/test_session_tokens', { user_id: 'user_drill8', redirect_url: '/v1/client' });
+    const created = await backend<{ id: string; url: string; status: string }>('/v1/test_session_tokens', {
+      user_id: 'user_drill8',
+      redirect_url: '/v1/client',
+    });
     expect(created.status).toBe(200);
     const frame = document.createElement('iframe');
     const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));

@@ -41,7 +41,9 @@ async function expectMemoryAndWorking(list: Tab[], sessionId: string): Promise<v
 }
 
 describe('drill 9: storage', () => {
-  it('a whole session of use writes nothing of a token to localStorage, sessionStorage or document.cookie in any tab realm', { timeout: 60_000 }, async ({ tabs }) => {
+  it('a whole session of use writes nothing of a token to localStorage, sessionStorage or document.cookie in any tab realm', { timeout: 60_000 }, async ({
+    tabs,
+  }) => {
     await control('/__origin/config', { tokenLifetimeSeconds: 20 });
     await endAllSessions();
     const sessionId = await signIn();
@@ -93,7 +95,10 @@ describe('drill 9: storage', () => {
   });
 
   it('the library sources name neither web storage nor cookies: the worker realm cannot write them either', () => {
-    const sources = import.meta.glob(['/worker/**/*.ts', '/client/**/*.ts', '/protocol/**/*.ts'], { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+    const sources = import.meta.glob(['/worker/**/*.ts', '/client/**/*.ts', '/protocol/**/*.ts'], { query: '?raw', import: 'default', eager: true }) as Record<
+      string,
+      string
+    >;
     expect(Object.keys(sources).length).toBeGreaterThan(20);
     for (const [file, text] of Object.entries(sources)) {
       // Comments may say what is not used; code may not use it.
@@ -139,7 +144,10 @@ describe('drill 9: storage', () => {
     await expectMemoryAndWorking(list, sessionId);
     expect(readyIn).toBeLessThan(8000);
     holder.close();
-    await new Promise((resolve) => { deletion.onsuccess = resolve; deletion.onerror = resolve; });
+    await new Promise((resolve) => {
+      deletion.onsuccess = resolve;
+      deletion.onerror = resolve;
+    });
     // Still in memory afterwards: the engine does not flip back to a store it gave up on.
     expect(list[0]!.api.manager.getSnapshot().storage).toBe('memory');
     expect(await list[1]!.api.manager.getToken()).toMatch(JWT);
@@ -163,6 +171,7 @@ describe('drill 9: storage', () => {
     await advanceOriginClock(1000);
     const after = await list[1]!.api.manager.getToken({ skipCache: true });
     expect(after).toMatch(JWT);
-    for (const tab of list.slice(1)) await waitFor(() => tab.api.manager.getSnapshot().storage === 'memory' && tab.api.manager.peekToken() === after, 3000, 'the new leader in memory');
+    for (const tab of list.slice(1))
+      await waitFor(() => tab.api.manager.getSnapshot().storage === 'memory' && tab.api.manager.peekToken() === after, 3000, 'the new leader in memory');
   });
 });

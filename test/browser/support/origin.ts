@@ -14,7 +14,10 @@ export async function signIn(identifier = `user-${Math.random().toString(36).sli
   return body.response.id;
 }
 
-export async function control(path: '/__origin/outage' | '/__origin/faults' | '/__origin/config' | '/__origin/clock' | '/__origin/reset', body: object = {}): Promise<void> {
+export async function control(
+  path: '/__origin/outage' | '/__origin/faults' | '/__origin/config' | '/__origin/clock' | '/__origin/reset',
+  body: object = {},
+): Promise<void> {
   await origin('', path, body);
 }
 

@@ -17,14 +17,18 @@ const POLL_MS = 1000;
 
 /** Listens in a page for the next leader's hello; resolves with the local time it arrived. */
 function awaitHello(page: Page, name: string): Promise<number> {
-  return page.evaluate((channel) => new Promise<number>((resolve) => {
-    const listener = new BroadcastChannel(channel);
-    listener.onmessage = (event: MessageEvent) => {
-      if ((event.data as { type?: string }).type !== 'hello') return;
-      listener.close();
-      resolve(Date.now());
-    };
-  }), name);
+  return page.evaluate(
+    (channel) =>
+      new Promise<number>((resolve) => {
+        const listener = new BroadcastChannel(channel);
+        listener.onmessage = (event: MessageEvent) => {
+          if ((event.data as { type?: string }).type !== 'hello') return;
+          listener.close();
+          resolve(Date.now());
+        };
+      }),
+    name,
+  );
 }
 
 /**
@@ -51,7 +55,10 @@ async function mintsAnswered(base: string): Promise<boolean> {
 }
 
 describe('drill 4: leader death in local mode', () => {
-  it('the leader closed in the middle of a mint is replaced within one poll interval, every tab gets a token, and only the lost mint is extra', async ({ h, context }) => {
+  it('the leader closed in the middle of a mint is replaced within one poll interval, every tab gets a token, and only the lost mint is extra', async ({
+    h,
+    context,
+  }) => {
     const sessionId = await signIn(context, h.base);
     const namespace = 'leader-death';
     const options = { namespace, pollIntervalMs: POLL_MS };
@@ -90,7 +97,13 @@ describe('drill 4: leader death in local mode', () => {
       await page.waitForFunction((jwt) => drillTab().manager.peekToken() === jwt, answered, { timeout: 3000 });
       expect(await page.evaluate(() => drillTab().manager.getToken())).toBe(answered);
     }
-    expect(await next.evaluate(() => drillTab().manager.stats().then((s) => s.tabs))).toBe(3);
+    expect(
+      await next.evaluate(() =>
+        drillTab()
+          .manager.stats()
+          .then((s) => s.tabs),
+      ),
+    ).toBe(3);
     // The lost request is done with at the origin: the leader's closing closed its connection,
     // which the log records (status 0) — or, had it been answered, the answer.
     await waitFor(() => mintsAnswered(h.base), 5000, 'the origin to be done with the lost mint request');
@@ -122,7 +135,13 @@ describe('drill 4: leader death in local mode', () => {
     expect(takeoverMs).toBeLessThanOrEqual(POLL_MS);
     // The new leader serves the token it restored, to itself and to the follower.
     for (const page of [next, last]) expect(await page.evaluate(() => drillTab().manager.getToken())).toBe(token);
-    expect(await next.evaluate(() => drillTab().manager.stats().then((s) => s.tabs))).toBe(2);
+    expect(
+      await next.evaluate(() =>
+        drillTab()
+          .manager.stats()
+          .then((s) => s.tabs),
+      ),
+    ).toBe(2);
     await context.setOffline(false);
     await advanceClock(h.base, 1000); // a new iat
     const fresh = await last.evaluate(() => drillTab().manager.getToken({ skipCache: true }));

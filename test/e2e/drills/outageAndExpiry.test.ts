@@ -20,7 +20,22 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { repeatUntil } from '../../support/wait.ts';
 import { keyOf, workerEnded } from '../support/workerState.ts';
-import { backend, mintLog, newContext, openTab, origin, signIn, startHarness, startReadLoop, stats, stopReadLoop, tabUrl, waitFor, type Harness, type ReadOutcome } from './support.ts';
+import {
+  backend,
+  mintLog,
+  newContext,
+  openTab,
+  origin,
+  signIn,
+  startHarness,
+  startReadLoop,
+  stats,
+  stopReadLoop,
+  tabUrl,
+  waitFor,
+  type Harness,
+  type ReadOutcome,
+} from './support.ts';
 
 let drill2: Harness;
 let drill10: Harness;
@@ -62,7 +77,9 @@ interface ClientView {
 
 describe.concurrent('drills that wait for real time', () => {
   describe('drill 2: outage with missing_expired_token', () => {
-    it('through two token lifetimes of outage and a restart with an expired stored token, no read fails and every mint carries expired_token', { timeout: 150_000 }, async ({ expect }) => {
+    it('through two token lifetimes of outage and a restart with an expired stored token, no read fails and every mint carries expired_token', {
+      timeout: 150_000,
+    }, async ({ expect }) => {
       const context = await newContext(drill2.browser);
       try {
         await origin(drill2.base, '/__origin/config', { tokenLifetimeSeconds: LIFETIME_S });
@@ -126,7 +143,20 @@ describe.concurrent('drills that wait for real time', () => {
         const seen = new Set(reads.map((r) => r.jwt as string));
         for (const jwt of seen) expect(decodeProtectedHeader(jwt).oiat).toBe(oiat);
         expect(seen.size).toBeGreaterThanOrEqual(3);
-        console.info('[drill 2]', JSON.stringify({ outageMs, lifetimes: +(outageMs / 1000 / LIFETIME_S).toFixed(1), reads: reads.length, failed: failed.length, tokens: seen.size, mintsWithExpiredToken: minted.length, phase1Mints, refused422: log.filter((r) => r.status === 422).length, firstTokenAfterRestartMs: firstTokenMs }));
+        console.info(
+          '[drill 2]',
+          JSON.stringify({
+            outageMs,
+            lifetimes: +(outageMs / 1000 / LIFETIME_S).toFixed(1),
+            reads: reads.length,
+            failed: failed.length,
+            tokens: seen.size,
+            mintsWithExpiredToken: minted.length,
+            phase1Mints,
+            refused422: log.filter((r) => r.status === 422).length,
+            firstTokenAfterRestartMs: firstTokenMs,
+          }),
+        );
       } finally {
         await context.close();
         await origin(drill2.base, '/__origin/reset', {});
@@ -141,17 +171,27 @@ describe.concurrent('drills that wait for real time', () => {
         expect(res.status, redirect_url).toBe(422);
         expect(res.body.errors[0]?.code, redirect_url).toBe('form_param_invalid');
       }
-      const noKey = await fetch(`${drill10.base}/v1/test_session_tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user_id":"user_drill10"}' });
+      const noKey = await fetch(`${drill10.base}/v1/test_session_tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"user_id":"user_drill10"}',
+      });
       expect(noKey.status).toBe(401);
     });
 
-    it('a token signs a browser in once; used or revoked it is refused; its session ends at its max duration and every tab signs out', { timeout: 150_000 }, async ({ expect }) => {
+    it('a token signs a browser in once; used or revoked it is refused; its session ends at its max duration and every tab signs out', {
+      timeout: 150_000,
+    }, async ({ expect }) => {
       await origin(drill10.base, '/__origin/config', { tokenLifetimeSeconds: 20 });
       const context = await newContext(drill10.browser);
       try {
         const options = { namespace: 'tst', pollIntervalMs: 1000 };
         const landing = tabUrl(drill10.base, options).slice(drill10.base.length);
-        const created = await backend<TestSessionToken>(drill10.base, '/v1/test_session_tokens', { user_id: 'user_drill10', session_max_duration_in_seconds: 60, redirect_url: landing });
+        const created = await backend<TestSessionToken>(drill10.base, '/v1/test_session_tokens', {
+          user_id: 'user_drill10',
+          session_max_duration_in_seconds: 60,
+          redirect_url: landing,
+        });
         expect(created.status).toBe(200);
         expect(created.body.status).toBe('pending');
 
@@ -207,12 +247,22 @@ describe.concurrent('drills that wait for real time', () => {
           expect(await page.evaluate(() => drillTab().manager.peekToken())).toBeNull();
           const held = JSON.stringify(await page.evaluate(() => drillTab().manager.getSnapshot()));
           for (const jwt of tokens) expect(held).not.toContain(jwt);
-          expect(await page.evaluate((sid) => drillTab().events.some((e) => e.type === 'signout' && (e.detail as { sessionId: string }).sessionId === sid), sessionId)).toBe(true);
+          expect(
+            await page.evaluate(
+              (sid) => drillTab().events.some((e) => e.type === 'signout' && (e.detail as { sessionId: string }).sessionId === sid),
+              sessionId,
+            ),
+          ).toBe(true);
         }
         // It stays signed out: the client lists no session, and the tabs keep asking without picking
         // one up — two more looks at the client (one a poll interval).
         const asked = (await stats(drill10.base)).requests.client ?? 0;
-        await waitFor(async () => ((await stats(drill10.base)).requests.client ?? 0) >= asked + 2, 10_000, 'the tabs to ask the origin for the client twice more', 100);
+        await waitFor(
+          async () => ((await stats(drill10.base)).requests.client ?? 0) >= asked + 2,
+          10_000,
+          'the tabs to ask the origin for the client twice more',
+          100,
+        );
         for (const page of pages) expect(await page.evaluate(() => drillTab().manager.getSnapshot().status)).toBe('signed-out');
         const after = (await (await context.request.get(`${drill10.base}/v1/client`)).json()) as ClientView;
         expect(after.response!.sessions).toEqual([]);

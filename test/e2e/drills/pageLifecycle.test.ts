@@ -51,17 +51,23 @@ async function recordLifecycle(context: BrowserContext): Promise<void> {
     g.__life = [];
     for (const type of ['pagehide', 'pageshow', 'freeze', 'resume']) {
       // Capturing: `freeze` and `resume` are fired at the document and do not bubble.
-      addEventListener(type, (event) => {
-        const persisted = (event as PageTransitionEvent).persisted ?? null;
-        g.__life.push({ type, persisted, at: Date.now() });
-        if (type === 'pageshow' && persisted) {
-          const at = Date.now();
-          g.__firstRead = drillTab().manager.getToken().then(
-            (jwt) => ({ jwt, at, settledAt: Date.now() }),
-            (error: unknown) => ({ error: String(error), at, settledAt: Date.now() }),
-          );
-        }
-      }, true);
+      addEventListener(
+        type,
+        (event) => {
+          const persisted = (event as PageTransitionEvent).persisted ?? null;
+          g.__life.push({ type, persisted, at: Date.now() });
+          if (type === 'pageshow' && persisted) {
+            const at = Date.now();
+            g.__firstRead = drillTab()
+              .manager.getToken()
+              .then(
+                (jwt) => ({ jwt, at, settledAt: Date.now() }),
+                (error: unknown) => ({ error: String(error), at, settledAt: Date.now() }),
+              );
+          }
+        },
+        true,
+      );
     }
   });
 }
@@ -87,11 +93,19 @@ function readAround(reads: ReadOutcome[], at: number, slackMs = 400): (string | 
 
 /** Waits until `page` counts `tabs` tabs; answers the page's clock at that moment. */
 async function countedAt(page: Page, tabs: number, timeoutMs: number): Promise<number> {
-  return waitFor(() => page.evaluate(async (n) => ((await drillTab().manager.stats()).tabs === n ? Date.now() : null), tabs), timeoutMs, `${tabs} tabs counted`, 20);
+  return waitFor(
+    () => page.evaluate(async (n) => ((await drillTab().manager.stats()).tabs === n ? Date.now() : null), tabs),
+    timeoutMs,
+    `${tabs} tabs counted`,
+    20,
+  );
 }
 
 describe('page lifecycle: the back/forward cache in Chromium', () => {
-  it('shared mode: a tab away for longer than a token lifetime is restored from the cache, not counted while stored, and reads the worker\'s current token first', async ({ h, context }) => {
+  it("shared mode: a tab away for longer than a token lifetime is restored from the cache, not counted while stored, and reads the worker's current token first", async ({
+    h,
+    context,
+  }) => {
     await origin(h.base, '/__origin/config', { tokenLifetimeSeconds: LIFETIME_S });
     await recordLifecycle(context);
     const sessionId = await signIn(context, h.base);
@@ -108,7 +122,12 @@ describe('page lifecycle: the back/forward cache in Chromium', () => {
     await origin(h.base, '/__origin/faults', { latencyMs: 1500 });
     await traveler.evaluate(() => {
       const g = globalThis as unknown as Globals;
-      g.__inflight = drillTab().manager.getToken({ template: 'api', skipCache: true }).then((jwt) => ({ jwt }), (error: unknown) => ({ error: String(error) }));
+      g.__inflight = drillTab()
+        .manager.getToken({ template: 'api', skipCache: true })
+        .then(
+          (jwt) => ({ jwt }),
+          (error: unknown) => ({ error: String(error) }),
+        );
     });
     const leftAt = Date.now();
     await traveler.goto(`${h.base}/__origin/stats`);
@@ -118,7 +137,11 @@ describe('page lifecycle: the back/forward cache in Chromium', () => {
 
     // Stored for longer than a token lifetime and past the expiry of the token it left with, through
     // a refresh by the worker; garbage collected every 2 s meanwhile.
-    await repeatUntil(async () => Date.now() < until || !(await refreshedSince(h.base, sessionId, leftAt)), 2000, () => cdp.send('HeapProfiler.collectGarbage').catch(() => {}));
+    await repeatUntil(
+      async () => Date.now() < until || !(await refreshedSince(h.base, sessionId, leftAt)),
+      2000,
+      () => cdp.send('HeapProfiler.collectGarbage').catch(() => {}),
+    );
     await traveler.goBack({ waitUntil: 'commit' });
     const first = await waitFor(() => traveler.evaluate(() => (globalThis as unknown as Globals).__firstRead ?? null), 10_000, 'the first read after pageshow');
     const countedAgainAt = await countedAt(stay, 2, 5000);
@@ -144,7 +167,16 @@ describe('page lifecycle: the back/forward cache in Chromium', () => {
     expect(inflight?.error).toBeUndefined();
     expect(inflight?.jwt).toMatch(/^eyJ/);
     expect(reads.every((r) => typeof r.jwt === 'string')).toBe(true);
-    console.info('[lifecycle] chromium shared', JSON.stringify({ awayMs: show.at - hide.at, notCountedMs: notCountedAt - hide.at, countedAgainMs: countedAgainAt - show.at, firstReadMs: first.settledAt - first.at, staysReads: reads.length }));
+    console.info(
+      '[lifecycle] chromium shared',
+      JSON.stringify({
+        awayMs: show.at - hide.at,
+        notCountedMs: notCountedAt - hide.at,
+        countedAgainMs: countedAgainAt - show.at,
+        firstReadMs: first.settledAt - first.at,
+        staysReads: reads.length,
+      }),
+    );
   });
 
   it('local mode: the leader that goes into the cache hands over with no failed read in the other tabs, and comes back a follower', async ({ h, context }) => {
@@ -180,7 +212,12 @@ describe('page lifecycle: the back/forward cache in Chromium', () => {
     const notCountedAt = await countedAt(others[0]!, 2, 5000);
     // Stored for longer than a token lifetime and past the expiry of the token it left with, through
     // a refresh by the new leader.
-    await waitFor(async () => Date.now() >= until && (await refreshedSince(h.base, sessionId, leftAt)), until - Date.now() + 10_000, 'a token lifetime away, past the left token\'s expiry, through a refresh', 250);
+    await waitFor(
+      async () => Date.now() >= until && (await refreshedSince(h.base, sessionId, leftAt)),
+      until - Date.now() + 10_000,
+      "a token lifetime away, past the left token's expiry, through a refresh",
+      250,
+    );
 
     await leader.goBack({ waitUntil: 'commit' });
     const first = await waitFor(() => leader.evaluate(() => (globalThis as unknown as Globals).__firstRead ?? null), 10_000, 'the first read after pageshow');
@@ -190,11 +227,16 @@ describe('page lifecycle: the back/forward cache in Chromium', () => {
     // the client id of a lock it holds a moment for the asking.)
     const leaderLock = leaderLockName(keyOf(options, h.base));
     await waitFor(
-      () => leader.evaluate((name) => navigator.locks.request(`${name}:test-whoami`, async () => {
-        const { held = [], pending = [] } = await navigator.locks.query();
-        const self = held.find((l) => l.name === `${name}:test-whoami`)?.clientId;
-        return pending.some((l) => l.name === name && l.clientId === self) && held.some((l) => l.name === name && l.clientId !== self);
-      }), leaderLock),
+      () =>
+        leader.evaluate(
+          (name) =>
+            navigator.locks.request(`${name}:test-whoami`, async () => {
+              const { held = [], pending = [] } = await navigator.locks.query();
+              const self = held.find((l) => l.name === `${name}:test-whoami`)?.clientId;
+              return pending.some((l) => l.name === name && l.clientId === self) && held.some((l) => l.name === name && l.clientId !== self);
+            }),
+          leaderLock,
+        ),
       5000,
       'the restored tab to wait for the leader lock the new leader holds',
     );
@@ -222,6 +264,16 @@ describe('page lifecycle: the back/forward cache in Chromium', () => {
     expect(first.jwt).not.toBe(left);
     expect(payload(first.jwt!).exp * 1000).toBeGreaterThan(first.settledAt);
     expect(readAround(reads[0]!, first.settledAt)).toContain(first.jwt);
-    console.info('[lifecycle] chromium local', JSON.stringify({ awayMs: show.at - hide.at, takeoverMs: takeover.at - hide.at, notCountedMs: notCountedAt - hide.at, countedAgainMs: countedAgainAt - show.at, firstReadMs: first.settledAt - first.at, reads: reads.map((r) => r.length) }));
+    console.info(
+      '[lifecycle] chromium local',
+      JSON.stringify({
+        awayMs: show.at - hide.at,
+        takeoverMs: takeover.at - hide.at,
+        notCountedMs: notCountedAt - hide.at,
+        countedAgainMs: countedAgainAt - show.at,
+        firstReadMs: first.settledAt - first.at,
+        reads: reads.map((r) => r.length),
+      }),
+    );
   });
 });

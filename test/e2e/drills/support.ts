@@ -9,7 +9,18 @@ import { createServer, type ViteDevServer } from 'vite';
 import { chromiumLaunchOptions } from '../../../dev/browsers/chromium.ts';
 import { waitFor } from '../../support/wait.ts';
 
-export { advanceClock, backend, mintLog, origin, refreshedSince, SECRET_KEY, stats, totalRequests, type MintRecord, type OriginStats } from '../../support/originApi.ts';
+export {
+  advanceClock,
+  backend,
+  mintLog,
+  origin,
+  refreshedSince,
+  SECRET_KEY,
+  stats,
+  totalRequests,
+  type MintRecord,
+  type OriginStats,
+} from '../../support/originApi.ts';
 export { repeatUntil, sleep, waitFor } from '../../support/wait.ts';
 
 export interface TestServer {
@@ -31,7 +42,12 @@ export interface Harness extends TestServer {
  * WebSocket keeps a page out of Firefox's back/forward cache, so the lifecycle tests serve without it.
  */
 export async function startTestServer(o: { hosts?: string[]; ws?: boolean } = {}): Promise<TestServer> {
-  const server: ViteDevServer = await createServer({ configFile: 'vite.config.ts', mode: 'development', server: { port: 0, host: '127.0.0.1', allowedHosts: o.hosts ?? [], ...(o.ws === false ? { ws: false } : {}) }, logLevel: 'warn' });
+  const server: ViteDevServer = await createServer({
+    configFile: 'vite.config.ts',
+    mode: 'development',
+    server: { port: 0, host: '127.0.0.1', allowedHosts: o.hosts ?? [], ...(o.ws === false ? { ws: false } : {}) },
+    logLevel: 'warn',
+  });
   await server.listen();
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('the Vite server has no address');
@@ -102,7 +118,16 @@ export interface PageManager {
   getToken(options?: object): Promise<string | null>;
   peekToken(options?: object): string | null;
   subscribe(listener: () => void): () => void;
-  getSnapshot(): { version: number; status: string; mode: string; storage: string; sessionId: string | null; userId: string | null; claims: Record<string, unknown> | null; tokens: Record<string, { jwt: string; expiresAt: number; staleAt: number; scheme?: 'DPoP' }> };
+  getSnapshot(): {
+    version: number;
+    status: string;
+    mode: string;
+    storage: string;
+    sessionId: string | null;
+    userId: string | null;
+    claims: Record<string, unknown> | null;
+    tokens: Record<string, { jwt: string; expiresAt: number; staleAt: number; scheme?: 'DPoP' }>;
+  };
   stats(): Promise<{ tabs: number; mints: number; requests: { mint: number; client: number; end: number; failed: number } }>;
   signOut(): Promise<void>;
   signIn(options?: object): Promise<void>;

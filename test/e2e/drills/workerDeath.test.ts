@@ -31,7 +31,10 @@ async function reopenOnNewWorker(context: BrowserContext, base: string, options:
 }
 
 describe('drill 3: worker death', () => {
-  it('five real tabs closed and reopened get their tokens back from IndexedDB, with no request before the first token and no mint while they are fresh', async ({ h, context }) => {
+  it('five real tabs closed and reopened get their tokens back from IndexedDB, with no request before the first token and no mint while they are fresh', async ({
+    h,
+    context,
+  }) => {
     const sessionId = await signIn(context, h.base);
     // The session re-check waits for the first poll tick, 2 s after the worker starts.
     const options = { namespace: 'worker-death', pollIntervalMs: 2000 };
@@ -59,7 +62,11 @@ describe('drill 3: worker death', () => {
     const others = await Promise.all(Array.from({ length: 4 }, () => openTab(context, h.base, options)));
     for (const page of others) expect(await readAll(page)).toEqual(tokens);
     // The background re-check goes out at the first poll tick, 2 s after the worker started.
-    await waitFor(async () => ((await stats(h.base)).requests.client ?? 0) > clientBefore, 10_000, 'the background re-check of the session to reach the origin');
+    await waitFor(
+      async () => ((await stats(h.base)).requests.client ?? 0) > clientBefore,
+      10_000,
+      'the background re-check of the session to reach the origin',
+    );
     const after = await stats(h.base);
     expect(after.sessions[sessionId]?.mints ?? 0).toBe(mintsBefore);
     expect((after.requests.client ?? 0) - clientBefore).toBe(1);
@@ -79,7 +86,12 @@ describe('drill 3: worker death', () => {
     await origin(h.base, '/__origin/faults', { latencyMs: 1500 });
     const mintRequests = (await stats(h.base)).requests.mint ?? 0;
     await pages[1]!.evaluate(() => {
-      const settled = drillTab().manager.getToken({ template: 'api', skipCache: true }).then((jwt) => ({ jwt }), (error: unknown) => ({ error: String(error) }));
+      const settled = drillTab()
+        .manager.getToken({ template: 'api', skipCache: true })
+        .then(
+          (jwt) => ({ jwt }),
+          (error: unknown) => ({ error: String(error) }),
+        );
       Object.assign(globalThis, { __inflight: settled });
     });
     await waitFor(async () => ((await stats(h.base)).requests.mint ?? 0) > mintRequests, 5000, 'the mint to reach the origin');
@@ -93,14 +105,22 @@ describe('drill 3: worker death', () => {
     // Every tab notices (the worker's lock is released), starts a new worker, says hello to it and
     // adopts its snapshot (a new object: nothing else changes meanwhile, the tokens live 60 s).
     for (const page of pages) {
-      await page.waitForFunction(() => drillTab().manager.getSnapshot() !== (globalThis as unknown as { __before: unknown }).__before, undefined, { timeout: 10_000 });
+      await page.waitForFunction(() => drillTab().manager.getSnapshot() !== (globalThis as unknown as { __before: unknown }).__before, undefined, {
+        timeout: 10_000,
+      });
     }
     const replacedInMs = Date.now() - killedAt;
     await origin(h.base, '/__origin/faults', {});
     const inflight = await pages[1]!.evaluate(() => (globalThis as unknown as { __inflight: Promise<{ jwt?: string | null; error?: string }> }).__inflight);
     expect(inflight.error).toBeUndefined();
     expect(inflight.jwt).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
-    expect(await pages[0]!.evaluate(() => drillTab().manager.stats().then((s) => s.tabs))).toBe(5);
+    expect(
+      await pages[0]!.evaluate(() =>
+        drillTab()
+          .manager.stats()
+          .then((s) => s.tabs),
+      ),
+    ).toBe(5);
     for (const page of pages) {
       expect(await getToken(page)).toBe(token);
       expect(await page.evaluate(() => drillTab().manager.getSnapshot().sessionId)).toBe(sessionId);

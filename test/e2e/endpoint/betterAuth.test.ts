@@ -31,7 +31,11 @@ async function signUpAndIn(page: Page, email: string): Promise<string> {
 }
 
 describe('the app’s own token endpoint against better-auth', () => {
-  it('signed up and in over better-auth’s routes, five tabs cost one GET /api/auth/token per token they saw, each token verified against its JWKS (EdDSA), and its sign-out route reaches every tab', async ({ h, context, expect }) => {
+  it('signed up and in over better-auth’s routes, five tabs cost one GET /api/auth/token per token they saw, each token verified against its JWKS (EdDSA), and its sign-out route reaches every tab', async ({
+    h,
+    context,
+    expect,
+  }) => {
     const ba = h.betterAuth();
     const options = betterAuthOptions('ba-five', { verify: { jwksUrl: '/api/auth/jwks', issuer: h.base } });
     const first = await openTab(context, h.base, options);
@@ -77,9 +81,16 @@ describe('the app’s own token endpoint against better-auth', () => {
     // The development origin's JWKS (ES256 keys): no key of it signed better-auth's token.
     const page = await openTab(context, h.base, betterAuthOptions('ba-wrong-keys', { verify: { jwksUrl: '/.well-known/jwks.json' } }));
     const sync = await page.evaluate(async (address) => {
-      const res = await fetch('/api/auth/sign-up/email', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: address, password: 'correct horse battery staple', name: 'Eve' }) });
+      const res = await fetch('/api/auth/sign-up/email', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: address, password: 'correct horse battery staple', name: 'Eve' }),
+      });
       if (!res.ok) throw new Error(`sign-up answered ${res.status}`);
-      return (drillTab().manager as EndpointManager).sync().then(() => 'resolved', (e: { code?: string }) => String(e.code));
+      return (drillTab().manager as EndpointManager).sync().then(
+        () => 'resolved',
+        (e: { code?: string }) => String(e.code),
+      );
     }, 'eve@example.test');
     expect(sync).toBe('token_invalid');
     expect(await page.evaluate(() => drillTab().manager.getSnapshot())).toMatchObject({ sessionId: null, tokens: {} });

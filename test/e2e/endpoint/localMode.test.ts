@@ -9,7 +9,20 @@
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe } from 'vitest';
-import { appStats, countRequests, devOriginOptions, endpointTest, LIFETIME_S, noReads, origin, readWhile, signedInTabs, waitFor, waitStatus, type EndpointHarness } from './support.ts';
+import {
+  appStats,
+  countRequests,
+  devOriginOptions,
+  endpointTest,
+  LIFETIME_S,
+  noReads,
+  origin,
+  readWhile,
+  signedInTabs,
+  waitFor,
+  waitStatus,
+  type EndpointHarness,
+} from './support.ts';
 
 const it = endpointTest();
 const TOKEN_PATH = '/app/session/token';
@@ -22,7 +35,8 @@ async function localTabs(h: EndpointHarness, context: BrowserContext, namespace:
   return { pages, calls };
 }
 
-const refreshCookie = async (context: BrowserContext, base: string) => (await context.cookies(`${base}${TOKEN_PATH}`)).find((c) => c.name === '__app_refresh')?.value;
+const refreshCookie = async (context: BrowserContext, base: string) =>
+  (await context.cookies(`${base}${TOKEN_PATH}`)).find((c) => c.name === '__app_refresh')?.value;
 
 /**
  * Closes the leader while its call is at the server: the origin has rotated the cookie and its
@@ -34,7 +48,12 @@ async function closeLeaderMidCall(h: EndpointHarness, context: BrowserContext, p
   const leader = pages[0]!;
   const cookieBefore = await refreshCookie(context, h.base);
   h.hold.arm(TOKEN_PATH, 3000);
-  await leader.evaluate(() => void drillTab().manager.getToken({ skipCache: true }).catch(() => {}));
+  await leader.evaluate(
+    () =>
+      void drillTab()
+        .manager.getToken({ skipCache: true })
+        .catch(() => {}),
+  );
   await waitFor(() => h.hold.held === 1, 5000, 'the leader’s call to reach the server');
   await leader.close();
   await waitFor(() => h.hold.lost === 1, 5000, 'the held answer to find its connection closed');
@@ -61,7 +80,11 @@ describe('the app’s own token endpoint in local mode', () => {
     expect(after).toMatchObject({ reuses: 0, revoked: 0 });
   });
 
-  it('with a reuse interval at the server, a leader closing with a call in flight costs nothing: its answer is lost, the next leader’s call is answered, no reuse, every tab stays signed in', async ({ h, context, expect }) => {
+  it('with a reuse interval at the server, a leader closing with a call in flight costs nothing: its answer is lost, the next leader’s call is answered, no reuse, every tab stays signed in', async ({
+    h,
+    context,
+    expect,
+  }) => {
     await origin(h.base, '/__origin/config', { tokenLifetimeSeconds: LIFETIME_S, refreshReuseIntervalSeconds: 30 });
     const { pages, calls } = await localTabs(h, context, 'local-handover');
     const { left, cookieBefore } = await closeLeaderMidCall(h, context, pages);
@@ -79,7 +102,11 @@ describe('the app’s own token endpoint in local mode', () => {
     for (const page of left) expect(await page.evaluate(() => drillTab().manager.getSnapshot().status)).toBe('ok');
   });
 
-  it('without a reuse interval, the same lost answer makes the server see reuse: it revokes the sign-in and every tab signs out, with no read left hanging', async ({ h, context, expect }) => {
+  it('without a reuse interval, the same lost answer makes the server see reuse: it revokes the sign-in and every tab signs out, with no read left hanging', async ({
+    h,
+    context,
+    expect,
+  }) => {
     await origin(h.base, '/__origin/config', { tokenLifetimeSeconds: LIFETIME_S, refreshReuseIntervalSeconds: 0 });
     const { pages } = await localTabs(h, context, 'local-strict');
     const { left } = await closeLeaderMidCall(h, context, pages);

@@ -8,7 +8,22 @@
 import type { Page } from 'playwright-core';
 import { describe } from 'vitest';
 import { repeatUntil } from '../../support/wait.ts';
-import { appStats, devOriginOptions, endpointTest, LIFETIME_S, logInThrough, noReads, openTab, origin, quietFor, readWhile, settle, signedInTabs, waitFor, waitStatus } from './support.ts';
+import {
+  appStats,
+  devOriginOptions,
+  endpointTest,
+  LIFETIME_S,
+  logInThrough,
+  noReads,
+  openTab,
+  origin,
+  quietFor,
+  readWhile,
+  settle,
+  signedInTabs,
+  waitFor,
+  waitStatus,
+} from './support.ts';
 
 const it = endpointTest();
 
@@ -17,15 +32,23 @@ const tokenOf = (page: Page) => page.evaluate(() => drillTab().manager.peekToken
 
 /** Waits until the tab's token is another than `previous`: a refresh has just landed, the next is a few seconds away. */
 async function nextToken(page: Page, previous: string | null): Promise<string> {
-  await page.waitForFunction((p) => {
-    const t = drillTab().manager.peekToken();
-    return t !== null && t !== p;
-  }, previous, { timeout: 15_000, polling: 50 });
+  await page.waitForFunction(
+    (p) => {
+      const t = drillTab().manager.peekToken();
+      return t !== null && t !== p;
+    },
+    previous,
+    { timeout: 15_000, polling: 50 },
+  );
   return (await tokenOf(page))!;
 }
 
 describe('the app’s own token endpoint: a rotating refresh cookie, no reuse interval', () => {
-  it('five tabs reading through three refresh cycles cost one token request per token they saw, every tab saw every token, and the origin saw no reuse', async ({ h, context, expect }) => {
+  it('five tabs reading through three refresh cycles cost one token request per token they saw, every tab saw every token, and the origin saw no reuse', async ({
+    h,
+    context,
+    expect,
+  }) => {
     await origin(h.base, '/__origin/config', { tokenLifetimeSeconds: LIFETIME_S, refreshReuseIntervalSeconds: 0 });
     const pages = await signedInTabs(context, h.base, devOriginOptions('rot-five'), 5);
     // The count and the tabs' token at one still moment: the token in hand is counted already.
@@ -48,7 +71,11 @@ describe('the app’s own token endpoint: a rotating refresh cookie, no reuse in
     expect((await pages[0]!.evaluate(() => drillTab().manager.stats())).tabs).toBe(5);
   });
 
-  it('at a wake-up moment — the origin’s clock a lifetime ahead, every tab calling the API through tokens.fetch at once — one refresh serves them all, with no reuse and no tab signed out', async ({ h, context, expect }) => {
+  it('at a wake-up moment — the origin’s clock a lifetime ahead, every tab calling the API through tokens.fetch at once — one refresh serves them all, with no reuse and no tab signed out', async ({
+    h,
+    context,
+    expect,
+  }) => {
     await origin(h.base, '/__origin/config', { tokenLifetimeSeconds: LIFETIME_S });
     const pages = await signedInTabs(context, h.base, devOriginOptions('rot-wake'), 5);
     // Each tab waits on a channel to call the API, so all five go in the same millisecond.
@@ -72,7 +99,9 @@ describe('the app’s own token endpoint: a rotating refresh cookie, no reuse in
     const trigger = await context.newPage();
     await trigger.goto(`${h.base}/__origin/stats`);
     await trigger.evaluate(() => new BroadcastChannel('wake').postMessage('now'));
-    const answers = await Promise.all(pages.map((p) => p.evaluate(() => (globalThis as unknown as { woken: Promise<{ status: number; body: unknown }> }).woken)));
+    const answers = await Promise.all(
+      pages.map((p) => p.evaluate(() => (globalThis as unknown as { woken: Promise<{ status: number; body: unknown }> }).woken)),
+    );
     const after = await appStats(h.base);
 
     for (const answer of answers) expect(answer).toEqual({ status: 200, body: { user_id: 'alice' } });
@@ -91,7 +120,11 @@ describe('the app’s own token endpoint: a rotating refresh cookie, no reuse in
     expect(after.tokens - before.tokens).toBe(1);
   });
 
-  it('a family logged out from outside signs every tab out at its next refresh, nothing is asked on a timer while signed out, and a new login in one tab with sync() signs every tab in', async ({ h, context, expect }) => {
+  it('a family logged out from outside signs every tab out at its next refresh, nothing is asked on a timer while signed out, and a new login in one tab with sync() signs every tab in', async ({
+    h,
+    context,
+    expect,
+  }) => {
     await origin(h.base, '/__origin/config', { tokenLifetimeSeconds: LIFETIME_S });
     const pages = await signedInTabs(context, h.base, devOriginOptions('rot-revoked'), 3);
     const oldSession = (await pages[0]!.evaluate(() => drillTab().manager.getSnapshot())).sessionId;
@@ -123,11 +156,16 @@ describe('the app’s own token endpoint: a rotating refresh cookie, no reuse in
     const session = (await pages[0]!.evaluate(() => drillTab().manager.getSnapshot())).sessionId;
     expect(session).not.toBeNull();
     expect(session).not.toBe(oldSession);
-    for (const page of pages) expect(await page.evaluate(() => drillTab().manager.getSnapshot())).toMatchObject({ status: 'ok', sessionId: session, claims: { sub: 'bob' } });
+    for (const page of pages)
+      expect(await page.evaluate(() => drillTab().manager.getSnapshot())).toMatchObject({ status: 'ok', sessionId: session, claims: { sub: 'bob' } });
     expect(await appStats(h.base)).toMatchObject({ families: 2, revoked: 1, reuses: 0 });
   });
 
-  it('two workers of one app at once (a deploy changed the worker’s URL) take turns at the endpoint under the grant lock: neither presents a cookie the other rotated away', async ({ h, context, expect }) => {
+  it('two workers of one app at once (a deploy changed the worker’s URL) take turns at the endpoint under the grant lock: neither presents a cookie the other rotated away', async ({
+    h,
+    context,
+    expect,
+  }) => {
     await origin(h.base, '/__origin/config', { tokenLifetimeSeconds: LIFETIME_S });
     // One SharedWorker per script URL: the same options under two URLs are two engines with one worker key.
     const [oldTab] = await signedInTabs(context, h.base, devOriginOptions('rot-deploy', { workerUrl: '/worker/sharedWorker.ts' }), 1);
@@ -150,7 +188,11 @@ describe('the app’s own token endpoint: a rotating refresh cookie, no reuse in
     expect(after).toMatchObject({ reuses: 0, revoked: 0 });
   });
 
-  it('with the token route down, every tab serves its token until the real expiry and says degraded, then ok once the route is back', async ({ h, context, expect }) => {
+  it('with the token route down, every tab serves its token until the real expiry and says degraded, then ok once the route is back', async ({
+    h,
+    context,
+    expect,
+  }) => {
     await origin(h.base, '/__origin/config', { tokenLifetimeSeconds: LIFETIME_S });
     const pages = await signedInTabs(context, h.base, devOriginOptions('rot-outage'), 2);
     const token = (await pages[0]!.evaluate(() => drillTab().manager.getToken({ skipCache: true })))!;
@@ -174,7 +216,11 @@ describe('the app’s own token endpoint: a rotating refresh cookie, no reuse in
     expect(await appStats(h.base)).toMatchObject({ reuses: 0, revoked: 0 });
   });
 
-  it('a token answer held past the 10 s caller timeout is used — degraded meanwhile — and the cookie it rotated is the one presented next', async ({ h, context, expect }) => {
+  it('a token answer held past the 10 s caller timeout is used — degraded meanwhile — and the cookie it rotated is the one presented next', async ({
+    h,
+    context,
+    expect,
+  }) => {
     await origin(h.base, '/__origin/config', { tokenLifetimeSeconds: LIFETIME_S });
     const pages = await signedInTabs(context, h.base, devOriginOptions('rot-held'), 2);
     const cookieValue = async () => (await context.cookies(`${h.base}/app/session/token`)).find((c) => c.name === '__app_refresh')?.value;
@@ -183,7 +229,14 @@ describe('the app’s own token endpoint: a rotating refresh cookie, no reuse in
     const stats = await appStats(h.base);
     // The origin rotates the cookie as the call arrives; its answer, carrying the new one, is held 12 s.
     h.hold.arm('/app/session/token', 12_000);
-    const held = pages[0]!.evaluate(() => drillTab().manager.getToken({ skipCache: true }).then((t) => ({ t }), (e: { code?: string }) => ({ e: String(e.code) })));
+    const held = pages[0]!.evaluate(() =>
+      drillTab()
+        .manager.getToken({ skipCache: true })
+        .then(
+          (t) => ({ t }),
+          (e: { code?: string }) => ({ e: String(e.code) }),
+        ),
+    );
 
     for (const page of pages) await waitStatus(page, 'degraded', 15_000);
     expect(await held).toEqual({ e: 'origin_unavailable' }); // the caller stopped waiting at 10 s; the worker did not

@@ -123,7 +123,13 @@ export interface EndpointHarness {
 export async function startEndpointHarness(): Promise<EndpointHarness> {
   const plugin: BetterAuthPlugin = betterAuthPlugin({ tokenLifetimeSeconds: LIFETIME_S, quiet: true });
   const { hold, plugin: holding } = answerHold();
-  const server: ViteDevServer = await createServer({ configFile: 'vite.config.ts', mode: 'development', plugins: [holding, plugin], server: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+  const server: ViteDevServer = await createServer({
+    configFile: 'vite.config.ts',
+    mode: 'development',
+    plugins: [holding, plugin],
+    server: { port: 0, host: '127.0.0.1' },
+    logLevel: 'warn',
+  });
   await server.listen();
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('the Vite server has no address');
@@ -212,7 +218,13 @@ export function countRequests(page: Page, path: string): { calls: number } {
 }
 
 /** Opens a real tab with an endpoint manager and waits for it to be ready; `before` sees the page before it loads. */
-export async function openTab(context: BrowserContext, base: string, options: EndpointTabOptions, flags: TabFlags = {}, before: (page: Page) => void = () => {}): Promise<Page> {
+export async function openTab(
+  context: BrowserContext,
+  base: string,
+  options: EndpointTabOptions,
+  flags: TabFlags = {},
+  before: (page: Page) => void = () => {},
+): Promise<Page> {
   const page = await context.newPage();
   before(page);
   await page.goto(tabUrl(base, options, flags));
@@ -230,7 +242,15 @@ export async function logInThrough(page: Page, userId: string): Promise<void> {
 }
 
 /** `count` tabs of one manager, the first signed in through the app's own form; all `ok`. */
-export async function signedInTabs(context: BrowserContext, base: string, options: EndpointTabOptions, count: number, userId = 'alice', flags: TabFlags = {}, before?: (page: Page) => void): Promise<Page[]> {
+export async function signedInTabs(
+  context: BrowserContext,
+  base: string,
+  options: EndpointTabOptions,
+  count: number,
+  userId = 'alice',
+  flags: TabFlags = {},
+  before?: (page: Page) => void,
+): Promise<Page[]> {
   const first = await openTab(context, base, options, flags, before);
   await logInThrough(first, userId);
   const pages = [first];
@@ -258,7 +278,18 @@ export interface Reads {
 
 /** One read of `getToken()` in every tab, all at once, added to `reads`. */
 export async function readRound(pages: Page[], reads: Reads): Promise<void> {
-  const results = await Promise.all(pages.map((p) => p.evaluate(() => drillTab().manager.getToken().then((t) => ({ t }), (e: { code?: string }) => ({ e: String(e.code ?? e) })))));
+  const results = await Promise.all(
+    pages.map((p) =>
+      p.evaluate(() =>
+        drillTab()
+          .manager.getToken()
+          .then(
+            (t) => ({ t }),
+            (e: { code?: string }) => ({ e: String(e.code ?? e) }),
+          ),
+      ),
+    ),
+  );
   results.forEach((r, i) => {
     if ('t' in r && typeof r.t === 'string') {
       reads.perTab[i]!.add(r.t);
@@ -274,7 +305,11 @@ export function noReads(pages: Page[]): Reads {
 
 /** Reads in every tab every `everyMs` while `more()` holds (its argument is what was read so far), adding to `reads`. */
 export async function readWhile(pages: Page[], more: (reads: Reads) => boolean, reads = noReads(pages), everyMs = 150): Promise<Reads> {
-  await repeatUntil(() => more(reads), everyMs, () => readRound(pages, reads));
+  await repeatUntil(
+    () => more(reads),
+    everyMs,
+    () => readRound(pages, reads),
+  );
   return reads;
 }
 

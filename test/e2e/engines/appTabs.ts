@@ -13,7 +13,10 @@ export async function whenReady(tab: EngineTab): Promise<void> {
   await waitInTab(tab, () => 'tabtoken' in globalThis, undefined, { what: 'the page to load its client', timeoutMs: 30_000 });
   const outcome = await tab.evaluate(() => {
     Object.assign(globalThis, { drillTab: () => (globalThis as unknown as { tabtoken: unknown }).tabtoken });
-    return drillTab().manager.ready.then(() => 'ready', (error: unknown) => `ready rejected: ${String(error)}`);
+    return drillTab().manager.ready.then(
+      () => 'ready',
+      (error: unknown) => `ready rejected: ${String(error)}`,
+    );
   });
   if (outcome !== 'ready') throw new Error(outcome);
 }
@@ -54,22 +57,26 @@ export const statsOf = (tab: EngineTab) => tab.evaluate(() => drillTab().manager
  * API: only after the library opened it, since opening a database that does not exist creates it.
  */
 export function storedValues(tab: EngineTab, namespace: string): Promise<string> {
-  return tab.evaluate((ns) => new Promise<string>((resolve, reject) => {
-    const open = indexedDB.open(`tabtoken:v1:${ns}:${location.origin}`);
-    open.onerror = () => reject(open.error ?? new Error('indexedDB.open failed'));
-    open.onsuccess = () => {
-      const db = open.result;
-      if (!db.objectStoreNames.contains('tokens')) {
-        db.close();
-        resolve('[]');
-        return;
-      }
-      const read = db.transaction('tokens', 'readonly').objectStore('tokens').getAll();
-      read.onerror = () => reject(read.error ?? new Error('getAll failed'));
-      read.onsuccess = () => {
-        db.close();
-        resolve(JSON.stringify(read.result));
-      };
-    };
-  }), namespace);
+  return tab.evaluate(
+    (ns) =>
+      new Promise<string>((resolve, reject) => {
+        const open = indexedDB.open(`tabtoken:v1:${ns}:${location.origin}`);
+        open.onerror = () => reject(open.error ?? new Error('indexedDB.open failed'));
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('tokens')) {
+            db.close();
+            resolve('[]');
+            return;
+          }
+          const read = db.transaction('tokens', 'readonly').objectStore('tokens').getAll();
+          read.onerror = () => reject(read.error ?? new Error('getAll failed'));
+          read.onsuccess = () => {
+            db.close();
+            resolve(JSON.stringify(read.result));
+          };
+        };
+      }),
+    namespace,
+  );
 }

@@ -11,7 +11,16 @@
  * test/browser/fixtures/closableWorker.ts), since Firefox and WebKit give a test no other way.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { ENGINE_LABELS, engineMissing, launchEngine, waitInTab, type Engine, type EngineName, type EngineProfile, type EngineTab } from '../../../dev/browsers/index.ts';
+import {
+  ENGINE_LABELS,
+  engineMissing,
+  launchEngine,
+  waitInTab,
+  type Engine,
+  type EngineName,
+  type EngineProfile,
+  type EngineTab,
+} from '../../../dev/browsers/index.ts';
 import { mintLog, origin, refreshedSince, repeatUntil, sleep, stats, startTestServer, totalRequests, waitFor, type TestServer } from '../drills/support.ts';
 import { packagedApp, previewPackagedApp } from '../support/packagedApp.ts';
 import { keyOf, workerEnded } from '../support/workerState.ts';
@@ -32,7 +41,13 @@ function report(engine: EngineName, test: string, figures: object): void {
 }
 
 /** Opens `count` tabs one after the other (in a local-mode test, the first is the leader). */
-async function openTabs(profile: EngineProfile, base: string, count: number, options: { namespace: string; [k: string]: unknown }, flags: { nosw?: boolean } = {}): Promise<EngineTab[]> {
+async function openTabs(
+  profile: EngineProfile,
+  base: string,
+  count: number,
+  options: { namespace: string; [k: string]: unknown },
+  flags: { nosw?: boolean } = {},
+): Promise<EngineTab[]> {
   const tabs: EngineTab[] = [];
   for (let i = 0; i < count; i++) tabs.push(await openAppTab(profile, base, { pollIntervalMs: POLL_MS, ...options }, flags));
   return tabs;
@@ -101,13 +116,20 @@ export function describeEngine(name: EngineName): void {
           }
           // Counted from a moment when every tab holds the token of the origin's latest mint (no mint
           // for half a second, so its token has reached every tab), to another such moment.
-          const settle = () => waitFor(async () => {
-            const mints = (await mintLog(server.base)).filter((r) => r.sessionId === sessionId && r.status === 200);
-            const latest = await Promise.all(tabs.map(peekToken));
-            const quiet = Date.now() - (mints.at(-1)?.at ?? 0) > 500;
-            if (quiet && mints.length > 0 && latest[0] && latest.every((t) => t === latest[0])) return { mints: mints.length, latest: latest[0], log: mints };
-            return null;
-          }, 15_000, 'the tabs to agree on the latest mint', 100);
+          const settle = () =>
+            waitFor(
+              async () => {
+                const mints = (await mintLog(server.base)).filter((r) => r.sessionId === sessionId && r.status === 200);
+                const latest = await Promise.all(tabs.map(peekToken));
+                const quiet = Date.now() - (mints.at(-1)?.at ?? 0) > 500;
+                if (quiet && mints.length > 0 && latest[0] && latest.every((t) => t === latest[0]))
+                  return { mints: mints.length, latest: latest[0], log: mints };
+                return null;
+              },
+              15_000,
+              'the tabs to agree on the latest mint',
+              100,
+            );
           const start = await settle();
           const seen = new Set<string>([start.latest]);
           // Two refresh cycles (a 20 s token is refreshed 15 s before it expires): every tab reads until
@@ -115,14 +137,18 @@ export function describeEngine(name: EngineName): void {
           const until = Date.now() + 11_000;
           const readBy = tabs.map(() => new Set<string>());
           const twoRefreshesRead = () => readBy.every((read) => [...read].filter((jwt) => jwt !== start.latest).length >= 2);
-          const rounds = await repeatUntil(() => Date.now() < until && !twoRefreshesRead(), 200, async () => {
-            for (const [i, tab] of tabs.entries()) {
-              const jwt = await getToken(tab);
-              expect(jwt).toMatch(/^eyJ/);
-              seen.add(jwt as string);
-              readBy[i]!.add(jwt as string);
-            }
-          });
+          const rounds = await repeatUntil(
+            () => Date.now() < until && !twoRefreshesRead(),
+            200,
+            async () => {
+              for (const [i, tab] of tabs.entries()) {
+                const jwt = await getToken(tab);
+                expect(jwt).toMatch(/^eyJ/);
+                seen.add(jwt as string);
+                readBy[i]!.add(jwt as string);
+              }
+            },
+          );
           const end = await settle();
           seen.add(end.latest);
           expect(seen.size).toBeGreaterThanOrEqual(3);
@@ -158,7 +184,8 @@ export function describeEngine(name: EngineName): void {
           expect(token).toMatch(/^eyJ/);
           const startedAt = Date.now();
           await tabs[2]!.evaluate(() => drillTab().manager.signOut());
-          for (const tab of tabs) await waitInTab(tab, () => drillTab().manager.getSnapshot().status === 'signed-out', undefined, { what: 'signed-out', timeoutMs: 10_000 });
+          for (const tab of tabs)
+            await waitInTab(tab, () => drillTab().manager.getSnapshot().status === 'signed-out', undefined, { what: 'signed-out', timeoutMs: 10_000 });
           const signedOutMs = Date.now() - startedAt;
           for (const tab of tabs) {
             expect(await getToken(tab)).toBeNull();
@@ -167,10 +194,17 @@ export function describeEngine(name: EngineName): void {
             const snapshot = await snapshotOf(tab);
             expect(snapshot.sessionId).toBeNull();
             expect(JSON.stringify(snapshot)).not.toContain(token);
-            expect(await tab.evaluate((sid) => drillTab().events.some((e) => e.type === 'signout' && (e.detail as { sessionId?: string }).sessionId === sid), sessionId)).toBe(true);
+            expect(
+              await tab.evaluate(
+                (sid) => drillTab().events.some((e) => e.type === 'signout' && (e.detail as { sessionId?: string }).sessionId === sid),
+                sessionId,
+              ),
+            ).toBe(true);
           }
           // The origin ended the session: this browser's client lists none.
-          const client = await tabs[0]!.evaluate(async () => ((await (await fetch('/v1/client')).json()) as { response: { sessions: unknown[] } | null }).response);
+          const client = await tabs[0]!.evaluate(
+            async () => ((await (await fetch('/v1/client')).json()) as { response: { sessions: unknown[] } | null }).response,
+          );
           expect(client?.sessions ?? []).toEqual([]);
           report(name, 'signout', { tabs: 3, signedOutMs });
         } finally {
@@ -191,21 +225,26 @@ export function describeEngine(name: EngineName): void {
           const [tab] = await openTabs(profile, server.base, 1, options);
           const token = (await getToken(tab!)) as string;
           const templated = (await getToken(tab!, { template: 'api', expiresInSeconds: 3600 })) as string;
-          await waitInTab(tab!, async ({ ns, jwts }) => {
-            const open = await new Promise<IDBDatabase>((resolve, reject) => {
-              const request = indexedDB.open(`tabtoken:v1:${ns}:${location.origin}`);
-              request.onsuccess = () => resolve(request.result);
-              request.onerror = () => reject(request.error);
-            });
-            const all = await new Promise<unknown[]>((resolve, reject) => {
-              const read = open.transaction('tokens', 'readonly').objectStore('tokens').getAll();
-              read.onsuccess = () => resolve(read.result);
-              read.onerror = () => reject(read.error);
-            });
-            open.close();
-            const text = JSON.stringify(all);
-            return jwts.every((jwt) => text.includes(jwt));
-          }, { ns: namespace, jwts: [token, templated] }, { what: 'both tokens in IndexedDB' });
+          await waitInTab(
+            tab!,
+            async ({ ns, jwts }) => {
+              const open = await new Promise<IDBDatabase>((resolve, reject) => {
+                const request = indexedDB.open(`tabtoken:v1:${ns}:${location.origin}`);
+                request.onsuccess = () => resolve(request.result);
+                request.onerror = () => reject(request.error);
+              });
+              const all = await new Promise<unknown[]>((resolve, reject) => {
+                const read = open.transaction('tokens', 'readonly').objectStore('tokens').getAll();
+                read.onsuccess = () => resolve(read.result);
+                read.onerror = () => reject(read.error);
+              });
+              open.close();
+              const text = JSON.stringify(all);
+              return jwts.every((jwt) => text.includes(jwt));
+            },
+            { ns: namespace, jwts: [token, templated] },
+            { what: 'both tokens in IndexedDB' },
+          );
 
           // The tab reloads: whether the browser kept the worker through it or started a new one,
           // the tab has its tokens without a request.
@@ -296,11 +335,12 @@ export function describeEngine(name: EngineName): void {
           {
             way: 'close',
             workerUrl: CLOSABLE_WORKER,
-            end: (tabs) => tabs[0]!.evaluate(() => {
-              const at = Date.now();
-              new BroadcastChannel('tabtoken-test:end-worker').postMessage('end');
-              return at;
-            }),
+            end: (tabs) =>
+              tabs[0]!.evaluate(() => {
+                const at = Date.now();
+                new BroadcastChannel('tabtoken-test:end-worker').postMessage('end');
+                return at;
+              }),
           },
         ];
         const endFromOutside = engine.endSharedWorkers;
@@ -335,7 +375,8 @@ export function describeEngine(name: EngineName): void {
                   const jwt = before.tokens[`${before.sessionId}|||`]?.jwt;
                   manager.subscribe(() => {
                     const now = manager.getSnapshot();
-                    if (now !== before && now.tokens[`${now.sessionId}|||`]?.jwt === jwt) (globalThis as unknown as { __onNewWorker?: number }).__onNewWorker ??= Date.now();
+                    if (now !== before && now.tokens[`${now.sessionId}|||`]?.jwt === jwt)
+                      (globalThis as unknown as { __onNewWorker?: number }).__onNewWorker ??= Date.now();
                   });
                 });
               }
@@ -343,7 +384,10 @@ export function describeEngine(name: EngineName): void {
               // Each tab sees the worker's lock go, starts a new worker and adopts its snapshot.
               let replacedAt = 0;
               for (const tab of tabs) {
-                const at = await waitInTab(tab, () => (globalThis as unknown as { __onNewWorker?: number }).__onNewWorker, undefined, { what: `a new worker after ${way}`, timeoutMs: 20_000 });
+                const at = await waitInTab(tab, () => (globalThis as unknown as { __onNewWorker?: number }).__onNewWorker, undefined, {
+                  what: `a new worker after ${way}`,
+                  timeoutMs: 20_000,
+                });
                 replacedAt = Math.max(replacedAt, at);
               }
               // SPEC 6: every tab on a new worker, with its token, within 1 s — in every engine (Firefox
@@ -358,13 +402,16 @@ export function describeEngine(name: EngineName): void {
               expect(await getToken(later)).toBe(token);
               expect((await statsOf(later)).tabs).toBe(4);
               const key = `tabtoken:v1:${namespace}:${server.base}`;
-              const workerLocks = await later.evaluate(async (k) => ((await navigator.locks.query()).held ?? []).map((l) => l.name ?? '').filter((n) => n.startsWith(k) && n.includes(':worker:')), key);
+              const workerLocks = await later.evaluate(
+                async (k) => ((await navigator.locks.query()).held ?? []).map((l) => l.name ?? '').filter((n) => n.startsWith(k) && n.includes(':worker:')),
+                key,
+              );
               expect(workerLocks).toHaveLength(1);
               tabs.push(later);
               const fresh = await tabs[2]!.evaluate(() => drillTab().manager.getToken({ skipCache: true }));
               expect(fresh).toMatch(/^eyJ/);
               expect(fresh).not.toBe(token);
-              for (const tab of tabs) await waitInTab(tab, (jwt) => drillTab().manager.peekToken() === jwt, fresh, { what: 'the new worker\'s token' });
+              for (const tab of tabs) await waitInTab(tab, (jwt) => drillTab().manager.peekToken() === jwt, fresh, { what: "the new worker's token" });
             } finally {
               await closeProfile(profile);
             }
@@ -379,7 +426,9 @@ export function describeEngine(name: EngineName): void {
       // choice (RELIABILITY.md says which does): restored, the page must read the worker's current
       // token first; not kept, it loads anew and must read a fresh token with no error. Either way the
       // worker does not count it while it is away.
-      it.sequential('back/forward: a tab away for longer than a token lifetime comes back — from the cache, or loaded anew — with the worker\'s current token, and is not counted while away', async ({ expect }) => {
+      it.sequential("back/forward: a tab away for longer than a token lifetime comes back — from the cache, or loaded anew — with the worker's current token, and is not counted while away", async ({
+        expect,
+      }) => {
         const profile = await newProfile();
         try {
           const sessionId = await signIn(profile, server.base);
@@ -393,50 +442,103 @@ export function describeEngine(name: EngineName): void {
             Object.assign(globalThis, { __reads: reads });
             setInterval(() => {
               const at = Date.now();
-              drillTab().manager.getToken().then((jwt) => reads.push({ at, jwt }), (error: unknown) => reads.push({ at, error: String(error) }));
+              drillTab()
+                .manager.getToken()
+                .then(
+                  (jwt) => reads.push({ at, jwt }),
+                  (error: unknown) => reads.push({ at, error: String(error) }),
+                );
             }, 200);
           });
           // Which worker runs the engine, by the lock it holds: whether it was the same one throughout.
-          const workerLocks = () => stay.evaluate(async () => ((await navigator.locks.query()).held ?? []).map((l) => l.name ?? '').filter((n) => n.includes(':worker:')));
+          const workerLocks = () =>
+            stay.evaluate(async () => ((await navigator.locks.query()).held ?? []).map((l) => l.name ?? '').filter((n) => n.includes(':worker:')));
           const workerBefore = await workerLocks();
           const leftAt = Date.now();
           await traveler.navigate(`${server.base}/v1/client`);
-          await waitInTab(stay, () => drillTab().manager.stats().then((s) => s.tabs === 1), undefined, { what: 'the tab away not counted', timeoutMs: 5000 });
+          await waitInTab(
+            stay,
+            () =>
+              drillTab()
+                .manager.stats()
+                .then((s) => s.tabs === 1),
+            undefined,
+            { what: 'the tab away not counted', timeoutMs: 5000 },
+          );
           const notCountedMs = Date.now() - leftAt;
           const exp = (jwt: string) => (JSON.parse(atob(jwt.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { exp: number }).exp * 1000;
           // Away for longer than a token lifetime, past the expiry of the token it left with (by 1.5 s
           // each), and through a refresh by the worker meanwhile.
           const backAt = Math.max(exp(left), leftAt + LIFETIME_S * 1000) + 1500;
-          await waitFor(async () => Date.now() >= backAt && (await refreshedSince(server.base, sessionId, leftAt)), backAt - Date.now() + 10_000, 'a token lifetime away, past the left token\'s expiry, through a refresh', 250);
+          await waitFor(
+            async () => Date.now() >= backAt && (await refreshedSince(server.base, sessionId, leftAt)),
+            backAt - Date.now() + 10_000,
+            "a token lifetime away, past the left token's expiry, through a refresh",
+            250,
+          );
           await traveler.back();
           await waitInTab(traveler, () => 'tabtoken' in globalThis, undefined, { what: 'the page back', timeoutMs: 30_000 });
           const restored = (await traveler.evaluate(() => performance.timeOrigin)) === loadedAt;
           type Read = { jwt?: string | null; error?: string; at: number; settledAt?: number };
           let read: Read;
           if (restored) {
-            read = await waitInTab(traveler, () => {
-              const first = (globalThis as unknown as { tabtoken: { firstReads: Read[] } }).tabtoken.firstReads[0];
-              return first?.settledAt ? first : null;
-            }, undefined, { what: 'the first read after pageshow', timeoutMs: 10_000 });
-            const life = await traveler.evaluate(() => (globalThis as unknown as { tabtoken: { lifecycle: { type: string; persisted: boolean | null }[] } }).tabtoken.lifecycle);
+            read = await waitInTab(
+              traveler,
+              () => {
+                const first = (globalThis as unknown as { tabtoken: { firstReads: Read[] } }).tabtoken.firstReads[0];
+                return first?.settledAt ? first : null;
+              },
+              undefined,
+              { what: 'the first read after pageshow', timeoutMs: 10_000 },
+            );
+            const life = await traveler.evaluate(
+              () => (globalThis as unknown as { tabtoken: { lifecycle: { type: string; persisted: boolean | null }[] } }).tabtoken.lifecycle,
+            );
             expect(life.some((e) => e.type === 'pagehide' && e.persisted)).toBe(true);
           } else {
             await whenReady(traveler);
             const at = Date.now();
-            read = { ...(await traveler.evaluate(() => drillTab().manager.getToken().then((jwt) => ({ jwt }), (error: unknown) => ({ error: String(error) })))), at, settledAt: Date.now() };
+            read = {
+              ...(await traveler.evaluate(() =>
+                drillTab()
+                  .manager.getToken()
+                  .then(
+                    (jwt) => ({ jwt }),
+                    (error: unknown) => ({ error: String(error) }),
+                  ),
+              )),
+              at,
+              settledAt: Date.now(),
+            };
             expect(await traveler.evaluate(() => drillTab().events.filter((e) => e.type === 'error').length)).toBe(0);
           }
-          await waitInTab(stay, () => drillTab().manager.stats().then((s) => s.tabs === 2), undefined, { what: 'the tab counted again', timeoutMs: 5000 });
+          await waitInTab(
+            stay,
+            () =>
+              drillTab()
+                .manager.stats()
+                .then((s) => s.tabs === 2),
+            undefined,
+            { what: 'the tab counted again', timeoutMs: 5000 },
+          );
           const reads = await stay.evaluate(() => (globalThis as unknown as { __reads: { at: number; jwt?: string | null; error?: string }[] }).__reads);
           expect(read.error).toBeUndefined();
           expect(read.jwt).toMatch(/^eyJ/);
           expect(read.jwt).not.toBe(left);
           expect(exp(read.jwt!)).toBeGreaterThan(read.settledAt!);
           // What the staying tab read just before, or within a moment after (a refresh may land in between).
-          const around = [reads.filter((r) => r.at <= read.settledAt!).at(-1), ...reads.filter((r) => r.at > read.settledAt! && r.at <= read.settledAt! + 400)].map((r) => r?.jwt);
+          const around = [
+            reads.filter((r) => r.at <= read.settledAt!).at(-1),
+            ...reads.filter((r) => r.at > read.settledAt! && r.at <= read.settledAt! + 400),
+          ].map((r) => r?.jwt);
           expect(around).toContain(read.jwt);
           expect(reads.every((r) => typeof r.jwt === 'string')).toBe(true);
-          report(name, 'back-forward', { restored, notCountedMs, firstReadMs: read.settledAt! - read.at, sameWorker: JSON.stringify(await workerLocks()) === JSON.stringify(workerBefore) });
+          report(name, 'back-forward', {
+            restored,
+            notCountedMs,
+            firstReadMs: read.settledAt! - read.at,
+            sameWorker: JSON.stringify(await workerLocks()) === JSON.stringify(workerBefore),
+          });
         } finally {
           await closeProfile(profile);
         }
@@ -448,7 +550,12 @@ export function describeEngine(name: EngineName): void {
         const profile = await newProfile();
         try {
           const sessionId = await signIn(profile, preview.base);
-          type AppTokens = { ready: Promise<void>; getToken(): Promise<string | null>; stats(): Promise<{ tabs: number; mints: number }>; getSnapshot(): { mode: string } };
+          type AppTokens = {
+            ready: Promise<void>;
+            getToken(): Promise<string | null>;
+            stats(): Promise<{ tabs: number; mints: number }>;
+            getSnapshot(): { mode: string };
+          };
           const read = async (tab: EngineTab) => {
             await waitInTab(tab, () => 'app' in globalThis, undefined, { what: 'the app to start', timeoutMs: 30_000 });
             return tab.evaluate(async () => {
@@ -484,7 +591,8 @@ export function describeEngine(name: EngineName): void {
           await origin(base, '/__origin/outage', { mode: 'down' });
           const downAt = Date.now();
           // The refresh due 15 s before expiry fails: every tab says degraded.
-          for (const tab of tabs) await waitInTab(tab, () => drillTab().manager.getSnapshot().status === 'degraded', undefined, { what: 'degraded', timeoutMs: 15_000 });
+          for (const tab of tabs)
+            await waitInTab(tab, () => drillTab().manager.getSnapshot().status === 'degraded', undefined, { what: 'degraded', timeoutMs: 15_000 });
           const degradedMs = Date.now() - downAt;
           // Every read is served the cached token until its real expiry, past the hard cutoff (one
           // poll interval before it) that applies while the origin answers.
@@ -492,7 +600,9 @@ export function describeEngine(name: EngineName): void {
           let reads = 0;
           await repeatUntil(expiresAt - 250, 150, async () => {
             for (const tab of tabs) {
-              const [jwt, peeked, at] = await tab.evaluate(async () => [await drillTab().manager.getToken(), drillTab().manager.peekToken(), Date.now()] as const);
+              const [jwt, peeked, at] = await tab.evaluate(
+                async () => [await drillTab().manager.getToken(), drillTab().manager.peekToken(), Date.now()] as const,
+              );
               if (at >= expiresAt) continue;
               reads++;
               expect(jwt).toBe(token);
@@ -506,19 +616,28 @@ export function describeEngine(name: EngineName): void {
           for (const tab of tabs) {
             expect(await peekToken(tab)).toBeNull();
             await tab.evaluate(() => {
-              const outcome = drillTab().manager.getToken().then((jwt) => `resolved ${String(jwt)}`, (error: unknown) => String((error as { code?: string }).code));
+              const outcome = drillTab()
+                .manager.getToken()
+                .then(
+                  (jwt) => `resolved ${String(jwt)}`,
+                  (error: unknown) => String((error as { code?: string }).code),
+                );
               Object.assign(globalThis, { __expired: outcome.then((value) => Object.assign(globalThis, { __expiredOutcome: value })) });
             });
           }
           for (const tab of tabs) {
-            const outcome = await waitInTab(tab, () => (globalThis as { __expiredOutcome?: string }).__expiredOutcome, undefined, { what: 'the read past expiry to settle', timeoutMs: 15_000 });
+            const outcome = await waitInTab(tab, () => (globalThis as { __expiredOutcome?: string }).__expiredOutcome, undefined, {
+              what: 'the read past expiry to settle',
+              timeoutMs: 15_000,
+            });
             expect(outcome).toBe('origin_unavailable');
           }
           // The origin comes back: the parked refresh goes at the end of its backoff (at most 30 s, plus
           // jitter and a poll; a loaded 2-core machine has taken over 40 s here).
           await origin(base, '/__origin/outage', { mode: 'off' });
           const upAt = Date.now();
-          for (const tab of tabs) await waitInTab(tab, () => drillTab().manager.getSnapshot().status === 'ok', undefined, { what: 'ok again', timeoutMs: 60_000, everyMs: 200 });
+          for (const tab of tabs)
+            await waitInTab(tab, () => drillTab().manager.getSnapshot().status === 'ok', undefined, { what: 'ok again', timeoutMs: 60_000, everyMs: 200 });
           const recoveredMs = Date.now() - upAt;
           const fresh = await getToken(tabs[0]!);
           expect(fresh).toMatch(/^eyJ/);

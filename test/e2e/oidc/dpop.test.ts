@@ -61,7 +61,9 @@ async function recordedIn(page: Page): Promise<string> {
 }
 
 describe('OpenID Connect: DPoP', () => {
-  it('the access token is DPoP-bound: a resource server that requires DPoP refuses it as a Bearer token and accepts it through tokens.fetch', { timeout: 60_000 }, async () => {
+  it('the access token is DPoP-bound: a resource server that requires DPoP refuses it as a Bearer token and accepts it through tokens.fetch', {
+    timeout: 60_000,
+  }, async () => {
     const resource = h.op.resource!;
     const options = h.options('oidc-dpop', { fetchOrigins: [new URL(resource.url).origin] });
     const context = await oidcContext(h, options);
@@ -70,9 +72,15 @@ describe('OpenID Connect: DPoP', () => {
     const token = (await page.evaluate(() => drillTab().manager.getToken()))!;
     const s = await snapshot(page);
     expect(Object.values(s.tokens)[0]?.scheme).toBe('DPoP');
-    const plain = await page.evaluate(async ([url, t]) => (await fetch(url!, { headers: { authorization: `Bearer ${t}` } })).status, [resource.resourceUrl, token]);
+    const plain = await page.evaluate(
+      async ([url, t]) => (await fetch(url!, { headers: { authorization: `Bearer ${t}` } })).status,
+      [resource.resourceUrl, token],
+    );
     expect(plain).toBe(401);
-    const proofless = await page.evaluate(async ([url, t]) => (await fetch(url!, { headers: { authorization: `DPoP ${t}` } })).status, [resource.resourceUrl, token]);
+    const proofless = await page.evaluate(
+      async ([url, t]) => (await fetch(url!, { headers: { authorization: `DPoP ${t}` } })).status,
+      [resource.resourceUrl, token],
+    );
     expect(proofless).toBe(401);
     const through = await page.evaluate(async (url) => {
       const res = await drillTab().manager.fetch(url);
@@ -88,7 +96,7 @@ describe('OpenID Connect: DPoP', () => {
     await context.close();
   });
 
-  it('a refresh attempted with another key fails at the provider, and the grant stays the tabs\'', { timeout: 60_000 }, async () => {
+  it("a refresh attempted with another key fails at the provider, and the grant stays the tabs'", { timeout: 60_000 }, async () => {
     const options = h.options('oidc-dpop-key');
     const context = await oidcContext(h, options);
     const page = await openOidcTab(context, h, options);
@@ -96,7 +104,13 @@ describe('OpenID Connect: DPoP', () => {
     const grantId = await grantOf(page, h);
     const refreshToken = h.op.currentRefreshToken(grantId)!;
     const metadata = (await (await fetch(`${h.op.issuer}/.well-known/openid-configuration`)).json()) as { token_endpoint: string };
-    const thief = await refreshGrant({ tokenEndpoint: metadata.token_endpoint, clientId: h.op.clientId, refreshToken, dpop: await createDpopKey(), origin: h.base });
+    const thief = await refreshGrant({
+      tokenEndpoint: metadata.token_endpoint,
+      clientId: h.op.clientId,
+      refreshToken,
+      dpop: await createDpopKey(),
+      origin: h.base,
+    });
     expect(thief.status).toBe(400);
     expect(h.op.events.grant(grantId)?.errors.at(-1)?.detail).toMatch(/jkt/);
     expect(h.op.events.grant(grantId)?.revoked).toBeNull();
@@ -106,7 +120,9 @@ describe('OpenID Connect: DPoP', () => {
     await context.close();
   });
 
-  it('a Bearer answer with DPoP on: the key stays with the grant, later refreshes still carry proofs from it and succeed, and the scheme says Bearer', { timeout: 90_000 }, async () => {
+  it('a Bearer answer with DPoP on: the key stays with the grant, later refreshes still carry proofs from it and succeed, and the scheme says Bearer', {
+    timeout: 90_000,
+  }, async () => {
     // oidc-provider names every token it binds to a proof `DPoP`; a provider may instead answer
     // `Bearer` while it binds the refresh token to the key (RFC 9449 section 5). The fault layer
     // renames the token_type of its answers on their way out, and nothing else.
@@ -141,7 +157,9 @@ describe('OpenID Connect: DPoP', () => {
   });
 
   for (const mode of ['shared', 'local'] as const) {
-    it(`the refresh token is in no snapshot, no message on a channel or a port, no reply, no web storage and no cookie (${mode} mode)`, { timeout: 90_000 }, async () => {
+    it(`the refresh token is in no snapshot, no message on a channel or a port, no reply, no web storage and no cookie (${mode} mode)`, {
+      timeout: 90_000,
+    }, async () => {
       const options = h.options(`oidc-secret-${mode}`);
       const context = await oidcContext(h, options);
       await context.addInitScript(recordEverything);

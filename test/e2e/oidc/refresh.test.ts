@@ -25,7 +25,18 @@ async function readFor(pages: Page[], ms: number): Promise<{ seen: Set<string>; 
   const seen = new Set<string>();
   const failures: unknown[] = [];
   await repeatUntil(Date.now() + ms, 100, async () => {
-    const results = await Promise.all(pages.map((p) => p.evaluate(() => drillTab().manager.getToken().then((t) => ({ t }), (e: Error) => ({ e: `${e.name}: ${e.message}` })))));
+    const results = await Promise.all(
+      pages.map((p) =>
+        p.evaluate(() =>
+          drillTab()
+            .manager.getToken()
+            .then(
+              (t) => ({ t }),
+              (e: Error) => ({ e: `${e.name}: ${e.message}` }),
+            ),
+        ),
+      ),
+    );
     for (const r of results) {
       if ('t' in r && typeof r.t === 'string') seen.add(r.t);
       else failures.push(r);
@@ -45,7 +56,9 @@ async function signedInTabs(namespace: string, count: number, flags: { nosw?: bo
 }
 
 describe('OpenID Connect: refresh with rotation', () => {
-  it('five tabs reading for three token lifetimes cost exactly one refresh per token that became the cached one, each with the newest refresh token', { timeout: 150_000 }, async () => {
+  it('five tabs reading for three token lifetimes cost exactly one refresh per token that became the cached one, each with the newest refresh token', {
+    timeout: 150_000,
+  }, async () => {
     const { context, pages, grantId } = await signedInTabs('oidc-five', 5);
     const code = await pages[0]!.evaluate(() => drillTab().manager.getToken());
     const { seen, failures } = await readFor(pages, 62_000);
@@ -87,7 +100,9 @@ describe('OpenID Connect: refresh with rotation', () => {
     await context.close();
   });
 
-  it('with the provider unreachable for longer than a token lifetime, every tab serves the token until its real expiry, says degraded, and is ok again once it is back', { timeout: 120_000 }, async () => {
+  it('with the provider unreachable for longer than a token lifetime, every tab serves the token until its real expiry, says degraded, and is ok again once it is back', {
+    timeout: 120_000,
+  }, async () => {
     const { context, pages } = await signedInTabs('oidc-outage', 2);
     const token = await pages[0]!.evaluate(() => drillTab().manager.getToken({ skipCache: true }));
     const expiresAt = (await snapshot(pages[0]!)).tokens[Object.keys((await snapshot(pages[0]!)).tokens)[0]!]!.expiresAt;
@@ -100,7 +115,14 @@ describe('OpenID Connect: refresh with rotation', () => {
       });
       // Past the real expiry, on the page's clock.
       await pages[1]!.waitForFunction((at) => Date.now() > at, expiresAt + 500, { timeout: 5000, polling: 10 });
-      const after = await pages[1]!.evaluate(() => drillTab().manager.getToken().then(() => 'token', (e: { code: string }) => e.code));
+      const after = await pages[1]!.evaluate(() =>
+        drillTab()
+          .manager.getToken()
+          .then(
+            () => 'token',
+            (e: { code: string }) => e.code,
+          ),
+      );
       expect(after).toBe('origin_unavailable');
     } finally {
       await h.op.proxy.start();
@@ -168,7 +190,9 @@ describe('OpenID Connect: refresh with rotation', () => {
     await context.close();
   });
 
-  it('a sign-in without offline_access gets no refresh token: every tab is served the access token until it expires, then every tab signs out', { timeout: 90_000 }, async () => {
+  it('a sign-in without offline_access gets no refresh token: every tab is served the access token until it expires, then every tab signs out', {
+    timeout: 90_000,
+  }, async () => {
     const options = h.options('oidc-no-refresh', { oidc: { scope: 'openid' } });
     const context = await oidcContext(h, options);
     const first = await openOidcTab(context, h, options);

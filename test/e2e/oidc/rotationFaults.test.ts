@@ -24,10 +24,15 @@ afterAll(async () => {
 async function noSharedWorker(): Promise<void> {
   const cdp = await h.browser.newBrowserCDPSession();
   try {
-    await waitFor(async () => {
-      const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { type: string }[] };
-      return !targetInfos.some((t) => t.type === 'shared_worker');
-    }, 10_000, 'the SharedWorker to end after its last tab closed', 100);
+    await waitFor(
+      async () => {
+        const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { type: string }[] };
+        return !targetInfos.some((t) => t.type === 'shared_worker');
+      },
+      10_000,
+      'the SharedWorker to end after its last tab closed',
+      100,
+    );
   } finally {
     await cdp.detach();
   }
@@ -35,10 +40,21 @@ async function noSharedWorker(): Promise<void> {
 
 /** A read in the page: the token, or the error's code. */
 const read = (page: Page, leewayInSeconds = 15) =>
-  page.evaluate((leeway) => drillTab().manager.getToken({ leewayInSeconds: leeway }).then((t) => ({ t }), (e: { code: string }) => ({ e: e.code })), leewayInSeconds);
+  page.evaluate(
+    (leeway) =>
+      drillTab()
+        .manager.getToken({ leewayInSeconds: leeway })
+        .then(
+          (t) => ({ t }),
+          (e: { code: string }) => ({ e: e.code }),
+        ),
+    leewayInSeconds,
+  );
 
 describe('OpenID Connect: rotation under faults', () => {
-  it('the JWKS unreachable at the first refresh after a worker restart, while the provider sends a refreshed ID token: no sign-out, the next refresh succeeds, the provider sees no reuse', { timeout: 90_000 }, async () => {
+  it('the JWKS unreachable at the first refresh after a worker restart, while the provider sends a refreshed ID token: no sign-out, the next refresh succeeds, the provider sees no reuse', {
+    timeout: 90_000,
+  }, async () => {
     const options = h.options('oidc-jwks-down');
     const context = await oidcContext(h, options);
     const first = await openOidcTab(context, h, options);
@@ -55,7 +71,14 @@ describe('OpenID Connect: rotation under faults', () => {
       // A new worker: the grant and a fresh token from IndexedDB, no JWKS in memory.
       page = await openOidcTab(context, h, options);
       expect(await snapshot(page)).toMatchObject({ status: 'ok', sessionId: signedIn.sessionId });
-      const refreshed = await page.evaluate(() => drillTab().manager.getToken({ skipCache: true }).then((t) => ({ t }), (e: { code: string; message: string }) => ({ e: `${e.code}: ${e.message}` })));
+      const refreshed = await page.evaluate(() =>
+        drillTab()
+          .manager.getToken({ skipCache: true })
+          .then(
+            (t) => ({ t }),
+            (e: { code: string; message: string }) => ({ e: `${e.code}: ${e.message}` }),
+          ),
+      );
       const refresh = h.op.events.grant(grantId)!.refreshes.at(-1);
       expect(refreshed).toEqual({ t: refresh?.accessToken });
       // The provider did send a new ID token, and the worker did try the JWKS for it.
@@ -76,7 +99,9 @@ describe('OpenID Connect: rotation under faults', () => {
     await context.close();
   });
 
-  it('a token answer held 15 s on its way back: every caller is served the cached token meanwhile, the late answer is used, the provider sees no reuse', { timeout: 120_000 }, async () => {
+  it('a token answer held 15 s on its way back: every caller is served the cached token meanwhile, the late answer is used, the provider sees no reuse', {
+    timeout: 120_000,
+  }, async () => {
     const options = h.options('oidc-held');
     const context = await oidcContext(h, options);
     const first = await openOidcTab(context, h, options);
@@ -121,7 +146,9 @@ describe('OpenID Connect: rotation under faults', () => {
     await context.close();
   });
 
-  it('two concurrent handleRedirect calls with one URL: exactly one redeems the code, the other rejects TokenInvalidError, and the grant stands', { timeout: 90_000 }, async () => {
+  it('two concurrent handleRedirect calls with one URL: exactly one redeems the code, the other rejects TokenInvalidError, and the grant stands', {
+    timeout: 90_000,
+  }, async () => {
     const options = h.options('oidc-redeem-twice');
     const context = await oidcContext(h, options);
     const page = await openOidcTab(context, h, options);
@@ -178,7 +205,9 @@ describe('OpenID Connect: rotation under faults', () => {
       await drillTab().manager.stats();
       await (globalThis as unknown as { releaseIdb: () => Promise<void> }).releaseIdb();
       const settled = await both;
-      return settled.map((r) => (r.status === 'fulfilled' ? `returned ${r.value.returnTo}` : `${(r.reason as { name: string }).name} ${(r.reason as { code: string }).code}`));
+      return settled.map((r) =>
+        r.status === 'fulfilled' ? `returned ${r.value.returnTo}` : `${(r.reason as { name: string }).name} ${(r.reason as { code: string }).code}`,
+      );
     }, answer);
     expect(outcomes.sort()).toEqual(['TokenInvalidError token_invalid', expect.stringMatching(/^returned \//)]);
 

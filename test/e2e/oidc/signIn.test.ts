@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 describe('OpenID Connect: sign-in', () => {
-  it('signs in through the provider\'s authorization endpoint and the redirect page; every tab has the user, the claims and the token', async () => {
+  it("signs in through the provider's authorization endpoint and the redirect page; every tab has the user, the claims and the token", async () => {
     const options = h.options('oidc-signin');
     const context = await oidcContext(h, options);
     const page = await openOidcTab(context, h, options);
@@ -38,7 +38,9 @@ describe('OpenID Connect: sign-in', () => {
     await context.close();
   });
 
-  it('refuses a reused or a forged state, an error answer and Clerk-only options with their typed errors, and changes nothing', { timeout: 90_000 }, async () => {
+  it('refuses a reused or a forged state, an error answer and Clerk-only options with their typed errors, and changes nothing', {
+    timeout: 90_000,
+  }, async () => {
     const options = h.options('oidc-refusals');
     const context = await oidcContext(h, options);
     const page = await openOidcTab(context, h, options);
@@ -53,7 +55,9 @@ describe('OpenID Connect: sign-in', () => {
       const redirect = await context.newPage();
       await redirect.goto(url);
       await redirect.waitForFunction(() => (globalThis as unknown as { callback: { error?: unknown } }).callback?.error);
-      const error = await redirect.evaluate(() => (globalThis as unknown as { callback: { error: { name: string; code: string; message: string } } }).callback.error);
+      const error = await redirect.evaluate(
+        () => (globalThis as unknown as { callback: { error: { name: string; code: string; message: string } } }).callback.error,
+      );
       // The answer's parameters are gone from the address bar, whatever came of it.
       expect(new URL(redirect.url()).searchParams.has('state')).toBe(false);
       await redirect.close();
@@ -67,7 +71,12 @@ describe('OpenID Connect: sign-in', () => {
     await page.route(`${h.op.issuer}/auth**`, (route) => {
       const asked = new URL(route.request().url());
       const back = new URL(h.callback);
-      back.search = new URLSearchParams({ error: 'access_denied', error_description: 'the user said no', state: asked.searchParams.get('state')!, iss: h.op.issuer }).toString();
+      back.search = new URLSearchParams({
+        error: 'access_denied',
+        error_description: 'the user said no',
+        state: asked.searchParams.get('state')!,
+        iss: h.op.issuer,
+      }).toString();
       return route.fulfill({ status: 302, headers: { location: back.href } });
     });
     await page.evaluate(() => void drillTab().manager.signIn());
@@ -81,17 +90,47 @@ describe('OpenID Connect: sign-in', () => {
     const tab = await openOidcTab(context, h, options);
     expect(await snapshot(tab)).toMatchObject({ status: 'ok', sessionId: before.sessionId });
     // One grant, one token: Clerk's options are refused.
-    await expect(tab.evaluate(() => drillTab().manager.getToken({ template: 'api' }).catch((e: { code: string }) => e.code))).resolves.toBe('invalid_argument');
-    expect(await tab.evaluate(() => { try { drillTab().manager.peekToken({ expiresInSeconds: 60 }); return 'no error'; } catch (e) { return (e as { code: string }).code; } })).toBe('invalid_argument');
-    await expect(tab.evaluate(() => drillTab().manager.setActiveSession('sess_other').catch((e: { code: string }) => e.code))).resolves.toBe('invalid_argument');
+    await expect(
+      tab.evaluate(() =>
+        drillTab()
+          .manager.getToken({ template: 'api' })
+          .catch((e: { code: string }) => e.code),
+      ),
+    ).resolves.toBe('invalid_argument');
+    expect(
+      await tab.evaluate(() => {
+        try {
+          drillTab().manager.peekToken({ expiresInSeconds: 60 });
+          return 'no error';
+        } catch (e) {
+          return (e as { code: string }).code;
+        }
+      }),
+    ).toBe('invalid_argument');
+    await expect(
+      tab.evaluate(() =>
+        drillTab()
+          .manager.setActiveSession('sess_other')
+          .catch((e: { code: string }) => e.code),
+      ),
+    ).resolves.toBe('invalid_argument');
     await context.close();
   });
 
-  it('an issuer option that differs from the provider\'s discovery document by a trailing slash is refused at sign-in: the document is not used (TokenInvalidError)', { timeout: 60_000 }, async () => {
+  it("an issuer option that differs from the provider's discovery document by a trailing slash is refused at sign-in: the document is not used (TokenInvalidError)", {
+    timeout: 60_000,
+  }, async () => {
     const options = h.options('oidc-issuer', { oidc: { issuer: `${h.op.issuer}/` } });
     const context = await oidcContext(h, options);
     const page = await openOidcTab(context, h, options);
-    const outcome = await page.evaluate(() => drillTab().manager.signIn().then(() => 'signed in', (e: { name: string; message: string }) => `${e.name}: ${e.message}`));
+    const outcome = await page.evaluate(() =>
+      drillTab()
+        .manager.signIn()
+        .then(
+          () => 'signed in',
+          (e: { name: string; message: string }) => `${e.name}: ${e.message}`,
+        ),
+    );
     expect(outcome).toMatch(/^TokenInvalidError: .*byte for byte/);
     await context.close();
   });

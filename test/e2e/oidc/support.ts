@@ -52,7 +52,12 @@ export async function oidcContext(h: OidcHarness, options: Record<string, unknow
 }
 
 /** Opens a tab page with the options (ready: signed in from the stored grant, or signed out). */
-export async function openOidcTab(context: BrowserContext, h: OidcHarness, options: Record<string, unknown> & { namespace: string }, flags: TabFlags = {}): Promise<Page> {
+export async function openOidcTab(
+  context: BrowserContext,
+  h: OidcHarness,
+  options: Record<string, unknown> & { namespace: string },
+  flags: TabFlags = {},
+): Promise<Page> {
   const page = await context.newPage();
   await page.goto(tabUrl(h.base, options, flags));
   await waitReady(page);

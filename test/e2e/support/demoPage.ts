@@ -14,7 +14,14 @@ import { waitFor } from '../../support/wait.ts';
 export interface DemoWindow {
   tokens: {
     peekToken(): string | null;
-    getSnapshot(): { status: string; sessionId: string | null; mode: string; userId: string | null; claims: Record<string, unknown> | null; tokens: Record<string, { jwt: string; scheme?: string }> };
+    getSnapshot(): {
+      status: string;
+      sessionId: string | null;
+      mode: string;
+      userId: string | null;
+      claims: Record<string, unknown> | null;
+      tokens: Record<string, { jwt: string; scheme?: string }>;
+    };
     stats(): Promise<{ tabs: number }>;
   };
   demo: {
@@ -35,7 +42,11 @@ export interface DemoHarness {
 
 /** The demo's server on a free loopback port, and one Chromium context for its pages. */
 export async function startDemo(): Promise<DemoHarness> {
-  const server = await createServer({ configFile: resolve(import.meta.dirname, '../../../demo/vite.config.ts'), server: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+  const server = await createServer({
+    configFile: resolve(import.meta.dirname, '../../../demo/vite.config.ts'),
+    server: { port: 0, host: '127.0.0.1' },
+    logLevel: 'warn',
+  });
   await server.listen();
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('no address');
@@ -80,10 +91,15 @@ export async function waitTiles(page: Page, ids: string[], wanted: string): Prom
  */
 export async function waitChartMatches(page: Page, count: () => number | Promise<number>): Promise<{ marks: number; count: number }> {
   const until = Date.now() + 20_000;
-  return waitFor(async () => {
-    const before = await count();
-    const marks = (await chart(page)).mintMarks;
-    const after = await count();
-    return (before === after && marks === after) || Date.now() >= until ? { marks, count: after } : null;
-  }, 25_000, 'the chart to draw one mark per counted event', 250);
+  return waitFor(
+    async () => {
+      const before = await count();
+      const marks = (await chart(page)).mintMarks;
+      const after = await count();
+      return (before === after && marks === after) || Date.now() >= until ? { marks, count: after } : null;
+    },
+    25_000,
+    'the chart to draw one mark per counted event',
+    250,
+  );
 }

@@ -39,7 +39,10 @@ function filesOf(dir: string): string[] {
 
 function contentHash(): string {
   const hash = createHash('sha256');
-  for (const [dir, files] of [[join(root, 'dist'), filesOf(join(root, 'dist'))], [fixture, filesOf(fixture)]] as const) {
+  for (const [dir, files] of [
+    [join(root, 'dist'), filesOf(join(root, 'dist'))],
+    [fixture, filesOf(fixture)],
+  ] as const) {
     for (const file of files) hash.update(file).update(readFileSync(join(dir, file)));
   }
   hash.update(readFileSync(join(root, 'package.json')));
@@ -57,7 +60,8 @@ export function packagedApp(): PackagedApp {
     return { dir: join(dir, 'app'), packed: JSON.parse(readFileSync(manifest, 'utf8')) as string[] };
   }
   // Builds of older contents are of no further use.
-  if (existsSync(artifacts)) for (const old of readdirSync(artifacts).filter((d) => d.startsWith('packaged-'))) rmSync(join(artifacts, old), { recursive: true, force: true });
+  if (existsSync(artifacts))
+    for (const old of readdirSync(artifacts).filter((d) => d.startsWith('packaged-'))) rmSync(join(artifacts, old), { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const [info] = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], root)) as [{ filename: string; files: { path: string }[] }];
   const tarball = join(dir, info.filename);
@@ -79,11 +83,22 @@ export async function previewPackagedApp(app: PackagedApp): Promise<{ base: stri
   const base = `http://127.0.0.1:${port}`;
   const preview = spawn(process.execPath, [VITE, 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: app.dir, stdio: 'ignore' });
   try {
-    await waitFor(async () => {
-      if (await fetch(`${base}/v1/client`).then((r) => r.ok, () => false)) return true;
-      if (preview.exitCode !== null) throw new Error(`it exited with ${preview.exitCode}`);
-      return false;
-    }, 20_000, 'vite preview to answer', 100);
+    await waitFor(
+      async () => {
+        if (
+          await fetch(`${base}/v1/client`).then(
+            (r) => r.ok,
+            () => false,
+          )
+        )
+          return true;
+        if (preview.exitCode !== null) throw new Error(`it exited with ${preview.exitCode}`);
+        return false;
+      },
+      20_000,
+      'vite preview to answer',
+      100,
+    );
   } catch (cause) {
     preview.kill();
     throw new Error('vite preview did not start', { cause });

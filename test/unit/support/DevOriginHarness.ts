@@ -84,7 +84,10 @@ export class Browser {
 
   /** Ends a session at the origin behind the engine's back (another tab, another device). */
   async endSession(sessionId: string): Promise<void> {
-    const res = await fetch(`${this.#harness.base}/v1/client/sessions/${sessionId}/end`, { method: 'POST', headers: this.cookie ? { Cookie: this.cookie } : {} });
+    const res = await fetch(`${this.#harness.base}/v1/client/sessions/${sessionId}/end`, {
+      method: 'POST',
+      headers: this.cookie ? { Cookie: this.cookie } : {},
+    });
     if (!res.ok) throw new Error(`end answered ${res.status}`);
   }
 

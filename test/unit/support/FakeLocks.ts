@@ -67,9 +67,11 @@ export class FakeLocks {
     } catch (error) {
       result = Promise.reject(error);
     }
-    Promise.resolve(result).then(next.resolve, next.reject).finally(() => {
-      this.#held.delete(name);
-      queueMicrotask(() => this.#grant(name));
-    });
+    Promise.resolve(result)
+      .then(next.resolve, next.reject)
+      .finally(() => {
+        this.#held.delete(name);
+        queueMicrotask(() => this.#grant(name));
+      });
   }
 }

@@ -24,7 +24,12 @@ export class MemoryTokenStore implements TokenStore {
   }
 
   /** Everything held, for assertions. */
-  dump(): { tokens: Record<string, { jwt: string; expiresAt: number }>; lastActive: Record<string, string>; activeSessionId: string | null; activeUserId: string | null } {
+  dump(): {
+    tokens: Record<string, { jwt: string; expiresAt: number }>;
+    lastActive: Record<string, string>;
+    activeSessionId: string | null;
+    activeUserId: string | null;
+  } {
     const s = this.#session;
     return {
       tokens: structuredClone(s?.tokens ?? {}),

@@ -101,10 +101,15 @@ export class ScriptedOrigin {
       case 'client': {
         const ended = this.sessionEndsAt !== null && this.originNowMs() >= this.sessionEndsAt;
         return this.json(200, {
-          response: this.sessions === null ? null : {
-            sessions: ended ? [] : this.sessions.map((id) => ({ id, status: 'active', user_id: 'user_1', expire_at: this.sessionEndsAt ?? this.originNowMs() + 3_600_000 })),
-            last_active_session_id: ended ? null : this.lastActive,
-          },
+          response:
+            this.sessions === null
+              ? null
+              : {
+                  sessions: ended
+                    ? []
+                    : this.sessions.map((id) => ({ id, status: 'active', user_id: 'user_1', expire_at: this.sessionEndsAt ?? this.originNowMs() + 3_600_000 })),
+                  last_active_session_id: ended ? null : this.lastActive,
+                },
         });
       }
       case 'end':
@@ -133,11 +138,19 @@ export class ScriptedOrigin {
     return this.json(200, { object: 'token', jwt: await this.token(call, claims) });
   }
 
-  async token(call: Pick<Call, 'sessionId' | 'body'>, claims: { iat?: number; exp?: number; oiat?: number | null; sid?: string; lifetimeS?: number } = {}): Promise<string> {
+  async token(
+    call: Pick<Call, 'sessionId' | 'body'>,
+    claims: { iat?: number; exp?: number; oiat?: number | null; sid?: string; lifetimeS?: number } = {},
+  ): Promise<string> {
     const iat = claims.iat ?? Math.floor(this.originNowMs() / 1000);
     const requested = call.body.get('expires_in_seconds');
     const lifetime = claims.lifetimeS ?? (requested ? Number(requested) : this.lifetimeS);
-    return signToken({ sid: claims.sid ?? call.sessionId ?? 'sess_1', iat, exp: claims.exp ?? iat + lifetime, ...(claims.oiat !== undefined ? { oiat: claims.oiat } : {}) });
+    return signToken({
+      sid: claims.sid ?? call.sessionId ?? 'sess_1',
+      iat,
+      exp: claims.exp ?? iat + lifetime,
+      ...(claims.oiat !== undefined ? { oiat: claims.oiat } : {}),
+    });
   }
 }
 

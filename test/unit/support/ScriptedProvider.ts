@@ -13,7 +13,10 @@ type Keys = { privateKey: CryptoKey; jwk: JWK };
 
 let shared: Promise<Keys> | null = null;
 function keys(): Promise<Keys> {
-  shared ??= generateKeyPair('ES256').then(async ({ privateKey, publicKey }) => ({ privateKey, jwk: { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' } }));
+  shared ??= generateKeyPair('ES256').then(async ({ privateKey, publicKey }) => ({
+    privateKey,
+    jwk: { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' },
+  }));
   return shared;
 }
 
@@ -68,7 +71,10 @@ export class ScriptedProvider {
 
   json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
     const date: Record<string, string> = this.sendDate ? { date: new Date(this.#clock.now() + this.skewMs).toUTCString() } : {};
-    return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...date, ...headers } });
+    return new Response(typeof body === 'string' ? body : JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/json', ...date, ...headers },
+    });
   }
 
   /**
@@ -84,7 +90,9 @@ export class ScriptedProvider {
   }
 
   /** A good token answer: an opaque access token, `expires_in`, a refresh token, the ID token. */
-  async answer(o: { nonce?: string; refreshToken?: string | null; idToken?: string | null; expiresIn?: number | null; accessToken?: string; tokenType?: string } = {}): Promise<Response> {
+  async answer(
+    o: { nonce?: string; refreshToken?: string | null; idToken?: string | null; expiresIn?: number | null; accessToken?: string; tokenType?: string } = {},
+  ): Promise<Response> {
     const body: Record<string, unknown> = { access_token: o.accessToken ?? `at-${Math.random().toString(36).slice(2)}`, token_type: o.tokenType ?? 'Bearer' };
     if (o.expiresIn !== null) body.expires_in = o.expiresIn ?? 60;
     if (o.refreshToken !== null) body.refresh_token = o.refreshToken ?? `rt-${Math.random().toString(36).slice(2)}`;

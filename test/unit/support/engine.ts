@@ -26,7 +26,17 @@ export function req(overrides: Partial<TokenRequest> = {}): TokenRequest {
 }
 
 /** An engine on a fake clock talking to a ScriptedOrigin; ready, one tab, the default token minted. */
-export async function scripted(o: { config?: Partial<EngineConfig>; store?: TokenStore | null; random?: () => number; clock?: FakeClock; origin?: ScriptedOrigin; tabs?: number; waitDefault?: boolean } = {}) {
+export async function scripted(
+  o: {
+    config?: Partial<EngineConfig>;
+    store?: TokenStore | null;
+    random?: () => number;
+    clock?: FakeClock;
+    origin?: ScriptedOrigin;
+    tabs?: number;
+    waitDefault?: boolean;
+  } = {},
+) {
   const clock = o.clock ?? new FakeClock();
   const origin = o.origin ?? new ScriptedOrigin(clock);
   const deps: EngineOverrides = { clock, fetch: origin.fetch, store: o.store ?? null, random: o.random ?? (() => 0.5) };
@@ -35,14 +45,23 @@ export async function scripted(o: { config?: Partial<EngineConfig>; store?: Toke
   engine.onError((e) => errors.push(e));
   await engine.ready;
   engine.setTabCount(o.tabs ?? 1);
-  if (o.waitDefault !== false) await until(() => engine.snapshot().tokens[`${origin.lastActive ?? "sess_1"}|||`]);
+  if (o.waitDefault !== false) await until(() => engine.snapshot().tokens[`${origin.lastActive ?? 'sess_1'}|||`]);
   return { clock, origin, engine, errors };
 }
 
 /** An engine on a fake clock talking over real HTTP to the development origin, signed in as a new browser. */
 export async function withOrigin(
   harness: DevOriginHarness,
-  o: { clock?: FakeClock; browser?: Browser; signIn?: boolean; store?: TokenStore | null; tabs?: number; config?: Partial<EngineConfig>; random?: () => number; waitDefault?: boolean } = {},
+  o: {
+    clock?: FakeClock;
+    browser?: Browser;
+    signIn?: boolean;
+    store?: TokenStore | null;
+    tabs?: number;
+    config?: Partial<EngineConfig>;
+    random?: () => number;
+    waitDefault?: boolean;
+  } = {},
 ) {
   const clock = o.clock ?? new FakeClock();
   const browser = o.browser ?? harness.browser(clock);

@@ -7,6 +7,9 @@ import type fc from 'fast-check';
 
 export function seeded(numRuns: number, replay?: { file: string; name: string }): fc.Parameters<unknown> {
   const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : Date.now() ^ Math.floor(Math.random() * 0x7fffffff);
-  if (replay) console.log(`[property] ${replay.name}: seed ${seed}, ${numRuns} runs. Replay: FC_SEED=${seed} npx vitest run ${replay.file} -t ${JSON.stringify(replay.name)}`);
+  if (replay)
+    console.log(
+      `[property] ${replay.name}: seed ${seed}, ${numRuns} runs. Replay: FC_SEED=${seed} npx vitest run ${replay.file} -t ${JSON.stringify(replay.name)}`,
+    );
   return { numRuns, seed, verbose: 0, endOnFailure: false };
 }
