@@ -220,8 +220,11 @@ describe('the packed package', () => {
     expect(readFileSync(join(root, 'dist', 'bin', 'tabtoken-origin.js'), 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
     // Nothing of the sources, tests or demo is published; of docs/, only the README's screenshot.
     expect(packed.filter((f) => /^(client|worker|origin|protocol|bindings|test|demo|bench|scripts|docs)\//.test(f))).toEqual(['docs/demo.png']);
-    // The built client points at the worker with the pattern bundlers recognise.
-    expect(readFileSync(join(root, 'dist', 'index.js'), 'utf8')).toContain('new SharedWorker(new URL("./worker.js", import.meta.url)');
+    // The built client points at the worker with the pattern bundlers recognise, once, from a file
+    // beside dist/worker.js (the entry or one of its chunks), so the URL resolves to it.
+    const client = packed.filter((f) => /^dist\/(index|chunk-[\w-]+)\.js$/.test(f));
+    const pointing = client.filter((f) => readFileSync(join(root, f), 'utf8').includes('new SharedWorker(new URL("./worker.js", import.meta.url)'));
+    expect(pointing).toHaveLength(1);
   });
 
   it('has a README that links only what the tarball holds, and never the specification', () => {
