@@ -5,54 +5,30 @@
 import { PROTOCOL_VERSION } from './constants.ts';
 import { isRecord, type SerializedError } from './errors.ts';
 import type { Operation } from './operations.ts';
-import type { Claims, Snapshot, SnapshotToken, Status, StorageKind } from './types.ts';
+import type { Claims, EngineChange, Snapshot, SnapshotToken, Status, StorageKind } from './types.ts';
 
+/** What every channel message carries besides the change: the protocol and the engine instance. */
 interface Envelope {
   v: typeof PROTOCOL_VERSION;
   instance: string;
-  version: number;
 }
 
-export interface TokenMessage extends Envelope {
-  type: 'token';
-  key: string;
-  jwt: string;
-  expiresAt: number;
-  staleAt: number;
-  /** The session's new claims, with a token of the default key. */
-  claims?: Claims;
-  /** Only for a DPoP-bound token. */
-  scheme?: 'DPoP';
-}
-export interface EvictMessage extends Envelope {
-  type: 'evict';
-  key: string;
-}
-/** The session ended. A sign-out published as one message also carries its status: `status`, `since` and `storage` together. */
-export interface SignoutMessage extends Envelope {
-  type: 'signout';
-  sessionId: string;
-  status?: Status;
-  since?: number;
-  storage?: StorageKind;
-}
-export interface StatusMessage extends Envelope {
-  type: 'status';
-  status: Status;
-  since: number;
-  sessionId: string | null;
-  userId: string | null;
-  claims: Claims | null;
-  storage: StorageKind;
-  /** The whole token map after the change, when a transition is published as one message: it replaces the tab's. */
-  tokens?: Record<string, SnapshotToken>;
-}
+/**
+ * A change of the engine (`EngineChange` in types.ts: the fields of each kind are written once,
+ * there) as it travels on the channel, in its envelope.
+ */
+type ChangeMessage<T extends EngineChange['type']> = Envelope & Extract<EngineChange, { type: T }>;
+export type TokenMessage = ChangeMessage<'token'>;
+export type EvictMessage = ChangeMessage<'evict'>;
+export type SignoutMessage = ChangeMessage<'signout'>;
+export type StatusMessage = ChangeMessage<'status'>;
 /**
  * A local-mode leader announcing itself with its whole snapshot. `isBroadcast` leaves the
  * snapshot unchecked (shared-mode tabs ignore `hello`); a follower validates it with `parseSnapshot`.
  */
 export interface HelloMessage extends Envelope {
   type: 'hello';
+  version: number;
   snapshot: unknown;
 }
 
