@@ -225,6 +225,10 @@ function runHistory(steps: readonly Step[], storedSession: number | null): void 
       if (e.type === 'mint' || (e.type === 'read-sessions' && e.id > 0))
         expect(now, `${e.type} sent before the backoff allows`).toBeGreaterThanOrEqual(gate.notBefore);
     }
+    // The gate itself against the model: as many escalations (one per round of failures, however
+    // many keys fail in it), and closed until the same moment.
+    expect(after.gate.attempt, 'backoff escalations').toBe(gate.attempt);
+    expect(after.gate.notBefore, 'gate closed until').toBe(gate.notBefore);
     // The status, from the session and the gate model (and requests past the caller timeout).
     // (A call's own look-up — `sync`, `setActiveSession` — is that call's business, not the status's.)
     const slow = requests.some((r) => (r.kind === 'mint' || (r.kind === 'sessions' && r.id > 0)) && now >= r.at + REQUEST_TIMEOUT_MS && isLive(after, r));
