@@ -9,9 +9,16 @@ import { deserializeError } from '../protocol/errors.ts';
 import type { Operation, Operations, WorkerApi } from '../protocol/operations.ts';
 import type { Welcome } from '../protocol/types.ts';
 import type { SharedConnection } from './SharedConnection.ts';
-import type { SharedLink } from './superviseConnection.ts';
+import type { Connection } from './Connection.ts';
 
 type Method = (...args: unknown[]) => Promise<unknown>;
+
+/** A shared-mode connection: a `Connection` that can tell the worker the tab holds its lock. */
+export interface SharedLink extends Connection {
+  held(): void;
+  /** Whether the worker still owes this port a reply (a call or the hello in flight). */
+  readonly busy: boolean;
+}
 
 /**
  * `connection` as the supervision uses it: its hello with an error callback and its calls go through

@@ -26,14 +26,9 @@ import { closedError, STALL_MS, type Connection } from './Connection.ts';
 import { holdTabLock } from './tabLock.ts';
 import type { SnapshotMirror } from './SnapshotMirror.ts';
 import { SharedConnection } from './SharedConnection.ts';
-import { sharedLink } from './sharedLink.ts';
+import { type SharedLink, sharedLink } from './sharedLink.ts';
 
-/** A shared-mode connection: a `Connection` that can tell the worker the tab holds its lock. */
-export interface SharedLink extends Connection {
-  held(): void;
-  /** Whether the worker still owes this port a reply (a call or the hello in flight). */
-  readonly busy: boolean;
-}
+export type { SharedLink };
 
 export interface SuperviseOptions {
   /** The worker key: the first worker's name; its lock is named after its name and instance. */
