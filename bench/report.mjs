@@ -86,13 +86,17 @@ function engineChecks(e) {
 }
 
 /** The budget checks, computed once for the summary and the explanations. */
+/** SPEC 10's client entry budget, in bytes. */
+const SPEC_CLIENT_BYTES = 8 * 1024;
+
 function checks(r) {
   const tabtokenMints = (r.mints ?? []).filter((row) => row.kind === 'shared' || row.kind === 'local');
   const engines = Object.fromEntries(measuredEngines(r).map((name) => [name, engineChecks(r.engines[name])]));
   return {
     engines,
     mints: { ok: tabtokenMints.length ? tabtokenMints.every((row) => !row.error && row.mintsPerCycle === 1) : null, rows: tabtokenMints },
-    client: { ok: r.size ? r.size.client.gzip <= r.size.client.budget : null },
+    // SPEC 10's figure, whatever npm test holds meanwhile (BUDGETS.client in bench/size.mjs).
+    client: { ok: r.size ? r.size.client.gzip <= SPEC_CLIENT_BYTES : null },
     worker: { ok: r.size ? r.size.worker.gzip <= r.size.worker.budget : null },
     peer: { ok: r.mintsLong ? r.mintsLong.some((row) => row.kind === 'supabase') && (r.mints ?? []).some((row) => row.kind === 'supabase') : null },
   };
@@ -214,7 +218,12 @@ function summary(r, c) {
       verdict(allOf(c, 'timerOk')),
     ],
     backForwardRow(r, names),
-    ['Client entry, min+gzip (comlink included)', `≤ ${kb(size?.client.budget)}`, ...same(kb(size?.client.gzip)), verdict(c.client.ok)],
+    [
+      'Client entry, min+gzip (comlink included)',
+      `≤ ${kb(SPEC_CLIENT_BYTES)} (npm test holds ${kb(size?.client.budget)})`,
+      ...same(kb(size?.client.gzip)),
+      verdict(c.client.ok),
+    ],
     ['Worker, min+gzip', `≤ ${kb(size?.worker.budget)}`, ...same(kb(size?.worker.gzip)), verdict(c.worker.ok)],
     [
       'Real peer @supabase/auth-js at 200 s and at the tabtoken lifetime',
@@ -563,7 +572,7 @@ function explanations(r, c) {
   }
   if (c.client.ok === false)
     out.push(
-      `- **Client size.** ${kb(r.size.client.gzip)} against ${kb(r.size.client.budget)}. Largest parts: ${r.size.client.inputs
+      `- **Client size.** ${kb(r.size.client.gzip)} (${r.size.client.gzip} B) against ${kb(SPEC_CLIENT_BYTES)}; \`npm test\` holds ${kb(r.size.client.budget)} meanwhile. Largest parts: ${r.size.client.inputs
         .slice(0, 5)
         .map((i) => `${i.path.replace(/^node_modules\//, '')} ${kb(i.bytes)} minified`)
         .join(', ')}.`,
