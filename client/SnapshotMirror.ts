@@ -7,7 +7,7 @@
  */
 import type { TokenError } from '../protocol/errors.ts';
 import { fail } from '../protocol/checks.ts';
-import type { BroadcastMessage } from '../protocol/messages.ts';
+import { type BroadcastMessage, snapshotToken } from '../protocol/messages.ts';
 import type { Mode, Snapshot, SnapshotToken, Status } from '../protocol/types.ts';
 
 /** Payloads of `tokens.on(...)` events. */
@@ -20,9 +20,6 @@ export interface TokenManagerEvents {
 export type TokenManagerEvent = keyof TokenManagerEvents;
 const EVENTS: readonly string[] = ['token', 'signout', 'status', 'error'];
 const frozen = <T extends object>(value: T): T => Object.freeze({ ...value });
-/** A token entry of a (validated) message: only its own fields, frozen, as a snapshot's tokens are. */
-const entry = ({ jwt, expiresAt, staleAt, scheme }: SnapshotToken): SnapshotToken =>
-  Object.freeze(scheme ? { jwt, expiresAt, staleAt, scheme } : { jwt, expiresAt, staleAt });
 
 export class SnapshotMirror extends EventTarget {
   /** The current snapshot; replaced (never changed) by `adopt`, `apply` and `setMode`. */
@@ -99,7 +96,7 @@ export class SnapshotMirror extends EventTarget {
     const next = { ...current, version: message.version };
     let tokens: Record<string, SnapshotToken> = { ...current.tokens };
     if (message.type === 'token') {
-      tokens[message.key] = entry(message);
+      tokens[message.key] = snapshotToken(message);
       if (message.claims) next.claims = frozen(message.claims);
     } else if (message.type === 'evict') {
       delete tokens[message.key];
@@ -108,7 +105,7 @@ export class SnapshotMirror extends EventTarget {
         const { status, storage, sessionId, userId, claims } = message;
         Object.assign(next, { status, storage, sessionId, userId, claims: claims && frozen(claims) });
         // A transition published as one message carries the whole token map after it.
-        if (message.tokens) tokens = Object.fromEntries(Object.entries(message.tokens).map(([key, token]) => [key, entry(token)]));
+        if (message.tokens) tokens = Object.fromEntries(Object.entries(message.tokens).map(([key, token]) => [key, snapshotToken(token)]));
       } else {
         if (current.sessionId === message.sessionId) next.sessionId = next.userId = next.claims = null;
         next.status = message.status ?? next.status;

@@ -117,6 +117,8 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
   let connection: Connection | null = null;
   let closed = false;
   let detached = false;
+  /** Shared mode, until `auto` falls back to local mode for good. */
+  let shared = o.shared;
   /** The name of the SharedWorker to reach: the key, until a worker dies with tabs open. */
   let name = o.key;
   let tabId = o.hello.tabId;
@@ -162,7 +164,6 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
     return undefined;
   };
 
-  /** Waits on the worker's lock: granted, the worker died with this tab still open. */
   /**
    * Waits on the worker's lock: granted, the worker died with this tab still open. Withdrawn while
    * the page is stored (a grant would run this in the stored page, which the browser evicts for) and
@@ -214,8 +215,9 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
       return attach(undefined, held);
     }
     const instance = await welcome;
-    if (!first) void held.then(() => worker.held());
+    // The first worker was told `held` by createTokenManager; it hears the error callback now.
     if (first) void worker.hello({ ...o.hello, tabId, sessionId: null }, o.onError).catch(() => {});
+    else void held.then(() => worker.held());
     watch(worker, instance);
   };
 
@@ -234,7 +236,7 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
    * a worker can start.
    */
   const start = (): void => {
-    const attempt = o.shared ? attach() : local();
+    const attempt = shared ? attach() : local();
     attached = attempt;
     attempt.catch((error: unknown) => {
       // An attempt another has replaced since (the page was stored, or is back) is left alone.
@@ -246,14 +248,14 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
   };
 
   const connect = async (): Promise<void> => {
-    if (o.shared) {
+    if (shared) {
       try {
         return await attach(o.first && { ...o.first, worker: sharedLink(o.first.worker) });
       } catch (error) {
         retire(connection);
         if (closed || !o.fallback || error instanceof InvalidArgumentError) throw error;
         // auto: a worker that cannot start (CSP, a bad URL) falls back to local mode.
-        o.shared = false;
+        shared = false;
         o.mirror.setMode('local');
         o.onError(error as TokenError);
       }
@@ -309,7 +311,7 @@ export function superviseConnection(o: SuperviseOptions): Supervised {
     void tabLock?.then((release) => release());
     // A reply still due would reach the stored page; a local connection holds channels (and, when
     // it leads, the leader lock another tab is waiting for).
-    if (!o.shared || (connection as SharedLink | null)?.busy) retire(connection);
+    if (!shared || (connection as SharedLink | null)?.busy) retire(connection);
     o.away?.();
   }
 

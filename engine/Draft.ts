@@ -9,12 +9,12 @@ import type { StoredSession } from './TokenStore.ts';
 import { isAtLeastAsFresh } from '../protocol/freshness.ts';
 import type { Claims, EngineChange, SnapshotToken } from '../protocol/types.ts';
 import type { Effect, Outcome, Transition } from './actions.ts';
+import { snapshotToken } from '../protocol/messages.ts';
 import { isOpen } from './backoff.ts';
 import {
   activeSessionId,
   defaultKeyOf,
   isFailing,
-  snapshotToken,
   statusOf,
   type CacheEntry,
   type Discovery,

@@ -6,6 +6,7 @@
  */
 import { cacheKey } from '../protocol/names.ts';
 import type { FreshnessStamp } from '../protocol/freshness.ts';
+import { snapshotToken } from '../protocol/messages.ts';
 import type { Claims, EngineSnapshot, SnapshotToken, Status, StorageKind, TokenRequest } from '../protocol/types.ts';
 import type { MintTarget, OriginTraits } from './TokenOrigin.ts';
 
@@ -206,10 +207,6 @@ export function statusOf(session: SessionState, failing: boolean): Status {
   if (session.kind === 'signed-out') return 'signed-out';
   return failing ? 'degraded' : 'connecting';
 }
-
-/** A cache entry as tabs see it. */
-export const snapshotToken = (e: CacheEntry): SnapshotToken =>
-  Object.freeze({ jwt: e.jwt, expiresAt: e.expiresAt, staleAt: e.staleAt, ...(e.scheme && { scheme: e.scheme }) });
 
 /** The snapshot every tab mirrors (without `mode`, which the transport adds). */
 export function snapshotOf(state: EngineState): EngineSnapshot {

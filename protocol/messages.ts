@@ -95,6 +95,13 @@ function isClaimsOrNull(value: unknown): value is Claims | null {
 }
 
 /**
+ * A token entry as tabs see it, from anything that holds one (the engine's cache entry, a validated
+ * message or map): a frozen copy of its own fields only, `scheme` only for a DPoP-bound token.
+ */
+export const snapshotToken = ({ jwt, expiresAt, staleAt, scheme }: SnapshotToken): SnapshotToken =>
+  Object.freeze(scheme ? { jwt, expiresAt, staleAt, scheme } : { jwt, expiresAt, staleAt });
+
+/**
  * Validates a token map (of a snapshot, or of a `status` message) into a copy of frozen entries
  * holding only their fields; null when any key or entry is off.
  */
@@ -104,7 +111,8 @@ export function parseTokens(value: unknown): Record<string, SnapshotToken> | nul
   for (const [key, token] of Object.entries(value)) {
     if (!isKey(key) || !isRecord(token) || !isShortString(token.jwt) || !isTime(token.expiresAt) || !isTime(token.staleAt) || !isScheme(token.scheme))
       return null;
-    copy[key] = Object.freeze({ jwt: token.jwt, expiresAt: token.expiresAt, staleAt: token.staleAt, ...(token.scheme ? { scheme: token.scheme } : {}) });
+    // Its fields were checked just above.
+    copy[key] = snapshotToken(token as unknown as SnapshotToken);
   }
   return copy;
 }
