@@ -17,7 +17,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumLaunchOptions } from '../../dev/browsers/chromium.ts';
 import { freePort } from '../../dev/ports.ts';
-import { waitFor } from '../support/wait.ts';
+import { originAnswers } from './support/packagedApp.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'tabtoken-pack-'));
@@ -76,22 +76,7 @@ async function serve(app: string, how: 'preview' | 'dev'): Promise<{ base: strin
   server.stderr!.on('data', (chunk: Buffer) => (log += chunk));
   const base = `http://127.0.0.1:${port}`;
   try {
-    await waitFor(
-      async () => {
-        if (
-          await fetch(`${base}/v1/client`).then(
-            (r) => r.ok,
-            () => false,
-          )
-        )
-          return true;
-        if (server.exitCode !== null) throw new Error(`it exited with ${server.exitCode}`);
-        return false;
-      },
-      30_000,
-      `vite ${how} to answer`,
-      100,
-    );
+    await originAnswers(base, server, 30_000, `vite ${how} to answer`);
   } catch (cause) {
     throw new Error(`vite ${how} did not start:\n${log}`, { cause });
   }

@@ -5,7 +5,7 @@
  * from `tabtoken/testing`). The packaging test and the cross-engine suites open the same build: the
  * first one to ask builds it under test/e2e/.artifacts/, keyed by a hash of what went into it.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -77,28 +77,36 @@ export function packagedApp(): PackagedApp {
   return { dir: app, packed };
 }
 
+/**
+ * Resolves once the development origin mounted in an app that `server` serves answers at `base`
+ * (`GET /v1/client`); rejects when `server` exits first, or after `ms`.
+ */
+export function originAnswers(base: string, server: ChildProcess, ms: number, what: string): Promise<unknown> {
+  return waitFor(
+    async () => {
+      if (
+        await fetch(`${base}/v1/client`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return true;
+      if (server.exitCode !== null) throw new Error(`it exited with ${server.exitCode}`);
+      return false;
+    },
+    ms,
+    what,
+    100,
+  );
+}
+
 /** Serves the built app with `vite preview` on a free port of 127.0.0.1. */
 export async function previewPackagedApp(app: PackagedApp): Promise<{ base: string; close(): void }> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const preview = spawn(process.execPath, [VITE, 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: app.dir, stdio: 'ignore' });
   try {
-    await waitFor(
-      async () => {
-        if (
-          await fetch(`${base}/v1/client`).then(
-            (r) => r.ok,
-            () => false,
-          )
-        )
-          return true;
-        if (preview.exitCode !== null) throw new Error(`it exited with ${preview.exitCode}`);
-        return false;
-      },
-      20_000,
-      'vite preview to answer',
-      100,
-    );
+    await originAnswers(base, preview, 20_000, 'vite preview to answer');
   } catch (cause) {
     preview.kill();
     throw new Error('vite preview did not start', { cause });
