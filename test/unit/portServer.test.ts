@@ -58,8 +58,8 @@ function connect(server: (port: MessagePort) => void) {
   return { remote: Comlink.wrap(port2) as object, port: port2 };
 }
 
-/** Posts one raw comlink message and resolves with the answer that carries its id. */
-function raw(port: MessagePort, message: Record<string, unknown>): Promise<Record<string, unknown>> {
+/** Posts one raw comlink message (with `transfer`) and resolves with the answer that carries its id. */
+function raw(port: MessagePort, message: Record<string, unknown>, transfer: Transferable[] = []): Promise<Record<string, unknown>> {
   const id = `raw-${Math.random()}`;
   return new Promise((resolve) => {
     const listener = ({ data }: MessageEvent) => {
@@ -69,7 +69,7 @@ function raw(port: MessagePort, message: Record<string, unknown>): Promise<Recor
     };
     port.addEventListener('message', listener);
     port.start();
-    port.postMessage({ ...message, id });
+    port.postMessage({ ...message, id }, transfer);
   });
 }
 
@@ -163,7 +163,7 @@ describe('the worker port', () => {
       { type: 'APPLY', path: ['getToken'], argumentList: [null] },
     ]) {
       const transfer = message.argumentList?.[0] && (message.argumentList as { value?: unknown }[])[0]?.value === proxyPort.port2 ? [proxyPort.port2] : [];
-      const answer = transfer.length ? await rawWithTransfer(port, message, transfer) : await raw(port, message);
+      const answer = await raw(port, message, transfer);
       expect(answer, JSON.stringify(message)).toMatchObject(refused);
     }
     expect(calls).toEqual([]);
@@ -178,17 +178,3 @@ describe('the worker port', () => {
     expect((globalThis as Marked).__tabtokenRan).toBe(1);
   });
 });
-
-function rawWithTransfer(port: MessagePort, message: Record<string, unknown>, transfer: Transferable[]): Promise<Record<string, unknown>> {
-  const id = `raw-${Math.random()}`;
-  return new Promise((resolve) => {
-    const listener = ({ data }: MessageEvent) => {
-      if (data?.id !== id) return;
-      port.removeEventListener('message', listener);
-      resolve(data as Record<string, unknown>);
-    };
-    port.addEventListener('message', listener);
-    port.start();
-    port.postMessage({ ...message, id }, transfer);
-  });
-}
