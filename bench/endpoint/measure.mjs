@@ -28,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, runnerImport } from 'vite';
+import { sideBySide } from '../lib/sideBySide.mjs';
 import { sleep } from '../lib/stats.mjs';
 import { ENDPOINT_CONTENDERS } from './contenders.mjs';
 
@@ -294,38 +295,24 @@ export async function measureEndpointPeers({ browser, mode, log }) {
     log(
       `endpoint: lifetime ${settings.lifetimeS} s, N = ${settings.sizes.join(', ')}, ${settings.lifetimes} lifetimes, a read every ${settings.readMs} ms; contenders ${kinds.join(', ')}`,
     );
-    const order = [];
-    for (const n of [...settings.sizes].sort((a, b) => b - a)) for (const kind of kinds) order.push({ kind, n });
-    const finishing = [];
-    let next = 0;
-    const opener = async () => {
-      while (next < order.length) {
-        const { kind, n } = order[next++];
-        const failed = (error) => {
-          log(`  endpoint ${ENDPOINT_CONTENDERS[kind].label} N=${n} failed: ${error.message}`);
-          return { kind, n, lifetimeS: settings.lifetimeS, error: error.message };
-        };
-        let run;
-        try {
-          run = await openRun({ browser, outDir, serverModule, kind, n, settings });
-        } catch (error) {
-          finishing.push(Promise.resolve(failed(error)));
-          continue;
-        }
-        log(`  endpoint opened ${ENDPOINT_CONTENDERS[kind].label} N=${n} in ${((run.openedAt - run.startedAt) / 1000).toFixed(1)} s`);
-        finishing.push(
-          finishRun(run, { settings }).then((row) => {
-            const w = row.wake;
-            log(
-              `  endpoint ${ENDPOINT_CONTENDERS[kind].label} N=${n}: ${row.tokens} tokens / ${row.cycles} cycles (${row.tokenRequests} requests), reuses ${row.reuses ?? '—'}, ${row.tabsSignedOutInWindow}/${n} signed out in the window; wake: ${w.tokenRequests} requests, reuses ${w.reuses ?? '—'}, ${w.tabsSignedOutAfter}/${n} signed out after`,
-            );
-            return row;
-          }, failed),
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: OPENING_CONCURRENCY }, opener));
-    const rows = await Promise.all(finishing);
+    const rows = await sideBySide({
+      sizes: settings.sizes,
+      kinds,
+      concurrency: OPENING_CONCURRENCY,
+      lifetimeS: settings.lifetimeS,
+      what: 'endpoint',
+      labelOf: (kind) => ENDPOINT_CONTENDERS[kind].label,
+      log,
+      open: (kind, n) => openRun({ browser, outDir, serverModule, kind, n, settings }),
+      finish: (run, kind, n) =>
+        finishRun(run, { settings }).then((row) => {
+          const w = row.wake;
+          log(
+            `  endpoint ${ENDPOINT_CONTENDERS[kind].label} N=${n}: ${row.tokens} tokens / ${row.cycles} cycles (${row.tokenRequests} requests), reuses ${row.reuses ?? '—'}, ${row.tabsSignedOutInWindow}/${n} signed out in the window; wake: ${w.tokenRequests} requests, reuses ${w.reuses ?? '—'}, ${w.tabsSignedOutAfter}/${n} signed out after`,
+          );
+          return row;
+        }),
+    });
     return {
       mode,
       ...settings,

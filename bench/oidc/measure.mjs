@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, preview, runnerImport } from 'vite';
+import { sideBySide } from '../lib/sideBySide.mjs';
 import { percentile, sleep } from '../lib/stats.mjs';
 import { OIDC_CONTENDERS } from './contenders.mjs';
 
@@ -213,37 +214,24 @@ export async function measureOidcPeers({ browser, mode, log }) {
       log(
         `OIDC: lifetime ${phase.lifetimeS} s, refresh margin ${phase.refreshMarginS ?? 'the peer default (60)'} s, N = ${settings.sizes.join(', ')}, ${phase.lifetimes} lifetimes`,
       );
-      const order = [];
-      for (const n of [...settings.sizes].sort((a, b) => b - a)) for (const kind of kinds) order.push({ kind, n });
-      const finishing = [];
-      let next = 0;
-      const opener = async () => {
-        while (next < order.length) {
-          const { kind, n } = order[next++];
-          const failed = (error) => {
-            log(`  OIDC ${OIDC_CONTENDERS[kind].label} N=${n} failed: ${error.message}`);
-            return { kind, n, lifetimeS: phase.lifetimeS, error: error.message };
-          };
-          let run;
-          try {
-            run = await openRun({ browser, base, op, oidc, kind, n, readMs: settings.readMs });
-          } catch (error) {
-            finishing.push(Promise.resolve(failed(error)));
-            continue;
-          }
-          log(`  OIDC opened ${OIDC_CONTENDERS[kind].label} N=${n} in ${((run.openedAt - run.startedAt) / 1000).toFixed(1)} s`);
-          finishing.push(
-            finishRun(run, { op, lifetimeS: phase.lifetimeS, lifetimes: phase.lifetimes }).then((row) => {
-              log(
-                `  OIDC ${OIDC_CONTENDERS[kind].label} N=${n} @${phase.lifetimeS}s: ${row.refreshes} refreshes / ${row.cycles} cycles, ${row.invalidGrants} invalid_grant, grant ${row.grantRevoked ? 'revoked' : 'alive'}, ${row.tabsSignedOutAtEnd}/${n} tabs signed out`,
-              );
-              return row;
-            }, failed),
-          );
-        }
-      };
-      await Promise.all(Array.from({ length: OPENING_CONCURRENCY }, opener));
-      phases.push({ ...phase, rows: await Promise.all(finishing) });
+      const rows = await sideBySide({
+        sizes: settings.sizes,
+        kinds,
+        concurrency: OPENING_CONCURRENCY,
+        lifetimeS: phase.lifetimeS,
+        what: 'OIDC',
+        labelOf: (kind) => OIDC_CONTENDERS[kind].label,
+        log,
+        open: (kind, n) => openRun({ browser, base, op, oidc, kind, n, readMs: settings.readMs }),
+        finish: (run, kind, n) =>
+          finishRun(run, { op, lifetimeS: phase.lifetimeS, lifetimes: phase.lifetimes }).then((row) => {
+            log(
+              `  OIDC ${OIDC_CONTENDERS[kind].label} N=${n} @${phase.lifetimeS}s: ${row.refreshes} refreshes / ${row.cycles} cycles, ${row.invalidGrants} invalid_grant, grant ${row.grantRevoked ? 'revoked' : 'alive'}, ${row.tabsSignedOutAtEnd}/${n} tabs signed out`,
+            );
+            return row;
+          }),
+      });
+      phases.push({ ...phase, rows });
     }
     const providerErrors = op.events.events.filter((e) => e.type === 'endpoint_error').map((e) => `${e.event}: ${e.error} ${e.description ?? ''}`);
     return {
