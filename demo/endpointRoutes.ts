@@ -14,6 +14,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'vite';
+import { sendJson as sendOriginJson } from '../origin/http.ts';
+import { readJson } from './readJson.ts';
 
 /** The token routes the log follows. */
 export const ENDPOINT_ROUTES = {
@@ -37,26 +39,8 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 const now = (): number => performance.timeOrigin + performance.now();
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json');
-  res.setHeader('cache-control', 'no-store');
-  res.end(JSON.stringify(body));
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return undefined;
-  let text = '';
-  for await (const chunk of req) {
-    text += String(chunk);
-    if (text.length > 1024) return undefined;
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
+/** A JSON answer of the demo's own routes, never cached. */
+const sendJson = (res: ServerResponse, status: number, body: unknown): void => sendOriginJson(res, status, body, { 'cache-control': 'no-store' });
 
 function routeOf(req: IncomingMessage, path: string): EndpointRoute | null {
   for (const [name, route] of Object.entries(ENDPOINT_ROUTES) as [EndpointRoute, (typeof ENDPOINT_ROUTES)[EndpointRoute]][]) {

@@ -11,6 +11,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'vite';
+import { sendJson as sendOriginJson } from '../origin/http.ts';
+import { readJson } from './readJson.ts';
 import type { ProviderEvent } from '../dev/oidc/ProviderEventLog.ts';
 import type { RunningOidcProvider } from '../dev/oidc/startOidcProvider.ts';
 
@@ -34,12 +36,8 @@ const MAX_ANSWERS = 10_000;
 
 const now = (): number => performance.timeOrigin + performance.now();
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json');
-  res.setHeader('cache-control', 'no-store');
-  res.end(JSON.stringify(body));
-}
+/** A JSON answer of the demo's own routes, never cached. */
+const sendJson = (res: ServerResponse, status: number, body: unknown): void => sendOriginJson(res, status, body, { 'cache-control': 'no-store' });
 
 /** The demo client's token-endpoint answers among the provider's events. */
 function answerOf(event: ProviderEvent, clientId: string): ProviderAnswer | null {
@@ -68,20 +66,6 @@ function sinceParam(url: URL): number | null {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return undefined;
-  let text = '';
-  for await (const chunk of req) {
-    text += String(chunk);
-    if (text.length > 1024) return undefined;
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The routes, reading the provider through `provider()` (null until it has started).

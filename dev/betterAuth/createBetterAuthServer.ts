@@ -14,6 +14,7 @@ import { betterAuth } from 'better-auth';
 import { memoryAdapter, type MemoryDB } from 'better-auth/adapters/memory';
 import { toNodeHandler } from 'better-auth/node';
 import { jwt } from 'better-auth/plugins/jwt';
+import { sendJson as sendOriginJson } from '../../origin/http.ts';
 import { isLoopbackAddress } from '../../origin/loopback.ts';
 
 /**
@@ -127,12 +128,8 @@ function freshStats(): BetterAuthStats {
   return { tokens: 0, tokenRequests: 0, requests: 0, routes: {} };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json');
-  res.setHeader('cache-control', 'no-store');
-  res.end(JSON.stringify(body));
-}
+/** A JSON answer of the server's own routes, never cached. */
+const sendJson = (res: ServerResponse, status: number, body: unknown): void => sendOriginJson(res, status, body, { 'cache-control': 'no-store' });
 
 /**
  * Checks the options and fills in the defaults; `trustedOrigins` comes back as origins, `baseURL`'s
