@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repeatUntil } from '../support/wait.ts';
-import { chart, peek, startDemo, status, waitChartMatches, waitStatus, waitTiles, type DemoHarness, type DemoWindow } from './support/demoPage.ts';
+import { postControl, chart, peek, startDemo, status, waitChartMatches, waitStatus, waitTiles, type DemoHarness, type DemoWindow } from './support/demoPage.ts';
 
 const artifacts = resolve(import.meta.dirname, '.artifacts');
 let demo: DemoHarness;
@@ -26,10 +26,7 @@ afterAll(async () => {
   await demo?.close();
 });
 
-async function control(path: string, body: object): Promise<void> {
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  expect(res.ok).toBe(true);
-}
+const control = (path: string, body: object) => postControl(base, path, body);
 
 const originMints = async () => ((await (await fetch(`${base}/__origin/stats`)).json()) as { mints: number }).mints;
 const tabIds = (pages: Page[]) => Promise.all(pages.map((p) => p.evaluate(() => (globalThis as unknown as DemoWindow).demo.tabId)));

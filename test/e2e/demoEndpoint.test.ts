@@ -12,7 +12,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BetterAuthPlugin } from '../../dev/betterAuth/index.ts';
 import type { OriginStats } from '../../origin/OriginState.ts';
 import { repeatUntil } from '../support/wait.ts';
-import { chart, peek, startDemo, waitChartMatches, waitStatus, waitTiles, type DemoHarness, type DemoWindow } from './support/demoPage.ts';
+import {
+  sharedWorkerUrls,
+  openDemoPage,
+  postControl,
+  chart,
+  peek,
+  startDemo,
+  waitChartMatches,
+  waitStatus,
+  waitTiles,
+  type DemoHarness,
+  type DemoWindow,
+} from './support/demoPage.ts';
 
 let demo: DemoHarness;
 let base: string;
@@ -26,10 +38,7 @@ afterAll(async () => {
   await demo?.close();
 });
 
-async function control(path: string, body: object): Promise<void> {
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  expect(res.ok).toBe(true);
-}
+const control = (path: string, body: object) => postControl(base, path, body);
 
 const appStats = async () => ((await (await fetch(`${base}/__origin/stats`)).json()) as OriginStats).app;
 /** 2xx answers of the token route, as the demo's server logged them for the chart. */
@@ -38,23 +47,9 @@ const loggedTokens = async (route: 'app' | 'better-auth') =>
 const tabIds = (pages: Page[]) => Promise.all(pages.map((p) => p.evaluate(() => (globalThis as unknown as DemoWindow).demo.tabId)));
 const snapshotOf = (page: Page) => page.evaluate(() => (globalThis as unknown as DemoWindow).tokens.getSnapshot());
 
-async function openDemo(home: string): Promise<Page> {
-  const page = await demo.context.newPage();
-  await page.goto(home);
-  await page.waitForFunction(() => (globalThis as unknown as Partial<DemoWindow>).demo !== undefined, undefined, { timeout: 15_000 });
-  return page;
-}
+const openDemo = (home: string) => openDemoPage(demo, home);
 
-/** Shared workers the browser runs now (Chromium's own list of targets). */
-async function sharedWorkers(): Promise<string[]> {
-  const cdp = await demo.browser.newBrowserCDPSession();
-  try {
-    const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { type: string; url: string }[] };
-    return targetInfos.filter((t) => t.type === 'shared_worker').map((t) => t.url);
-  } finally {
-    await cdp.detach();
-  }
-}
+const sharedWorkers = () => sharedWorkerUrls(demo);
 
 describe('the demo against the app’s own token endpoint', () => {
   it('signs in on the app’s own sign-in page, serves three tabs from one worker with one token request per cycle, calls the app’s API and signs out everywhere', async () => {

@@ -6,13 +6,24 @@
  * against what the provider itself recorded: the chart's marks against its refresh answers, the
  * tab strip's tiles as every tab signs in and out.
  */
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeDevLogin } from '../../dev/oidc/completeDevLogin.ts';
 import type { OidcProviderPlugin } from '../../dev/oidc/oidcProviderPlugin.ts';
 import type { RunningOidcProvider } from '../../dev/oidc/startOidcProvider.ts';
 import { repeatUntil } from '../support/wait.ts';
-import { chart, peek, startDemo, status, waitChartMatches, waitStatus, waitTiles, type DemoHarness, type DemoWindow } from './support/demoPage.ts';
+import {
+  sharedWorkerUrls,
+  openDemoPage,
+  chart,
+  peek,
+  startDemo,
+  status,
+  waitChartMatches,
+  waitStatus,
+  waitTiles,
+  type DemoHarness,
+  type DemoWindow,
+} from './support/demoPage.ts';
 
 let demo: DemoHarness;
 let base: string;
@@ -40,23 +51,9 @@ const home = () => `${base}/?origin=oidc`;
 /** The refresh-token grants the provider answered, from its own event log. */
 const providerRefreshes = () => op.events.events.filter((e) => e.type === 'refresh').length;
 
-async function openDemo(): Promise<Page> {
-  const page = await demo.context.newPage();
-  await page.goto(home());
-  await page.waitForFunction(() => (globalThis as unknown as Partial<DemoWindow>).demo !== undefined, undefined, { timeout: 15_000 });
-  return page;
-}
+const openDemo = () => openDemoPage(demo, home());
 
-/** Shared workers the browser runs now (Chromium's own list of targets). */
-async function sharedWorkers(): Promise<string[]> {
-  const cdp = await demo.browser.newBrowserCDPSession();
-  try {
-    const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { type: string; url: string }[] };
-    return targetInfos.filter((t) => t.type === 'shared_worker').map((t) => t.url);
-  } finally {
-    await cdp.detach();
-  }
-}
+const sharedWorkers = () => sharedWorkerUrls(demo);
 
 describe('the demo against the OpenID provider', () => {
   it("signs in on the provider's login page, serves three tabs from one worker with one refresh per cycle, rides out a provider outage and signs out everywhere", async () => {

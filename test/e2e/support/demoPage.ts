@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { createServer, type ViteDevServer } from 'vite';
 import { chromiumLaunchOptions } from '../../../dev/browsers/chromium.ts';
 import { waitFor } from '../../support/wait.ts';
@@ -63,6 +64,31 @@ export async function startDemo(): Promise<DemoHarness> {
       await server.close();
     },
   };
+}
+
+/** Posts a JSON control request (to the development origin or the demo's routes) and expects a 2xx. */
+export async function postControl(base: string, path: string, body: object): Promise<void> {
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(res.ok).toBe(true);
+}
+
+/** A new page of the demo's context at `url`, once the demo's page code runs. */
+export async function openDemoPage(demo: DemoHarness, url: string): Promise<Page> {
+  const page = await demo.context.newPage();
+  await page.goto(url);
+  await page.waitForFunction(() => (globalThis as unknown as Partial<DemoWindow>).demo !== undefined, undefined, { timeout: 15_000 });
+  return page;
+}
+
+/** Shared workers the browser runs now (Chromium's own list of targets). */
+export async function sharedWorkerUrls(demo: DemoHarness): Promise<string[]> {
+  const cdp = await demo.browser.newBrowserCDPSession();
+  try {
+    const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { type: string; url: string }[] };
+    return targetInfos.filter((t) => t.type === 'shared_worker').map((t) => t.url);
+  } finally {
+    await cdp.detach();
+  }
 }
 
 export const status = (page: Page) => page.evaluate(() => (globalThis as unknown as DemoWindow).tokens.getSnapshot().status);
