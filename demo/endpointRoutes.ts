@@ -15,7 +15,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'vite';
 import { sendJson as sendOriginJson } from '../origin/http.ts';
-import { readJson } from './readJson.ts';
+import { fromThisMachine, readJson, sinceParam } from './routeInputs.ts';
 
 /** The token routes the log follows. */
 export const ENDPOINT_ROUTES = {
@@ -35,7 +35,6 @@ export interface EndpointAnswer {
 
 /** Answers kept per route (the chart's window holds far fewer). */
 const MAX_ANSWERS = 10_000;
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -47,14 +46,6 @@ function routeOf(req: IncomingMessage, path: string): EndpointRoute | null {
     if (req.method === route.method && path === route.path) return name;
   }
   return null;
-}
-
-/** `since` as one integer, absent as -Infinity; null when it is not. */
-function sinceParam(url: URL): number | null {
-  const given = url.searchParams.getAll('since');
-  if (given.length === 0) return -Infinity;
-  const value = given.length === 1 && /^\d{1,16}$/.test(given[0]!) ? Number(given[0]) : NaN;
-  return Number.isSafeInteger(value) ? value : null;
 }
 
 /**
@@ -101,7 +92,7 @@ export function endpointRoutes(): Plugin {
       });
     }
     if (req.method === 'POST' && url.pathname === '/demo/endpoint-outage') {
-      if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) return sendJson(res, 403, { error: 'the outage is switched from this machine only' });
+      if (!fromThisMachine(req)) return sendJson(res, 403, { error: 'the outage is switched from this machine only' });
       const body = await readJson(req);
       const mode = typeof body === 'object' && body !== null && 'mode' in body ? body.mode : undefined;
       if (mode !== 'off' && mode !== 'down') return sendJson(res, 422, { error: 'send JSON { "mode": "off" | "down" }' });

@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'vite';
 import { sendJson as sendOriginJson } from '../origin/http.ts';
-import { readJson } from './readJson.ts';
+import { fromThisMachine, readJson, sinceParam } from './routeInputs.ts';
 import type { ProviderEvent } from '../dev/oidc/ProviderEventLog.ts';
 import type { RunningOidcProvider } from '../dev/oidc/startOidcProvider.ts';
 
@@ -57,16 +57,6 @@ function answerOf(event: ProviderEvent, clientId: string): ProviderAnswer | null
   return null;
 }
 
-/** `since` as one integer, absent as -Infinity; null when it is not. */
-function sinceParam(url: URL): number | null {
-  const given = url.searchParams.getAll('since');
-  if (given.length === 0) return -Infinity;
-  const value = given.length === 1 && /^\d{1,16}$/.test(given[0]!) ? Number(given[0]) : NaN;
-  return Number.isSafeInteger(value) ? value : null;
-}
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
-
 /**
  * The routes, reading the provider through `provider()` (null until it has started).
  *
@@ -101,7 +91,7 @@ export function providerRoutes(provider: () => RunningOidcProvider | null): Plug
       return sendJson(res, 200, { now: now(), refreshes, outage, answers: answers.slice(-MAX_ANSWERS) });
     }
 
-    if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) return sendJson(res, 403, { error: 'the provider outage is switched from this machine only' });
+    if (!fromThisMachine(req)) return sendJson(res, 403, { error: 'the provider outage is switched from this machine only' });
     const body = await readJson(req);
     const mode = typeof body === 'object' && body !== null && 'mode' in body ? body.mode : undefined;
     if (mode !== 'off' && mode !== 'down') return sendJson(res, 422, { error: 'send JSON { "mode": "off" | "down" }' });
